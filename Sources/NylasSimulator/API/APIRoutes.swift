@@ -1,0 +1,45 @@
+import Foundation
+
+/// Builds the one router: control routes, v3 and v2 route groups, by resource.
+enum APIRoutes {
+    static func build() -> Router {
+        var router = Router()
+        ControlRoutes.register(&router)
+        V3ApplicationRoutes.register(&router)
+        V3ConnectorRoutes.register(&router)
+        V3AuthRoutes.register(&router)
+        V3GrantRoutes.register(&router)
+        return router
+    }
+
+    /// The 404 for a path no route matches, naming the v3 replacement of a v2 habit where there is one.
+    static func notFoundError(method: String, parts: [String], surface: APISurface) -> NylasError {
+        let path = "/" + parts.joined(separator: "/")
+        if surface == .v3, parts.count >= 2 {
+            let rest = Array(parts.dropFirst())
+            if let hint = V2Replacements.hint(forV3Path: rest) {
+                return NylasError(status: 404, type: "not_found_error", message: "Route not found: \(method) \(path). \(hint)")
+            }
+        }
+        return NylasError.routeNotFound(method, path)
+    }
+}
+
+/// v2 paths that clients carry over into v3 by mistake, with their replacements.
+enum V2Replacements {
+    static func hint(forV3Path rest: [String]) -> String? {
+        guard let first = rest.first else { return nil }
+        switch first {
+        case "delta": return "The v2 /delta endpoints are removed in v3: subscribe to webhooks instead."
+        case "job-statuses": return "The v2 /job-statuses endpoint is removed in v3: webhooks report the outcome."
+        case "outbox": return "The v2 /outbox endpoint is replaced in v3 by send with send_at and /v3/grants/{grant_id}/messages/schedules."
+        case "components": return "The v2 /components endpoint is removed in v3."
+        case "a": return "The v2 /a/{client_id}/... application routes are replaced in v3 by /v3/applications, /v3/grants and /v3/webhooks with an API key."
+        case "account": return "The v2 /account endpoint is replaced in v3 by GET /v3/grants/me (access token) or GET /v3/grants/{grant_id}."
+        case "messages", "threads", "drafts", "folders", "labels", "files", "calendars", "events", "contacts", "send":
+            let v3 = first == "labels" ? "folders" : first == "files" ? "attachments" : first == "send" ? "messages/send" : first
+            return "v3 scopes data to a grant: use /v3/grants/{grant_id}/\(v3)."
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import Foundation
+
+/// A change inside the simulator that clients may be notified of: the internal event stream
+/// that webhooks (v3 notifications, v2 deltas) are built from.
+public struct SimEvent: Sendable {
+    /// The region whose data changed.
+    public let region: Region
+    /// The application the change belongs to.
+    public let applicationID: String
+    /// The grant (v3) or account (v2) the change belongs to, if any.
+    public let grantID: String?
+    /// The v3 trigger type, e.g. `grant.created`, `message.created`.
+    public let type: String
+    /// The full object as the API returns it (or the notification payload for `grant.*`).
+    public let object: JSON
+    /// The CloudEvents `source`, e.g. `/nylas/system`, `/google/emails/realtime`.
+    public let source: String
+    /// When it happened, on the virtual clock.
+    public let time: VirtualTime
+}
+
+/// Keeps the events raised inside a transaction until it commits; a failed request raises none.
+struct EventBuffer {
+    var pending: [SimEvent] = []
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// A route handler: the request in context, a response out, or a `NylasError`.
+typealias RouteHandler = @Sendable (RequestContext) async throws -> SimResponse
+
+/// One route: a method and a path pattern such as `/v3/grants/{grant_id}/messages`.
+struct Route: Sendable {
+    enum Segment: Sendable, Equatable {
+        case literal(String)
+        case parameter(String)
+    }
+
+    let method: String
+    let pattern: String
+    let segments: [Segment]
+    let surface: APISurface
+    let handler: RouteHandler
+
+    init(_ method: String, _ pattern: String, surface: APISurface, handler: @escaping RouteHandler) {
+        self.method = method
+        self.pattern = pattern
+        self.surface = surface
+        self.handler = handler
+        self.segments = pattern.split(separator: "/").map { part in
+            if part.hasPrefix("{"), part.hasSuffix("}") { return .parameter(String(part.dropFirst().dropLast())) }
+            return .literal(String(part))
+        }
+    }
+
+    /// The decoded path parameters when `path` matches this route's pattern.
+    func match(_ parts: [String]) -> [String: String]? {
+        guard parts.count == segments.count else { return nil }
+        var params: [String: String] = [:]
+        for (segment, part) in zip(segments, parts) {
+            switch segment {
+            case .literal(let s): if s != part { return nil }
+            case .parameter(let name): params[name] = part
+            }
+        }
+        return params
+    }
+}
+
+/// The one router of the simulator: v3, v2 and control routes for every region.
+struct Router: Sendable {
+    private var routes: [Route] = []
+    /// Routes indexed by their segment count and first literal, for a short scan.
+    private var index: [String: [Int]] = [:]
+
+    mutating func add(_ method: String, _ pattern: String, _ surface: APISurface, _ handler: @escaping RouteHandler) {
+        let route = Route(method, pattern, surface: surface, handler: handler)
+        routes.append(route)
+        index[Self.key(route.segments.count, first: route.segments.first), default: []].append(routes.count - 1)
+    }
+
+    private static func key(_ count: Int, first: Route.Segment?) -> String {
+        if case .literal(let s) = first { return "\(count):\(s)" }
+        return "\(count):*"
+    }
+
+    enum Resolution {
+        case found(Route, [String: String])
+        case wrongMethod(APISurface)
+        case notFound(APISurface)
+    }
+
+    /// Splits a raw path into percent-decoded segments.
+    static func segments(of path: String) -> [String] {
+        path.split(separator: "/", omittingEmptySubsequences: true).map { part in
+            String(part).removingPercentEncoding ?? String(part)
+        }
+    }
+
+    static func surface(forPath parts: [String]) -> APISurface {
+        switch parts.first {
+        case "v3": return .v3
+        case "__sim": return .control
+        default: return .v2
+        }
+    }
+
+    func resolve(method: String, parts: [String]) -> Resolution {
+        let candidates = (index[Self.key(parts.count, first: parts.first.map { .literal($0) })] ?? [])
+            + (index[Self.key(parts.count, first: nil)] ?? [])
+        var pathMatched: Route?
+        for i in candidates {
+            let route = routes[i]
+            guard let params = route.match(parts) else { continue }
+            if route.method == method || (method == "HEAD" && route.method == "GET") { return .found(route, params) }
+            pathMatched = route
+        }
+        if let pathMatched { return .wrongMethod(pathMatched.surface) }
+        return .notFound(Self.surface(forPath: parts))
+    }
+
+    /// Every registered route (for documentation and the control API).
+    var all: [(method: String, pattern: String, surface: APISurface)] {
+        routes.map { ($0.method, $0.pattern, $0.surface) }
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+
+/// Which API a route belongs to; decides the shape of its error bodies.
+public enum APISurface: String, Sendable, Codable {
+    case v3, v2, control
+}
+
+/// One HTTP request as the simulator sees it, whichever listener (or none) it came through.
+public struct SimRequest: Sendable {
+    public var method: String
+    /// The path without its query, still percent-encoded.
+    public var path: String
+    public var query: QueryParameters
+    /// Header names are lowercased.
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    public init(method: String, target: String, headers: [String: String] = [:], body: [UInt8] = []) {
+        self.method = method.uppercased()
+        if let q = target.firstIndex(of: "?") {
+            self.path = String(target[..<q])
+            self.query = QueryParameters(String(target[target.index(after: q)...]))
+        } else {
+            self.path = target
+            self.query = QueryParameters("")
+        }
+        var lowered: [String: String] = [:]
+        for (k, v) in headers { lowered[k.lowercased()] = v }
+        self.headers = lowered
+        self.body = body
+    }
+
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+
+    /// The media type of the body, lowercased, without parameters.
+    var contentType: String? {
+        header("content-type").map { $0.split(separator: ";").first.map(String.init)?.trimmingCharacters(in: .whitespaces).lowercased() ?? "" }
+    }
+}
+
+/// One HTTP response.
+public struct SimResponse: Sendable {
+    public var status: Int
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [String: String] = [:], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    static func json(_ value: JSON, status: Int = 200, headers: [String: String] = [:]) -> SimResponse {
+        var h = headers
+        h["Content-Type"] = "application/json; charset=utf-8"
+        return SimResponse(status: status, headers: h, body: value.bytes)
+    }
+
+    static func redirect(_ location: String) -> SimResponse {
+        SimResponse(status: 302, headers: ["Location": location], body: [])
+    }
+
+    public var json: JSON? { try? JSON.parse(body) }
+    public var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// A URL query string: repeated keys and comma lists both count as lists.
+public struct QueryParameters: Sendable {
+    public private(set) var pairs: [(String, String)]
+
+    public init(_ raw: String) {
+        pairs = []
+        guard !raw.isEmpty else { return }
+        for part in raw.split(separator: "&", omittingEmptySubsequences: true) {
+            let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = QueryParameters.decode(kv[0])
+            let value = kv.count > 1 ? QueryParameters.decode(kv[1]) : ""
+            pairs.append((key, value))
+        }
+    }
+
+    static func decode(_ s: Substring) -> String {
+        let plus = s.replacingOccurrences(of: "+", with: " ")
+        return plus.removingPercentEncoding ?? plus
+    }
+
+    public var keys: [String] { pairs.map(\.0) }
+    public subscript(_ key: String) -> String? { pairs.first { $0.0 == key }?.1 }
+    public func has(_ key: String) -> Bool { pairs.contains { $0.0 == key } }
+
+    /// Every value of `key`, with comma-separated values split.
+    public func list(_ key: String) -> [String] {
+        pairs.filter { $0.0 == key }.flatMap { $0.1.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+            .filter { !$0.isEmpty }
+    }
+
+    /// Every raw value of `key`, unsplit.
+    public func all(_ key: String) -> [String] { pairs.filter { $0.0 == key }.map(\.1) }
+
+    /// A boolean: `true`/`false` in any case (the Python SDK sends `True`/`False`), `1`/`0`.
+    func bool(_ key: String) throws(NylasError) -> Bool? {
+        guard let v = self[key] else { return nil }
+        switch v.lowercased() {
+        case "true", "1": return true
+        case "false", "0": return false
+        default: throw NylasError.invalidRequest("Invalid value for query parameter \(key): expected a boolean, got '\(v)'")
+        }
+    }
+
+    /// An integer within `range`.
+    func int(_ key: String, in range: ClosedRange<Int>? = nil) throws(NylasError) -> Int? {
+        guard let v = self[key] else { return nil }
+        guard let n = Int(v) else {
+            throw NylasError.invalidRequest("Invalid value for query parameter \(key): expected an integer, got '\(v)'")
+        }
+        if let range, !range.contains(n) {
+            throw NylasError.invalidRequest("Invalid value for query parameter \(key): must be between \(range.lowerBound) and \(range.upperBound)")
+        }
+        return n
+    }
+
+    /// Encodes the parameters back into a query string.
+    public var encoded: String {
+        pairs.map { "\(QueryParameters.encode($0.0))=\(QueryParameters.encode($0.1))" }.joined(separator: "&")
+    }
+
+    static func encode(_ s: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// The world outside Nylas: simulated mailboxes keyed by email address, the same for every
+/// region, as a real Gmail mailbox is.
+final class ProviderWorld {
+    let db: SQLiteDatabase
+    var ids: IDGenerator
+
+    init(path: String?, seed: String?) throws {
+        db = try SQLiteDatabase(path: path)
+        try Schema.migrate(db, Schema.world)
+        let counter = Int(try db.first("SELECT value FROM meta WHERE key = 'id_counter'")?.string("value") ?? "0") ?? 0
+        ids = IDGenerator(seed: seed, namespace: "world", counter: counter)
+    }
+
+    func saveCounter() throws {
+        try db.run("INSERT INTO meta(key, value) VALUES('id_counter', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                   String(ids.counter))
+    }
+
+    func wipe() throws {
+        try db.run("DELETE FROM mailboxes")
+        try db.run("DELETE FROM meta")
+        ids = IDGenerator(seed: ids.seed, namespace: "world", counter: 0)
+    }
+
+    struct Mailbox: Sendable, Equatable {
+        var email: String
+        var provider: String
+        var name: String
+        var credentialsValid: Bool
+        var createdAt: Int
+
+        var json: JSON {
+            ["email": .string(email), "provider": .string(provider), "name": .string(name),
+             "credentials_valid": .bool(credentialsValid), "created_at": .int(createdAt)]
+        }
+    }
+
+    func mailbox(_ email: String) throws -> Mailbox? {
+        try db.first("SELECT * FROM mailboxes WHERE email = ?", email.lowercased()).map {
+            Mailbox(email: $0.string("email"), provider: $0.string("provider"), name: $0.string("name"),
+                    credentialsValid: $0.bool("credentials_valid"), createdAt: $0.int("created_at"))
+        }
+    }
+
+    func mailboxes() throws -> [Mailbox] {
+        try db.query("SELECT * FROM mailboxes ORDER BY email").map {
+            Mailbox(email: $0.string("email"), provider: $0.string("provider"), name: $0.string("name"),
+                    credentialsValid: $0.bool("credentials_valid"), createdAt: $0.int("created_at"))
+        }
+    }
+
+    /// The mailbox of `email`, created with `provider` when it does not exist yet.
+    @discardableResult
+    func ensureMailbox(_ email: String, provider: String, name: String? = nil, password: String? = nil, now: Int) throws -> Mailbox {
+        if let existing = try mailbox(email) { return existing }
+        let local = email.split(separator: "@").first.map(String.init) ?? email
+        let display = name ?? local.split(separator: ".").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(separator: " ")
+        try db.run("INSERT INTO mailboxes(email, provider, name, password, credentials_valid, created_at) VALUES(?,?,?,?,1,?)",
+                   email.lowercased(), provider, display, password, now)
+        return Mailbox(email: email.lowercased(), provider: provider, name: display, credentialsValid: true, createdAt: now)
+    }
+
+    func setCredentialsValid(_ email: String, _ valid: Bool) throws {
+        try db.run("UPDATE mailboxes SET credentials_valid = ? WHERE email = ?", valid, email.lowercased())
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+
+/// Creates a region's configured applications in an empty region store.
+enum Seeder {
+    static func seed(_ store: RegionStore, config: SimulatorConfig, now: Int) throws {
+        var v2ByClientID: [String: String] = [:]
+        let apps = config.applications(for: store.region)
+        // v2 applications first, so that v3 ones can link to them.
+        for app in apps where app.version == 2 {
+            let clientID = app.client_id ?? store.ids.base36("v2-client-id")
+            let record = ApplicationRecord(
+                id: clientID, apiVersion: 2, clientID: clientID,
+                clientSecret: app.client_secret ?? store.ids.base36("v2-client-secret"),
+                apiKey: nil, organizationID: store.ids.base36("v2-organization"),
+                environment: app.environment ?? "production",
+                name: app.name ?? "Simulated v2 application (\(store.region.rawValue.uppercased()))",
+                v2ApplicationID: nil, settings: [:], createdAt: now)
+            try store.save(record)
+            v2ByClientID[clientID] = clientID
+        }
+        for app in apps where app.version == 3 {
+            let id = app.application_id ?? app.client_id ?? store.ids.uuid("application")
+            let record = ApplicationRecord(
+                id: id, apiVersion: 3, clientID: id,
+                clientSecret: app.client_secret ?? "nyc_" + store.ids.base62("client-secret", length: 40),
+                apiKey: app.api_key ?? "nyk_v0_" + store.ids.base62("api-key", length: 56),
+                organizationID: store.ids.uuid("organization"),
+                environment: app.environment ?? "production",
+                name: app.name ?? "Simulated application (\(store.region.rawValue.uppercased()))",
+                v2ApplicationID: app.v2_client_id.flatMap { v2ByClientID[$0] ?? $0 },
+                settings: [:], createdAt: now)
+            try store.save(record)
+            for url in app.callback_uris ?? [SimulatorConfig.defaultCallbackURI] {
+                try store.insertRedirectURI(applicationID: id, url: url, platform: "web", settings: nil, now: now)
+            }
+            for provider in app.connectors ?? SimulatorConfig.defaultConnectors {
+                try store.insertConnector(applicationID: id, provider: provider, settings: [:], scope: [], now: now)
+            }
+        }
+    }
+}

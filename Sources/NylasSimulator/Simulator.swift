@@ -1,0 +1,169 @@
+import Foundation
+import Logging
+import NIOSSL
+
+/// A running NylasSimulator: both regions (US and EU) with their own databases and
+/// listeners, one virtual clock, one provider world.
+///
+/// ```swift
+/// let sim = try await Simulator.start(SimulatorOptions(seed: "test"))
+/// defer { Task { await sim.shutdown() } }
+/// let us = sim.region(.us)
+/// var request = URLRequest(url: us.baseURL.appendingPathComponent("v3/grants"))
+/// request.setValue("Bearer \(us.v3.apiKey)", forHTTPHeaderField: "Authorization")
+/// await sim.advance(by: .seconds(3600))
+/// ```
+public final class Simulator: Sendable {
+    let core: SimulatorCore
+    private let listeners: [Region: RegionListener]
+    /// The local CA when serving HTTPS.
+    public let certificateAuthority: LocalCertificateAuthority?
+
+    private init(core: SimulatorCore, listeners: [Region: RegionListener], ca: LocalCertificateAuthority?) {
+        self.core = core
+        self.listeners = listeners
+        self.certificateAuthority = ca
+    }
+
+    /// Starts a fresh, isolated simulator with a listener per region.
+    public static func start(_ options: SimulatorOptions = SimulatorOptions()) async throws -> Simulator {
+        if let dir = options.dataDirectory {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        }
+        var opts = options
+        if let seed = opts.config.seed, opts.seed == nil { opts.seed = seed }
+        let core = try SimulatorCore(options: opts)
+        var ca: LocalCertificateAuthority?
+        var tls: TLSConfiguration?
+        if let dir = opts.tlsDirectory {
+            let authority = try LocalCertificateAuthority.ensure(directory: dir)
+            tls = try authority.serverConfiguration()
+            ca = authority
+        }
+        var listeners: [Region: RegionListener] = [:]
+        do {
+            for region in Region.allCases {
+                listeners[region] = try await RegionListener.start(
+                    core: core, region: region, host: opts.host, port: opts.ports[region] ?? 0, tls: tls,
+                    maxBodyBytes: opts.settings.maxBodyBytes, logger: opts.logger)
+            }
+        } catch {
+            for l in listeners.values { await l.stop() }
+            core.stopDriver()
+            throw error
+        }
+        core.baseURLs.withLock { urls in
+            for (r, l) in listeners { urls[r] = l.baseURL }
+        }
+        return Simulator(core: core, listeners: listeners, ca: ca)
+    }
+
+    /// Stops the listeners and the clock driver.
+    public func shutdown() async {
+        core.stopDriver()
+        for region in Region.allCases {
+            await listeners[region]?.stop()
+        }
+    }
+
+    // MARK: Regions and credentials
+
+    /// The base URL of a region's listener (v3 under `/v3`, v2 at the root).
+    public func baseURL(_ region: Region) -> URL { URL(string: listeners[region]!.baseURL)! }
+
+    /// A region's listener address and seeded credentials.
+    public func region(_ region: Region) -> RegionInfo {
+        let apps = (try? core.withState { s in try s.store(region).applications() }) ?? []
+        let v3 = apps.filter { $0.apiVersion == 3 }.map {
+            V3Credentials(applicationID: $0.id, clientID: $0.clientID, clientSecret: $0.clientSecret, apiKey: $0.apiKey ?? "")
+        }
+        let v2 = apps.filter { $0.apiVersion == 2 }.map { V2Credentials(clientID: $0.clientID, clientSecret: $0.clientSecret) }
+        return RegionInfo(region: region, baseURL: baseURL(region), v3Applications: v3, v2Applications: v2)
+    }
+
+    // MARK: Clock
+
+    /// The current virtual time.
+    public var now: VirtualTime { core.now }
+
+    /// Advances the virtual clock, running every job that falls due in time order; returns when all are done.
+    public func advance(by duration: Duration) async { await core.advance(by: duration) }
+
+    /// Advances the virtual clock to `time`.
+    public func advance(to time: VirtualTime) async { await core.advance(to: time) }
+
+    /// Switches between manual and running clock modes.
+    public func setClock(mode: ClockState.Mode, rate: Double? = nil) { core.setClockMode(mode, rate: rate) }
+
+    /// Runs the jobs already due without moving the clock.
+    public func settle() async { await core.runDueJobs() }
+
+    // MARK: Requests
+
+    /// Sends a request straight to the simulator without a socket.
+    public func send(_ request: SimRequest, region: Region = .us) async -> SimResponse {
+        await core.handle(request, region: region)
+    }
+
+    /// The request journal of both regions.
+    public func requests(_ filter: JournalFilter = JournalFilter()) throws -> [JournalEntry] {
+        try core.journal(filter)
+    }
+
+    /// Empties both regions and the provider world and re-seeds the applications.
+    public func reset() throws { try core.withState { try $0.reset() } }
+
+    // MARK: Grants
+
+    /// Creates a grant for `email` in one call (no OAuth dance) and returns it with tokens.
+    public func createGrant(_ region: Region = .us, email: String, provider: String? = nil,
+                            applicationID: String? = nil, scope: [String]? = nil) throws -> GrantInfo {
+        let o = try core.createGrantDirectly(region: region, applicationID: applicationID, email: email,
+                                             provider: provider, scope: scope, name: nil)
+        return GrantInfo(id: o["id"]?.stringValue ?? "", email: o["email"]?.stringValue ?? "",
+                         provider: o["provider"]?.stringValue ?? "", accessToken: o["access_token"]?.stringValue ?? "",
+                         refreshToken: o["refresh_token"]?.stringValue)
+    }
+
+    /// Expires the provider credentials behind a grant (`grant_status: invalid`, `grant.expired`).
+    public func expireCredentials(_ region: Region = .us, grantID: String) throws {
+        try core.expireCredentials(region: region, grantID: grantID)
+    }
+
+    /// The simulator state as `GET /__sim/state` returns it.
+    public func stateJSON() throws -> JSON { try core.stateJSON() }
+}
+
+/// A region's address and credentials.
+public struct RegionInfo: Sendable {
+    public let region: Region
+    public let baseURL: URL
+    public let v3Applications: [V3Credentials]
+    public let v2Applications: [V2Credentials]
+
+    /// The first (seeded) v3 application.
+    public var v3: V3Credentials { v3Applications[0] }
+    /// The first (seeded) v2 application.
+    public var v2: V2Credentials { v2Applications[0] }
+}
+
+public struct V3Credentials: Sendable, Equatable {
+    public let applicationID: String
+    public let clientID: String
+    public let clientSecret: String
+    public let apiKey: String
+}
+
+public struct V2Credentials: Sendable, Equatable {
+    public let clientID: String
+    public let clientSecret: String
+}
+
+/// A grant created for a test, with its tokens.
+public struct GrantInfo: Sendable, Equatable {
+    public let id: String
+    public let email: String
+    public let provider: String
+    public let accessToken: String
+    public let refreshToken: String?
+}

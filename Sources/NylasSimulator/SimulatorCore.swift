@@ -1,0 +1,225 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// What a simulator is started with.
+public struct SimulatorOptions: Sendable {
+    /// With a seed every ID, credential and the start of the clock are reproducible.
+    public var seed: String?
+    /// `manual` (time moves only when advanced; the in-process default) or `running`.
+    public var clockMode: ClockState.Mode = .manual
+    /// Virtual seconds per wall second in running mode.
+    public var clockRate: Double = 1
+    /// The virtual time at start. Default: 2026-01-01T09:00:00Z with a seed, the wall clock without.
+    public var startTime: VirtualTime?
+    /// Keep the databases as files in this directory (WAL); in memory when nil.
+    public var dataDirectory: String?
+    /// Applications per region.
+    public var config = SimulatorConfig()
+    public var settings = SimulatorSettings()
+    /// The address the listeners bind.
+    public var host = "127.0.0.1"
+    /// Listener ports per region; 0 picks a free one.
+    public var ports: [Region: Int] = [.us: 0, .eu: 0]
+    /// Serve HTTPS with a certificate from the local CA kept in this directory.
+    public var tlsDirectory: String?
+    /// When set, `/__sim/` routes require `Authorization: Bearer <token>` or `X-Sim-Control-Token`.
+    public var controlToken: String?
+    public var logger = Logger(label: "nylas-sim", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    public init(seed: String? = nil) { self.seed = seed }
+}
+
+/// Notes a handler leaves for the request journal: whose request it was.
+final class RequestNotes: Sendable {
+    private let value = Mutex<(application: String?, grant: String?)>((nil, nil))
+    func set(application: String?, grant: String? = nil) {
+        value.withLock {
+            if let application { $0.application = application }
+            if let grant { $0.grant = grant }
+        }
+    }
+    var application: String? { value.withLock { $0.application } }
+    var grant: String? { value.withLock { $0.grant } }
+}
+
+/// The heart of a simulator: its state behind one lock, its router, and the job runner that
+/// moves the virtual clock. The listeners, the in-process API, the CLI and scenarios all
+/// drive it through the same operations.
+final class SimulatorCore: Sendable {
+    /// The state is reached only through `withState`/`transaction`, which hold `lock`:
+    /// that is the one invariant that makes the unchecked access sound.
+    private nonisolated(unsafe) let state: SimulatorState
+    private let lock = NSLock()
+    let router: Router
+    let logger: Logger
+    let controlToken: String?
+    private let gate = SerialGate()
+    private let driver = Mutex<Task<Void, Never>?>(nil)
+    /// Base URLs of the running listeners, per region.
+    let baseURLs = Mutex<[Region: String]>([:])
+
+    init(options: SimulatorOptions) throws {
+        state = try SimulatorState(options: options)
+        router = APIRoutes.build()
+        logger = options.logger
+        controlToken = options.controlToken
+        if options.clockMode == .running { startDriver() }
+    }
+
+    // MARK: State access
+
+    /// Reads or changes the state under the lock, outside any transaction.
+    func withState<T>(_ body: (SimulatorState) throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(state)
+    }
+
+    /// Changes the state atomically: every database write, event and job of `body`, or none.
+    func transaction<T>(_ body: (SimulatorState) throws -> T) throws -> T {
+        try withState { s in try s.transaction { try body(s) } }
+    }
+
+    var now: VirtualTime { withState { $0.now } }
+
+    // MARK: Requests
+
+    /// Answers one request for `region`: routing, handler, error rendering, journal.
+    func handle(_ request: SimRequest, region: Region, failure: NylasError? = nil) async -> SimResponse {
+        let started = ContinuousClock.now
+        let parts = Router.segments(of: request.path)
+        let requestID = withState { $0.store(region).ids.uuid("request") }
+        let notes = RequestNotes()
+        var surface = Router.surface(forPath: parts)
+        var response: SimResponse
+        do {
+            if let failure { throw failure }
+            switch router.resolve(method: request.method, parts: parts) {
+            case .found(let route, let params):
+                surface = route.surface
+                if surface == .control { try checkControlToken(request) }
+                let context = RequestContext(core: self, request: request, region: region, params: params,
+                                             surface: surface, requestID: requestID, notes: notes)
+                response = try await route.handler(context)
+            case .wrongMethod(let s):
+                surface = s
+                throw NylasError.methodNotAllowed(request.method, request.path)
+            case .notFound(let s):
+                surface = s
+                throw APIRoutes.notFoundError(method: request.method, parts: parts, surface: s)
+            }
+        } catch let error as NylasError {
+            response = SimResponse.json(error.body(surface: surface, requestID: requestID), status: error.status,
+                                        headers: error.headers)
+        } catch {
+            logger.error("unexpected error", metadata: ["path": "\(request.path)", "error": "\(error)"])
+            let e = NylasError.internal("Internal error, contact administrator.")
+            response = SimResponse.json(e.body(surface: surface, requestID: requestID), status: 500)
+        }
+        response.headers["x-request-id"] = requestID
+        if surface == .v2 { response.headers["Nylas-API-Version"] = "2.5" }
+        if request.method == "HEAD" { response.body = [] }
+        let micros = Int((ContinuousClock.now - started).milliseconds * 1000)
+        let hasDueJobs = record(request, response, region: region, surface: surface, requestID: requestID,
+                                notes: notes, micros: micros)
+        if hasDueJobs { kickJobs() }
+        return response
+    }
+
+    /// Writes the journal entry; returns whether jobs are now due.
+    private func record(_ request: SimRequest, _ response: SimResponse, region: Region, surface: APISurface,
+                        requestID: String, notes: RequestNotes, micros: Int) -> Bool {
+        logger.info("\(request.method) \(request.path) \(response.status)",
+                    metadata: ["region": "\(region.rawValue)", "us": "\(micros)"])
+        return withState { s in
+            if surface != .control {
+                try? s.store(region).appendJournal(
+                    requestID: requestID, time: s.now, surface: surface, method: request.method, path: request.path,
+                    query: request.query.encoded, status: response.status, applicationID: notes.application,
+                    grantID: notes.grant, micros: micros, requestBody: request.body, responseBody: response.body)
+            }
+            return s.jobs.nextDue.map { $0 <= s.now } ?? false
+        }
+    }
+
+    private func checkControlToken(_ request: SimRequest) throws {
+        guard let controlToken else { return }
+        let given = request.header("x-sim-control-token")
+            ?? request.header("authorization").map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : $0 }
+        guard given == controlToken else {
+            throw NylasError.unauthorized("The control API requires the control token (--control-token)")
+        }
+    }
+
+    // MARK: Clock and jobs
+
+    /// Advances the virtual clock by `duration`, running every job that falls due, in order.
+    func advance(by duration: Duration) async {
+        let target = now + duration
+        await runJobs(until: target, moveClock: true)
+    }
+
+    /// Advances the virtual clock to `time` (never backwards), running due jobs in order.
+    func advance(to time: VirtualTime) async {
+        await runJobs(until: time, moveClock: true)
+    }
+
+    /// Runs the jobs already due (a webhook to send now, a job due in running mode).
+    func runDueJobs() async {
+        await runJobs(until: nil, moveClock: false)
+    }
+
+    private func kickJobs() {
+        Task { await self.runDueJobs() }
+    }
+
+    private func runJobs(until target: VirtualTime?, moveClock: Bool) async {
+        await gate.acquire()
+        let limit = target ?? now
+        while true {
+            let job: ScheduledJob? = withState { s in
+                guard let job = s.jobs.popDue(atOrBefore: limit) else {
+                    if moveClock { s.clock.set(limit) }
+                    return nil
+                }
+                if s.clock.now < job.due { s.clock.set(job.due) }
+                return job
+            }
+            guard let job else { break }
+            await job.run(self)
+        }
+        await gate.release()
+    }
+
+    /// Switches the clock mode (and rate); running mode starts the wall-clock driver.
+    func setClockMode(_ mode: ClockState.Mode, rate: Double?) {
+        withState { $0.clock.setMode(mode, rate: rate) }
+        if mode == .running { startDriver() } else { stopDriver() }
+    }
+
+    private func startDriver() {
+        driver.withLock { task in
+            guard task == nil else { return }
+            task = Task { [weak self] in
+                while !Task.isCancelled {
+                    guard let self else { return }
+                    let delay: Duration = self.withState { s in
+                        guard let due = s.jobs.nextDue, let d = s.clock.wallDelay(until: due) else { return .milliseconds(100) }
+                        return min(d, .milliseconds(100))
+                    }
+                    if delay > .zero { try? await Task.sleep(for: delay) }
+                    if Task.isCancelled { return }
+                    await self.runDueJobs()
+                }
+            }
+        }
+    }
+
+    func stopDriver() {
+        driver.withLock { task in
+            task?.cancel()
+            task = nil
+        }
+    }
+}

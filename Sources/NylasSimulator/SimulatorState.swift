@@ -1,0 +1,121 @@
+import Foundation
+
+/// Behaviour settings that tests and the CLI may change.
+public struct SimulatorSettings: Sendable, Equatable {
+    /// Lifetime of a v3 access token (default one hour).
+    public var accessTokenLifetime: Duration = .seconds(3600)
+    /// Lifetime of a one-time OAuth code (default ten minutes).
+    public var authorizationCodeLifetime: Duration = .seconds(600)
+    /// The largest request body accepted (default 25 MiB).
+    public var maxBodyBytes: Int = 25 * 1024 * 1024
+
+    public init() {}
+}
+
+/// Everything a simulator holds: the clock, the scheduler, both regions' databases and the
+/// provider world. It lives behind the core's one lock; nothing touches it outside.
+final class SimulatorState {
+    var clock: ClockState
+    let startTime: VirtualTime
+    var jobs = JobQueue()
+    var regions: [Region: RegionStore]
+    let world: ProviderWorld
+    var config: SimulatorConfig
+    var settings: SimulatorSettings
+    var events = EventBuffer()
+    /// Jobs scheduled by the transaction under way, cancelled if it fails.
+    var transactionJobs: [Int] = []
+    /// Consent behaviour of the simulated OAuth providers (`/__sim/oauth`).
+    var consent = ConsentSettings()
+    /// Called with every committed event, in order, inside the lock.
+    var eventHandlers: [(SimulatorState, SimEvent) -> Void] = []
+
+    init(options: SimulatorOptions) throws {
+        let start = options.startTime ?? (options.seed != nil ? VirtualTime(seconds: 1_767_258_000) : VirtualTime(Date()))
+        startTime = start
+        clock = ClockState(start: start, mode: options.clockMode, rate: options.clockRate)
+        config = options.config
+        settings = options.settings
+        var regions: [Region: RegionStore] = [:]
+        for region in Region.allCases {
+            let path = options.dataDirectory.map { "\($0)/\(region.rawValue).sqlite" }
+            regions[region] = try RegionStore(region: region, path: path, seed: options.seed)
+        }
+        self.regions = regions
+        world = try ProviderWorld(path: options.dataDirectory.map { "\($0)/world.sqlite" }, seed: options.seed)
+        for region in Region.allCases where regions[region]!.isEmpty {
+            try regions[region]!.db.transaction {
+                try Seeder.seed(regions[region]!, config: config, now: start.seconds)
+                try regions[region]!.saveCounter()
+            }
+        }
+    }
+
+    var now: VirtualTime { clock.now }
+
+    func store(_ region: Region) -> RegionStore { regions[region]! }
+
+    /// Schedules `run` at `due` on the virtual clock; returns the job ID (for cancelling).
+    @discardableResult
+    func schedule(at due: VirtualTime, _ label: String, _ run: @escaping @Sendable (SimulatorCore) async -> Void) -> Int {
+        let id = jobs.makeID()
+        jobs.insert(ScheduledJob(id: id, due: due, label: label, run: run))
+        transactionJobs.append(id)
+        return id
+    }
+
+    func emit(_ event: SimEvent) { events.pending.append(event) }
+
+    // MARK: Transactions
+
+    private var databases: [SQLiteDatabase] { [world.db] + Region.allCases.map { regions[$0]!.db } }
+
+    /// Runs `body` atomically over every database: all its writes, events and jobs, or none.
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        events.pending.removeAll()
+        transactionJobs.removeAll()
+        for db in databases { try db.execute("BEGIN") }
+        do {
+            let result = try body()
+            for store in regions.values { try store.saveCounter() }
+            try world.saveCounter()
+            for db in databases { try db.execute("COMMIT") }
+            let committed = events.pending
+            events.pending.removeAll()
+            transactionJobs.removeAll()
+            for event in committed {
+                for handler in eventHandlers { handler(self, event) }
+            }
+            return result
+        } catch {
+            for db in databases { try? db.execute("ROLLBACK") }
+            for id in transactionJobs { jobs.cancel(id) }
+            transactionJobs.removeAll()
+            events.pending.removeAll()
+            throw error
+        }
+    }
+
+    /// Empties every region and the world, re-seeds the applications and rewinds the clock.
+    func reset() throws {
+        jobs.removeAll()
+        clock = ClockState(start: startTime, mode: clock.mode, rate: clock.rate)
+        try world.wipe()
+        for region in Region.allCases {
+            let store = regions[region]!
+            try store.db.transaction {
+                try store.wipe()
+                try Seeder.seed(store, config: config, now: startTime.seconds)
+                try store.saveCounter()
+            }
+        }
+        consent = ConsentSettings()
+    }
+}
+
+/// How the simulated OAuth providers answer a consent request.
+struct ConsentSettings: Sendable {
+    /// `approve` (default): consent at once; `deny`: redirect with `error=access_denied`;
+    /// `page`: show a consent page with approve and deny links.
+    var mode: String = "approve"
+}

@@ -1,0 +1,106 @@
+import Foundation
+
+/// One region's database: applications, connectors, grants, accounts, tokens, webhooks,
+/// the request journal. Each region has its own file (or in-memory database) and its own
+/// ID namespace.
+final class RegionStore {
+    let region: Region
+    let db: SQLiteDatabase
+    var ids: IDGenerator
+    private var savedCounter: Int
+
+    init(region: Region, path: String?, seed: String?) throws {
+        self.region = region
+        db = try SQLiteDatabase(path: path)
+        try Schema.migrate(db, Schema.region)
+        let counter = Int(try db.first("SELECT value FROM meta WHERE key = 'id_counter'")?.string("value") ?? "0") ?? 0
+        ids = IDGenerator(seed: seed, namespace: "region:\(region.rawValue)", counter: counter)
+        savedCounter = counter
+    }
+
+    /// Persists the ID counter so that a restarted seeded server mints no ID twice.
+    func saveCounter() throws {
+        guard ids.counter != savedCounter else { return }
+        try db.run("INSERT INTO meta(key, value) VALUES('id_counter', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                   String(ids.counter))
+        savedCounter = ids.counter
+    }
+
+    /// Removes every row and restarts the ID counter (`POST /__sim/reset`).
+    func wipe() throws {
+        for table in ["applications", "redirect_uris", "connectors", "credentials", "grants", "tokens", "journal", "meta"] {
+            try db.run("DELETE FROM \(table)")
+        }
+        ids = IDGenerator(seed: ids.seed, namespace: "region:\(region.rawValue)", counter: 0)
+        savedCounter = -1
+        try saveCounter()
+    }
+
+    var isEmpty: Bool { ((try? db.first("SELECT COUNT(*) AS n FROM applications")?.int("n")) ?? 0) == 0 }
+}
+
+// MARK: - Applications
+
+extension RegionStore {
+    func applications() throws -> [ApplicationRecord] {
+        try db.query("SELECT * FROM applications ORDER BY api_version DESC, created_at, id").map(ApplicationRecord.init)
+    }
+
+    func application(id: String) throws -> ApplicationRecord? {
+        try db.first("SELECT * FROM applications WHERE id = ?", id).map(ApplicationRecord.init)
+    }
+
+    func application(apiKey: String) throws -> ApplicationRecord? {
+        try db.first("SELECT * FROM applications WHERE api_key = ?", apiKey).map(ApplicationRecord.init)
+    }
+
+    func application(clientID: String) throws -> ApplicationRecord? {
+        try db.first("SELECT * FROM applications WHERE client_id = ?", clientID).map(ApplicationRecord.init)
+    }
+
+    func application(clientSecret: String, apiVersion: Int) throws -> ApplicationRecord? {
+        try db.first("SELECT * FROM applications WHERE client_secret = ? AND api_version = ?", clientSecret, apiVersion)
+            .map(ApplicationRecord.init)
+    }
+
+    func save(_ app: ApplicationRecord) throws {
+        try db.run("""
+            INSERT INTO applications(id, api_version, client_id, client_secret, api_key, organization_id, environment,
+                name, v2_application_id, settings, created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)
+            ON CONFLICT(id) DO UPDATE SET client_secret = excluded.client_secret, api_key = excluded.api_key,
+                environment = excluded.environment, name = excluded.name, v2_application_id = excluded.v2_application_id,
+                settings = excluded.settings, updated_at = excluded.updated_at
+            """, app.id, app.apiVersion, app.clientID, app.clientSecret, app.apiKey, app.organizationID, app.environment,
+            app.name, app.v2ApplicationID, app.settings, app.createdAt, app.updatedAt)
+    }
+}
+
+// MARK: - Tokens
+
+extension RegionStore {
+    func token(_ value: String) throws -> TokenRecord? {
+        try db.first("SELECT * FROM tokens WHERE token = ?", value).map(TokenRecord.init)
+    }
+
+    func insert(_ t: TokenRecord) throws {
+        try db.run("""
+            INSERT INTO tokens(token, kind, application_id, grant_id, parent, expires_at, used, revoked, data, created_at)
+            VALUES(?,?,?,?,?,?,?,?,?,?)
+            """, t.token, t.kind.rawValue, t.applicationID, t.grantID, t.parent, t.expiresAt.map { Int64($0.milliseconds) },
+            t.used, t.revoked, t.data, t.createdAt)
+    }
+
+    func markUsed(_ token: String) throws { try db.run("UPDATE tokens SET used = 1 WHERE token = ?", token) }
+
+    /// Revokes a token, the tokens minted from it, and its parent refresh token.
+    func revoke(_ token: String) throws {
+        try db.run("UPDATE tokens SET revoked = 1 WHERE token = ? OR parent = ?", token, token)
+        if let parent = try self.token(token)?.parent {
+            try db.run("UPDATE tokens SET revoked = 1 WHERE token = ? OR parent = ?", parent, parent)
+        }
+    }
+
+    func revokeTokens(grantID: String) throws {
+        try db.run("UPDATE tokens SET revoked = 1 WHERE grant_id = ?", grantID)
+    }
+}

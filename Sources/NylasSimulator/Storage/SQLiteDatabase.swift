@@ -1,0 +1,228 @@
+import CSQLite
+import Foundation
+
+/// A value bound to or read from a SQLite statement.
+enum SQLValue: Sendable, Equatable {
+    case null
+    case int(Int64)
+    case double(Double)
+    case text(String)
+    case blob([UInt8])
+
+    var string: String? { if case .text(let s) = self { return s } else { return nil } }
+    var int: Int64? {
+        switch self {
+        case .int(let i): return i
+        case .double(let d): return Int64(d)
+        default: return nil
+        }
+    }
+    var blob: [UInt8]? {
+        switch self {
+        case .blob(let b): return b
+        case .text(let s): return Array(s.utf8)
+        default: return nil
+        }
+    }
+}
+
+/// Anything that binds as a statement parameter.
+protocol SQLBindable { var sqlValue: SQLValue { get } }
+extension String: SQLBindable { var sqlValue: SQLValue { .text(self) } }
+extension Int: SQLBindable { var sqlValue: SQLValue { .int(Int64(self)) } }
+extension Int64: SQLBindable { var sqlValue: SQLValue { .int(self) } }
+extension Bool: SQLBindable { var sqlValue: SQLValue { .int(self ? 1 : 0) } }
+extension Double: SQLBindable { var sqlValue: SQLValue { .double(self) } }
+extension SQLValue: SQLBindable { var sqlValue: SQLValue { self } }
+extension Optional: SQLBindable where Wrapped: SQLBindable {
+    var sqlValue: SQLValue { self?.sqlValue ?? .null }
+}
+extension JSON: SQLBindable { var sqlValue: SQLValue { .blob(bytes) } }
+
+/// One result row, by column name.
+struct SQLRow {
+    let columns: [String: SQLValue]
+    subscript(_ name: String) -> SQLValue { columns[name] ?? .null }
+    func string(_ name: String) -> String { columns[name]?.string ?? "" }
+    func optionalString(_ name: String) -> String? { columns[name]?.string }
+    func int(_ name: String) -> Int { Int(columns[name]?.int ?? 0) }
+    func optionalInt(_ name: String) -> Int? { columns[name]?.int.map { Int($0) } }
+    func bool(_ name: String) -> Bool { (columns[name]?.int ?? 0) != 0 }
+    func json(_ name: String) -> JSON {
+        guard let bytes = columns[name]?.blob, !bytes.isEmpty else { return .null }
+        return (try? JSON.parse(bytes)) ?? .null
+    }
+}
+
+struct SQLiteError: Error, CustomStringConvertible {
+    let code: Int32
+    let message: String
+    var description: String { "SQLite error \(code): \(message)" }
+}
+
+/// A SQLite connection with a prepared-statement cache.
+///
+/// Not thread-safe by itself: the simulator keeps every connection behind its state lock.
+final class SQLiteDatabase {
+    private var handle: OpaquePointer?
+    private var statements: [String: OpaquePointer] = [:]
+    private var savepointDepth = 0
+    let path: String?
+
+    /// Opens a database file, or a private in-memory database when `path` is nil.
+    init(path: String?) throws {
+        self.path = path
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path ?? ":memory:", &handle, flags, nil)
+        guard rc == SQLITE_OK else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            sqlite3_close(handle)
+            throw SQLiteError(code: rc, message: message)
+        }
+        if path != nil {
+            // WAL with synchronous=FULL: a write acknowledged over HTTP survives a crash.
+            try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+        }
+        try execute("PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;")
+    }
+
+    func close() {
+        for (_, stmt) in statements { sqlite3_finalize(stmt) }
+        statements.removeAll()
+        if let handle { sqlite3_close_v2(handle) }
+        handle = nil
+    }
+
+    deinit { close() }
+
+    var isOpen: Bool { handle != nil }
+
+    private func error(_ rc: Int32) -> SQLiteError {
+        SQLiteError(code: rc, message: handle.map { String(cString: sqlite3_errmsg($0)) } ?? "closed")
+    }
+
+    /// Runs one or more statements without parameters (schema, pragmas).
+    func execute(_ sql: String) throws {
+        var err: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &err)
+        if rc != SQLITE_OK {
+            let message = err.map { String(cString: $0) } ?? "error"
+            sqlite3_free(err)
+            throw SQLiteError(code: rc, message: message)
+        }
+    }
+
+    private func prepared(_ sql: String) throws -> OpaquePointer {
+        if let stmt = statements[sql] {
+            sqlite3_reset(stmt)
+            sqlite3_clear_bindings(stmt)
+            return stmt
+        }
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else { throw error(rc) }
+        statements[sql] = stmt
+        return stmt
+    }
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    private func bind(_ stmt: OpaquePointer, _ values: [any SQLBindable]) {
+        for (i, v) in values.enumerated() {
+            let idx = Int32(i + 1)
+            switch v.sqlValue {
+            case .null: sqlite3_bind_null(stmt, idx)
+            case .int(let n): sqlite3_bind_int64(stmt, idx, n)
+            case .double(let d): sqlite3_bind_double(stmt, idx, d)
+            case .text(let s): sqlite3_bind_text(stmt, idx, s, -1, Self.transient)
+            case .blob(let b):
+                b.withUnsafeBytes { raw in
+                    _ = sqlite3_bind_blob(stmt, idx, raw.baseAddress, Int32(raw.count), Self.transient)
+                }
+            }
+        }
+    }
+
+    /// Runs a statement that returns no rows; returns the number of changed rows.
+    @discardableResult
+    func run(_ sql: String, _ values: any SQLBindable...) throws -> Int {
+        try run(sql, values)
+    }
+
+    @discardableResult
+    func run(_ sql: String, _ values: [any SQLBindable]) throws -> Int {
+        let stmt = try prepared(sql)
+        bind(stmt, values)
+        var rc = sqlite3_step(stmt)
+        while rc == SQLITE_ROW { rc = sqlite3_step(stmt) }
+        sqlite3_reset(stmt)
+        guard rc == SQLITE_DONE else { throw error(rc) }
+        return Int(sqlite3_changes(handle))
+    }
+
+    /// Runs a query and returns every row.
+    func query(_ sql: String, _ values: any SQLBindable...) throws -> [SQLRow] {
+        try query(sql, values)
+    }
+
+    func query(_ sql: String, _ values: [any SQLBindable]) throws -> [SQLRow] {
+        let stmt = try prepared(sql)
+        bind(stmt, values)
+        var rows: [SQLRow] = []
+        let count = sqlite3_column_count(stmt)
+        var names: [String] = []
+        for i in 0..<count { names.append(String(cString: sqlite3_column_name(stmt, i))) }
+        while true {
+            let rc = sqlite3_step(stmt)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else { sqlite3_reset(stmt); throw error(rc) }
+            var columns: [String: SQLValue] = [:]
+            columns.reserveCapacity(Int(count))
+            for i in 0..<count {
+                let value: SQLValue
+                switch sqlite3_column_type(stmt, i) {
+                case SQLITE_INTEGER: value = .int(sqlite3_column_int64(stmt, i))
+                case SQLITE_FLOAT: value = .double(sqlite3_column_double(stmt, i))
+                case SQLITE_TEXT: value = .text(String(cString: sqlite3_column_text(stmt, i)))
+                case SQLITE_BLOB:
+                    let n = Int(sqlite3_column_bytes(stmt, i))
+                    if n > 0, let p = sqlite3_column_blob(stmt, i) {
+                        value = .blob(Array(UnsafeRawBufferPointer(start: p, count: n)))
+                    } else {
+                        value = .blob([])
+                    }
+                default: value = .null
+                }
+                columns[names[Int(i)]] = value
+            }
+            rows.append(SQLRow(columns: columns))
+        }
+        sqlite3_reset(stmt)
+        return rows
+    }
+
+    func first(_ sql: String, _ values: any SQLBindable...) throws -> SQLRow? {
+        try query(sql, values).first
+    }
+
+    /// Runs `body` inside a savepoint: everything it wrote is rolled back when it throws.
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        savepointDepth += 1
+        let name = "sp\(savepointDepth)"
+        defer { savepointDepth -= 1 }
+        try execute("SAVEPOINT \(name)")
+        do {
+            let result = try body()
+            try execute("RELEASE \(name)")
+            return result
+        } catch {
+            try? execute("ROLLBACK TO \(name); RELEASE \(name)")
+            throw error
+        }
+    }
+
+    /// `PRAGMA integrity_check` result ("ok" when healthy).
+    func integrityCheck() throws -> String {
+        try query("PRAGMA integrity_check").first?.string("integrity_check") ?? "unknown"
+    }
+}

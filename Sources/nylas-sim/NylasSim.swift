@@ -1,0 +1,173 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NylasSimulator
+
+@main
+struct NylasSim: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nylas-sim",
+        abstract: "A local simulator of the Nylas email, calendar and contacts API (v3 and v2, US and EU regions).",
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self)
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the simulator: one listener per region, v3 under /v3, v2 at the root, control API under /__sim.",
+        discussion: """
+            Each region (US, EU) has its own listener, database and IDs. The Host header also routes:
+            api.us.nylas.com and api.nylas.com go to the US, api.eu.nylas.com and ireland.api.nylas.com to the EU.
+            The seeded applications and their credentials are printed at start-up and returned by GET /__sim/state.
+            """)
+
+    @Option(help: "Address to bind. Anything but loopback requires --control-token.")
+    var host = "127.0.0.1"
+
+    @Option(name: .customLong("us-port"), help: "Port of the US listener (0 picks a free one).")
+    var usPort = 4400
+
+    @Option(name: .customLong("eu-port"), help: "Port of the EU listener (0 picks a free one).")
+    var euPort = 4401
+
+    @Option(help: "Seed: every ID and credential, and the start of the clock, are reproducible.")
+    var seed: String?
+
+    @Option(name: .customLong("data-dir"), help: "Keep the databases in this directory (SQLite, WAL) across restarts; in memory when absent.")
+    var dataDir: String?
+
+    @Option(help: "Applications per region, as YAML or JSON (see README).")
+    var config: String?
+
+    @Option(help: "Clock mode: running (real time x --clock-rate) or manual (moves only through POST /__sim/clock).")
+    var clock: String = "running"
+
+    @Option(name: .customLong("clock-rate"), help: "Virtual seconds per wall second in running mode.")
+    var clockRate: Double = 1
+
+    @Option(name: .customLong("start-time"), help: "Virtual start time (ISO 8601 or Unix seconds).")
+    var startTime: String?
+
+    @Flag(help: "Serve HTTPS with a certificate from a local CA generated once (its path is printed).")
+    var tls = false
+
+    @Option(name: .customLong("tls-dir"), help: "Where the local CA lives (default: DATA_DIR/tls, or ~/.nylas-sim/tls).")
+    var tlsDir: String?
+
+    @Option(name: .customLong("max-body-bytes"), help: "Largest request body accepted (default 25 MiB).")
+    var maxBodyBytes: Int = 25 * 1024 * 1024
+
+    @Option(name: .customLong("access-token-lifetime"), help: "Lifetime of v3 access tokens in seconds of virtual time.")
+    var accessTokenLifetime: Int = 3600
+
+    @Option(name: .customLong("control-token"), help: "Require this token (Authorization: Bearer, or X-Sim-Control-Token) on /__sim/ routes.")
+    var controlToken: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info (one line per request), notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("unknown --log-level \(logLevel)") }
+        if ClockState.Mode(rawValue: clock) == nil { throw ValidationError("--clock must be running or manual") }
+        if let startTime, VirtualTime(parsing: startTime) == nil { throw ValidationError("--start-time must be ISO 8601 or Unix seconds") }
+        let loopback = ["127.0.0.1", "localhost", "::1"].contains(host) || host.hasPrefix("127.")
+        if !loopback, controlToken == nil {
+            throw ValidationError("binding \(host) exposes the control API: pass --control-token TOKEN")
+        }
+    }
+
+    func run() async throws {
+        setvbuf(stdout, nil, _IOLBF, 0)
+        let level = Logger.Level(rawValue: logLevel)!
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var options = SimulatorOptions(seed: seed)
+        options.host = host
+        options.ports = [.us: usPort, .eu: euPort]
+        options.dataDirectory = dataDir
+        options.clockMode = ClockState.Mode(rawValue: clock)!
+        options.clockRate = clockRate
+        options.startTime = startTime.flatMap(VirtualTime.init(parsing:))
+        options.settings.maxBodyBytes = maxBodyBytes
+        options.settings.accessTokenLifetime = .seconds(accessTokenLifetime)
+        options.controlToken = controlToken
+        if let config { options.config = try SimulatorConfig.load(path: config) }
+        if tls { options.tlsDirectory = tlsDir ?? dataDir.map { $0 + "/tls" } ?? LocalCertificateAuthority.defaultDirectory }
+        var logger = Logger(label: "nylas-sim")
+        logger.logLevel = level
+        options.logger = logger
+
+        let sim = try await Simulator.start(options)
+        print(Banner.render(sim, options: options))
+        await waitForSignal()
+        print("Shutting down.")
+        await sim.shutdown()
+    }
+
+    private func waitForSignal() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let once = Once(continuation)
+            for sig in [SIGINT, SIGTERM] {
+                signal(sig, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
+                source.setEventHandler { once.fire() }
+                source.resume()
+                Signals.keep(source)
+            }
+        }
+    }
+}
+
+/// Keeps the signal sources alive for the life of the process.
+enum Signals {
+    nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
+    static func keep(_ s: any DispatchSourceSignal) { sources.append(s) }
+}
+
+final class Once: @unchecked Sendable {
+    private var continuation: CheckedContinuation<Void, Never>?
+    private let lock = NSLock()
+    init(_ c: CheckedContinuation<Void, Never>) { continuation = c }
+    func fire() {
+        lock.lock()
+        let c = continuation
+        continuation = nil
+        lock.unlock()
+        c?.resume()
+    }
+}
+
+/// The start-up table: where each region listens and its credentials.
+enum Banner {
+    static func render(_ sim: Simulator, options: SimulatorOptions) -> String {
+        var lines: [String] = []
+        lines.append("NylasSimulator is running (clock: \(options.clockMode.rawValue), virtual time \(sim.now)).")
+        lines.append("")
+        for region in Region.allCases {
+            let info = sim.region(region)
+            lines.append("\(region.rawValue.uppercased()) region   \(info.baseURL.absoluteString)   (v3: /v3/..., v2: /..., control: /__sim/...)")
+            for app in info.v3Applications {
+                lines.append("  v3 application_id   \(app.applicationID)")
+                lines.append("     client_id        \(app.clientID)")
+                lines.append("     client_secret    \(app.clientSecret)")
+                lines.append("     api_key          \(app.apiKey)")
+            }
+            for app in info.v2Applications {
+                lines.append("  v2 client_id        \(app.clientID)")
+                lines.append("     client_secret    \(app.clientSecret)")
+            }
+            lines.append("")
+        }
+        if let ca = sim.certificateAuthority {
+            lines.append("TLS: trust the local CA at \(ca.caCertificatePath)")
+            lines.append("     e.g. export REQUESTS_CA_BUNDLE=\(ca.caCertificatePath) SSL_CERT_FILE=\(ca.caCertificatePath)")
+            lines.append("")
+        }
+        lines.append("State and credentials as JSON: GET \(sim.baseURL(.us).absoluteString)/__sim/state")
+        lines.append("Press Ctrl-C to stop.")
+        return lines.joined(separator: "\n")
+    }
+}
