@@ -120,7 +120,8 @@ final class SimulatorCore: Sendable {
         response.headers["x-request-id"] = requestID
         if surface == .v2 { response.headers["Nylas-API-Version"] = "2.5" }
         if request.method == "HEAD" { response.body = [] }
-        let micros = Int((ContinuousClock.now - started).milliseconds * 1000)
+        let elapsed = (ContinuousClock.now - started).components
+        let micros = Int(elapsed.seconds * 1_000_000 + elapsed.attoseconds / 1_000_000_000_000)
         let hasDueJobs = record(request, response, region: region, surface: surface, requestID: requestID,
                                 notes: notes, micros: micros)
         if hasDueJobs { kickJobs() }

@@ -77,7 +77,6 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        setvbuf(stdout, nil, _IOLBF, 0)
         let level = Logger.Level(rawValue: logLevel)!
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -101,9 +100,9 @@ struct Serve: AsyncParsableCommand {
         options.logger = logger
 
         let sim = try await Simulator.start(options)
-        print(Banner.render(sim, options: options))
+        FileHandle.standardOutput.write(Data((Banner.render(sim, options: options) + "\n").utf8))
         await waitForSignal()
-        print("Shutting down.")
+        FileHandle.standardOutput.write(Data("Shutting down.\n".utf8))
         await sim.shutdown()
     }
 
@@ -171,3 +170,4 @@ enum Banner {
         return lines.joined(separator: "\n")
     }
 }
+
