@@ -36,11 +36,17 @@ let package = Package(
             pkgConfig: "uuid",
             providers: [.apt(["uuid-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(
             name: "NylasSimulator",
             dependencies: [
                 "CSQLite",
                 "CLibUUID",
+                "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

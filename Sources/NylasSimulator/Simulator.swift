@@ -130,6 +130,41 @@ public final class Simulator: Sendable {
         try core.expireCredentials(region: region, grantID: grantID)
     }
 
+    // MARK: Webhooks
+
+    /// Every webhook delivery attempt so far, in time order.
+    public func webhookDeliveries(_ region: Region? = nil, webhookID: String? = nil) throws -> [WebhookDelivery] {
+        try core.deliveries(region: region, webhookID: webhookID)
+    }
+
+    /// Waits (up to `timeout` of wall time) for a delivery attempt matching `predicate`; deliveries
+    /// already recorded count. Returns nil on timeout. No polling: the dispatcher wakes the waiter.
+    ///
+    /// ```swift
+    /// let d = await sim.nextDelivery { $0.type == "grant.created" }
+    /// ```
+    public func nextDelivery(_ region: Region? = nil, after sequence: Int = 0, timeout: Duration = .seconds(5),
+                             where predicate: @escaping @Sendable (WebhookDelivery) -> Bool) async -> WebhookDelivery? {
+        await core.waitForDelivery(region: region, after: sequence, timeout: timeout, where: predicate)
+    }
+
+    /// Advances the virtual clock job by job, up to `limit`, until a delivery matching `predicate`
+    /// is recorded; returns it, or nil if none happened within that virtual time.
+    public func advanceUntilDelivery(within limit: Duration, _ region: Region? = nil,
+                                     where predicate: @escaping @Sendable (WebhookDelivery) -> Bool) async -> WebhookDelivery? {
+        let end = now + limit
+        while true {
+            await core.runDueJobs()
+            if let found = try? core.deliveries(region: region).first(where: predicate) { return found }
+            let next = core.withState { $0.jobs.nextDue }
+            guard let next, next <= end else {
+                await core.advance(to: end)
+                return try? core.deliveries(region: region).first(where: predicate)
+            }
+            await core.advance(to: max(next, now))
+        }
+    }
+
     /// The simulator state as `GET /__sim/state` returns it.
     public func stateJSON() throws -> JSON { try core.stateJSON() }
 }

@@ -78,7 +78,13 @@ final class SimulatorCore: Sendable {
 
     /// Changes the state atomically: every database write, event and job of `body`, or none.
     func transaction<T>(_ body: (SimulatorState) throws -> T) throws -> T {
-        try withState { s in try s.transaction { try body(s) } }
+        let (result, due) = try withState { s in
+            let result = try s.transaction { try body(s) }
+            return (result, s.jobs.nextDue.map { $0 <= s.now } ?? false)
+        }
+        // Work due now (a webhook to send) starts at once, whatever the clock mode.
+        if due { kickJobs() }
+        return result
     }
 
     var now: VirtualTime { withState { $0.now } }
@@ -122,25 +128,21 @@ final class SimulatorCore: Sendable {
         if request.method == "HEAD" { response.body = [] }
         let elapsed = (ContinuousClock.now - started).components
         let micros = Int(elapsed.seconds * 1_000_000 + elapsed.attoseconds / 1_000_000_000_000)
-        let hasDueJobs = record(request, response, region: region, surface: surface, requestID: requestID,
-                                notes: notes, micros: micros)
-        if hasDueJobs { kickJobs() }
+        record(request, response, region: region, surface: surface, requestID: requestID, notes: notes, micros: micros)
         return response
     }
 
-    /// Writes the journal entry; returns whether jobs are now due.
+    /// Writes the journal entry.
     private func record(_ request: SimRequest, _ response: SimResponse, region: Region, surface: APISurface,
-                        requestID: String, notes: RequestNotes, micros: Int) -> Bool {
+                        requestID: String, notes: RequestNotes, micros: Int) {
         logger.info("\(request.method) \(request.path) \(response.status)",
                     metadata: ["region": "\(region.rawValue)", "us": "\(micros)"])
-        return withState { s in
-            if surface != .control {
-                try? s.store(region).appendJournal(
-                    requestID: requestID, time: s.now, surface: surface, method: request.method, path: request.path,
-                    query: request.query.encoded, status: response.status, applicationID: notes.application,
-                    grantID: notes.grant, micros: micros, requestBody: request.body, responseBody: response.body)
-            }
-            return s.jobs.nextDue.map { $0 <= s.now } ?? false
+        guard surface != .control else { return }
+        withState { s in
+            try? s.store(region).appendJournal(
+                requestID: requestID, time: s.now, surface: surface, method: request.method, path: request.path,
+                query: request.query.encoded, status: response.status, applicationID: notes.application,
+                grantID: notes.grant, micros: micros, requestBody: request.body, responseBody: response.body)
         }
     }
 

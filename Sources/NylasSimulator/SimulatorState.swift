@@ -8,6 +8,8 @@ public struct SimulatorSettings: Sendable, Equatable {
     public var authorizationCodeLifetime: Duration = .seconds(600)
     /// The largest request body accepted (default 25 MiB).
     public var maxBodyBytes: Int = 25 * 1024 * 1024
+    /// Webhook retries, timeouts and health thresholds.
+    public var webhooks = WebhookPolicy()
 
     public init() {}
 }
@@ -28,7 +30,9 @@ final class SimulatorState {
     /// Consent behaviour of the simulated OAuth providers (`/__sim/oauth`).
     var consent = ConsentSettings()
     /// Called with every committed event, in order, inside the lock.
-    var eventHandlers: [(SimulatorState, SimEvent) -> Void] = []
+    var eventHandlers: [(SimulatorState, SimEvent) -> Void] = [WebhookDispatcher.handle]
+    /// Tests awaiting a webhook delivery.
+    let deliveryWaiters = DeliveryWaiters()
 
     init(options: SimulatorOptions) throws {
         let start = options.startTime ?? (options.seed != nil ? VirtualTime(seconds: 1_767_258_000) : VirtualTime(Date()))

@@ -80,6 +80,21 @@ class Sim:
     def create_grant(self, email: str, provider: str, region: str = "us") -> dict:
         return self.control("POST", "/__sim/grants", {"region": region, "email": email, "provider": provider})
 
+    def journal(self, method: str, path: str, region: str = "us") -> list[dict]:
+        """The request journal entries of one method and path prefix, oldest first."""
+        r = self.http.get(self.us_url + "/__sim/requests", timeout=10,
+                          params={"region": region, "method": method, "path": path})
+        assert r.status_code == 200, r.text
+        return r.json()["data"]
+
+    def last_status(self, method: str, path: str, region: str = "us") -> int:
+        entries = self.journal(method, path, region)
+        assert entries, f"no {method} {path} in the journal"
+        return entries[-1]["status"]
+
+    def consent(self, mode: str) -> None:
+        self.control("POST", "/__sim/oauth/consent", {"mode": mode})
+
     def load_apps(self, state: dict) -> None:
         for region in ("us", "eu"):
             v3 = [a for a in state["regions"][region]["applications"] if a["api_version"] == 3]

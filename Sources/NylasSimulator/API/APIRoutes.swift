@@ -9,6 +9,9 @@ enum APIRoutes {
         V3ConnectorRoutes.register(&router)
         V3AuthRoutes.register(&router)
         V3GrantRoutes.register(&router)
+        V3WebhookRoutes.register(&router)
+        V2WebhookRoutes.register(&router)
+        ControlRoutes.registerWebhooks(&router)
         return router
     }
 

@@ -17,6 +17,8 @@ public struct SimEvent: Sendable {
     public let source: String
     /// When it happened, on the virtual clock.
     public let time: VirtualTime
+    /// 3 for a v3 grant's change (CloudEvents notifications), 2 for a v2 account's (deltas).
+    public var apiVersion: Int = 3
 }
 
 /// Keeps the events raised inside a transaction until it commits; a failed request raises none.

@@ -99,6 +99,51 @@ enum Schema {
             response_body BLOB
         );
         """,
+        """
+        CREATE TABLE webhooks (
+            id TEXT PRIMARY KEY,
+            application_id TEXT NOT NULL,
+            api_version INTEGER NOT NULL,
+            description TEXT,
+            trigger_types BLOB NOT NULL,
+            webhook_url TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            status TEXT NOT NULL,
+            notification_email_addresses BLOB,
+            compressed_delivery INTEGER NOT NULL DEFAULT 0,
+            status_updated_at INTEGER NOT NULL,
+            failing_since INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX webhooks_app ON webhooks(application_id, api_version);
+        CREATE TABLE deliveries (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            notification_id TEXT NOT NULL,
+            webhook_id TEXT NOT NULL,
+            application_id TEXT NOT NULL,
+            grant_id TEXT,
+            type TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            time INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            status INTEGER,
+            error TEXT,
+            latency_us INTEGER NOT NULL,
+            signature TEXT NOT NULL,
+            body BLOB,
+            outcome TEXT NOT NULL,
+            next_attempt_at INTEGER
+        );
+        CREATE INDEX deliveries_webhook ON deliveries(webhook_id, seq);
+        CREATE TABLE notification_emails (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            webhook_id TEXT NOT NULL,
+            time INTEGER NOT NULL,
+            recipients BLOB NOT NULL,
+            subject TEXT NOT NULL
+        );
+        """,
     ]
 
     /// Migrations of the provider-world database.

@@ -1,0 +1,193 @@
+import Foundation
+
+/// Turns committed events into signed webhook POSTs: one notification per subscribed
+/// destination, attempts on the scheduler, retries by the policy, health transitions,
+/// everything recorded in the delivery journal.
+enum WebhookDispatcher {
+    /// A notification on its way to one destination.
+    struct Notification: Sendable {
+        let id: String
+        let region: Region
+        let webhookID: String
+        let type: String
+        let source: String
+        let time: VirtualTime
+        let applicationID: String
+        let grantID: String?
+        let object: JSON
+        let apiVersion: Int
+        let firstAttemptAt: VirtualTime
+    }
+
+    /// Types that carry `data.grant_id` beside the object (§6.1).
+    static let grantAtDataLevel: Set<String> = [
+        "message.send_success", "message.send_failed", "message.bounce_detected", "message.opened",
+        "message.link_clicked", "thread.replied",
+    ]
+
+    /// v3 trigger → v2 trigger, for v2 subscriptions.
+    static let v2Triggers: [String: String] = [
+        "grant.created": "account.connected", "grant.expired": "account.invalid", "grant.deleted": "account.stopped",
+        "grant.updated": "account.running", "contact.updated": "contact.updated",
+    ]
+
+    /// The event handler installed on every simulator: schedules the first attempts.
+    static func handle(_ s: SimulatorState, _ event: SimEvent) {
+        let store = s.store(event.region)
+        guard let hooks = try? store.webhooks(applicationID: event.applicationID, apiVersion: event.apiVersion) else { return }
+        for hook in hooks where hook.status == "active" || hook.status == "failing" {
+            guard hook.subscribes(to: event.type) else { continue }
+            let notification = Notification(
+                id: store.ids.uuid("notification"), region: event.region, webhookID: hook.id, type: event.type,
+                source: event.source, time: event.time, applicationID: event.applicationID, grantID: event.grantID,
+                object: event.object, apiVersion: event.apiVersion, firstAttemptAt: s.now)
+            schedule(s, notification, attempt: 1, at: s.now)
+        }
+    }
+
+    static func schedule(_ s: SimulatorState, _ n: Notification, attempt: Int, at time: VirtualTime) {
+        s.schedule(at: time, "webhook \(n.type) → \(n.webhookID) attempt \(attempt)") { core in
+            await attemptDelivery(core, n, attempt: attempt)
+        }
+    }
+
+    /// The body of attempt `attempt`, and the type it is delivered as.
+    static func payload(_ n: Notification, attempt: Int, policy: WebhookPolicy, clientID: String?) -> (type: String, body: [UInt8]) {
+        if n.apiVersion == 2 {
+            let v2Type = v2Triggers[n.type] ?? n.type
+            let objectType = v2Type.split(separator: ".").first.map(String.init) ?? "account"
+            let id = objectType == "account" ? (n.grantID ?? "") : (n.object["id"]?.stringValue ?? "")
+            let delta: JSON = ["date": .int(n.time.seconds), "object": .string(objectType), "type": .string(v2Type),
+                               "object_data": ["namespace_id": .optional(n.grantID), "account_id": .optional(n.grantID),
+                                               "object": .string(objectType), "id": .string(id),
+                                               "attributes": n.object["attributes"] ?? .null, "metadata": .null]]
+            return (v2Type, (["deltas": [delta]] as JSON).bytes)
+        }
+        func envelope(_ type: String, _ object: JSON) -> [UInt8] {
+            var data: JSON = ["application_id": .string(n.applicationID), "object": object]
+            if grantAtDataLevel.contains(n.type), let g = n.grantID { data["grant_id"] = .string(g) }
+            let e: JSON = ["specversion": "1.0", "type": .string(type), "source": .string(n.source), "id": .string(n.id),
+                           "time": .int(n.time.seconds), "webhook_delivery_attempt": .int(attempt), "data": data]
+            return e.bytes
+        }
+        let full = envelope(n.type, n.object)
+        if full.count > policy.truncateAbove, n.type.hasPrefix("message.") {
+            var object = n.object
+            object["body"] = nil
+            return (n.type + ".truncated", envelope(n.type + ".truncated", object))
+        }
+        return (n.type, full)
+    }
+
+    /// One attempt: build and sign under the lock, POST without it, record and decide under it again.
+    static func attemptDelivery(_ core: SimulatorCore, _ n: Notification, attempt: Int) async {
+        struct Plan { let url: String; let headers: [String: String]; let body: [UInt8]; let signature: String; let type: String; let policy: WebhookPolicy }
+        let plan: Plan? = core.withState { s in
+            let store = s.store(n.region)
+            guard let hook = try? store.webhook(id: n.webhookID), hook.status == "active" || hook.status == "failing" else {
+                return nil
+            }
+            let policy = s.settings.webhooks
+            var secret = hook.secret
+            if n.apiVersion == 2, let app = try? store.application(id: hook.applicationID) { secret = app.clientSecret }
+            var (type, body) = payload(n, attempt: attempt, policy: policy, clientID: nil)
+            var headers = ["Content-Type": "application/json", "User-Agent": "NylasSimulator-Webhooks/1.0"]
+            if hook.compressed, n.apiVersion == 3 {
+                body = Gzip.compress(body)
+                headers["Content-Encoding"] = "gzip"
+            }
+            let signature = WebhookSignature.sign(body, secret: secret)
+            headers[n.apiVersion == 2 ? "X-Nylas-Signature" : "x-nylas-signature"] = signature
+            return Plan(url: hook.url, headers: headers, body: body, signature: signature, type: type, policy: policy)
+        }
+        guard let plan else { return }
+        let started = ContinuousClock.now
+        var status: Int?
+        var failureReason: String?
+        do {
+            let response = try await HTTPClient(trustedCAFile: plan.policy.trustedCAFile)
+                .send("POST", plan.url, headers: plan.headers, body: plan.body, timeout: plan.policy.attemptTimeout)
+            status = response.status
+        } catch let failure as HTTPClient.Failure {
+            failureReason = failure.description
+        } catch {
+            failureReason = "\(error)"
+        }
+        let elapsed = (ContinuousClock.now - started).components
+        let latency = Int(elapsed.seconds * 1_000_000 + elapsed.attoseconds / 1_000_000_000_000)
+        let ok = status.map { (200..<300).contains($0) } ?? false
+        try? core.transaction { s in
+            let store = s.store(n.region)
+            guard var hook = try store.webhook(id: n.webhookID) else { return }
+            let now = s.now
+            var next: VirtualTime?
+            if ok {
+                if hook.status == "failing" {
+                    hook.status = "active"
+                    hook.failingSince = nil
+                    hook.statusUpdatedAt = now.seconds
+                    try store.save(hook)
+                }
+            } else {
+                if hook.status == "active" {
+                    hook.status = "failing"
+                    hook.failingSince = now.seconds
+                    hook.statusUpdatedAt = now.seconds
+                    try store.recordNotificationEmail(webhook: hook, time: now, subject: "Webhook destination \(hook.id) is failing")
+                } else if hook.status == "failing", let since = hook.failingSince,
+                          Int64(now.seconds - since) * 1000 >= plan.policy.failedAfter.milliseconds {
+                    hook.status = "failed"
+                    hook.statusUpdatedAt = now.seconds
+                    try store.recordNotificationEmail(webhook: hook, time: now, subject: "Webhook destination \(hook.id) has failed")
+                }
+                try store.save(hook)
+                if hook.status != "failed", attempt <= plan.policy.retryDelays.count {
+                    let due = n.firstAttemptAt + plan.policy.retryDelays[attempt - 1]
+                    next = max(due, now)
+                    schedule(s, n, attempt: attempt + 1, at: next!)
+                }
+            }
+            let seq = try store.appendDelivery(
+                notificationID: n.id, webhook: hook, grantID: n.grantID, type: plan.type, attempt: attempt, time: now,
+                status: status, error: failureReason, latencyMicros: latency, signature: plan.signature, body: plan.body,
+                outcome: ok ? "delivered" : "failed", nextAttemptAt: next)
+            s.deliveryWaiters.notify(store: store, after: seq - 1)
+        }
+    }
+}
+
+/// Tests waiting for a delivery: checked and resumed under the state lock.
+final class DeliveryWaiters {
+    private struct Waiter {
+        let id: Int
+        let region: Region?
+        let predicate: @Sendable (WebhookDelivery) -> Bool
+        let continuation: CheckedContinuation<WebhookDelivery?, Never>
+    }
+    private var waiters: [Waiter] = []
+    private var nextID = 0
+
+    func add(region: Region?, predicate: @escaping @Sendable (WebhookDelivery) -> Bool,
+             continuation: CheckedContinuation<WebhookDelivery?, Never>) -> Int {
+        nextID += 1
+        waiters.append(Waiter(id: nextID, region: region, predicate: predicate, continuation: continuation))
+        return nextID
+    }
+
+    func cancel(_ id: Int) {
+        if let i = waiters.firstIndex(where: { $0.id == id }) {
+            waiters.remove(at: i).continuation.resume(returning: nil)
+        }
+    }
+
+    func notify(store: RegionStore, after: Int) {
+        guard !waiters.isEmpty, let new = try? store.deliveries(afterSequence: after) else { return }
+        for delivery in new {
+            waiters.removeAll { w in
+                guard w.region == nil || w.region == store.region, w.predicate(delivery) else { return false }
+                w.continuation.resume(returning: delivery)
+                return true
+            }
+        }
+    }
+}

@@ -1,0 +1,233 @@
+import Foundation
+
+/// How webhook deliveries are retried and when a destination's health changes.
+///
+/// The default follows the seeds: **5 retries over 72 hours**. A failed first attempt is
+/// retried 20 minutes, 2 hours, 8 hours, 24 hours and 72 hours after it (6 attempts in all).
+/// A failed attempt turns an `active` destination `failing`; a success turns it `active` again;
+/// a destination still failing 72 hours after it started failing becomes `failed` and receives
+/// nothing more until it is set `active` again. Missed notifications are never replayed.
+public struct WebhookPolicy: Sendable, Equatable {
+    /// Delays of the retries, measured from the first attempt.
+    public var retryDelays: [Duration] = [.seconds(20 * 60), .seconds(2 * 3600), .seconds(8 * 3600), .seconds(24 * 3600), .seconds(72 * 3600)]
+    /// Wall time a receiver has to answer an attempt (10 s, as Nylas).
+    public var attemptTimeout: Duration = .seconds(10)
+    /// Wall time a receiver has to answer the challenge when a destination is created.
+    public var challengeTimeout: Duration = .seconds(10)
+    /// Virtual time a destination may stay `failing` before it becomes `failed`.
+    public var failedAfter: Duration = .seconds(72 * 3600)
+    /// A `message.*` notification above this many bytes is sent `.truncated`, without the body.
+    public var truncateAbove: Int = 1_000_000
+    /// Trusted CA for HTTPS receivers.
+    public var trustedCAFile: String?
+
+    public init() {}
+}
+
+/// A webhook destination (v3) or subscription (v2).
+struct WebhookRecord: Sendable, Equatable {
+    var id: String
+    var applicationID: String
+    var apiVersion: Int
+    var description: String?
+    var triggerTypes: [String]
+    var url: String
+    var secret: String
+    var status: String
+    var emails: [String]
+    var compressed: Bool
+    var statusUpdatedAt: Int
+    var failingSince: Int?
+    var createdAt: Int
+    var updatedAt: Int
+
+    init(row: SQLRow) {
+        id = row.string("id")
+        applicationID = row.string("application_id")
+        apiVersion = row.int("api_version")
+        description = row.optionalString("description")
+        triggerTypes = row.json("trigger_types").arrayValue?.compactMap(\.stringValue) ?? []
+        url = row.string("webhook_url")
+        secret = row.string("secret")
+        status = row.string("status")
+        emails = row.json("notification_email_addresses").arrayValue?.compactMap(\.stringValue) ?? []
+        compressed = row.bool("compressed_delivery")
+        statusUpdatedAt = row.int("status_updated_at")
+        failingSince = row.optionalInt("failing_since")
+        createdAt = row.int("created_at")
+        updatedAt = row.int("updated_at")
+    }
+
+    init(id: String, applicationID: String, apiVersion: Int, description: String?, triggerTypes: [String], url: String,
+         secret: String, emails: [String], compressed: Bool, now: Int) {
+        self.id = id
+        self.applicationID = applicationID
+        self.apiVersion = apiVersion
+        self.description = description
+        self.triggerTypes = triggerTypes
+        self.url = url
+        self.secret = secret
+        self.status = "active"
+        self.emails = emails
+        self.compressed = compressed
+        self.statusUpdatedAt = now
+        self.createdAt = now
+        self.updatedAt = now
+    }
+
+    /// The v3 destination object (§5.11); the secret only when asked (create, rotate).
+    func json(withSecret: Bool = false) -> JSON {
+        var o: JSON = [
+            "id": .string(id), "description": .string(description ?? ""), "trigger_types": .strings(triggerTypes),
+            "webhook_url": .string(url), "status": .string(status), "notification_email_addresses": .strings(emails),
+            "compressed_delivery": .bool(compressed), "status_updated_at": .int(statusUpdatedAt),
+            "created_at": .int(createdAt), "updated_at": .int(updatedAt),
+        ]
+        if withSecret { o["webhook_secret"] = .string(secret) }
+        return o
+    }
+
+    /// The v2 webhook object (v2 §6.14); `pause` reads as `inactive`.
+    var v2JSON: JSON {
+        ["id": .string(id), "application_id": .string(applicationID), "callback_url": .string(url),
+         "state": .string(status == "pause" ? "inactive" : status), "triggers": .strings(triggerTypes), "version": "2.0"]
+    }
+
+    /// Whether a notification of `type` goes to this destination.
+    func subscribes(to type: String) -> Bool {
+        triggerTypes.contains(type)
+    }
+}
+
+/// One delivery attempt, as the journal records it.
+public struct WebhookDelivery: Sendable {
+    public let sequence: Int
+    public let notificationID: String
+    public let webhookID: String
+    public let region: Region
+    public let applicationID: String
+    public let grantID: String?
+    /// The delivered type (with `.truncated` when it was cut).
+    public let type: String
+    public let attempt: Int
+    public let time: VirtualTime
+    public let url: String
+    /// The receiver's HTTP status, nil when it did not answer.
+    public let status: Int?
+    /// Why the attempt failed without a status (refused, timeout).
+    public let error: String?
+    public let latencyMicroseconds: Int
+    /// The `x-nylas-signature` header sent.
+    public let signature: String
+    /// The exact bytes sent (gzip-compressed when the destination asked for it).
+    public let body: [UInt8]
+    /// `delivered` or `failed`.
+    public let outcome: String
+    /// When the next attempt of this notification is due, if one is.
+    public let nextAttemptAt: VirtualTime?
+
+    public var succeeded: Bool { outcome == "delivered" }
+    /// The notification JSON (uncompressed).
+    public var payload: JSON? { (try? JSON.parse(Gzip.isGzip(body) ? Gzip.decompress(body) : body)) }
+
+    init(row: SQLRow, region: Region) {
+        sequence = row.int("seq")
+        notificationID = row.string("notification_id")
+        webhookID = row.string("webhook_id")
+        self.region = region
+        applicationID = row.string("application_id")
+        grantID = row.optionalString("grant_id")
+        type = row.string("type")
+        attempt = row.int("attempt")
+        time = VirtualTime(milliseconds: Int64(row.int("time")))
+        url = row.string("url")
+        status = row.optionalInt("status")
+        error = row.optionalString("error")
+        latencyMicroseconds = row.int("latency_us")
+        signature = row.string("signature")
+        body = row["body"].blob ?? []
+        outcome = row.string("outcome")
+        nextAttemptAt = row.optionalInt("next_attempt_at").map { VirtualTime(milliseconds: Int64($0)) }
+    }
+
+    func json(includeBody: Bool) -> JSON {
+        var o: JSON = [
+            "seq": .int(sequence), "notification_id": .string(notificationID), "webhook_id": .string(webhookID),
+            "region": .string(region.rawValue), "application_id": .string(applicationID), "grant_id": .optional(grantID),
+            "type": .string(type), "attempt": .int(attempt), "time": .string(time.description), "time_unix": .int(time.seconds),
+            "url": .string(url), "status": .optional(status), "error": .optional(error),
+            "latency_us": .int(latencyMicroseconds), "signature": .string(signature), "outcome": .string(outcome),
+            "next_attempt_at": .optional(nextAttemptAt?.description),
+        ]
+        if includeBody { o["body"] = payload ?? .string(String(decoding: body, as: UTF8.self)) }
+        return o
+    }
+}
+
+extension RegionStore {
+    func webhooks(applicationID: String, apiVersion: Int) throws -> [WebhookRecord] {
+        try db.query("SELECT * FROM webhooks WHERE application_id = ? AND api_version = ? ORDER BY created_at, id",
+                     applicationID, apiVersion).map(WebhookRecord.init)
+    }
+
+    func allWebhooks() throws -> [WebhookRecord] {
+        try db.query("SELECT * FROM webhooks ORDER BY created_at, id").map(WebhookRecord.init)
+    }
+
+    func webhook(id: String) throws -> WebhookRecord? {
+        try db.first("SELECT * FROM webhooks WHERE id = ?", id).map(WebhookRecord.init)
+    }
+
+    func save(_ w: WebhookRecord) throws {
+        try db.run("""
+            INSERT INTO webhooks(id, application_id, api_version, description, trigger_types, webhook_url, secret, status,
+                notification_email_addresses, compressed_delivery, status_updated_at, failing_since, created_at, updated_at)
+            VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            ON CONFLICT(id) DO UPDATE SET description = excluded.description, trigger_types = excluded.trigger_types,
+                webhook_url = excluded.webhook_url, secret = excluded.secret, status = excluded.status,
+                notification_email_addresses = excluded.notification_email_addresses,
+                compressed_delivery = excluded.compressed_delivery, status_updated_at = excluded.status_updated_at,
+                failing_since = excluded.failing_since, updated_at = excluded.updated_at
+            """, w.id, w.applicationID, w.apiVersion, w.description, JSON.strings(w.triggerTypes), w.url, w.secret, w.status,
+            JSON.strings(w.emails), w.compressed, w.statusUpdatedAt, w.failingSince, w.createdAt, w.updatedAt)
+    }
+
+    func deleteWebhook(id: String) throws -> Bool {
+        try db.run("DELETE FROM webhooks WHERE id = ?", id) > 0
+    }
+
+    @discardableResult
+    func appendDelivery(notificationID: String, webhook: WebhookRecord, grantID: String?, type: String, attempt: Int,
+                        time: VirtualTime, status: Int?, error: String?, latencyMicros: Int, signature: String,
+                        body: [UInt8], outcome: String, nextAttemptAt: VirtualTime?) throws -> Int {
+        try db.run("""
+            INSERT INTO deliveries(notification_id, webhook_id, application_id, grant_id, type, attempt, time, url, status,
+                error, latency_us, signature, body, outcome, next_attempt_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            """, notificationID, webhook.id, webhook.applicationID, grantID, type, attempt, time.milliseconds, webhook.url,
+            status, error, latencyMicros, signature, SQLValue.blob(body), outcome, nextAttemptAt.map { $0.milliseconds })
+        return Int(try db.first("SELECT last_insert_rowid() AS id")?.int("id") ?? 0)
+    }
+
+    func deliveries(webhookID: String? = nil, afterSequence: Int = 0, limit: Int = 10_000) throws -> [WebhookDelivery] {
+        if let webhookID {
+            return try db.query("SELECT * FROM deliveries WHERE webhook_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                                webhookID, afterSequence, limit).map { WebhookDelivery(row: $0, region: region) }
+        }
+        return try db.query("SELECT * FROM deliveries WHERE seq > ? ORDER BY seq LIMIT ?", afterSequence, limit)
+            .map { WebhookDelivery(row: $0, region: region) }
+    }
+
+    func recordNotificationEmail(webhook: WebhookRecord, time: VirtualTime, subject: String) throws {
+        guard !webhook.emails.isEmpty else { return }
+        try db.run("INSERT INTO notification_emails(webhook_id, time, recipients, subject) VALUES(?,?,?,?)",
+                   webhook.id, time.milliseconds, JSON.strings(webhook.emails), subject)
+    }
+
+    func notificationEmails() throws -> [JSON] {
+        try db.query("SELECT * FROM notification_emails ORDER BY seq").map {
+            ["webhook_id": .string($0.string("webhook_id")),
+             "time": .string(VirtualTime(milliseconds: Int64($0.int("time"))).description),
+             "recipients": $0.json("recipients"), "subject": .string($0.string("subject")), "region": .string(region.rawValue)]
+        }
+    }
+}
