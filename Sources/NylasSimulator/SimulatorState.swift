@@ -10,6 +10,10 @@ public struct SimulatorSettings: Sendable, Equatable {
     public var maxBodyBytes: Int = 25 * 1024 * 1024
     /// Webhook retries, timeouts and health thresholds.
     public var webhooks = WebhookPolicy()
+    /// How often a polled (IMAP-family) grant syncs: every 10 minutes.
+    public var imapSyncInterval: Duration = .seconds(600)
+    /// How long a message sent through a polled grant takes to show up in its mailbox (up to 5 minutes).
+    public var imapSentDelay: Duration = .seconds(300)
 
     public init() {}
 }
@@ -31,6 +35,10 @@ final class SimulatorState {
     var consent = ConsentSettings()
     /// Called with every committed event, in order, inside the lock.
     var eventHandlers: [(SimulatorState, SimEvent) -> Void] = [WebhookDispatcher.handle]
+    /// Answers of sends made with an `Idempotency-Key`, by grant and key (kept while the process lives).
+    var idempotency: [String: (request: [UInt8], response: SimResponse)] = [:]
+    /// Scripted provider outages.
+    var outages: [ProviderOutage] = []
     /// Tests awaiting a webhook delivery.
     let deliveryWaiters = DeliveryWaiters()
 
@@ -53,6 +61,18 @@ final class SimulatorState {
                 try regions[region]!.saveCounter()
             }
         }
+        try Schedules.restore(self)
+        try restoreSyncTicks()
+    }
+
+    /// A `--data-dir` server restarted: polled grants resume their sync ticks.
+    private func restoreSyncTicks() throws {
+        for region in Region.allCases {
+            for grant in try store(region).allGrants() where ProviderKind(grant.provider).hasMail && !ProviderKind(grant.provider).isPush {
+                SyncEngine.scheduleTick(self, region: region, grantID: grant.id, at: now + settings.imapSyncInterval)
+            }
+        }
+        transactionJobs.removeAll()
     }
 
     var now: VirtualTime { clock.now }
@@ -114,6 +134,8 @@ final class SimulatorState {
             }
         }
         consent = ConsentSettings()
+        idempotency.removeAll()
+        outages.removeAll()
     }
 }
 

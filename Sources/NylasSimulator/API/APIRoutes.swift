@@ -10,8 +10,13 @@ enum APIRoutes {
         V3AuthRoutes.register(&router)
         V3GrantRoutes.register(&router)
         V3WebhookRoutes.register(&router)
+        V3MessageRoutes.register(&router)
+        V3ThreadRoutes.register(&router)
+        V3DraftRoutes.register(&router)
+        V3FolderRoutes.register(&router)
         V2WebhookRoutes.register(&router)
         ControlRoutes.registerWebhooks(&router)
+        ControlRoutes.registerProviders(&router)
         return router
     }
 

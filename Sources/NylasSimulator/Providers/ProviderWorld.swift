@@ -19,8 +19,9 @@ final class ProviderWorld {
     }
 
     func wipe() throws {
-        try db.run("DELETE FROM mailboxes")
-        try db.run("DELETE FROM meta")
+        for table in ["mailboxes", "meta", "folders", "messages", "attachments", "changes"] {
+            try db.run("DELETE FROM \(table)")
+        }
         ids = IDGenerator(seed: ids.seed, namespace: "world", counter: 0)
     }
 
@@ -59,6 +60,10 @@ final class ProviderWorld {
         let display = name ?? local.split(separator: ".").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(separator: " ")
         try db.run("INSERT INTO mailboxes(email, provider, name, password, credentials_valid, created_at) VALUES(?,?,?,?,1,?)",
                    email.lowercased(), provider, display, password, now)
+        for folder in ProviderKind(provider).systemFolders {
+            try db.run("INSERT INTO folders(mailbox, key, name, system, attributes) VALUES(?,?,?,1,?)",
+                       email.lowercased(), folder.key, folder.name, JSON.strings(folder.attributes))
+        }
         return Mailbox(email: email.lowercased(), provider: provider, name: display, credentialsValid: true, createdAt: now)
     }
 

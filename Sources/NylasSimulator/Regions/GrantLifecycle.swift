@@ -19,6 +19,7 @@ extension SimulatorState {
             try store.save(existing)
             emitGrantEvent("grant.updated", region: region, grant: existing,
                            extra: ["code": 25014, "reauthentication_flag": true])
+            try SyncEngine.grantConnected(self, region: region, grant: existing, isNew: false)
             return (existing, false)
         }
         var grant = GrantRecord(
@@ -30,12 +31,14 @@ extension SimulatorState {
         emitGrantEvent("grant.created", region: region, grant: grant,
                        extra: ["code": 25012, "login_id": .string(grant.providerUserID ?? ""), "name": .optional(grant.name),
                                "scope": .strings(grant.scope)])
+        try SyncEngine.grantConnected(self, region: region, grant: grant, isNew: true)
         return (grant, true)
     }
 
     /// Deletes a grant at once (v3): its ID answers 404 afterwards and its tokens stop working.
     func deleteGrant(region: Region, grant: GrantRecord) throws {
         try store(region).deleteGrant(id: grant.id)
+        try store(region).purgeGrantData(grantID: grant.id)
         emitGrantEvent("grant.deleted", region: region, grant: grant, extra: ["code": 25013])
     }
 

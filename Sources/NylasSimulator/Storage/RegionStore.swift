@@ -29,7 +29,8 @@ final class RegionStore {
     /// Removes every row and restarts the ID counter (`POST /__sim/reset`).
     func wipe() throws {
         for table in ["applications", "redirect_uris", "connectors", "credentials", "grants", "tokens", "journal", "meta",
-                      "webhooks", "deliveries", "notification_emails"] {
+                      "webhooks", "deliveries", "notification_emails", "object_ids", "messages", "message_folders",
+                      "folders", "drafts", "schedules", "sync_state"] {
             try db.run("DELETE FROM \(table)")
         }
         ids = IDGenerator(seed: ids.seed, namespace: "region:\(region.rawValue)", counter: 0)

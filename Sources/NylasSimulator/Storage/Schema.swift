@@ -144,6 +144,85 @@ enum Schema {
             subject TEXT NOT NULL
         );
         """,
+        """
+        CREATE TABLE object_ids (
+            grant_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            world_key TEXT NOT NULL,
+            id TEXT NOT NULL,
+            PRIMARY KEY (grant_id, kind, world_key)
+        );
+        CREATE UNIQUE INDEX object_ids_reverse ON object_ids(grant_id, kind, id);
+        CREATE TABLE messages (
+            grant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            world_id INTEGER NOT NULL,
+            thread_id TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            from_json BLOB, to_json BLOB, cc_json BLOB, bcc_json BLOB, reply_to_json BLOB,
+            body TEXT NOT NULL,
+            snippet TEXT NOT NULL,
+            date INTEGER NOT NULL,
+            unread INTEGER NOT NULL,
+            starred INTEGER NOT NULL,
+            folders BLOB NOT NULL,
+            attachments BLOB,
+            headers BLOB,
+            metadata BLOB,
+            message_id_header TEXT NOT NULL,
+            participants TEXT NOT NULL,
+            has_attachments INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (grant_id, id)
+        );
+        CREATE INDEX messages_date ON messages(grant_id, date DESC, id DESC);
+        CREATE INDEX messages_thread ON messages(grant_id, thread_id, date);
+        CREATE INDEX messages_world ON messages(grant_id, world_id);
+        CREATE INDEX messages_unread ON messages(grant_id, unread, date DESC, id DESC);
+        CREATE TABLE message_folders (
+            grant_id TEXT NOT NULL,
+            folder_id TEXT NOT NULL,
+            date INTEGER NOT NULL,
+            message_id TEXT NOT NULL,
+            PRIMARY KEY (grant_id, folder_id, date, message_id)
+        );
+        CREATE INDEX message_folders_message ON message_folders(grant_id, message_id);
+        CREATE TABLE folders (
+            grant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            world_key TEXT NOT NULL,
+            name TEXT NOT NULL,
+            system_folder INTEGER NOT NULL,
+            attributes BLOB,
+            parent_id TEXT,
+            PRIMARY KEY (grant_id, id)
+        );
+        CREATE TABLE drafts (
+            grant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            data BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (grant_id, id)
+        );
+        CREATE TABLE schedules (
+            grant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            send_at INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            message BLOB NOT NULL,
+            job_id INTEGER,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (grant_id, id)
+        );
+        CREATE INDEX grants_email ON grants(email COLLATE NOCASE);
+        CREATE TABLE sync_state (
+            grant_id TEXT PRIMARY KEY,
+            cursor INTEGER NOT NULL,
+            last_sync_at INTEGER
+        );
+        """,
     ]
 
     /// Migrations of the provider-world database.
@@ -158,6 +237,56 @@ enum Schema {
             credentials_valid INTEGER NOT NULL DEFAULT 1,
             created_at INTEGER NOT NULL
         );
+        """,
+        """
+        CREATE TABLE folders (
+            mailbox TEXT NOT NULL,
+            key TEXT NOT NULL,
+            name TEXT NOT NULL,
+            system INTEGER NOT NULL DEFAULT 0,
+            attributes BLOB,
+            parent TEXT,
+            PRIMARY KEY (mailbox, key)
+        );
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            mailbox TEXT NOT NULL,
+            message_id_header TEXT NOT NULL,
+            in_reply_to TEXT,
+            refs BLOB,
+            thread_key TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            from_json BLOB, to_json BLOB, cc_json BLOB, bcc_json BLOB, reply_to_json BLOB,
+            body TEXT NOT NULL,
+            date INTEGER NOT NULL,
+            unread INTEGER NOT NULL,
+            starred INTEGER NOT NULL,
+            folders BLOB NOT NULL,
+            headers BLOB,
+            attachments BLOB,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            available_at INTEGER NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE INDEX messages_mailbox ON messages(mailbox, id);
+        CREATE INDEX messages_header ON messages(mailbox, message_id_header);
+        CREATE TABLE attachments (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            filename TEXT NOT NULL,
+            content_type TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            content_id TEXT,
+            inline INTEGER NOT NULL DEFAULT 0,
+            content BLOB
+        );
+        CREATE TABLE changes (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            mailbox TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            object INTEGER NOT NULL,
+            time INTEGER NOT NULL
+        );
+        CREATE INDEX changes_mailbox ON changes(mailbox, seq);
         """,
     ]
 

@@ -69,9 +69,11 @@ enum V3WebhookRoutes {
             let body = try ctx.body()
             try body.rejectUnknown(["trigger_types", "webhook_url", "description", "notification_email_addresses",
                                     "compressed_delivery", "status"])
+            // Empty fields in the request do not overwrite existing fields (§4.16, spec PUT).
             let triggers = try validTriggers(body, required: false)
-            let url = try body.string("webhook_url").map { u throws(NylasError) in try validURL(u, field: "webhook_url") }
-            let status = try body.string("status")
+            var url: String?
+            if let u = try body.string("webhook_url"), !u.isEmpty { url = try validURL(u, field: "webhook_url") }
+            let status = try body.string("status").flatMap { $0.isEmpty ? nil : $0 }
             if let status, !["active", "pause"].contains(status) {
                 throw NylasError.invalidValue("status", "expected active or pause")
             }
@@ -81,8 +83,8 @@ enum V3WebhookRoutes {
                 var h = try hook(ctx, s, store)
                 if let triggers, !triggers.isEmpty { h.triggerTypes = triggers }
                 if let url { h.url = url }
-                if let d = try body.string("description") { h.description = d }
-                if let e = try body.stringArray("notification_email_addresses") { h.emails = e }
+                if let d = try body.string("description"), !d.isEmpty { h.description = d }
+                if let e = try body.stringArray("notification_email_addresses"), !e.isEmpty { h.emails = e }
                 if let c = try body.bool("compressed_delivery") { h.compressed = c }
                 if let status, status != h.status {
                     h.status = status
@@ -197,52 +199,113 @@ enum WebhookChallenge {
     }
 }
 
-/// Sample notifications for `mock-payload` and `send-test-event`.
+/// Sample notifications for `mock-payload` and `send-test-event`, shaped as §6.7 describes.
 enum MockPayloads {
     static func notification(_ type: String, applicationID: String, now: VirtualTime) -> JSON {
         let grantID = "00000000-0000-4000-8000-000000000000"
         let family = type.split(separator: ".").first.map(String.init) ?? ""
-        let object: JSON
+        let deleted = type.hasSuffix(".deleted")
+        var object: JSON
+        var extra: [String: JSON] = [:]
         var source = "/google/emails/realtime"
         switch family {
         case "grant":
             source = "/nylas/system"
             object = ["grant_id": .string(grantID), "integration_id": .string(applicationID), "provider": "google",
-                      "email": "nyla@example.com", "code": 25012]
+                      "email": "nyla@example.com"]
+            switch type {
+            case "grant.created":
+                object["code"] = 25012
+                object["login_id"] = "mock-login-id"
+            case "grant.updated":
+                object["code"] = 25014
+                object["reauthentication_flag"] = false
+            case "grant.deleted":
+                object["code"] = 25013
+            default: // grant.expired
+                object["code"] = 25009
+                object["grant_updated_at"] = .int(now.seconds)
+            }
         case "calendar":
             source = "/google/calendar/realtime"
-            object = ["id": "mock-calendar-id", "grant_id": .string(grantID), "object": "calendar", "name": "Mock calendar",
-                      "read_only": false, "is_owned_by_user": true, "is_primary": false, "timezone": "UTC"]
+            object = deleted
+                ? ["id": "mock-calendar-id", "grant_id": .string(grantID), "object": "calendar"]
+                : ["id": "mock-calendar-id", "grant_id": .string(grantID), "object": "calendar", "name": "Mock calendar",
+                   "read_only": false, "is_owned_by_user": true, "is_primary": false, "timezone": "UTC"]
         case "event":
             source = "/google/events/realtime"
-            object = ["id": "mock-event-id", "grant_id": .string(grantID), "calendar_id": "mock-calendar-id", "object": "event",
-                      "busy": true, "title": "Mock event", "participants": [], "ical_uid": "mock-ical-uid@example.com",
-                      "when": ["object": "timespan", "start_time": .int(now.seconds), "end_time": .int(now.seconds + 3600),
-                               "start_timezone": "UTC", "end_timezone": "UTC"]]
+            object = deleted
+                ? ["id": "mock-event-id", "grant_id": .string(grantID), "calendar_id": "mock-calendar-id", "object": "event"]
+                : ["id": "mock-event-id", "grant_id": .string(grantID), "calendar_id": "mock-calendar-id", "object": "event",
+                   "busy": true, "title": "Mock event", "participants": [], "ical_uid": "mock-ical-uid@example.com",
+                   "when": ["object": "timespan", "start_time": .int(now.seconds), "end_time": .int(now.seconds + 3600),
+                            "start_timezone": "UTC", "end_timezone": "UTC"]]
         case "contact":
             source = "/google/contacts/incremental"
-            object = ["id": "mock-contact-id", "grant_id": .string(grantID), "object": "contact", "given_name": "Nyla",
-                      "emails": [["email": "nyla@example.com", "type": "work"]]]
+            object = deleted
+                ? ["id": "mock-contact-id", "grant_id": .string(grantID), "object": "contact"]
+                : ["id": "mock-contact-id", "grant_id": .string(grantID), "object": "contact", "given_name": "Nyla",
+                   "emails": [["email": "nyla@example.com", "type": "work"]]]
         case "folder":
             object = ["id": "mock-folder-id", "grant_id": .string(grantID), "object": "folder", "name": "Mock folder", "system_folder": false]
         case "thread":
             source = "/com/nylas/tracking"
             object = ["object": "thread", "grant_id": .string(grantID), "thread_id": "mock-thread-id", "message_id": "mock-message-id",
-                      "timestamp": .int(now.seconds)]
+                      "root_message_id": "mock-root-message-id", "reply_to_message_id": "mock-reply-to-message-id",
+                      "label": "Mock tracking label", "reply_data": ["count": 1], "from_self": false,
+                      "sender_app_id": .string(applicationID), "timestamp": .int(now.seconds)]
         default:
             if type.hasPrefix("message.send") || type.hasPrefix("message.bounce") { source = "/nylas/send" }
-            if type == "message.opened" || type == "message.link_clicked" { source = "/com/nylas/tracking" }
-            var m: JSON = ["id": "mock-message-id", "grant_id": .string(grantID), "object": "message", "thread_id": "mock-thread-id",
-                           "subject": "Mock message", "from": [["name": "Nyla", "email": "nyla@example.com"]],
-                           "to": [["name": "Jon", "email": "jon@example.com"]], "cc": [], "bcc": [], "reply_to": [],
-                           "date": .int(now.seconds), "unread": true, "starred": false, "snippet": "Hello from the simulator",
-                           "folders": ["INBOX"], "attachments": []]
-            if !type.hasSuffix(".truncated") { m["body"] = "<p>Hello from the simulator</p>" }
-            object = m
+            switch type {
+            case "message.opened", "message.link_clicked":
+                source = "/com/nylas/tracking"
+                object = ["object": "message", "grant_id": .string(grantID), "message_id": "mock-message-id",
+                          "label": "Mock tracking label", "sender_app_id": .string(applicationID), "timestamp": .int(now.seconds)]
+                if type == "message.opened" {
+                    object["message_data"] = ["count": 1, "timestamp": .int(now.seconds)]
+                    object["recents"] = [["ip": "127.0.0.1", "opened_id": 0, "timestamp": .int(now.seconds),
+                                          "user_agent": "Mozilla/5.0"]]
+                } else {
+                    object["link_data"] = [["count": 1, "url": "https://www.nylas.com"]]
+                    object["recents"] = [["click_id": "0", "ip": "127.0.0.1", "link_index": "0",
+                                          "timestamp": .int(now.seconds), "user_agent": "Mozilla/5.0"]]
+                }
+            case "message.bounce_detected":
+                object = ["bounce_reason": "Mock bounce: the mailbox does not exist",
+                          "bounce_date": .string(rfc2822(now)), "bounced_addresses": ["nobody@example.com"],
+                          "type": "mailbox_unavailable", "code": "550", "grant_id": .string(grantID),
+                          "origin": ["to": ["nobody@example.com"], "from": "nyla@example.com", "cc": [], "bcc": [],
+                                     "subject": "Mock message", "mime_id": "<mock-mime-id@mailer.nylas.com>",
+                                     "id": "mock-message-id", "original_send_at": .int(now.seconds - 60)]]
+            case "message.deleted":
+                object = ["id": "mock-message-id", "grant_id": .string(grantID), "object": "message"]
+            default:
+                var m: JSON = ["id": "mock-message-id", "grant_id": .string(grantID), "object": "message", "thread_id": "mock-thread-id",
+                               "subject": "Mock message", "from": [["name": "Nyla", "email": "nyla@example.com"]],
+                               "to": [["name": "Jon", "email": "jon@example.com"]], "cc": [], "bcc": [], "reply_to": [],
+                               "date": .int(now.seconds), "unread": true, "starred": false, "snippet": "Hello from the simulator",
+                               "folders": ["INBOX"], "attachments": []]
+                if !type.hasSuffix(".truncated"), !type.hasPrefix("message.send") { m["body"] = "<p>Hello from the simulator</p>" }
+                object = m
+                if type == "message.send_failed" {
+                    extra["reason"] = "Mock send failure"
+                    extra["error"] = ["type": "provider_error", "message": "the provider rejected the message", "status_code": 422]
+                }
+            }
         }
         var data: JSON = ["application_id": .string(applicationID), "object": object]
         if WebhookDispatcher.grantAtDataLevel.contains(type) { data["grant_id"] = .string(grantID) }
+        for (k, v) in extra { data[k] = v }
         return ["specversion": "1.0", "type": .string(type), "source": .string(source), "id": "mock-notification-id",
                 "time": .int(now.seconds), "webhook_delivery_attempt": 1, "data": data]
+    }
+
+    /// `Wed, 25 Jan 2023 10:18:39 +0000` (the `bounce_date` form).
+    static func rfc2822(_ time: VirtualTime) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+        return f.string(from: Date(timeIntervalSince1970: TimeInterval(time.seconds)))
     }
 }

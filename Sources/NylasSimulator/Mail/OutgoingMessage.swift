@@ -1,0 +1,200 @@
+import Foundation
+
+/// A message to send (or a draft to save), read from a JSON or multipart request.
+struct OutgoingMessage: Sendable {
+    struct File: Sendable {
+        var filename: String
+        var contentType: String
+        var content: [UInt8]
+        var contentID: String?
+        var isInline: Bool
+    }
+
+    var to: [Participant] = []
+    var cc: [Participant] = []
+    var bcc: [Participant] = []
+    var replyTo: [Participant] = []
+    var from: [Participant] = []
+    var subject = ""
+    var body = ""
+    var starred = false
+    var files: [File] = []
+    var replyToMessageID: String?
+    var trackingOptions: JSON?
+    var customHeaders: [(String, String)] = []
+    var metadata: [String: JSON] = [:]
+    var sendAt: Int?
+    var useDraft = false
+
+    /// JSON sends must stay under 3 MB of attachments; multipart takes up to the body limit.
+    static let jsonAttachmentLimit = 3 * 1024 * 1024
+
+    static func parse(_ ctx: RequestContext, allowEmpty: Bool = false) throws(NylasError) -> OutgoingMessage {
+        let request = ctx.request
+        if request.header("content-type")?.lowercased().hasPrefix("multipart/") == true {
+            let form = try MultipartForm(request)
+            guard let json = form.part("message") ?? form.part("draft") else {
+                throw NylasError.invalidRequest("Malformed multipart body: a 'message' part with the JSON object is required")
+            }
+            guard case .object(let o) = try JSON.parse(json.body) else {
+                throw NylasError.invalidRequest("The 'message' part must be a JSON object")
+            }
+            var out = try parse(BodyFields(o), jsonAttachments: false)
+            for part in form.parts where part.name != "message" && part.name != "draft" {
+                let isInline = o["attachments"] == nil && part.name.hasPrefix("file") == false
+                out.files.append(File(filename: part.filename ?? part.name, contentType: part.contentType ?? "application/octet-stream",
+                                      content: part.body, contentID: isInline ? part.name : nil, isInline: isInline))
+            }
+            return out
+        }
+        let body = try ctx.body(allowEmpty: allowEmpty)
+        return try parse(body, jsonAttachments: true)
+    }
+
+    static func parse(_ b: BodyFields, jsonAttachments: Bool) throws(NylasError) -> OutgoingMessage {
+        var m = OutgoingMessage()
+        m.to = try EmailAddress.list(b, "to")
+        m.cc = try EmailAddress.list(b, "cc")
+        m.bcc = try EmailAddress.list(b, "bcc")
+        m.replyTo = try EmailAddress.list(b, "reply_to")
+        m.from = try EmailAddress.list(b, "from")
+        m.subject = try b.string("subject") ?? ""
+        m.body = try b.string("body") ?? ""
+        m.starred = try b.bool("starred") ?? false
+        m.replyToMessageID = try b.string("reply_to_message_id")
+        m.trackingOptions = try b.object("tracking_options").map(JSON.object)
+        m.metadata = try b.object("metadata") ?? [:]
+        m.sendAt = try b.int("send_at")
+        m.useDraft = try b.bool("use_draft") ?? false
+        for (i, h) in (try b.array("custom_headers") ?? []).enumerated() {
+            guard case .object(let o) = h else { throw NylasError.wrongType("custom_headers[\(i)]", expected: "object", got: h) }
+            let f = BodyFields(o)
+            m.customHeaders.append((try f.requiredString("name"), try f.requiredString("value")))
+        }
+        var total = 0
+        for (i, item) in (try b.array("attachments") ?? []).enumerated() {
+            guard case .object(let o) = item else { throw NylasError.wrongType("attachments[\(i)]", expected: "object", got: item) }
+            let f = BodyFields(o)
+            if !jsonAttachments { continue }
+            let filename = try f.string("filename") ?? "attachment-\(i + 1)"
+            guard let content = try f.string("content") else { throw NylasError.missingField("attachments[\(i)].content") }
+            guard let data = Data(base64Encoded: content, options: .ignoreUnknownCharacters) else {
+                throw NylasError.invalidValue("attachments[\(i)].content", "not valid base64")
+            }
+            total += data.count
+            m.files.append(File(filename: filename, contentType: try f.string("content_type") ?? "application/octet-stream",
+                                content: Array(data), contentID: try f.string("content_id"), isInline: try f.bool("is_inline") ?? false))
+        }
+        if total > jsonAttachmentLimit {
+            throw NylasError(status: 413, type: "invalid_request_error",
+                             message: "Attachments in a JSON body are limited to 3 MB in total; send with multipart/form-data for up to 25 MB")
+        }
+        return m
+    }
+
+    /// Stored form (schedules, drafts).
+    var json: JSON {
+        [
+            "to": Participant.json(to), "cc": Participant.json(cc), "bcc": Participant.json(bcc), "reply_to": Participant.json(replyTo),
+            "from": Participant.json(from), "subject": .string(subject), "body": .string(body), "starred": .bool(starred),
+            "reply_to_message_id": .optional(replyToMessageID), "tracking_options": trackingOptions ?? .null,
+            "custom_headers": .array(customHeaders.map { ["name": .string($0.0), "value": .string($0.1)] }),
+            "metadata": .object(metadata), "send_at": .optional(sendAt), "use_draft": .bool(useDraft),
+            "files": .array(files.map { ["filename": .string($0.filename), "content_type": .string($0.contentType),
+                                         "content": .string(Data($0.content).base64EncodedString()),
+                                         "content_id": .optional($0.contentID), "is_inline": .bool($0.isInline)] }),
+        ]
+    }
+
+    init() {}
+
+    init(stored j: JSON) {
+        to = Participant.list(j["to"])
+        cc = Participant.list(j["cc"])
+        bcc = Participant.list(j["bcc"])
+        replyTo = Participant.list(j["reply_to"])
+        from = Participant.list(j["from"])
+        subject = j["subject"]?.stringValue ?? ""
+        body = j["body"]?.stringValue ?? ""
+        starred = j["starred"]?.boolValue ?? false
+        replyToMessageID = j["reply_to_message_id"]?.stringValue
+        trackingOptions = j["tracking_options"].flatMap { $0.isNull ? nil : $0 }
+        customHeaders = (j["custom_headers"]?.arrayValue ?? []).compactMap { h in
+            guard let n = h["name"]?.stringValue, let v = h["value"]?.stringValue else { return nil }
+            return (n, v)
+        }
+        metadata = j["metadata"]?.objectValue ?? [:]
+        sendAt = j["send_at"]?.intValue
+        useDraft = j["use_draft"]?.boolValue ?? false
+        files = (j["files"]?.arrayValue ?? []).map { f in
+            File(filename: f["filename"]?.stringValue ?? "", contentType: f["content_type"]?.stringValue ?? "application/octet-stream",
+                 content: Array(Data(base64Encoded: f["content"]?.stringValue ?? "") ?? Data()),
+                 contentID: f["content_id"]?.stringValue, isInline: f["is_inline"]?.boolValue ?? false)
+        }
+    }
+}
+
+/// Sending: into the sender's Sent folder (at once for push providers, after the IMAP delay
+/// otherwise), into recipients' inboxes when they are mailboxes of the world, and back to the
+/// grant under the ID its later sync will use.
+enum MailSender {
+    static func send(_ s: SimulatorState, region: Region, grant: GrantRecord, _ out: OutgoingMessage) throws -> MessageRecord {
+        guard !(out.to + out.cc + out.bcc).isEmpty else { throw NylasError.missingField("to") }
+        let store = s.store(region)
+        let provider = ProviderKind(grant.provider)
+        var inReplyTo: String?
+        if let ref = out.replyToMessageID {
+            if let parent = try store.message(grantID: grant.id, id: ref) {
+                inReplyTo = parent.messageIDHeader
+            } else if provider.isIMAPFamily, ref.hasPrefix("<") {
+                inReplyTo = ref
+            } else {
+                throw NylasError.invalidValue("reply_to_message_id", "no message \(ref) in this grant")
+            }
+        }
+        let mailbox = try s.world.ensureMailbox(grant.email, provider: grant.provider, now: s.now.seconds)
+        let from = out.from.isEmpty ? [Participant(name: grant.name ?? mailbox.name, email: grant.email)] : out.from
+        var new = NewMessage(from: from, to: out.to, subject: out.subject, body: out.body, date: s.now.seconds)
+        new.cc = out.cc
+        new.bcc = out.bcc
+        new.replyTo = out.replyTo
+        new.unread = false
+        new.starred = out.starred
+        new.folders = [ProviderKind.sent]
+        new.headers = out.customHeaders
+        new.inReplyTo = inReplyTo
+        new.attachments = out.files.map { ($0.filename, $0.contentType, $0.content, $0.contentID, $0.isInline) }
+        let availableAt = provider.isPush ? s.now : s.now + s.settings.imapSentDelay
+        let sent = try s.world.insert(new, mailbox: grant.email, time: s.now, availableAt: availableAt)
+        // Recipients that are mailboxes of the world receive it.
+        var delivered = Set<String>()
+        for r in out.to + out.cc + out.bcc {
+            let email = r.email.lowercased()
+            guard email != grant.email.lowercased(), delivered.insert(email).inserted, try s.world.mailbox(email) != nil else { continue }
+            var copy = new
+            copy.folders = [ProviderKind.inbox]
+            copy.unread = true
+            copy.messageIDHeader = sent.messageIDHeader
+            copy.inReplyTo = inReplyTo
+            try s.world.insert(copy, mailbox: email, time: s.now)
+            try SyncEngine.mailboxChanged(s, mailbox: email)
+        }
+        var record = try SyncEngine.record(s, region: region, grant: grant, message: sent)
+        record.metadata = out.metadata
+        try SyncEngine.mailboxChanged(s, mailbox: grant.email)
+        if !out.metadata.isEmpty, var synced = try store.message(grantID: grant.id, id: record.id) {
+            synced.metadata = out.metadata
+            try store.save(synced)
+        }
+        return record
+    }
+
+    /// The send response object.
+    static func response(_ record: MessageRecord, _ out: OutgoingMessage, scheduleID: String = "") -> JSON {
+        var o = record.json()
+        o["schedule_id"] = .string(scheduleID)
+        if let r = out.replyToMessageID { o["reply_to_message_id"] = .string(r) }
+        if let t = out.trackingOptions { o["tracking_options"] = t }
+        return o
+    }
+}

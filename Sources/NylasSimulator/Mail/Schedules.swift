@@ -1,0 +1,111 @@
+import Foundation
+
+/// Scheduled sends: a row per schedule, a job on the virtual clock at `send_at`.
+enum Schedules {
+    static func create(_ s: SimulatorState, region: Region, grant: GrantRecord, _ out: OutgoingMessage) throws -> String {
+        let store = s.store(region)
+        let id = store.ids.uuid("schedule")
+        let sendAt = VirtualTime(seconds: out.sendAt ?? s.now.seconds)
+        let job = scheduleJob(s, region: region, grantID: grant.id, scheduleID: id, at: sendAt)
+        try store.db.run("INSERT INTO schedules(grant_id, id, send_at, status, message, job_id, created_at) VALUES(?,?,?,?,?,?,?)",
+                         grant.id, id, sendAt.seconds, "pending", out.json, job, s.now.seconds)
+        return id
+    }
+
+    @discardableResult
+    static func scheduleJob(_ s: SimulatorState, region: Region, grantID: String, scheduleID: String, at time: VirtualTime) -> Int {
+        s.schedule(at: time, "scheduled send \(scheduleID)") { core in
+            try? core.transaction { s in try run(s, region: region, grantID: grantID, scheduleID: scheduleID) }
+        }
+    }
+
+    /// Re-creates the jobs of pending schedules (a `--data-dir` server restarted).
+    static func restore(_ s: SimulatorState) throws {
+        for region in Region.allCases {
+            for row in try s.store(region).db.query("SELECT grant_id, id, send_at FROM schedules WHERE status = 'pending'") {
+                scheduleJob(s, region: region, grantID: row.string("grant_id"), scheduleID: row.string("id"),
+                            at: VirtualTime(seconds: row.int("send_at")))
+            }
+        }
+    }
+
+    static func run(_ s: SimulatorState, region: Region, grantID: String, scheduleID: String) throws {
+        let store = s.store(region)
+        guard let row = try store.db.first("SELECT * FROM schedules WHERE grant_id = ? AND id = ?", grantID, scheduleID),
+              row.string("status") == "pending" else { return }
+        let out = OutgoingMessage(stored: row.json("message"))
+        func finish(_ status: String) throws {
+            try store.db.run("UPDATE schedules SET status = ?, job_id = NULL WHERE grant_id = ? AND id = ?", status, grantID, scheduleID)
+        }
+        guard let grant = try store.grant(id: grantID) else { try finish("failed"); return }
+        let failure: NylasError?
+        if grant.status != "valid" {
+            failure = NylasError(status: 401, type: "grant.invalid", message: "The grant's credentials are no longer valid")
+        } else if s.providerUnavailable(grant.provider, mailbox: grant.email) {
+            failure = .providerError()
+        } else {
+            failure = nil
+        }
+        var data: [String: JSON] = ["application_id": .string(grant.applicationID), "grant_id": .string(grant.id)]
+        if let failure {
+            try finish("failed")
+            var object = MailSender.draftLike(out, grant: grant)
+            object["schedule_id"] = .string(scheduleID)
+            data["object"] = object
+            data["reason"] = .string(failure.message)
+            data["error"] = ["type": .string(failure.type), "message": .string(failure.message), "status_code": .int(failure.status)]
+            s.emit(SimEvent(region: region, applicationID: grant.applicationID, grantID: grant.id, type: "message.send_failed",
+                            object: object, source: "/nylas/send", time: s.now))
+            return
+        }
+        let record = try MailSender.send(s, region: region, grant: grant, out)
+        try finish("success")
+        var object = MailSender.response(record, out, scheduleID: scheduleID)
+        object["body"] = nil
+        object["send_at"] = .int(out.sendAt ?? s.now.seconds)
+        object["use_draft"] = .bool(out.useDraft)
+        s.emit(SimEvent(region: region, applicationID: grant.applicationID, grantID: grant.id, type: "message.send_success",
+                        object: object, source: "/nylas/send", time: s.now))
+    }
+
+    static func json(_ row: SQLRow) -> JSON {
+        let status = row.string("status")
+        let description = ["pending": "schedule send awaiting send at time", "success": "schedule send succeeded",
+                           "failed": "schedule send failed", "cancelled": "schedule send cancelled"][status] ?? status
+        var o: JSON = ["schedule_id": .string(row.string("id")), "status": ["code": .string(status), "description": .string(description)]]
+        if status != "pending" { o["close_time"] = .int(row.int("send_at")) }
+        return o
+    }
+
+    static func all(_ store: RegionStore, grantID: String) throws -> [JSON] {
+        try store.db.query("SELECT * FROM schedules WHERE grant_id = ? ORDER BY send_at, id", grantID).map(json)
+    }
+
+    static func one(_ store: RegionStore, grantID: String, id: String) throws -> JSON? {
+        try store.db.first("SELECT * FROM schedules WHERE grant_id = ? AND id = ?", grantID, id).map(json)
+    }
+
+    static func cancel(_ s: SimulatorState, _ store: RegionStore, grantID: String, id: String) throws {
+        guard let row = try store.db.first("SELECT * FROM schedules WHERE grant_id = ? AND id = ?", grantID, id) else {
+            throw NylasError.notFound("Schedule not found: \(id)")
+        }
+        guard row.string("status") == "pending" else {
+            throw NylasError.invalidRequest("The scheduled send \(id) is \(row.string("status")) and cannot be cancelled")
+        }
+        guard row.int("send_at") - s.now.seconds >= 10 else {
+            throw NylasError.invalidRequest("A scheduled send can be cancelled up to 10 seconds before send_at")
+        }
+        if let job = row.optionalInt("job_id") { s.jobs.cancel(job) }
+        try store.db.run("UPDATE schedules SET status = 'cancelled', job_id = NULL WHERE grant_id = ? AND id = ?", grantID, id)
+    }
+}
+
+extension MailSender {
+    /// A message object for something not (yet) sent.
+    static func draftLike(_ out: OutgoingMessage, grant: GrantRecord) -> JSON {
+        ["grant_id": .string(grant.id), "object": "message", "subject": .string(out.subject), "to": Participant.json(out.to),
+         "cc": Participant.json(out.cc), "bcc": Participant.json(out.bcc), "reply_to": Participant.json(out.replyTo),
+         "from": Participant.json(out.from.isEmpty ? [Participant(name: grant.name ?? "", email: grant.email)] : out.from),
+         "attachments": []]
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+
+/// What differs between providers: how changes reach Nylas, folder model, ID style.
+struct ProviderKind: Sendable {
+    let name: String
+
+    init(_ name: String) { self.name = name }
+
+    /// Push providers (Google, Microsoft) notify Nylas at once; the others are polled.
+    var isPush: Bool { name == "google" || name == "microsoft" }
+    /// Google labels: a message may carry several; the others keep a message in one folder.
+    var multipleFolders: Bool { name == "google" }
+    /// Providers with no mailbox at all.
+    var hasMail: Bool { name != "virtual-calendar" }
+    /// IMAP-family providers, whose v3 IDs derive from the `Message-ID` header.
+    var isIMAPFamily: Bool { ["imap", "icloud", "yahoo", "ews"].contains(name) }
+
+    /// The CloudEvents `source` of a mail change.
+    func emailSource(_ sync: SyncKind) -> String { "/\(name)/emails/\(sync.rawValue)" }
+
+    /// The system folders a mailbox starts with: world key, display name, attributes.
+    var systemFolders: [(key: String, name: String, attributes: [String])] {
+        switch name {
+        case "google":
+            return [("INBOX", "INBOX", []), ("SENT", "SENT", ["\\Sent"]), ("DRAFT", "DRAFT", ["\\Drafts"]),
+                    ("TRASH", "TRASH", ["\\Trash"]), ("SPAM", "SPAM", ["\\Junk"]), ("STARRED", "STARRED", []),
+                    ("IMPORTANT", "IMPORTANT", [])]
+        case "microsoft", "ews":
+            return [("INBOX", "Inbox", []), ("SENT", "Sent Items", ["\\Sent"]), ("DRAFT", "Drafts", ["\\Drafts"]),
+                    ("TRASH", "Deleted Items", ["\\Trash"]), ("SPAM", "Junk Email", ["\\Junk"]), ("ARCHIVE", "Archive", ["\\Archive"])]
+        default:
+            return [("INBOX", "INBOX", []), ("SENT", "Sent", ["\\Sent"]), ("DRAFT", "Drafts", ["\\Drafts"]),
+                    ("TRASH", "Trash", ["\\Trash"]), ("SPAM", "Junk", ["\\Junk"]), ("ARCHIVE", "Archive", ["\\Archive"])]
+        }
+    }
+
+    /// The world key of the folder a role maps to.
+    static let inbox = "INBOX", sent = "SENT", drafts = "DRAFT", trash = "TRASH"
+}
+
+/// How a change reached Nylas, as the notification `source` tells.
+enum SyncKind: String, Sendable {
+    case realtime, incremental, historic
+}
+
+/// A name and address, as Nylas writes participants.
+struct Participant: Sendable, Equatable {
+    var name: String
+    var email: String
+
+    var json: JSON { ["name": .string(name), "email": .string(email)] }
+
+    static func list(_ json: JSON?) -> [Participant] {
+        (json?.arrayValue ?? []).compactMap { item in
+            guard let email = item["email"]?.stringValue else { return nil }
+            return Participant(name: item["name"]?.stringValue ?? "", email: email)
+        }
+    }
+
+    static func json(_ list: [Participant]) -> JSON { .array(list.map(\.json)) }
+}

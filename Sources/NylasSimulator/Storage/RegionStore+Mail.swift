@@ -1,0 +1,286 @@
+import Crypto
+import Foundation
+
+/// A message as one grant sees it: the copy its last sync took of the provider's message, under
+/// that grant's own IDs.
+struct MessageRecord: Sendable {
+    var grantID: String
+    var id: String
+    var worldID: Int64
+    var threadID: String
+    var subject: String
+    var from: [Participant]
+    var to: [Participant]
+    var cc: [Participant]
+    var bcc: [Participant]
+    var replyTo: [Participant]
+    var body: String
+    var date: Int
+    var unread: Bool
+    var starred: Bool
+    var folders: [String]
+    /// API attachment objects (with `id`, `grant_id`, `wid` kept internally).
+    var attachments: [JSON]
+    var headers: [(String, String)]
+    var metadata: [String: JSON]
+    var messageIDHeader: String
+    var createdAt: Int
+    var updatedAt: Int
+
+    init(row: SQLRow) {
+        grantID = row.string("grant_id")
+        id = row.string("id")
+        worldID = Int64(row.int("world_id"))
+        threadID = row.string("thread_id")
+        subject = row.string("subject")
+        from = Participant.list(row.json("from_json"))
+        to = Participant.list(row.json("to_json"))
+        cc = Participant.list(row.json("cc_json"))
+        bcc = Participant.list(row.json("bcc_json"))
+        replyTo = Participant.list(row.json("reply_to_json"))
+        body = row.string("body")
+        date = row.int("date")
+        unread = row.bool("unread")
+        starred = row.bool("starred")
+        folders = row.json("folders").arrayValue?.compactMap(\.stringValue) ?? []
+        attachments = row.json("attachments").arrayValue ?? []
+        headers = (row.json("headers").arrayValue ?? []).compactMap { h in
+            guard let n = h["name"]?.stringValue, let v = h["value"]?.stringValue else { return nil }
+            return (n, v)
+        }
+        metadata = row.json("metadata").objectValue ?? [:]
+        messageIDHeader = row.string("message_id_header")
+        createdAt = row.int("created_at")
+        updatedAt = row.int("updated_at")
+    }
+
+    init(grantID: String, id: String, threadID: String, world m: WorldMessage, folders: [String], attachments: [JSON], now: Int) {
+        self.grantID = grantID
+        self.id = id
+        self.worldID = m.id
+        self.threadID = threadID
+        subject = m.subject
+        from = m.from
+        to = m.to
+        cc = m.cc
+        bcc = m.bcc
+        replyTo = m.replyTo
+        body = m.body
+        date = m.date
+        unread = m.unread
+        starred = m.starred
+        self.folders = folders
+        self.attachments = attachments
+        headers = m.allHeaders
+        metadata = [:]
+        messageIDHeader = m.messageIDHeader
+        createdAt = now
+        updatedAt = now
+    }
+
+    var snippet: String { Snippet.make(body) }
+
+    /// The v3 message object (§5.2).
+    func json(includeHeaders: Bool = false) -> JSON {
+        var o: JSON = [
+            "id": .string(id), "grant_id": .string(grantID), "object": "message", "thread_id": .string(threadID),
+            "subject": .string(subject), "from": Participant.json(from), "to": Participant.json(to), "cc": Participant.json(cc),
+            "bcc": Participant.json(bcc), "reply_to": Participant.json(replyTo), "date": .int(date), "created_at": .int(createdAt),
+            "unread": .bool(unread), "starred": .bool(starred), "snippet": .string(snippet), "body": .string(body),
+            "folders": .strings(folders), "attachments": .array(attachments.map(MessageRecord.publicAttachment)),
+            "metadata": .object(metadata),
+        ]
+        if includeHeaders {
+            o["headers"] = .array(headers.map { ["name": .string($0.0), "value": .string($0.1)] })
+        }
+        return o
+    }
+
+    static func publicAttachment(_ a: JSON) -> JSON {
+        guard case .object(var o) = a else { return a }
+        o["wid"] = nil
+        return .object(o)
+    }
+
+    var participantsText: String {
+        (from + to + cc + bcc).map { $0.email.lowercased() }.joined(separator: " ")
+    }
+}
+
+enum Snippet {
+    /// The first ~100 characters of the body without tags.
+    static func make(_ body: String) -> String {
+        var out = ""
+        var inTag = false
+        for c in body {
+            if c == "<" { inTag = true; continue }
+            if c == ">" { inTag = false; out.append(" "); continue }
+            if !inTag { out.append(c) }
+        }
+        let collapsed = out.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+        return String(collapsed.prefix(100))
+    }
+}
+
+/// A folder as one grant sees it.
+struct FolderRecord: Sendable {
+    var grantID: String
+    var id: String
+    var worldKey: String
+    var name: String
+    var systemFolder: Bool
+    var attributes: [String]
+    var parentID: String?
+
+    func json(provider: String, unread: Int, total: Int) -> JSON {
+        var o: JSON = ["id": .string(id), "grant_id": .string(grantID), "object": "folder", "name": .string(name),
+                       "system_folder": .bool(systemFolder), "attributes": .strings(attributes),
+                       "unread_count": .int(unread), "total_count": .int(total)]
+        if let parentID { o["parent_id"] = .string(parentID) }
+        if provider == "google" { o["background_color"] = "#999999"; o["text_color"] = "#ffffff" }
+        if provider == "microsoft" || provider == "ews" { o["child_count"] = 0 }
+        return o
+    }
+}
+
+extension RegionStore {
+    // MARK: IDs
+
+    func objectID(grantID: String, kind: String, worldKey: String) throws -> String? {
+        try db.first("SELECT id FROM object_ids WHERE grant_id = ? AND kind = ? AND world_key = ?", grantID, kind, worldKey)?.string("id")
+    }
+
+    func worldKey(grantID: String, kind: String, id: String) throws -> String? {
+        try db.first("SELECT world_key FROM object_ids WHERE grant_id = ? AND kind = ? AND id = ?", grantID, kind, id)?.string("world_key")
+    }
+
+    func saveObjectID(grantID: String, kind: String, worldKey: String, id: String) throws {
+        try db.run("INSERT OR IGNORE INTO object_ids(grant_id, kind, world_key, id) VALUES(?,?,?,?)", grantID, kind, worldKey, id)
+    }
+
+    /// The ID a grant gives a provider object, minted on first sight in the provider's style (§7).
+    func mintID(grant: GrantRecord, kind: String, worldKey: String, hint: String? = nil) throws -> String {
+        if let existing = try objectID(grantID: grant.id, kind: kind, worldKey: worldKey) { return existing }
+        let provider = ProviderKind(grant.provider)
+        let id: String
+        switch (kind, grant.provider) {
+        case ("message", "google"), ("draft", "google"): id = ids.hex("gmail-message", length: 16)
+        case ("thread", "google"): id = hint ?? ids.hex("gmail-thread", length: 16)
+        case ("folder", "google"): id = hint ?? "Label_\(Int(ids.hex("label", length: 6), radix: 16)! % 100000)"
+        case (_, "microsoft"):
+            let prefix = ["message": "AAMkAGI2TG93AAA", "draft": "AAMkAGI2TG93AAA", "thread": "AAQkAGI2TAAQ",
+                          "folder": "AAMkAGI2TUAAAEM", "attachment": "AAMkAGI2TAttBB"][kind] ?? "AAMkAG"
+            id = prefix + ids.base62("graph-\(kind)", length: 40) + "-" + ids.base62("graph-\(kind)-tail", length: 6) + "_" + "AAA="
+        case ("folder", _): id = hint ?? worldKey
+        case ("attachment", _) where provider.isIMAPFamily: id = hint ?? ids.base62("attachment", length: 24)
+        case ("message", _) where provider.isIMAPFamily, ("thread", _) where provider.isIMAPFamily:
+            // Derived from the Message-ID header, scoped to the application so that regions differ.
+            let digest = SHA256.hash(data: Data("\(grant.applicationID)|\(kind)|\(hint ?? worldKey)".utf8))
+            id = digest.prefix(16).map { String(format: "%02x", $0) }.joined()
+        default: id = ids.base36("\(kind)-id", length: 25)
+        }
+        try saveObjectID(grantID: grant.id, kind: kind, worldKey: worldKey, id: id)
+        return id
+    }
+
+    // MARK: Messages
+
+    func message(grantID: String, id: String) throws -> MessageRecord? {
+        try db.first("SELECT * FROM messages WHERE grant_id = ? AND id = ?", grantID, id).map(MessageRecord.init)
+    }
+
+    func message(grantID: String, worldID: Int64) throws -> MessageRecord? {
+        try db.first("SELECT * FROM messages WHERE grant_id = ? AND world_id = ?", grantID, worldID).map(MessageRecord.init)
+    }
+
+    func save(_ m: MessageRecord) throws {
+        try db.run("""
+            INSERT INTO messages(grant_id, id, world_id, thread_id, subject, from_json, to_json, cc_json, bcc_json, reply_to_json,
+                body, snippet, date, unread, starred, folders, attachments, headers, metadata, message_id_header, participants,
+                has_attachments, created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            ON CONFLICT(grant_id, id) DO UPDATE SET subject = excluded.subject, body = excluded.body, snippet = excluded.snippet,
+                unread = excluded.unread, starred = excluded.starred, folders = excluded.folders, metadata = excluded.metadata,
+                attachments = excluded.attachments, updated_at = excluded.updated_at
+            """, m.grantID, m.id, m.worldID, m.threadID, m.subject, Participant.json(m.from), Participant.json(m.to),
+            Participant.json(m.cc), Participant.json(m.bcc), Participant.json(m.replyTo), m.body, m.snippet, m.date, m.unread,
+            m.starred, JSON.strings(m.folders), JSON.array(m.attachments),
+            JSON.array(m.headers.map { ["name": .string($0.0), "value": .string($0.1)] }), JSON.object(m.metadata),
+            m.messageIDHeader, m.participantsText, !m.attachments.isEmpty, m.createdAt, m.updatedAt)
+        try db.run("DELETE FROM message_folders WHERE grant_id = ? AND message_id = ?", m.grantID, m.id)
+        for folder in Set(m.folders) {
+            try db.run("INSERT OR IGNORE INTO message_folders(grant_id, folder_id, date, message_id) VALUES(?,?,?,?)",
+                       m.grantID, folder, m.date, m.id)
+        }
+    }
+
+    func deleteMessage(grantID: String, id: String) throws {
+        try db.run("DELETE FROM messages WHERE grant_id = ? AND id = ?", grantID, id)
+        try db.run("DELETE FROM message_folders WHERE grant_id = ? AND message_id = ?", grantID, id)
+    }
+
+    func messages(grantID: String, threadID: String) throws -> [MessageRecord] {
+        try db.query("SELECT * FROM messages WHERE grant_id = ? AND thread_id = ? ORDER BY date, id", grantID, threadID)
+            .map(MessageRecord.init)
+    }
+
+    // MARK: Folders
+
+    private func folder(_ row: SQLRow) -> FolderRecord {
+        FolderRecord(grantID: row.string("grant_id"), id: row.string("id"), worldKey: row.string("world_key"),
+                     name: row.string("name"), systemFolder: row.bool("system_folder"),
+                     attributes: row.json("attributes").arrayValue?.compactMap(\.stringValue) ?? [],
+                     parentID: row.optionalString("parent_id"))
+    }
+
+    func folders(grantID: String) throws -> [FolderRecord] {
+        try db.query("SELECT * FROM folders WHERE grant_id = ? ORDER BY system_folder DESC, rowid", grantID).map(folder)
+    }
+
+    func folder(grantID: String, id: String) throws -> FolderRecord? {
+        try db.first("SELECT * FROM folders WHERE grant_id = ? AND id = ?", grantID, id).map(folder)
+    }
+
+    func folder(grantID: String, worldKey: String) throws -> FolderRecord? {
+        try db.first("SELECT * FROM folders WHERE grant_id = ? AND world_key = ?", grantID, worldKey).map(folder)
+    }
+
+    func save(_ f: FolderRecord) throws {
+        try db.run("""
+            INSERT INTO folders(grant_id, id, world_key, name, system_folder, attributes, parent_id) VALUES(?,?,?,?,?,?,?)
+            ON CONFLICT(grant_id, id) DO UPDATE SET name = excluded.name, parent_id = excluded.parent_id
+            """, f.grantID, f.id, f.worldKey, f.name, f.systemFolder, JSON.strings(f.attributes), f.parentID)
+    }
+
+    func deleteFolder(grantID: String, id: String) throws {
+        try db.run("DELETE FROM folders WHERE grant_id = ? AND id = ?", grantID, id)
+    }
+
+    func folderCounts(grantID: String, folderID: String) throws -> (unread: Int, total: Int) {
+        let row = try db.first("""
+            SELECT COUNT(*) AS total, COALESCE(SUM(m.unread), 0) AS unread FROM message_folders f
+            JOIN messages m ON m.grant_id = f.grant_id AND m.id = f.message_id WHERE f.grant_id = ? AND f.folder_id = ?
+            """, grantID, folderID)
+        return (row?.int("unread") ?? 0, row?.int("total") ?? 0)
+    }
+
+    // MARK: Sync state
+
+    func syncCursor(grantID: String) throws -> (cursor: Int, pending: [Int64])? {
+        guard let row = try db.first("SELECT cursor, last_sync_at FROM sync_state WHERE grant_id = ?", grantID) else { return nil }
+        return (row.int("cursor"), [])
+    }
+
+    func setSyncCursor(grantID: String, cursor: Int, time: VirtualTime) throws {
+        try db.run("""
+            INSERT INTO sync_state(grant_id, cursor, last_sync_at) VALUES(?,?,?)
+            ON CONFLICT(grant_id) DO UPDATE SET cursor = excluded.cursor, last_sync_at = excluded.last_sync_at
+            """, grantID, cursor, time.milliseconds)
+    }
+
+    /// Removes everything a grant's sync produced (the grant was deleted).
+    func purgeGrantData(grantID: String) throws {
+        for table in ["object_ids", "messages", "message_folders", "folders", "drafts", "schedules", "sync_state"] {
+            try db.run("DELETE FROM \(table) WHERE grant_id = ?", grantID)
+        }
+    }
+}
