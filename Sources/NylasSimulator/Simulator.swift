@@ -202,3 +202,37 @@ public struct GrantInfo: Sendable, Equatable {
     public let accessToken: String
     public let refreshToken: String?
 }
+
+// MARK: - The provider world
+
+extension Simulator {
+    /// Mail arrives in `mailbox`, as from the outside world. Push grants see it at once; IMAP
+    /// grants at their next 10-minute sync.
+    @discardableResult
+    public func deliverMail(to mailbox: String, from: String, subject: String, body: String = "",
+                            folder: String = "INBOX", inReplyTo: String? = nil) throws -> JSON {
+        var m = NewMessage(from: [Participant(name: "", email: from)], to: [Participant(name: "", email: mailbox)],
+                           subject: subject, body: body, date: now.seconds)
+        m.folders = [folder]
+        m.inReplyTo = inReplyTo
+        return try core.deliverMail(to: mailbox, m)
+    }
+
+    /// The user changes a message in their own mail client (`message` is the world ID or the `Message-ID` header).
+    @discardableResult
+    public func changeMail(in mailbox: String, message: String, unread: Bool? = nil, starred: Bool? = nil,
+                           folders: [String]? = nil, delete: Bool = false) throws -> JSON {
+        try core.changeMail(mailbox: mailbox, message: message, unread: unread, starred: starred, folders: folders, delete: delete)
+    }
+
+    /// The user's password changed: every grant on the mailbox becomes invalid (`grant.expired`).
+    @discardableResult
+    public func changePassword(of mailbox: String) throws -> [String] {
+        try core.invalidateCredentials(mailbox: mailbox)
+    }
+
+    /// A provider (or one mailbox) is unreachable for `duration` of virtual time.
+    public func addOutage(provider: String? = nil, mailbox: String? = nil, duration: Duration) {
+        _ = core.addOutage(provider: provider, mailbox: mailbox, duration: duration)
+    }
+}
