@@ -14,6 +14,12 @@ public struct SimulatorSettings: Sendable, Equatable {
     public var imapSyncInterval: Duration = .seconds(600)
     /// How long a message sent through a polled grant takes to show up in its mailbox (up to 5 minutes).
     public var imapSentDelay: Duration = .seconds(300)
+    /// Provider rate limits per mailbox: requests per window (Google 600 per minute per user,
+    /// Microsoft 10,000 per 10 minutes per mailbox). Over the limit: 429 with `Retry-After`.
+    public var providerRateLimits: [String: ProviderRateLimit] = [
+        "google": ProviderRateLimit(requests: 600, window: .seconds(60)),
+        "microsoft": ProviderRateLimit(requests: 10_000, window: .seconds(600)),
+    ]
 
     public init() {}
 }
@@ -39,6 +45,10 @@ final class SimulatorState {
     var idempotency: [String: (request: [UInt8], response: SimResponse)] = [:]
     /// Scripted provider outages.
     var outages: [ProviderOutage] = []
+    /// Scripted failures.
+    var faults: FaultEngine
+    /// Provider request counts per mailbox in the current rate-limit window.
+    var providerUsage: [String: (windowStart: VirtualTime, count: Int)] = [:]
     /// Tests awaiting a webhook delivery.
     let deliveryWaiters = DeliveryWaiters()
 
@@ -48,6 +58,7 @@ final class SimulatorState {
         clock = ClockState(start: start, mode: options.clockMode, rate: options.clockRate)
         config = options.config
         settings = options.settings
+        faults = FaultEngine(seed: options.seed)
         var regions: [Region: RegionStore] = [:]
         for region in Region.allCases {
             let path = options.dataDirectory.map { "\($0)/\(region.rawValue).sqlite" }
@@ -136,6 +147,8 @@ final class SimulatorState {
         consent = ConsentSettings()
         idempotency.removeAll()
         outages.removeAll()
+        faults.removeAll()
+        providerUsage.removeAll()
     }
 }
 
@@ -144,4 +157,14 @@ struct ConsentSettings: Sendable {
     /// `approve` (default): consent at once; `deny`: redirect with `error=access_denied`;
     /// `page`: show a consent page with approve and deny links.
     var mode: String = "approve"
+}
+
+/// A provider's request budget per mailbox.
+public struct ProviderRateLimit: Sendable, Equatable {
+    public var requests: Int
+    public var window: Duration
+    public init(requests: Int, window: Duration) {
+        self.requests = requests
+        self.window = window
+    }
 }

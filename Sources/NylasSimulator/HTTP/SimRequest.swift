@@ -43,6 +43,8 @@ public struct SimResponse: Sendable {
     public var status: Int
     public var headers: [String: String]
     public var body: [UInt8]
+    /// Close the connection instead of answering (a fault rule's `drop`).
+    public var dropConnection = false
 
     public init(status: Int, headers: [String: String] = [:], body: [UInt8] = []) {
         self.status = status

@@ -12,7 +12,7 @@ import Synchronization
 /// Adapts Hummingbird requests to the simulator core: region by listener (or `Host`),
 /// body collected up to the limit, response written back.
 struct SimulatorResponder: HTTPResponder {
-    typealias Context = BasicRequestContext
+    typealias Context = ChannelRequestContext
 
     let core: SimulatorCore
     let region: Region
@@ -58,6 +58,10 @@ struct SimulatorResponder: HTTPResponder {
         }
         let sim = SimRequest(method: request.method.rawValue, target: request.uri.string, headers: headers, body: body)
         var response = await core.handle(sim, region: region, failure: failure)
+        if response.dropConnection {
+            context.channel.close(mode: .all, promise: nil)
+            throw CancellationError()
+        }
         if failure != nil { response.headers["Connection"] = "close" }
         var fields = HTTPFields()
         for (name, value) in response.headers {

@@ -67,7 +67,7 @@ public final class WebhookReceiver: Sendable {
     /// Starts a receiver on a free loopback port.
     public static func start(host: String = "127.0.0.1", port: Int = 0) async throws -> WebhookReceiver {
         let box = ReceiverBox()
-        let responder = CallbackResponder<ReceiverContext> { request, context in
+        let responder = CallbackResponder<ChannelRequestContext> { request, context in
             guard let receiver = box.receiver.withLock({ $0 }) else { return Response(status: .serviceUnavailable) }
             return try await receiver.answer(request, context)
         }
@@ -122,7 +122,7 @@ public final class WebhookReceiver: Sendable {
 
     // MARK: Answering
 
-    private func answer(_ request: Request, _ context: ReceiverContext) async throws -> Response {
+    private func answer(_ request: Request, _ context: ChannelRequestContext) async throws -> Response {
         if request.method == .get, let challenge = request.uri.queryParameters["challenge"].map(String.init) {
             let behaviour = state.withLock { s in
                 s.challenges.append(challenge)
@@ -146,7 +146,7 @@ public final class WebhookReceiver: Sendable {
         return try await respond(behaviour, context, body: "")
     }
 
-    private func respond(_ behaviour: Behaviour, _ context: ReceiverContext, body: String) async throws -> Response {
+    private func respond(_ behaviour: Behaviour, _ context: ChannelRequestContext, body: String) async throws -> Response {
         switch behaviour {
         case .ok:
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: body)))
@@ -162,8 +162,8 @@ public final class WebhookReceiver: Sendable {
     }
 }
 
-/// The receiver's request context: keeps the channel so that `.drop` can close it.
-struct ReceiverContext: Hummingbird.RequestContext {
+/// A request context that keeps the channel, so that a dropped connection can be closed.
+struct ChannelRequestContext: Hummingbird.RequestContext {
     var coreContext: CoreRequestContextStorage
     let channel: any Channel
 
