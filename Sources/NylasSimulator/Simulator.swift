@@ -55,11 +55,14 @@ public final class Simulator: Sendable {
         core.baseURLs.withLock { urls in
             for (r, l) in listeners { urls[r] = l.baseURL }
         }
-        return Simulator(core: core, listeners: listeners, ca: ca)
+        let sim = Simulator(core: core, listeners: listeners, ca: ca)
+        core.owner.withLock { $0 = sim }
+        return sim
     }
 
     /// Stops the listeners and the clock driver.
     public func shutdown() async {
+        core.owner.withLock { $0 = nil }
         core.stopDriver()
         for region in Region.allCases {
             await listeners[region]?.stop()

@@ -56,6 +56,10 @@ final class SimulatorCore: Sendable {
     let controlToken: String?
     private let gate = SerialGate()
     private let driver = Mutex<Task<Void, Never>?>(nil)
+    /// Records API traffic when `serve --record` is on.
+    let recorder = Mutex<RequestRecorder?>(nil)
+    /// The running simulator, for loading scenarios at run time.
+    let owner = Mutex<Simulator?>(nil)
     /// Base URLs of the running listeners, per region.
     let baseURLs = Mutex<[Region: String]>([:])
 
@@ -148,6 +152,7 @@ final class SimulatorCore: Sendable {
         logger.info("\(request.method) \(request.path) \(response.status)",
                     metadata: ["region": "\(region.rawValue)", "us": "\(micros)"])
         guard surface != .control else { return }
+        if let recorder = self.recorder.withLock({ $0 }) { recorder.append(request, response, region: region, now: now) }
         withState { s in
             try? s.store(region).appendJournal(
                 requestID: requestID, time: s.now, surface: surface, method: request.method, path: request.path,

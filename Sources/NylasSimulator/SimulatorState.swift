@@ -45,6 +45,8 @@ final class SimulatorState {
     var idempotency: [String: (request: [UInt8], response: SimResponse)] = [:]
     /// Scripted provider outages.
     var outages: [ProviderOutage] = []
+    /// Scenarios loaded into this simulator and how they went.
+    var scenarioResults: [ScenarioResult] = []
     /// Scripted failures.
     var faults: FaultEngine
     /// Provider request counts per mailbox in the current rate-limit window.

@@ -8,7 +8,7 @@ struct NylasSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nylas-sim",
         abstract: "A local simulator of the Nylas email, calendar and contacts API (v3 and v2, US and EU regions).",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, Replay.self, Validate.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -66,6 +66,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info (one line per request), notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(help: "Load a scenario's set-up and timeline into the running server (its at: times follow the clock).")
+    var scenario: [String] = []
+
+    @Option(help: "Record the API requests and responses of this run as a scenario file, written at shutdown.")
+    var record: String?
+
     func validate() throws {
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("unknown --log-level \(logLevel)") }
         if ClockState.Mode(rawValue: clock) == nil { throw ValidationError("--clock must be running or manual") }
@@ -83,6 +89,8 @@ struct Serve: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
+        // A recorded run must be replayable: it needs a seed.
+        let seed = self.seed ?? (record != nil ? "recorded-\(Int(Date().timeIntervalSince1970))" : nil)
         var options = SimulatorOptions(seed: seed)
         options.host = host
         options.ports = [.us: usPort, .eu: euPort]
@@ -99,10 +107,24 @@ struct Serve: AsyncParsableCommand {
         logger.logLevel = level
         options.logger = logger
 
+        let scenarios = try scenario.map { try Scenario.load(path: $0) }
         let sim = try await Simulator.start(options)
+        let recorder = record != nil ? sim.startRecording() : nil
         FileHandle.standardOutput.write(Data((Banner.render(sim, options: options) + "\n").utf8))
+        for s in scenarios {
+            let task = sim.load(s)
+            Task {
+                let result = await task.value
+                FileHandle.standardOutput.write(Data((result.timeline + "\n").utf8))
+            }
+        }
         await waitForSignal()
         FileHandle.standardOutput.write(Data("Shutting down.\n".utf8))
+        if let record, let recorder {
+            let name = URL(fileURLWithPath: record).deletingPathExtension().lastPathComponent
+            try recorder.scenarioYAML(name: name, seed: seed ?? "recorded").write(toFile: record, atomically: true, encoding: .utf8)
+            FileHandle.standardOutput.write(Data("Recorded the run as \(record)\n".utf8))
+        }
         await sim.shutdown()
     }
 
@@ -117,6 +139,64 @@ struct Serve: AsyncParsableCommand {
                 Signals.keep(source)
             }
         }
+    }
+}
+
+struct Replay: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run scenario files, each against a fresh in-process simulator; exit non-zero when an expectation fails.")
+
+    @Argument(help: "Scenario files (scenarios/*.yaml).")
+    var files: [String]
+
+    @Option(help: "Write a JUnit XML report here.")
+    var junit: String?
+
+    @Flag(help: "Print only the summary, not each step.")
+    var quiet = false
+
+    func run() async throws {
+        var results: [ScenarioResult] = []
+        var broken = 0
+        for file in files {
+            do {
+                let scenario = try Scenario.load(path: file)
+                let result = try await ScenarioRunner.replay(scenario)
+                results.append(result)
+                print(quiet ? "\(result.passed ? "PASS" : "FAIL") \(result.name)" : result.timeline)
+                if !result.passed, quiet { for f in result.failures { print("  \(f.detail)") } }
+            } catch let e as ScenarioError {
+                broken += 1
+                print("FAIL \(e.description)")
+            }
+        }
+        let passed = results.filter(\.passed).count
+        let wall = results.reduce(Duration.zero) { $0 + $1.wallTime }
+        print("\n\(passed) passed, \(results.count - passed + broken) failed")
+        print("wall time \(wall.milliseconds) ms for \(results.count) scenarios")
+        if let junit { try ScenarioReport.junit(results).write(toFile: junit, atomically: true, encoding: .utf8) }
+        if passed != results.count || broken > 0 { throw ExitCode(1) }
+    }
+}
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check scenario files against the schema; errors name their line.")
+
+    @Argument(help: "Scenario files.")
+    var files: [String]
+
+    func run() throws {
+        var bad = 0
+        for file in files {
+            do {
+                let s = try Scenario.load(path: file)
+                print("ok   \(file) (\(s.name), \(s.stepCount) steps)")
+            } catch let e as ScenarioError {
+                bad += 1
+                print("FAIL \(e.description)")
+            }
+        }
+        if bad > 0 { throw ExitCode(1) }
     }
 }
 

@@ -17,6 +17,9 @@ enum APIRoutes {
         V2WebhookRoutes.register(&router)
         ControlRoutes.registerWebhooks(&router)
         ControlRoutes.registerProviders(&router)
+        ControlRoutes.registerFixtures(&router)
+        ControlRoutes.registerFaults(&router)
+        ControlRoutes.registerScenarios(&router)
         return router
     }
 

@@ -105,6 +105,10 @@ extension NewMessage {
         var m = NewMessage(from: try people("from"), to: try people("to"), subject: try body.string("subject") ?? "",
                            body: try body.string("body") ?? "", date: try body.int("date") ?? now)
         if m.from.isEmpty { m.from = [Participant(name: "Sender", email: "sender@example.com")] }
+        if let size = try body.int("body_size"), size > m.body.utf8.count {
+            // A large body without a large file: padded to `body_size` bytes.
+            m.body += String(repeating: "x", count: size - m.body.utf8.count)
+        }
         m.cc = try people("cc")
         m.bcc = try people("bcc")
         m.replyTo = try people("reply_to")

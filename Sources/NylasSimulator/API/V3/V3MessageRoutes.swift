@@ -32,11 +32,7 @@ enum V3MessageRoutes {
         let (items, next) = try ctx.read { s, store -> ([JSON], String?) in
             let grant = try ctx.dataGrant(s, store, mail: true)
             var f = try filter(ctx, grant: grant, store: store)
-            for email in anyEmail { _ = email }
-            if !anyEmail.isEmpty {
-                f.clauses.append("(" + anyEmail.map { _ in "m.participants LIKE ?" }.joined(separator: " OR ") + ")")
-                f.binds.append(contentsOf: anyEmail.map { "%\($0.lowercased())%" } as [any SQLBindable])
-            }
+            if !anyEmail.isEmpty { anyEmailClause(&f, anyEmail) }
             if let token {
                 guard let date = Int(token[0]) else { throw NylasError.invalidRequest("Invalid page_token") }
                 f.add("(m.date < ? OR (m.date = ? AND m.id < ?))", date, date, token[1])
@@ -57,7 +53,8 @@ enum V3MessageRoutes {
         f.add("m.grant_id = ?", grant.id)
         if let subject = q["subject"] { f.add("m.subject LIKE ? ESCAPE '\\'", "%" + likeEscape(subject) + "%") }
         for (key, column) in [("from", "from_json"), ("to", "to_json"), ("cc", "cc_json"), ("bcc", "bcc_json")] {
-            for email in q.list(key) { f.add("m.\(column) LIKE ? ESCAPE '\\'", "%\"email\":\"" + likeEscape(email) + "\"%") }
+            // The participant columns are JSON blobs: SQLite's LIKE never matches a BLOB, so compare their text.
+            for email in q.list(key) { f.add("CAST(m.\(column) AS TEXT) LIKE ? ESCAPE '\\'", "%\"email\":\"" + likeEscape(email) + "\"%") }
         }
         for folder in q.list("in") {
             let id: String
@@ -87,6 +84,12 @@ enum V3MessageRoutes {
             f.add("json_extract(CAST(m.metadata AS TEXT), ?) = ?", "$.\"\(kv[0])\"", kv[1])
         }
         return f
+    }
+
+    /// `any_email`: whole addresses among the space-separated participants (not substrings).
+    static func anyEmailClause(_ f: inout SQLFilter, _ emails: [String]) {
+        f.clauses.append("(" + emails.map { _ in "(' ' || m.participants || ' ') LIKE ? ESCAPE '\\'" }.joined(separator: " OR ") + ")")
+        f.binds.append(contentsOf: emails.map { "% \(likeEscape($0.lowercased())) %" } as [any SQLBindable])
     }
 
     static func likeEscape(_ s: String) -> String {

@@ -15,10 +15,7 @@ enum V3ThreadRoutes {
             let (items, next) = try ctx.read { s, store -> ([JSON], String?) in
                 let grant = try ctx.dataGrant(s, store, mail: true)
                 var f = try V3MessageRoutes.filter(ctx, grant: grant, store: store)
-                if !anyEmail.isEmpty {
-                    f.clauses.append("(" + anyEmail.map { _ in "m.participants LIKE ?" }.joined(separator: " OR ") + ")")
-                    f.binds.append(contentsOf: anyEmail.map { "%\($0.lowercased())%" } as [any SQLBindable])
-                }
+                if !anyEmail.isEmpty { V3MessageRoutes.anyEmailClause(&f, anyEmail) }
                 if let after = try q.int("latest_message_after") { f.add("m.date > ?", after) }
                 if let before = try q.int("latest_message_before") { f.add("m.date < ?", before) }
                 var having = ""

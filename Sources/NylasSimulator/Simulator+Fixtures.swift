@@ -1,0 +1,25 @@
+import Foundation
+
+extension Simulator {
+    /// Loads a mailbox fixture (such as `fixtures/mailbox.json`) into the provider world in one
+    /// transaction and returns how many messages it added. `mailbox` loads it as another owner
+    /// address (the fixture's owner is replaced in every participant list); `provider` overrides
+    /// the fixture's provider. Grants connected to the mailbox see the mail as push grants do (at
+    /// once) or at their next IMAP sync. Messages whose `Message-ID` the mailbox holds already are
+    /// skipped, so loading twice adds nothing. Throws a `NylasError` (400) on a bad fixture.
+    ///
+    /// ```swift
+    /// let count = try sim.loadFixture(path: "fixtures/mailbox.json", mailbox: "me@gmail.com")
+    /// let grant = try sim.createGrant(email: "me@gmail.com", provider: "google")
+    /// ```
+    @discardableResult
+    public func loadFixture(path: String, mailbox: String? = nil, provider: String? = nil) throws -> Int {
+        try core.loadFixture(nil, path: path, mailbox: mailbox, provider: provider).loaded
+    }
+
+    /// Loads a fixture given as a JSON object (the same format as the file).
+    @discardableResult
+    public func loadFixture(_ fixture: JSON, mailbox: String? = nil, provider: String? = nil) throws -> Int {
+        try core.loadFixture(fixture, path: nil, mailbox: mailbox, provider: provider).loaded
+    }
+}
