@@ -40,7 +40,7 @@ final class SimulatorState {
     /// Consent behaviour of the simulated OAuth providers (`/__sim/oauth`).
     var consent = ConsentSettings()
     /// Called with every committed event, in order, inside the lock.
-    var eventHandlers: [(SimulatorState, SimEvent) -> Void] = [WebhookDispatcher.handle]
+    var eventHandlers: [(SimulatorState, SimEvent) -> Void] = [WebhookDispatcher.handle, SimulatorState.recordDelta]
     /// Answers of sends made with an `Idempotency-Key`, by grant and key (kept while the process lives).
     var idempotency: [String: (request: [UInt8], response: SimResponse)] = [:]
     /// Scripted provider outages.

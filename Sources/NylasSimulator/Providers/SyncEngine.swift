@@ -18,11 +18,13 @@ enum SyncEngine {
             try store.setSyncCursor(grantID: grant.id, cursor: 0, time: s.now)
             try sync(s, region: region, grant: grant, kind: .historic)
             if !provider.isPush {
-                s.emit(SimEvent(region: region, applicationID: grant.applicationID, grantID: grant.id,
-                                type: "grant.imap_sync_completed",
-                                object: ["code": 25012, "grant_id": .string(grant.id), "provider": .string(grant.provider),
-                                         "email": .string(grant.email), "integration_id": .string(grant.applicationID)],
-                                source: "/nylas/system", time: s.now))
+                if grant.apiVersion == 3 {
+                    s.emit(SimEvent(region: region, applicationID: grant.applicationID, grantID: grant.id,
+                                    type: "grant.imap_sync_completed",
+                                    object: ["code": 25012, "grant_id": .string(grant.id), "provider": .string(grant.provider),
+                                             "email": .string(grant.email), "integration_id": .string(grant.applicationID)],
+                                    source: "/nylas/system", time: s.now))
+                }
                 scheduleTick(s, region: region, grantID: grant.id, at: s.now + s.settings.imapSyncInterval)
             }
         } else {
@@ -175,7 +177,7 @@ enum SyncEngine {
 
     static func emit(_ s: SimulatorState, _ region: Region, _ grant: GrantRecord, _ type: String, _ object: JSON, _ source: String) {
         s.emit(SimEvent(region: region, applicationID: grant.applicationID, grantID: grant.id, type: type, object: object,
-                        source: source, time: s.now))
+                        source: source, time: s.now, apiVersion: grant.apiVersion))
     }
 }
 

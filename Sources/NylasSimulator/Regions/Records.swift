@@ -66,10 +66,21 @@ struct GrantRecord: Sendable, Equatable {
     var userAgent: String?
     var createdAt: Int
     var updatedAt: Int
+    /// 3 for a v3 grant, 2 for a v2 account.
+    var apiVersion = 3
+    /// v2: running, stopped, invalid...
+    var syncState: String?
+    /// v2: paid, cancelled, deleted.
+    var billingState: String?
+    var metadata: JSON = .null
 
     init(row: SQLRow) {
         id = row.string("id")
         applicationID = row.string("application_id")
+        apiVersion = row.optionalInt("api_version") ?? 3
+        syncState = row.optionalString("sync_state")
+        billingState = row.optionalString("billing_state")
+        metadata = row.json("metadata")
         provider = row.string("provider")
         email = row.string("email")
         name = row.optionalString("name")

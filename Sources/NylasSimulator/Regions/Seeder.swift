@@ -16,6 +16,9 @@ enum Seeder {
                 name: app.name ?? "Simulated v2 application (\(store.region.rawValue.uppercased()))",
                 v2ApplicationID: nil, settings: [:], createdAt: now)
             try store.save(record)
+            for url in app.callback_uris ?? [SimulatorConfig.defaultCallbackURI] {
+                try store.insertRedirectURI(applicationID: clientID, url: url, platform: "web", settings: nil, now: now)
+            }
             v2ByClientID[clientID] = clientID
         }
         for app in apps where app.version == 3 {

@@ -194,15 +194,18 @@ extension RegionStore {
     func save(_ g: GrantRecord) throws {
         try db.run("""
             INSERT INTO grants(id, application_id, provider, email, name, grant_status, scope, settings, state,
-                provider_user_id, account_id, external_id, credential_id, ip, user_agent, created_at, updated_at)
-            VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                provider_user_id, account_id, external_id, credential_id, ip, user_agent, created_at, updated_at,
+                api_version, sync_state, billing_state, metadata)
+            VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
             ON CONFLICT(id) DO UPDATE SET provider = excluded.provider, email = excluded.email, name = excluded.name,
                 grant_status = excluded.grant_status, scope = excluded.scope, settings = excluded.settings,
                 state = excluded.state, account_id = excluded.account_id, external_id = excluded.external_id,
                 credential_id = excluded.credential_id, ip = excluded.ip, user_agent = excluded.user_agent,
-                updated_at = excluded.updated_at
+                updated_at = excluded.updated_at, sync_state = excluded.sync_state, billing_state = excluded.billing_state,
+                metadata = excluded.metadata
             """, g.id, g.applicationID, g.provider, g.email, g.name, g.status, JSON.strings(g.scope), g.settings, g.state,
-            g.providerUserID, g.accountID, g.externalID, g.credentialID, g.ip, g.userAgent, g.createdAt, g.updatedAt)
+            g.providerUserID, g.accountID, g.externalID, g.credentialID, g.ip, g.userAgent, g.createdAt, g.updatedAt,
+            g.apiVersion, g.syncState, g.billingState, g.metadata)
     }
 
     func deleteGrant(id: String) throws {

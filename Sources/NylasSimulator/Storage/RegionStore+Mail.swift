@@ -163,6 +163,12 @@ extension RegionStore {
         if let existing = try objectID(grantID: grant.id, kind: kind, worldKey: worldKey) { return existing }
         let provider = ProviderKind(grant.provider)
         let id: String
+        if grant.apiVersion == 2 {
+            // v2 object IDs are opaque Nylas IDs minted per region, whatever the provider.
+            id = ids.base36("v2-\(kind)")
+            try saveObjectID(grantID: grant.id, kind: kind, worldKey: worldKey, id: id)
+            return id
+        }
         switch (kind, grant.provider) {
         case ("message", "google"), ("draft", "google"): id = ids.hex("gmail-message", length: 16)
         case ("thread", "google"): id = hint ?? ids.hex("gmail-thread", length: 16)

@@ -12,7 +12,7 @@ final class RegionStore {
     init(region: Region, path: String?, seed: String?) throws {
         self.region = region
         db = try SQLiteDatabase(path: path)
-        try Schema.migrate(db, Schema.region)
+        try Schema.migrate(db, Schema.regionAll)
         let counter = Int(try db.first("SELECT value FROM meta WHERE key = 'id_counter'")?.string("value") ?? "0") ?? 0
         ids = IDGenerator(seed: seed, namespace: "region:\(region.rawValue)", counter: counter)
         savedCounter = counter
@@ -30,7 +30,7 @@ final class RegionStore {
     func wipe() throws {
         for table in ["applications", "redirect_uris", "connectors", "credentials", "grants", "tokens", "journal", "meta",
                       "webhooks", "deliveries", "notification_emails", "object_ids", "messages", "message_folders",
-                      "folders", "drafts", "schedules", "sync_state"] {
+                      "folders", "drafts", "schedules", "sync_state", "v2_files", "v2_deltas"] {
             try db.run("DELETE FROM \(table)")
         }
         ids = IDGenerator(seed: ids.seed, namespace: "region:\(region.rawValue)", counter: 0)

@@ -1,0 +1,348 @@
+import Foundation
+
+/// v2 drafts (versioned), files, folders and labels, and the delta endpoints.
+enum V2DraftFileRoutes {
+    static func register(_ r: inout Router) {
+        // MARK: Drafts
+        r.add("GET", "/drafts", .v2) { ctx in
+            let (limit, offset) = try V2MailRoutes.paging(ctx.query)
+            return .json(.array(try ctx.read { s, store in
+                let (account, _) = try ctx.v2Account(s, store)
+                let rows = try store.db.query("SELECT * FROM drafts WHERE grant_id = ? ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?",
+                                              account.id, limit, offset)
+                return rows.compactMap { $0.json("data")["object"] }
+            }))
+        }
+        r.add("GET", "/drafts/{id}", .v2) { ctx in
+            .json(try ctx.read { s, store in
+                let (account, _) = try ctx.v2Account(s, store)
+                return try draft(store, account, ctx.param("id")).json
+            })
+        }
+        r.add("POST", "/drafts", .v2) { ctx in
+            let body = try ctx.body()
+            return .json(try ctx.write { s, store in
+                let (account, _) = try ctx.v2Account(s, store)
+                let out = try outgoing(body, account, s, store)
+                return try save(s, store, account, id: store.ids.base36("v2-draft"), out, version: 0,
+                                threadID: try body.string("thread_id"), created: s.now.seconds)
+            })
+        }
+        r.add("PUT", "/drafts/{id}", .v2) { ctx in
+            let body = try ctx.body()
+            return .json(try ctx.write { s, store in
+                let (account, _) = try ctx.v2Account(s, store)
+                let d = try draft(store, account, ctx.param("id"))
+                guard let version = try body.int("version") else { throw NylasError.invalidRequest("Must specify draft version") }
+                guard version == d.version else {
+                    throw NylasError(status: 409, type: "invalid_request_error",
+                                     message: "Draft \(d.id).\(version) has already been updated to version \(d.version)")
+                }
+                var merged = d.out
+                let update = try outgoing(body, account, s, store)
+                if body.has("to") { merged.to = update.to }
+                if body.has("cc") { merged.cc = update.cc }
+                if body.has("bcc") { merged.bcc = update.bcc }
+                if body.has("subject") { merged.subject = update.subject }
+                if body.has("body") { merged.body = update.body }
+                if body.has("file_ids") { merged.files = update.files }
+                if body.has("metadata") { merged.metadata = update.metadata }
+                return try save(s, store, account, id: d.id, merged, version: d.version + 1, threadID: nil, created: d.created)
+            })
+        }
+        r.add("DELETE", "/drafts/{id}", .v2) { ctx in
+            let version = try ctx.body(allowEmpty: true).int("version")
+            try ctx.write { s, store in
+                let (account, _) = try ctx.v2Account(s, store)
+                let d = try draft(store, account, ctx.param("id"))
+                guard let version else { throw NylasError.invalidRequest("Must specify draft version") }
+                guard version == d.version else {
+                    throw NylasError(status: 409, type: "invalid_request_error",
+                                     message: "Draft \(d.id).\(version) has already been updated to version \(d.version)")
+                }
+                try store.db.run("DELETE FROM drafts WHERE grant_id = ? AND id = ?", account.id, d.id)
+            }
+            return SimResponse(status: 200)
+        }
+
+        // MARK: Files
+        r.add("POST", "/files", .v2) { ctx in
+            let form = try MultipartForm(ctx.request)
+            guard !form.parts.isEmpty else { throw NylasError.invalidRequest("No file part in the upload") }
+            return .json(.array(try ctx.write { s, store in
+                let (account, _) = try ctx.v2Account(s, store)
+                return try form.parts.map { part in
+                    let id = store.ids.base36("v2-file")
+                    let type = part.contentType ?? "application/octet-stream"
+                    try store.db.run("INSERT INTO v2_files(account_id, id, filename, content_type, content, created_at) VALUES(?,?,?,?,?,?)",
+                                     account.id, id, part.filename ?? part.name, type, SQLValue.blob(part.body), s.now.seconds)
+                    return fileJSON(id: id, account: account, filename: part.filename ?? part.name, type: type, size: part.body.count)
+                }
+            }))
+        }
+        r.add("GET", "/files", .v2) { ctx in
+            let (limit, offset) = try V2MailRoutes.paging(ctx.query)
+            return .json(.array(try ctx.read { s, store in
+                let (account, _) = try ctx.v2Account(s, store)
+                // `message_id` (v2 §6.5; the SDK's `Message.attachments`): the files attached to one message.
+                if let messageID = ctx.query["message_id"] {
+                    guard let m = try store.message(grantID: account.id, id: messageID) else { return [] }
+                    var files: [JSON] = m.attachments.map { a in
+                        var o = fileJSON(id: a["id"]?.stringValue ?? "", account: account, filename: a["filename"]?.stringValue ?? "",
+                                         type: a["content_type"]?.stringValue ?? "application/octet-stream", size: a["size"]?.intValue ?? 0)
+                        o["message_ids"] = .strings([m.id])
+                        o["content_id"] = a["content_id"] ?? .null
+                        o["content_disposition"] = .string((a["is_inline"]?.boolValue ?? false) ? "inline" : "attachment")
+                        return o
+                    }
+                    if let name = ctx.query["filename"] { files = files.filter { $0["filename"]?.stringValue == name } }
+                    if let type = ctx.query["content_type"] { files = files.filter { $0["content_type"]?.stringValue == type } }
+                    return Array(files.dropFirst(offset).prefix(limit))
+                }
+                var all = try store.db.query("SELECT id, filename, content_type, length(content) AS size FROM v2_files WHERE account_id = ? ORDER BY created_at, id",
+                                             account.id).map { fileJSON(id: $0.string("id"), account: account, filename: $0.string("filename"),
+                                                                        type: $0.string("content_type"), size: $0.int("size")) }
+                if let name = ctx.query["filename"] { all = all.filter { $0["filename"]?.stringValue == name } }
+                if let type = ctx.query["content_type"] { all = all.filter { $0["content_type"]?.stringValue == type } }
+                return Array(all.dropFirst(offset).prefix(limit))
+            }))
+        }
+        r.add("GET", "/files/{id}", .v2) { ctx in
+            .json(try ctx.read { s, store in
+                let (account, _) = try ctx.v2Account(s, store)
+                let f = try file(s, store, account, ctx.param("id"))
+                return fileJSON(id: f.id, account: account, filename: f.filename, type: f.type, size: f.content.count)
+            })
+        }
+        r.add("GET", "/files/{id}/download", .v2) { ctx in
+            let f = try ctx.read { s, store in try file(s, store, try ctx.v2Account(s, store).0, ctx.param("id")) }
+            return SimResponse(status: 200, headers: ["Content-Type": "application/octet-stream",
+                                                      "Content-Disposition": "attachment; filename=\(f.filename)",
+                                                      "Content-Length": String(f.content.count)], body: f.content)
+        }
+        r.add("DELETE", "/files/{id}", .v2) { ctx in
+            try ctx.write { s, store in
+                let (account, _) = try ctx.v2Account(s, store)
+                _ = try file(s, store, account, ctx.param("id"))
+                try store.db.run("DELETE FROM v2_files WHERE account_id = ? AND id = ?", account.id, ctx.param("id"))
+            }
+            return .json([:])
+        }
+
+        // MARK: Folders and labels
+        for kind in ["folders", "labels"] {
+            r.add("GET", "/\(kind)", .v2) { ctx in
+                let view = try V2MailRoutes.view(ctx.query)
+                return .json(try ctx.read { s, store in
+                    let account = try orgUnit(ctx, s, store, kind)
+                    let all = try store.folders(grantID: account.id).map { V2Render.category($0, account: account) }
+                    if view == "count" { return ["count": .int(all.count)] }
+                    if view == "ids" { return .strings(all.compactMap { $0["id"]?.stringValue }) }
+                    return .array(all)
+                })
+            }
+            r.add("GET", "/\(kind)/{id}", .v2) { ctx in
+                .json(try ctx.read { s, store in
+                    let account = try orgUnit(ctx, s, store, kind)
+                    guard let f = try store.folder(grantID: account.id, id: ctx.param("id")) else {
+                        throw NylasError.notFound("Couldn't find \(kind.dropLast()) \(ctx.param("id"))")
+                    }
+                    return V2Render.category(f, account: account)
+                })
+            }
+            r.add("POST", "/\(kind)", .v2) { ctx in
+                let name = try ctx.body().requiredString("display_name")
+                return .json(try ctx.write { s, store in
+                    let account = try orgUnit(ctx, s, store, kind)
+                    if try store.folders(grantID: account.id).contains(where: { $0.name == name }) {
+                        throw NylasError.invalidRequest("A \(kind.dropLast()) named \(name) already exists")
+                    }
+                    let key = "folder-" + s.world.ids.base36("folder-key", length: 10)
+                    try s.world.addFolder(mailbox: account.email, key: key, name: name, parent: nil, time: s.now)
+                    try SyncEngine.syncFolders(s, region: ctx.region, grant: account, emit: true)
+                    try SyncEngine.mailboxChanged(s, mailbox: account.email)
+                    guard let f = try store.folder(grantID: account.id, worldKey: key) else { throw NylasError.internal("folder not synced") }
+                    return V2Render.category(f, account: account)
+                })
+            }
+            r.add("PUT", "/\(kind)/{id}", .v2) { ctx in
+                let name = try ctx.body().requiredString("display_name")
+                return .json(try ctx.write { s, store in
+                    let account = try orgUnit(ctx, s, store, kind)
+                    guard let f = try store.folder(grantID: account.id, id: ctx.param("id")) else {
+                        throw NylasError.notFound("Couldn't find \(kind.dropLast()) \(ctx.param("id"))")
+                    }
+                    if f.systemFolder { throw NylasError.invalidRequest("Cannot modify a standard folder") }
+                    try s.world.renameFolder(mailbox: account.email, key: f.worldKey, name: name, time: s.now)
+                    try SyncEngine.syncFolders(s, region: ctx.region, grant: account, emit: true)
+                    try SyncEngine.mailboxChanged(s, mailbox: account.email)
+                    return V2Render.category(try store.folder(grantID: account.id, id: f.id) ?? f, account: account)
+                })
+            }
+            r.add("DELETE", "/\(kind)/{id}", .v2) { ctx in
+                try ctx.write { s, store in
+                    let account = try orgUnit(ctx, s, store, kind)
+                    guard let f = try store.folder(grantID: account.id, id: ctx.param("id")) else {
+                        throw NylasError.notFound("Couldn't find \(kind.dropLast()) \(ctx.param("id"))")
+                    }
+                    if f.systemFolder { throw NylasError.invalidRequest("Cannot modify a standard folder") }
+                    if try store.folderCounts(grantID: account.id, folderID: f.id).total > 0 {
+                        throw NylasError.invalidRequest("Folder \(f.name) still holds messages and cannot be deleted")
+                    }
+                    try s.world.deleteFolder(mailbox: account.email, key: f.worldKey, time: s.now)
+                    try SyncEngine.syncFolders(s, region: ctx.region, grant: account, emit: true)
+                }
+                return .json([:])
+            }
+        }
+
+        // MARK: Delta
+        r.add("POST", "/delta/latest_cursor", .v2) { ctx in
+            .json(try ctx.read { s, store in
+                let (account, _) = try ctx.v2Account(s, store)
+                let seq = try store.db.first("SELECT COALESCE(MAX(seq), 0) AS s FROM v2_deltas WHERE account_id = ?", account.id)?.int("s") ?? 0
+                return ["cursor": .string(cursor(seq))]
+            })
+        }
+        r.add("GET", "/delta", .v2) { ctx in .json(try deltas(ctx)) }
+        r.add("GET", "/delta/longpoll", .v2) { ctx in .json(try await waitForDeltas(ctx)) }
+        r.add("GET", "/delta/streaming", .v2) { ctx in
+            let page = try await waitForDeltas(ctx)
+            let lines = (page["deltas"]?.arrayValue ?? []).map { $0.text }.joined(separator: "\n")
+            return SimResponse(status: 200, headers: ["Content-Type": "text/event-stream"], body: Array((lines + "\n").utf8))
+        }
+    }
+
+    // MARK: Helpers
+
+    static func cursor(_ seq: Int) -> String { "c" + String(seq, radix: 36).leftPad(12) }
+
+    static func parseCursor(_ c: String) throws(NylasError) -> Int {
+        if c == "0" { return 0 }
+        guard c.hasPrefix("c"), let n = Int(c.dropFirst().drop(while: { $0 == "0" }).isEmpty ? "0" : String(c.dropFirst().drop(while: { $0 == "0" })), radix: 36) else {
+            throw NylasError.invalidRequest("Invalid cursor parameter")
+        }
+        return n
+    }
+
+    static func deltas(_ ctx: RequestContext) throws -> JSON {
+        guard let c = ctx.query["cursor"] else { throw NylasError.missingField("cursor") }
+        let start = try parseCursor(c)
+        let include = ctx.query.list("include_types")
+        let exclude = ctx.query.list("exclude_types") + ctx.query.list("excluded_types")
+        if !include.isEmpty, !exclude.isEmpty {
+            throw NylasError.invalidRequest("Invalid Request. Cannot specify both include_types and exclude_types")
+        }
+        return try ctx.read { s, store in
+            let (account, _) = try ctx.v2Account(s, store)
+            let rows = try store.db.query("SELECT * FROM v2_deltas WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT 100", account.id, start)
+            var items: [JSON] = []
+            for row in rows {
+                let object = row.string("object")
+                if !include.isEmpty, !include.contains(object) { continue }
+                if exclude.contains(object) { continue }
+                var d: JSON = ["id": .string(row.string("object_id")), "object": .string(object), "event": .string(row.string("event")),
+                               "cursor": .string(cursor(row.int("seq")))]
+                if row.string("event") != "delete" { d["attributes"] = row.json("attributes") }
+                items.append(d)
+            }
+            let end = rows.last.map { cursor($0.int("seq")) } ?? cursor(start)
+            return ["cursor_start": .string(cursor(start)), "cursor_end": .string(end), "deltas": .array(items)]
+        }
+    }
+
+    /// Long-poll: answers when a change arrives or the timeout passes (virtual time with the manual
+    /// clock, wall time with the running clock).
+    static func waitForDeltas(_ ctx: RequestContext) async throws -> JSON {
+        let timeout = Duration.seconds(Int(ctx.query["timeout"] ?? "120") ?? 120)
+        let virtualStart = ctx.core.now
+        let wallStart = ContinuousClock.now
+        while true {
+            let page = try deltas(ctx)
+            if page["deltas"]?.arrayValue?.isEmpty == false { return page }
+            let manual = ctx.core.withState { $0.clock.mode == .manual }
+            if manual ? ctx.core.now >= virtualStart + timeout : ContinuousClock.now - wallStart >= timeout { return page }
+            if ContinuousClock.now - wallStart > .seconds(600) { return page }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    struct Draft {
+        var id: String
+        var out: OutgoingMessage
+        var json: JSON
+        var version: Int
+        var created: Int
+    }
+
+    static func draft(_ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> Draft {
+        guard let row = try store.db.first("SELECT * FROM drafts WHERE grant_id = ? AND id = ?", account.id, id) else {
+            throw NylasError.notFound("Couldn't find draft \(id)")
+        }
+        let data = row.json("data")
+        return Draft(id: id, out: OutgoingMessage(stored: data["message"] ?? .null), json: data["object"] ?? .null,
+                     version: data["object"]?["version"]?.intValue ?? 0, created: row.int("created_at"))
+    }
+
+    static func outgoing(_ body: BodyFields, _ account: GrantRecord, _ s: SimulatorState, _ store: RegionStore) throws -> OutgoingMessage {
+        var out = try OutgoingMessage.parse(body, jsonAttachments: false)
+        for id in try body.stringArray("file_ids") ?? [] {
+            let f = try file(s, store, account, id)
+            out.files.append(.init(filename: f.filename, contentType: f.type, content: f.content, contentID: nil, isInline: false))
+        }
+        if let reply = try body.string("reply_to_message_id"), try store.message(grantID: account.id, id: reply) == nil {
+            throw NylasError.invalidRequest("Invalid id: \(reply)")
+        }
+        return out
+    }
+
+    static func save(_ s: SimulatorState, _ store: RegionStore, _ account: GrantRecord, id: String, _ out: OutgoingMessage,
+                     version: Int, threadID: String?, created: Int) throws -> JSON {
+        let object: JSON = [
+            "id": .string(id), "object": "draft", "account_id": .string(account.id), "thread_id": .optional(threadID),
+            "subject": .string(out.subject), "from": Participant.json(out.from.isEmpty ? [Participant(name: account.name ?? "", email: account.email)] : out.from),
+            "to": Participant.json(out.to), "cc": Participant.json(out.cc), "bcc": Participant.json(out.bcc),
+            "reply_to": Participant.json(out.replyTo), "body": .string(out.body), "snippet": .string(Snippet.make(out.body)),
+            "date": .int(s.now.seconds), "unread": false, "starred": false, "version": .int(version),
+            "reply_to_message_id": .optional(out.replyToMessageID), "metadata": .object(out.metadata),
+            "files": .array(out.files.map { ["filename": .string($0.filename), "content_type": .string($0.contentType), "size": .int($0.content.count)] }),
+        ]
+        try store.db.run("""
+            INSERT INTO drafts(grant_id, id, data, created_at, updated_at) VALUES(?,?,?,?,?)
+            ON CONFLICT(grant_id, id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
+            """, account.id, id, JSON.object(["message": out.json, "object": object]), created, s.now.seconds)
+        return object
+    }
+
+    static func file(_ s: SimulatorState, _ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> (id: String, filename: String, type: String, content: [UInt8]) {
+        if let row = try store.db.first("SELECT * FROM v2_files WHERE account_id = ? AND id = ?", account.id, id) {
+            return (id, row.string("filename"), row.string("content_type"), row["content"].blob ?? [])
+        }
+        // A message attachment is a file too.
+        if let key = try store.worldKey(grantID: account.id, kind: "attachment", id: id), let wid = Int64(key),
+           let content = try s.world.attachmentContent(wid),
+           let row = try store.db.first("SELECT attachments FROM messages WHERE grant_id = ? AND CAST(attachments AS TEXT) LIKE ?",
+                                        account.id, "%\"\(id)\"%") {
+            let meta = row.json("attachments").arrayValue?.first { $0["id"]?.stringValue == id }
+            return (id, meta?["filename"]?.stringValue ?? "attachment", meta?["content_type"]?.stringValue ?? "application/octet-stream", content)
+        }
+        throw NylasError.notFound("Couldn't find file \(id)")
+    }
+
+    static func fileJSON(id: String, account: GrantRecord, filename: String, type: String, size: Int) -> JSON {
+        ["id": .string(id), "object": "file", "account_id": .string(account.id), "content_type": .string(type),
+         "filename": .string(filename), "size": .int(size), "content_id": .null, "content_disposition": "attachment"]
+    }
+
+    static func orgUnit(_ ctx: RequestContext, _ s: SimulatorState, _ store: RegionStore, _ kind: String) throws -> GrantRecord {
+        let (account, _) = try ctx.v2Account(s, store)
+        let isLabel = account.provider == "google"
+        if kind == "folders", isLabel { throw NylasError.notFound("GMail accounts don't support folders") }
+        if kind == "labels", !isLabel { throw NylasError.notFound("Non-GMail accounts don't support labels") }
+        return account
+    }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
+}

@@ -1,0 +1,300 @@
+import Foundation
+
+/// v2 email: messages, threads, send, versioned drafts, files, folders and labels (v2 reference §6.1–§6.6).
+enum V2MailRoutes {
+    static func register(_ r: inout Router) {
+        r.add("GET", "/messages", .v2, listMessages)
+        r.add("GET", "/messages/{id}", .v2, getMessage)
+        r.add("PUT", "/messages/{id}", .v2, updateMessage)
+        r.add("GET", "/threads", .v2, listThreads)
+        r.add("GET", "/threads/{id}", .v2, getThread)
+        r.add("PUT", "/threads/{id}", .v2, updateThread)
+        r.add("POST", "/send", .v2, send)
+        V2DraftFileRoutes.register(&r)
+    }
+
+    /// v2 paging: `limit` (default 100, max 1000) and `offset`.
+    static func paging(_ q: QueryParameters) throws(NylasError) -> (Int, Int) {
+        guard let limit = Int(q["limit"] ?? "100"), limit >= 0 else { throw NylasError.invalidRequest("Limit parameter must be an integer.") }
+        if limit > 1000 { throw NylasError.invalidRequest("Cannot request more than 1000 resources at once.") }
+        guard let offset = Int(q["offset"] ?? "0"), offset >= 0 else { throw NylasError.invalidRequest("Offset parameter must be an integer.") }
+        return (limit, offset)
+    }
+
+    static func bool(_ q: QueryParameters, _ key: String) throws(NylasError) -> Bool? {
+        guard let v = q[key] else { return nil }
+        // Case-insensitive like the v2 engine's `strict_bool` (the Python SDK sends `True`/`False`).
+        switch v.lowercased() { case "true": return true; case "false": return false
+        default: throw NylasError.invalidRequest("Invalid value for \(key): must be true or false") }
+    }
+
+    static func view(_ q: QueryParameters) throws(NylasError) -> String? {
+        guard let v = q["view"] else { return nil }
+        guard ["count", "ids", "expanded"].contains(v) else { throw NylasError.invalidRequest("Unknown view type \(v).") }
+        return v
+    }
+
+    /// The message filters of v2 (`in` takes an ID, a name or a display name).
+    static func filter(_ q: QueryParameters, _ account: GrantRecord, _ store: RegionStore) throws -> SQLFilter {
+        var f = SQLFilter()
+        f.add("m.grant_id = ?", account.id)
+        if let subject = q["subject"] { f.add("m.subject = ?", subject) }
+        let any = q.list("any_email")
+        if any.count > 25 { throw NylasError.invalidRequest("any_email accepts at most 25 addresses") }
+        if !any.isEmpty {
+            f.clauses.append("(" + any.map { _ in "m.participants LIKE ?" }.joined(separator: " OR ") + ")")
+            f.binds.append(contentsOf: any.map { "%\($0.lowercased())%" } as [any SQLBindable])
+        }
+        for (key, column) in [("from", "from_json"), ("to", "to_json"), ("cc", "cc_json"), ("bcc", "bcc_json")] {
+            if let email = q[key] { f.add("CAST(m.\(column) AS TEXT) LIKE ? ESCAPE '\\'", "%\"email\":\"" + V3MessageRoutes.likeEscape(email) + "\"%") }
+        }
+        for (key, negate) in [("in", false), ("not_in", true)] {
+            guard let target = q[key] else { continue }
+            let folders = try store.folders(grantID: account.id)
+            let match = folders.first { f in
+                f.id == target || f.name.lowercased() == target.lowercased()
+                    || V2Render.roles[f.worldKey] == target.lowercased()
+            }
+            let id = match?.id ?? "\u{0}none"
+            f.add("m.id \(negate ? "NOT " : "")IN (SELECT message_id FROM message_folders WHERE grant_id = ? AND folder_id = ?)", account.id, id)
+        }
+        if let unread = try bool(q, "unread") { f.add("m.unread = ?", unread) }
+        if let starred = try bool(q, "starred") { f.add("m.starred = ?", starred) }
+        if let thread = q["thread_id"] { f.add("m.thread_id = ?", thread) }
+        if let v = q["received_before"], let n = Int(v) { f.add("m.date < ?", n) }
+        if let v = q["received_after"], let n = Int(v) { f.add("m.date > ?", n) }
+        if let has = try bool(q, "has_attachment") { f.add("m.has_attachments = ?", has) }
+        if let filename = q["filename"] { f.add("CAST(m.attachments AS TEXT) LIKE ?", "%\"filename\":\"\(filename)\"%") }
+        return f
+    }
+
+    @Sendable static func listMessages(_ ctx: RequestContext) async throws -> SimResponse {
+        let (limit, offset) = try paging(ctx.query)
+        let view = try view(ctx.query)
+        return .json(try ctx.read { s, store in
+            let (account, _) = try ctx.v2Account(s, store)
+            let f = try filter(ctx.query, account, store)
+            if view == "count" {
+                let n = try store.db.query("SELECT COUNT(*) AS n FROM messages m WHERE \(f.sql)", f.binds).first?.int("n") ?? 0
+                return ["count": .int(n)]
+            }
+            let rows = try store.db.query("SELECT m.* FROM messages m WHERE \(f.sql) ORDER BY m.date DESC, m.id DESC LIMIT ? OFFSET ?",
+                                          f.binds + [limit, offset]).map(MessageRecord.init)
+            if view == "ids" { return .strings(rows.map(\.id)) }
+            return .array(try rows.map { try V2Render.message($0, store, account: account, expanded: view == "expanded") })
+        })
+    }
+
+    static func message(_ ctx: RequestContext, _ s: SimulatorState, _ store: RegionStore) throws -> (GrantRecord, MessageRecord) {
+        let (account, _) = try ctx.v2Account(s, store)
+        guard let m = try store.message(grantID: account.id, id: ctx.param("id")) else {
+            throw NylasError.notFound("Couldn't find message \(ctx.param("id"))")
+        }
+        return (account, m)
+    }
+
+    @Sendable static func getMessage(_ ctx: RequestContext) async throws -> SimResponse {
+        let view = try view(ctx.query)
+        let raw = ctx.request.header("accept")?.lowercased().contains("message/rfc822") == true
+        return try ctx.read { s, store in
+            let (account, m) = try message(ctx, s, store)
+            if raw {
+                return SimResponse(status: 200, headers: ["Content-Type": "message/rfc822"], body: Array(MIME.render(m).utf8))
+            }
+            return .json(try V2Render.message(m, store, account: account, expanded: view == "expanded"))
+        }
+    }
+
+    /// Resolves `folder_id` / `label_ids` of a v2 update into world folder keys.
+    static func placement(_ body: BodyFields, _ account: GrantRecord, _ store: RegionStore) throws -> [String]? {
+        let isLabel = account.provider == "google"
+        if isLabel, body.has("folder_id") || body.has("folder") {
+            throw NylasError.notFound("GMail accounts don't support folders")
+        }
+        if !isLabel, body.has("label_ids") || body.has("labels") {
+            throw NylasError.notFound("Non-GMail accounts don't support labels")
+        }
+        if isLabel, let ids = try body.stringArray("label_ids") ?? body.stringArray("labels") {
+            if ids.isEmpty { throw NylasError.invalidRequest("Removing all labels is not allowed.") }
+            return try ids.map { id throws -> String in
+                guard let f = try store.folder(grantID: account.id, id: id) else { throw NylasError.invalidRequest("The label \(id) does not exist") }
+                return f.worldKey
+            }
+        }
+        if !isLabel, body.has("folder_id") || body.has("folder") {
+            guard let id = try body.string("folder_id") ?? body.string("folder") else {
+                throw NylasError.invalidRequest("Removing all folders is not allowed.")
+            }
+            guard let f = try store.folder(grantID: account.id, id: id) else { throw NylasError.invalidRequest("The folder \(id) does not exist") }
+            return [f.worldKey]
+        }
+        return nil
+    }
+
+    @Sendable static func updateMessage(_ ctx: RequestContext) async throws -> SimResponse {
+        let body = try ctx.body()
+        if ctx.request.body.isEmpty { throw NylasError.invalidRequest("Empty request body") }
+        for key in ["unread", "starred"] where body.has(key) {
+            guard body.raw(key)?.boolValue != nil else { throw NylasError.invalidRequest("\"\(key)\" must be true or false") }
+        }
+        return .json(try ctx.write { s, store in
+            let (account, m) = try message(ctx, s, store)
+            let keys = try placement(body, account, store)
+            let updated = try V3MessageRoutes.applyChange(s, ctx.region, account, m, unread: try body.bool("unread"), starred: try body.bool("starred"),
+                                                          folderKeys: keys, metadata: try body.object("metadata"))
+            return try V2Render.message(updated, store, account: account)
+        })
+    }
+
+    // MARK: Threads
+
+    static func thread(_ store: RegionStore, _ account: GrantRecord, _ id: String, expanded: Bool) throws -> JSON? {
+        let messages = try store.messages(grantID: account.id, threadID: id)
+        guard let first = messages.first, let last = messages.last else { return nil }
+        var participants: [Participant] = []
+        for m in messages { for p in m.from + m.to + m.cc where !participants.contains(where: { $0.email.lowercased() == p.email.lowercased() }) { participants.append(p) } }
+        var folderIDs: [String] = []
+        for m in messages { for f in m.folders where !folderIDs.contains(f) { folderIDs.append(f) } }
+        let sent = messages.filter { $0.from.contains { $0.email.lowercased() == account.email.lowercased() } }
+        let received = messages.filter { !$0.from.contains { $0.email.lowercased() == account.email.lowercased() } }
+        let cats = try V2Render.categories(folderIDs, store, account: account)
+        var o: JSON = [
+            "id": .string(id), "object": "thread", "account_id": .string(account.id), "subject": .string(first.subject),
+            "participants": Participant.json(participants), "first_message_timestamp": .int(first.date),
+            "last_message_timestamp": .int(last.date), "last_message_received_timestamp": .optional(received.last?.date),
+            "last_message_sent_timestamp": .optional(sent.last?.date), "snippet": .string(last.snippet),
+            "unread": .bool(messages.contains { $0.unread }), "starred": .bool(messages.contains { $0.starred }),
+            "has_attachments": .bool(messages.contains { !$0.attachments.isEmpty }), "version": .int(messages.count - 1),
+        ]
+        o[account.provider == "google" ? "labels" : "folders"] = .array(cats)
+        if expanded {
+            o["messages"] = .array(try messages.map { try V2Render.message($0, store, account: account).removing("body").removing("events") })
+            o["drafts"] = []
+        } else {
+            o["message_ids"] = .strings(messages.map(\.id))
+            o["draft_ids"] = []
+        }
+        return o
+    }
+
+    @Sendable static func listThreads(_ ctx: RequestContext) async throws -> SimResponse {
+        let (limit, offset) = try paging(ctx.query)
+        let view = try view(ctx.query)
+        return .json(try ctx.read { s, store in
+            let (account, _) = try ctx.v2Account(s, store)
+            var f = try filter(ctx.query, account, store)
+            if let v = ctx.query["last_message_before"], let n = Int(v) { f.add("m.date < ?", n) }
+            if let v = ctx.query["last_message_after"], let n = Int(v) { f.add("m.date > ?", n) }
+            let rows = try store.db.query("""
+                SELECT m.thread_id AS id, MAX(m.date) AS latest FROM messages m WHERE \(f.sql)
+                GROUP BY m.thread_id ORDER BY latest DESC, m.thread_id DESC LIMIT ? OFFSET ?
+                """, f.binds + [limit, offset])
+            if view == "count" {
+                let n = try store.db.query("SELECT COUNT(DISTINCT m.thread_id) AS n FROM messages m WHERE \(f.sql)", f.binds).first?.int("n") ?? 0
+                return ["count": .int(n)]
+            }
+            if view == "ids" { return .strings(rows.map { $0.string("id") }) }
+            return .array(try rows.compactMap { try thread(store, account, $0.string("id"), expanded: view == "expanded") })
+        })
+    }
+
+    @Sendable static func getThread(_ ctx: RequestContext) async throws -> SimResponse {
+        let view = try view(ctx.query)
+        return .json(try ctx.read { s, store in
+            let (account, _) = try ctx.v2Account(s, store)
+            guard let t = try thread(store, account, ctx.param("id"), expanded: view == "expanded") else {
+                throw NylasError.notFound("Couldn't find thread \(ctx.param("id"))")
+            }
+            return t
+        })
+    }
+
+    @Sendable static func updateThread(_ ctx: RequestContext) async throws -> SimResponse {
+        let body = try ctx.body()
+        if let bad = body.values.keys.sorted().first(where: { !["unread", "starred", "folder_id", "folder", "label_ids", "labels"].contains($0) }) {
+            throw NylasError.invalidRequest("Unexpected attribute: \(bad)")
+        }
+        return .json(try ctx.write { s, store in
+            let (account, _) = try ctx.v2Account(s, store)
+            let messages = try store.messages(grantID: account.id, threadID: ctx.param("id"))
+            guard !messages.isEmpty else { throw NylasError.notFound("Couldn't find thread \(ctx.param("id"))") }
+            let keys = try placement(body, account, store)
+            for m in messages {
+                let isSent = m.from.contains { $0.email.lowercased() == account.email.lowercased() }
+                _ = try V3MessageRoutes.applyChange(s, ctx.region, account, m, unread: try body.bool("unread"), starred: try body.bool("starred"),
+                                                    folderKeys: isSent && account.provider != "google" ? nil : keys, metadata: nil)
+            }
+            return try thread(store, account, ctx.param("id"), expanded: false) ?? .null
+        })
+    }
+
+    // MARK: Send
+
+    @Sendable static func send(_ ctx: RequestContext) async throws -> SimResponse {
+        if ctx.request.contentType == "message/rfc822" {
+            let out = try MIMEParser.parse(ctx.request.body)
+            return .json(try ctx.write { s, store in
+                let (account, _) = try ctx.v2Account(s, store)
+                let record = try MailSender.send(s, region: ctx.region, grant: account, out)
+                return try V2Render.message(record, store, account: account)
+            })
+        }
+        let body = try ctx.body()
+        return .json(try ctx.write { s, store in
+            let (account, _) = try ctx.v2Account(s, store)
+            var out: OutgoingMessage
+            if let draftID = try body.string("draft_id") {
+                let draft = try V2DraftFileRoutes.draft(store, account, draftID)
+                guard let version = try body.int("version") else { throw NylasError.invalidRequest("Must specify draft version") }
+                guard version == draft.version else {
+                    throw NylasError(status: 409, type: "invalid_request_error",
+                                     message: "Draft \(draftID).\(version) has already been updated to version \(draft.version)")
+                }
+                out = draft.out
+                try store.db.run("DELETE FROM drafts WHERE grant_id = ? AND id = ?", account.id, draftID)
+            } else {
+                out = try V2DraftFileRoutes.outgoing(body, account, s, store)
+            }
+            if (out.to + out.cc + out.bcc).isEmpty {
+                throw NylasError(status: 402, type: "api_error", message: "Sending to all recipients failed", v2Type: "api_error")
+            }
+            let record = try MailSender.send(s, region: ctx.region, grant: account, out)
+            return try V2Render.message(record, store, account: account)
+        })
+    }
+}
+
+/// Minimal RFC 822 reading for `POST /send` with `Content-Type: message/rfc822`.
+enum MIMEParser {
+    static func parse(_ bytes: [UInt8]) throws(NylasError) -> OutgoingMessage {
+        let text = String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
+        guard let split = text.range(of: "\n\n") else { throw NylasError.invalidRequest("Invalid MIME message: no header/body separator") }
+        var out = OutgoingMessage()
+        for line in text[..<split.lowerBound].split(separator: "\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = line[..<colon].lowercased()
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            func addresses() -> [Participant] {
+                value.split(separator: ",").map { part -> Participant in
+                    let p = part.trimmingCharacters(in: .whitespaces)
+                    if let lt = p.firstIndex(of: "<"), let gt = p.firstIndex(of: ">") {
+                        return Participant(name: p[..<lt].trimmingCharacters(in: CharacterSet(charactersIn: "\" ")),
+                                           email: String(p[p.index(after: lt)..<gt]))
+                    }
+                    return Participant(name: "", email: p)
+                }
+            }
+            switch name {
+            case "to": out.to = addresses()
+            case "cc": out.cc = addresses()
+            case "bcc": out.bcc = addresses()
+            case "from": out.from = addresses()
+            case "subject": out.subject = value
+            default: break
+            }
+        }
+        out.body = String(text[split.upperBound...])
+        if out.to.isEmpty { throw NylasError.invalidRequest("Invalid MIME message: no To header") }
+        return out
+    }
+}
