@@ -205,6 +205,7 @@ final class SimulatorCore: Sendable {
         guard let controlToken else { return }
         let given = request.header("x-sim-control-token")
             ?? request.header("authorization").map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : $0 }
+            ?? (Dashboard.acceptsQueryToken(request) ? request.query["token"] : nil)
         guard given == controlToken else {
             throw NylasError.unauthorized("The control API requires the control token (--control-token)")
         }

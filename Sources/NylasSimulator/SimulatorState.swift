@@ -20,6 +20,9 @@ public struct SimulatorSettings: Sendable, Equatable {
         "google": ProviderRateLimit(requests: 600, window: .seconds(60)),
         "microsoft": ProviderRateLimit(requests: 10_000, window: .seconds(600)),
     ]
+    /// Event notifications (`event.*`) only for each grant's primary calendar, as Nylas does by default;
+    /// an application's `sync_primary_calendar_only` setting overrides it (`POST /__sim/calendar/settings`).
+    public var syncPrimaryCalendarOnly = true
 
     public init() {}
 }

@@ -8,7 +8,7 @@ struct NylasSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nylas-sim",
         abstract: "A local simulator of the Nylas email, calendar and contacts API (v3 and v2, US and EU regions).",
-        subcommands: [Serve.self, Replay.self, Validate.self],
+        subcommands: [Serve.self, Replay.self, Validate.self, Report.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -200,6 +200,49 @@ struct Validate: ParsableCommand {
     }
 }
 
+struct Report: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Reports on a run.",
+        subcommands: [MigrationReportCommand.self])
+}
+
+struct MigrationReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migration",
+        abstract: "List every v2 endpoint and parameter a client called, each with its v3 replacement.",
+        discussion: "Reads a request journal saved from GET /__sim/requests?api=v2&bodies=true, or asks a running server.")
+
+    @Option(name: .customLong("from-journal"), help: "A saved request journal (JSON).")
+    var fromJournal: String?
+
+    @Option(help: "Base URL of a running simulator (when no journal file is given).")
+    var url = "http://127.0.0.1:4400"
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    func run() async throws {
+        let report: JSON
+        if let fromJournal {
+            let data = try Data(contentsOf: URL(fileURLWithPath: fromJournal))
+            guard let parsed = JSON.parse(string: String(decoding: data, as: UTF8.self)) else {
+                throw ValidationError("\(fromJournal) is not JSON")
+            }
+            let items = parsed["data"]?.arrayValue ?? parsed.arrayValue ?? []
+            let entries = items.filter { ($0["api"]?.stringValue ?? "v2") == "v2" }.map { e in
+                (method: e["method"]?.stringValue ?? "GET", path: e["path"]?.stringValue ?? "/", query: e["query"]?.stringValue ?? "",
+                 body: Array((e["request_body"]?.stringValue ?? "").utf8))
+            }
+            report = MigrationReport.build(entries)
+        } else {
+            let r = try await HTTPClient().send("GET", url + "/__sim/migration-report")
+            guard r.status == 200, let j = r.json else { throw ValidationError("\(url) answered \(r.status)") }
+            report = j
+        }
+        print(json ? report.text : MigrationReport.text(report))
+    }
+}
+
 /// Keeps the signal sources alive for the life of the process.
 enum Signals {
     nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
@@ -246,6 +289,7 @@ enum Banner {
             lines.append("")
         }
         lines.append("State and credentials as JSON: GET \(sim.baseURL(.us).absoluteString)/__sim/state")
+        lines.append("Dashboard in a browser: \(sim.baseURL(.us).absoluteString)/__sim/ui\(options.controlToken == nil ? "" : "?token=<control token>")")
         lines.append("Press Ctrl-C to stop.")
         return lines.joined(separator: "\n")
     }

@@ -14,12 +14,21 @@ enum APIRoutes {
         V3ThreadRoutes.register(&router)
         V3DraftRoutes.register(&router)
         V3FolderRoutes.register(&router)
+        V3CalendarRoutes.register(&router)
+        V3EventRoutes.register(&router)
+        V3ContactRoutes.register(&router)
+        ControlRoutes.registerCalendar(&router)
+        MigrationToolRoutes.register(&router)
         V2WebhookRoutes.register(&router)
+        V2AccountRoutes.register(&router)
+        V2MailRoutes.register(&router)
         ControlRoutes.registerWebhooks(&router)
         ControlRoutes.registerProviders(&router)
         ControlRoutes.registerFixtures(&router)
         ControlRoutes.registerFaults(&router)
         ControlRoutes.registerScenarios(&router)
+        ControlRoutes.registerMigration(&router)
+        ControlRoutes.registerDashboard(&router)
         return router
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A delayed piece of work on the virtual clock: a token expiry, a sync tick, a webhook retry,
 /// a scheduled send. Jobs run in time order (ties in the order they were scheduled).
@@ -90,16 +91,63 @@ struct JobQueue {
 }
 
 /// Lets one async caller at a time through, in arrival order.
-actor SerialGate {
-    private var busy = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+///
+/// A lock, not an actor: taking a free gate costs no executor hop and no suspension, and the
+/// waiters are a FIFO with O(1) removal at the front. Every transaction that leaves work due
+/// starts a task that waits here, so thousands can queue while the clock runs a busy instant.
+final class SerialGate: Sendable {
+    private struct State {
+        var busy = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+        var head = 0
 
-    func acquire() async {
-        if !busy { busy = true; return }
-        await withCheckedContinuation { waiters.append($0) }
+        var hasWaiters: Bool { head < waiters.count }
+
+        mutating func popWaiter() -> CheckedContinuation<Void, Never> {
+            let next = waiters[head]
+            head += 1
+            if head == waiters.count {
+                waiters.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head >= 1024, head * 2 >= waiters.count {
+                waiters.removeFirst(head)
+                head = 0
+            }
+            return next
+        }
     }
 
-    func release() {
-        if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
+    private let state = Mutex(State())
+
+    func acquire() async {
+        let taken = state.withLock { s -> Bool in
+            if s.busy { return false }
+            s.busy = true
+            return true
+        }
+        if taken { return }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s -> Bool in
+                if s.busy {
+                    s.waiters.append(c)
+                    return false
+                }
+                s.busy = true
+                return true
+            }
+            if now { c.resume() }
+        }
+    }
+
+    /// Hands the gate to the longest waiter (it stays busy), or frees it.
+    func release() async {
+        let next = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            guard s.hasWaiters else {
+                s.busy = false
+                return nil
+            }
+            return s.popWaiter()
+        }
+        next?.resume()
     }
 }

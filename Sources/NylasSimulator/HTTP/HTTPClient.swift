@@ -83,9 +83,12 @@ public struct HTTPClient: Sendable {
                     throw Failure.connection("\(error)")
                 }
                 return try await channel.executeThenClose { inbound, outbound in
-                    try await outbound.write(.head(head))
-                    if !bodyBytes.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bodyBytes)))) }
-                    try await outbound.write(.end(nil))
+                    // One write for the whole request: the server may answer (and, with `Connection: close`,
+                    // close) as soon as it has the head and body, so a separate later `.end` could hit a closed channel.
+                    var parts: [HTTPClientRequestPart] = [.head(head)]
+                    if !bodyBytes.isEmpty { parts.append(.body(.byteBuffer(ByteBuffer(bytes: bodyBytes)))) }
+                    parts.append(.end(nil))
+                    try await outbound.write(contentsOf: parts)
                     var status = 0
                     var headers: [String: String] = [:]
                     var data: [UInt8] = []

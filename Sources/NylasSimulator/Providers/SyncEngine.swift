@@ -10,6 +10,7 @@ import Foundation
 enum SyncEngine {
     /// Called when a grant is created or re-authenticated.
     static func grantConnected(_ s: SimulatorState, region: Region, grant: GrantRecord, isNew: Bool) throws {
+        try CalendarSync.grantConnected(s, region: region, grant: grant, isNew: isNew)
         let provider = ProviderKind(grant.provider)
         guard provider.hasMail else { return }
         let store = s.store(region)
@@ -58,6 +59,7 @@ enum SyncEngine {
 
     /// Applies the mailbox's changes since the grant's cursor.
     static func sync(_ s: SimulatorState, region: Region, grant: GrantRecord, kind: SyncKind) throws {
+        try CalendarSync.sync(s, region: region, grant: grant, kind: kind)
         let store = s.store(region)
         var cursor = try store.syncCursor(grantID: grant.id)?.cursor ?? 0
         let changes = try s.world.changes(mailbox: grant.email, after: cursor)

@@ -17,6 +17,7 @@ extension SimulatorState {
             existing.updatedAt = now
             if let state { existing.state = state }
             try store.save(existing)
+            try billingConnect(region: region, grant: existing)
             emitGrantEvent("grant.updated", region: region, grant: existing,
                            extra: ["code": 25014, "reauthentication_flag": true])
             try SyncEngine.grantConnected(self, region: region, grant: existing, isNew: false)
@@ -27,7 +28,12 @@ extension SimulatorState {
             name: name ?? mailbox.name, scope: scope, settings: settings, state: state,
             providerUserID: store.ids.hex("provider-user-id", length: 21), createdAt: now)
         grant.credentialID = credentialID
+        // A grant of a v3 application linked to a v2 application keeps the v2 account's ID.
+        if let v2 = app.v2ApplicationID, let account = try store.grant(applicationID: v2, email: mailbox.email), account.apiVersion == 2 {
+            grant.accountID = account.id
+        }
         try store.save(grant)
+        try billingConnect(region: region, grant: grant)
         emitGrantEvent("grant.created", region: region, grant: grant,
                        extra: ["code": 25012, "login_id": .string(grant.providerUserID ?? ""), "name": .optional(grant.name),
                                "scope": .strings(grant.scope)])
@@ -39,6 +45,7 @@ extension SimulatorState {
     func deleteGrant(region: Region, grant: GrantRecord) throws {
         try store(region).deleteGrant(id: grant.id)
         try store(region).purgeGrantData(grantID: grant.id)
+        try billingDisconnect(region: region, grantID: grant.id)
         emitGrantEvent("grant.deleted", region: region, grant: grant, extra: ["code": 25013])
     }
 

@@ -30,7 +30,7 @@ final class RegionStore {
     func wipe() throws {
         for table in ["applications", "redirect_uris", "connectors", "credentials", "grants", "tokens", "journal", "meta",
                       "webhooks", "deliveries", "notification_emails", "object_ids", "messages", "message_folders",
-                      "folders", "drafts", "schedules", "sync_state", "v2_files", "v2_deltas"] {
+                      "folders", "drafts", "schedules", "sync_state", "v2_files", "v2_deltas", "connections"] {
             try db.run("DELETE FROM \(table)")
         }
         ids = IDGenerator(seed: ids.seed, namespace: "region:\(region.rawValue)", counter: 0)

@@ -39,17 +39,43 @@ extension Optional: SQLBindable where Wrapped: SQLBindable {
 }
 extension JSON: SQLBindable { var sqlValue: SQLValue { .blob(bytes) } }
 
+/// The column names of a result, shared by all its rows (a name that appears twice means its
+/// last column, as a dictionary built column by column would).
+final class SQLColumns: Sendable {
+    let names: [String]
+    let index: [String: Int]
+
+    init(_ names: [String]) {
+        self.names = names
+        var index: [String: Int] = [:]
+        index.reserveCapacity(names.count)
+        for (i, name) in names.enumerated() { index[name] = i }
+        self.index = index
+    }
+}
+
 /// One result row, by column name.
 struct SQLRow {
-    let columns: [String: SQLValue]
-    subscript(_ name: String) -> SQLValue { columns[name] ?? .null }
-    func string(_ name: String) -> String { columns[name]?.string ?? "" }
-    func optionalString(_ name: String) -> String? { columns[name]?.string }
-    func int(_ name: String) -> Int { Int(columns[name]?.int ?? 0) }
-    func optionalInt(_ name: String) -> Int? { columns[name]?.int.map { Int($0) } }
-    func bool(_ name: String) -> Bool { (columns[name]?.int ?? 0) != 0 }
+    let layout: SQLColumns
+    let values: [SQLValue]
+
+    /// The row as a dictionary by column name.
+    var columns: [String: SQLValue] {
+        var out: [String: SQLValue] = [:]
+        for (name, i) in layout.index { out[name] = values[i] }
+        return out
+    }
+
+    private func value(_ name: String) -> SQLValue? { layout.index[name].map { values[$0] } }
+
+    subscript(_ name: String) -> SQLValue { value(name) ?? .null }
+    func string(_ name: String) -> String { value(name)?.string ?? "" }
+    func optionalString(_ name: String) -> String? { value(name)?.string }
+    func int(_ name: String) -> Int { Int(value(name)?.int ?? 0) }
+    func optionalInt(_ name: String) -> Int? { value(name)?.int.map { Int($0) } }
+    func bool(_ name: String) -> Bool { (value(name)?.int ?? 0) != 0 }
     func json(_ name: String) -> JSON {
-        guard let bytes = columns[name]?.blob, !bytes.isEmpty else { return .null }
+        guard let bytes = value(name)?.blob, !bytes.isEmpty else { return .null }
         return (try? JSON.parse(bytes)) ?? .null
     }
 }
@@ -101,8 +127,18 @@ final class SQLiteDatabase {
         SQLiteError(code: rc, message: handle.map { String(cString: sqlite3_errmsg($0)) } ?? "closed")
     }
 
-    /// Runs one or more statements without parameters (schema, pragmas).
+    /// Runs one or more statements without parameters (schema, pragmas, `BEGIN`/`COMMIT`).
+    /// A single statement (no `;`) is prepared once and kept: a transaction's `BEGIN` and
+    /// `COMMIT` on every database no longer parse SQL each time.
     func execute(_ sql: String) throws {
+        if !sql.utf8.contains(UInt8(ascii: ";")) {
+            let stmt = try prepared(sql)
+            var rc = sqlite3_step(stmt)
+            while rc == SQLITE_ROW { rc = sqlite3_step(stmt) }
+            sqlite3_reset(stmt)
+            guard rc == SQLITE_DONE else { throw error(rc) }
+            return
+        }
         var err: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &err)
         if rc != SQLITE_OK {
@@ -170,14 +206,16 @@ final class SQLiteDatabase {
         bind(stmt, values)
         var rows: [SQLRow] = []
         let count = sqlite3_column_count(stmt)
-        var names: [String] = []
-        for i in 0..<count { names.append(String(cString: sqlite3_column_name(stmt, i))) }
+        var layout: SQLColumns?
         while true {
             let rc = sqlite3_step(stmt)
             if rc == SQLITE_DONE { break }
             guard rc == SQLITE_ROW else { sqlite3_reset(stmt); throw error(rc) }
-            var columns: [String: SQLValue] = [:]
-            columns.reserveCapacity(Int(count))
+            if layout == nil {
+                layout = SQLColumns((0..<count).map { String(cString: sqlite3_column_name(stmt, $0)) })
+            }
+            var values: [SQLValue] = []
+            values.reserveCapacity(Int(count))
             for i in 0..<count {
                 let value: SQLValue
                 switch sqlite3_column_type(stmt, i) {
@@ -193,9 +231,9 @@ final class SQLiteDatabase {
                     }
                 default: value = .null
                 }
-                columns[names[Int(i)]] = value
+                values.append(value)
             }
-            rows.append(SQLRow(columns: columns))
+            rows.append(SQLRow(layout: layout!, values: values))
         }
         sqlite3_reset(stmt)
         return rows

@@ -27,6 +27,18 @@ extension Schema {
         );
         CREATE INDEX v2_deltas_account ON v2_deltas(account_id, seq);
         """,
+        """
+        CREATE TABLE connections (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            application_id TEXT NOT NULL,
+            api_version INTEGER NOT NULL,
+            grant_id TEXT NOT NULL,
+            email TEXT NOT NULL,
+            connected_at INTEGER NOT NULL,
+            disconnected_at INTEGER
+        );
+        CREATE INDEX connections_grant ON connections(grant_id);
+        """,
     ]
 
     /// Every migration of a region database, in order.

@@ -223,6 +223,71 @@ enum Schema {
             last_sync_at INTEGER
         );
         """,
+        // Calendars, events and contacts as each grant sees them (their own IDs, Nylas-side metadata).
+        """
+        CREATE TABLE calendars (
+            grant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            world_id INTEGER NOT NULL,
+            is_primary INTEGER NOT NULL,
+            read_only INTEGER NOT NULL,
+            data BLOB NOT NULL,
+            PRIMARY KEY (grant_id, id)
+        );
+        CREATE INDEX calendars_world ON calendars(grant_id, world_id);
+        CREATE TABLE events (
+            grant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            world_id INTEGER NOT NULL,
+            calendar_id TEXT NOT NULL,
+            ical_uid TEXT NOT NULL,
+            master_event_id TEXT,
+            original_start INTEGER,
+            recurring INTEGER NOT NULL DEFAULT 0,
+            start_time INTEGER NOT NULL,
+            end_time INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            data BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (grant_id, id)
+        );
+        CREATE INDEX events_world ON events(grant_id, world_id);
+        CREATE INDEX events_calendar ON events(grant_id, calendar_id, start_time);
+        CREATE INDEX events_master ON events(grant_id, master_event_id);
+        CREATE TABLE contacts (
+            grant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            world_id INTEGER NOT NULL,
+            data BLOB NOT NULL,
+            emails TEXT NOT NULL,
+            phones TEXT NOT NULL,
+            source TEXT NOT NULL,
+            groups TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (grant_id, id)
+        );
+        CREATE INDEX contacts_world ON contacts(grant_id, world_id);
+        CREATE TABLE contact_groups (
+            grant_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            world_key TEXT NOT NULL,
+            data BLOB NOT NULL,
+            PRIMARY KEY (grant_id, id)
+        );
+        CREATE TABLE calendar_sync_state (
+            grant_id TEXT PRIMARY KEY,
+            cursor INTEGER NOT NULL
+        );
+        CREATE TRIGGER grants_purge_calendar_data AFTER DELETE ON grants BEGIN
+            DELETE FROM calendars WHERE grant_id = OLD.id;
+            DELETE FROM events WHERE grant_id = OLD.id;
+            DELETE FROM contacts WHERE grant_id = OLD.id;
+            DELETE FROM contact_groups WHERE grant_id = OLD.id;
+            DELETE FROM calendar_sync_state WHERE grant_id = OLD.id;
+        END;
+        """,
     ]
 
     /// Migrations of the provider-world database.
@@ -287,6 +352,65 @@ enum Schema {
             time INTEGER NOT NULL
         );
         CREATE INDEX changes_mailbox ON changes(mailbox, seq);
+        """,
+        // Calendars, events (masters, exceptions, singles) and contacts of each mailbox.
+        """
+        CREATE TABLE calendars (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            mailbox TEXT NOT NULL,
+            role TEXT NOT NULL,
+            name TEXT NOT NULL,
+            description TEXT,
+            location TEXT,
+            timezone TEXT,
+            hex_color TEXT,
+            hex_foreground_color TEXT,
+            read_only INTEGER NOT NULL DEFAULT 0,
+            is_owned_by_user INTEGER NOT NULL DEFAULT 1,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX calendars_mailbox ON calendars(mailbox, id);
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            mailbox TEXT NOT NULL,
+            calendar INTEGER NOT NULL,
+            ical_uid TEXT NOT NULL,
+            master INTEGER,
+            original_start INTEGER,
+            data BLOB NOT NULL,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX events_mailbox ON events(mailbox, calendar, id);
+        CREATE INDEX events_uid ON events(ical_uid);
+        CREATE INDEX events_master ON events(master, original_start);
+        CREATE TABLE contacts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            mailbox TEXT NOT NULL,
+            data BLOB NOT NULL,
+            picture BLOB,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX contacts_mailbox ON contacts(mailbox, id);
+        CREATE TABLE contact_groups (
+            mailbox TEXT NOT NULL,
+            key TEXT NOT NULL,
+            name TEXT NOT NULL,
+            group_type TEXT NOT NULL,
+            path TEXT,
+            PRIMARY KEY (mailbox, key)
+        );
+        CREATE TRIGGER mailboxes_purge_calendar_data AFTER DELETE ON mailboxes BEGIN
+            DELETE FROM calendars WHERE mailbox = OLD.email;
+            DELETE FROM events WHERE mailbox = OLD.email;
+            DELETE FROM contacts WHERE mailbox = OLD.email;
+            DELETE FROM contact_groups WHERE mailbox = OLD.email;
+        END;
         """,
     ]
 

@@ -128,8 +128,12 @@ enum V2AccountRoutes {
         }
         r.add("POST", "/oauth/revoke", .v2) { ctx in
             try ctx.write { s, store in
-                let (_, token) = try ctx.v2Account(s, store, allowStopped: true)
+                let (account, token) = try ctx.v2Account(s, store, allowStopped: true)
                 try store.db.run("UPDATE tokens SET revoked = 1 WHERE token = ?", token.token)
+                // The account's last live token revoked: it no longer syncs nor bills.
+                if try store.db.first("SELECT token FROM tokens WHERE grant_id = ? AND kind = 'v2' AND revoked = 0", account.id) == nil {
+                    try s.billingDisconnect(region: ctx.region, grantID: account.id)
+                }
             }
             return .json(["success": true])
         }
@@ -197,6 +201,7 @@ enum V2AccountRoutes {
                 try store.save(a)
                 try store.revokeTokens(grantID: a.id)
                 try store.purgeGrantData(grantID: a.id)
+                try s.billingDisconnect(region: ctx.region, grantID: a.id)
                 s.emit(SimEvent(region: ctx.region, applicationID: a.applicationID, grantID: a.id, type: "account.stopped",
                                 object: ["id": .string(a.id)], source: "", time: s.now, apiVersion: 2))
             }
@@ -209,6 +214,7 @@ enum V2AccountRoutes {
                 a.syncState = "stopped"
                 a.updatedAt = s.now.seconds
                 try store.save(a)
+                try s.billingDisconnect(region: ctx.region, grantID: a.id)
                 s.emit(SimEvent(region: ctx.region, applicationID: a.applicationID, grantID: a.id, type: "account.stopped",
                                 object: ["id": .string(a.id)], source: "", time: s.now, apiVersion: 2))
             }
@@ -221,6 +227,7 @@ enum V2AccountRoutes {
                 a.syncState = "running"
                 a.updatedAt = s.now.seconds
                 try store.save(a)
+                try s.billingConnect(region: ctx.region, grant: a)
                 s.emit(SimEvent(region: ctx.region, applicationID: a.applicationID, grantID: a.id, type: "account.running",
                                 object: ["id": .string(a.id)], source: "", time: s.now, apiVersion: 2))
                 try SyncEngine.grantConnected(s, region: ctx.region, grant: a, isNew: false)

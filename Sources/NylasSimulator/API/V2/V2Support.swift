@@ -168,6 +168,7 @@ extension SimulatorState {
             isNew = true
         }
         try store.save(account)
+        try billingConnect(region: region, grant: account)
         let token = store.ids.base62("v2-access-token", length: 30)
         try store.insert(TokenRecord(token: token, kind: .v2, applicationID: app.id, grantID: account.id, expiresAt: nil,
                                      data: ["scopes": .string(scopes.joined(separator: ","))], createdAt: now))

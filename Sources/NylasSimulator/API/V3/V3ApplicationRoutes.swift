@@ -14,7 +14,7 @@ enum V3ApplicationRoutes {
         r.add("PATCH", "/v3/applications", .v3) { ctx in
             let body = try ctx.body()
             try body.rejectUnknown(["branding", "hosted_authentication", "idp_settings", "callback_uris", "domain",
-                                    "additional_settings", "environment"])
+                                    "additional_settings", "environment", "v2_application_id"])
             return ctx.data(try ctx.write { s, store in
                 var app = try ctx.requireAPIKey(s, store)
                 var settings = app.settings.objectValue ?? [:]
@@ -23,6 +23,12 @@ enum V3ApplicationRoutes {
                 }
                 if let domain = try body.string("domain") { settings["domain"] = .string(domain) }
                 if let env = try body.string("environment") { app.environment = env }
+                if let v2 = try body.string("v2_application_id") {
+                    guard let linked = try store.application(clientID: v2), linked.apiVersion == 2 else {
+                        throw NylasError.invalidValue("v2_application_id", "no v2 application \(v2) in this region")
+                    }
+                    app.v2ApplicationID = linked.id
+                }
                 if let branding = try body.nested("branding"), let name = try branding.string("name") { app.name = name }
                 if let uris = try body.array("callback_uris") {
                     var parsed: [(String, String, JSON?)] = []

@@ -293,6 +293,8 @@ enum V3AuthRoutes {
             }
             ctx.notes.set(application: record.applicationID, grant: record.grantID)
             try store.revoke(value)
+            // Revoking a grant's credentials removes the application's access: it stops billing (data-residency guide).
+            if let grantID = record.grantID { try s.billingDisconnect(region: ctx.region, grantID: grantID) }
         }
         return .json([:])
     }

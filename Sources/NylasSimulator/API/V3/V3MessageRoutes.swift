@@ -115,7 +115,11 @@ enum V3MessageRoutes {
 
     static func message(_ ctx: RequestContext, _ s: SimulatorState, _ store: RegionStore) throws -> (GrantRecord, MessageRecord) {
         let grant = try ctx.dataGrant(s, store, mail: true)
-        guard let m = try store.message(grantID: grant.id, id: ctx.param("message_id")) else {
+        // A v2 message ID works for a grant of a linked application (GET and DELETE, as the migration guide says).
+        let id = try store.message(grantID: grant.id, id: ctx.param("message_id")) == nil
+            ? (try store.v3ID(forV2: ctx.param("message_id"), kind: "message", grant: grant) ?? ctx.param("message_id"))
+            : ctx.param("message_id")
+        guard let m = try store.message(grantID: grant.id, id: id) else {
             throw NylasError.notFound("Message not found: \(ctx.param("message_id"))")
         }
         return (grant, m)

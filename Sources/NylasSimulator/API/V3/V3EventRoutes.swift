@@ -1,0 +1,600 @@
+import Foundation
+
+/// `/v3/grants/{grant_id}/events` (reference §4.14): list (with `calendar_id` required, every
+/// filter, recurring series expanded on their own wall clock, cursor pages), import, get, create,
+/// update (an occurrence becomes an exception; a new `calendar_id` moves the event), delete, and
+/// `send-rsvp`. `primary` and the grant's address work as calendar IDs.
+enum V3EventRoutes {
+    static let base = "/v3/grants/{grant_id}/events"
+
+    static func register(_ r: inout Router) {
+        r.add("GET", base, .v3, list)
+        r.add("POST", base, .v3, create)
+        r.add("GET", base + "/import", .v3, importEvents)
+        r.add("GET", base + "/{event_id}", .v3, get)
+        r.add("PUT", base + "/{event_id}", .v3, update)
+        r.add("PATCH", base + "/{event_id}", .v3, update)
+        r.add("DELETE", base + "/{event_id}", .v3, delete)
+        r.add("POST", base + "/{event_id}/send-rsvp", .v3, rsvp)
+    }
+
+    static func calendarParam(_ ctx: RequestContext) throws(NylasError) -> String {
+        guard let id = ctx.query["calendar_id"], !id.isEmpty else {
+            throw NylasError.invalidRequest("Missing required query parameter: calendar_id (a calendar ID, or primary)")
+        }
+        return id
+    }
+
+    // MARK: - Finding events
+
+    /// An event by ID: a stored one (single, master, exception), or a plain occurrence of a series
+    /// named `<master_id>_<YYYYMMDDTHHMMSSZ>` (`<master_id>_<YYYYMMDD>` for all-day series).
+    enum Target {
+        case record(EventRecord)
+        case occurrence(master: EventRecord, Recurrence.Occurrence)
+
+        var json: JSON {
+            switch self {
+            case .record(let r): return r.data
+            case .occurrence(let m, let occ): return V3EventRoutes.occurrenceJSON(m, occ)
+            }
+        }
+    }
+
+    static func target(_ store: RegionStore, _ grant: GrantRecord, _ calendar: CalendarRecord, _ id: String) throws -> Target {
+        if let r = try store.event(grantID: grant.id, id: id), r.calendarID == calendar.id { return .record(r) }
+        if let cut = id.lastIndex(of: "_") {
+            let masterID = String(id[..<cut])
+            let stamp = String(id[id.index(after: cut)...])
+            if let master = try store.event(grantID: grant.id, id: masterID), master.recurring, master.calendarID == calendar.id,
+               let when = master.when, let recurrence = master.recurrence, let t = instant(ofStamp: stamp, allDay: when.isAllDay),
+               let occ = recurrence.occurrences(of: when, from: t, to: t + 1).first(where: { $0.originalStart == t && $0.stamp == stamp }) {
+                return .occurrence(master: master, occ)
+            }
+        }
+        throw NylasError.notFound("Event not found: \(id)")
+    }
+
+    static func instant(ofStamp stamp: String, allDay: Bool) -> Int? {
+        if allDay { return CivilDate(stamp, compact: true).map { $0.dayNumber * 86400 } }
+        guard case .instant(let t)? = Recurrence.moment(stamp, zone: nil), stamp.hasSuffix("Z") else { return nil }
+        return t
+    }
+
+    /// A plain occurrence as the API shows it: the master's fields, its own ID, `when` and `master_event_id`.
+    static func occurrenceJSON(_ master: EventRecord, _ occ: Recurrence.Occurrence) -> JSON {
+        var o = master.data
+        o["id"] = .string(master.id + "_" + occ.stamp)
+        o["when"] = occ.when.json
+        o["master_event_id"] = .string(master.id)
+        o["original_start_time"] = .int(occ.originalStart)
+        o["recurrence"] = nil
+        return o
+    }
+
+    // MARK: - List
+
+    struct ListQuery {
+        var calendarID: String
+        var start: Int?
+        var end: Int?
+        var limit: Int
+        var token: (Int, String)?
+        var title: String?
+        var description: String?
+        var location: String?
+        var icalUID: String?
+        var attendees: [String]
+        var busy: Bool?
+        var showCancelled: Bool
+        var expand: Bool
+        var masterEventID: String?
+        var eventTypes: Set<String>
+        var updatedBefore: Int?
+        var updatedAfter: Int?
+        var metadata: [(String, String)]
+
+        init(_ ctx: RequestContext, maxLimit: Int = 200) throws(NylasError) {
+            let q = ctx.query
+            try ctx.rejectV2Parameters(["starts_after": "v3 uses start and end (Unix seconds)", "ends_before": "v3 uses start and end (Unix seconds)"])
+            calendarID = try V3EventRoutes.calendarParam(ctx)
+            start = try q.int("start")
+            end = try q.int("end")
+            if let start, let end, end < start { throw NylasError.invalidValue("end", "the end (\(end)) cannot be earlier than the start (\(start))") }
+            limit = try ctx.limit(default: 50, max: maxLimit)
+            if let t = q["page_token"] {
+                let parts = try PageToken.parse(t, count: 2)
+                guard let s = Int(parts[0]) else { throw NylasError.invalidRequest("Invalid page_token") }
+                token = (s, parts[1])
+            }
+            title = q["title"]?.lowercased()
+            description = q["description"]?.lowercased()
+            location = q["location"]?.lowercased()
+            icalUID = q["ical_uid"]
+            attendees = q.list("attendees").map { $0.lowercased() }
+            busy = try q.bool("busy")
+            showCancelled = try q.bool("show_cancelled") ?? false
+            expand = try q.bool("expand_recurring") ?? true
+            masterEventID = q["master_event_id"]
+            let types = q.list("event_type")
+            let known: Set<String> = ["default", "outOfOffice", "focusTime", "workingLocation"]
+            if let bad = types.first(where: { !known.contains($0) }) {
+                throw NylasError.invalidValue("event_type", "'\(bad)' is not one of default, outOfOffice, focusTime, workingLocation")
+            }
+            eventTypes = types.isEmpty ? ["default"] : Set(types)
+            updatedBefore = try q.int("updated_before")
+            updatedAfter = try q.int("updated_after")
+            metadata = try CalendarAccess.metadataPairs(q)
+            if let order = q["order_by"], order != "start" { throw NylasError.invalidValue("order_by", "only start is supported") }
+            let providerFilters = [("title", title != nil), ("description", description != nil), ("location", location != nil),
+                                   ("attendees", !attendees.isEmpty), ("busy", busy != nil), ("master_event_id", masterEventID != nil),
+                                   ("updated_before", updatedBefore != nil), ("updated_after", updatedAfter != nil)]
+            if icalUID != nil, let other = providerFilters.first(where: \.1) {
+                throw NylasError.invalidRequest("ical_uid cannot be combined with other filters (got \(other.0))")
+            }
+            if !metadata.isEmpty, let other = (providerFilters + [("ical_uid", icalUID != nil)]).first(where: \.1) {
+                throw NylasError.invalidRequest("metadata_pair cannot be combined with provider filters other than calendar_id (got \(other.0))")
+            }
+        }
+
+        func keeps(_ o: JSON) -> Bool {
+            func has(_ key: String, _ needle: String?) -> Bool {
+                guard let needle else { return true }
+                return o[key]?.stringValue?.lowercased().contains(needle) ?? false
+            }
+            guard has("title", title), has("description", description), has("location", location) else { return false }
+            if let busy, o["busy"]?.boolValue != busy { return false }
+            if !showCancelled, o["status"]?.stringValue == "cancelled" { return false }
+            if !attendees.isEmpty {
+                let people = Set(((o["participants"]?.arrayValue ?? []) + [o["organizer"] ?? .null]).compactMap { $0["email"]?.stringValue?.lowercased() })
+                guard attendees.contains(where: people.contains) else { return false }
+            }
+            if !eventTypes.contains(o["event_type"]?.stringValue ?? "default") { return false }
+            if let updatedBefore, (o["updated_at"]?.intValue ?? 0) >= updatedBefore { return false }
+            if let updatedAfter, (o["updated_at"]?.intValue ?? 0) <= updatedAfter { return false }
+            if !metadata.isEmpty, !CalendarAccess.matches(o["metadata"]?.objectValue ?? [:], metadata) { return false }
+            return true
+        }
+    }
+
+    /// The events of one calendar in the window, as the list shows them, sorted by start then ID.
+    static func collect(_ q: ListQuery, store: RegionStore, grant: GrantRecord, calendar: CalendarRecord, now: Int,
+                        expandOverride: Bool? = nil) throws -> [(start: Int, id: String, json: JSON)] {
+        let from = q.start ?? now
+        let to = q.end ?? (max(from, now) + 31 * 86400)
+        let expand = expandOverride ?? (q.expand && q.metadata.isEmpty)
+        var out: [(Int, String, JSON)] = []
+        func add(_ o: JSON) {
+            guard let w = EventWhen(stored: o["when"]), let id = o["id"]?.stringValue else { return }
+            out.append((w.startUnix, id, o))
+        }
+        if let uid = q.icalUID {
+            for r in try store.events(grantID: grant.id, calendarID: calendar.id) where r.icalUID == uid { add(r.data) }
+        } else if !q.metadata.isEmpty {
+            for r in try store.events(grantID: grant.id, calendarID: calendar.id) { add(r.data) }
+        } else {
+            let records = try store.events(grantID: grant.id, calendarID: calendar.id, start: from, end: to)
+            let exceptions = Dictionary(grouping: records.filter { $0.masterEventID != nil }, by: { $0.masterEventID! })
+            for r in records {
+                if let master = r.masterEventID {
+                    // An exception shows where it is now; with expansion off, still only when its series is listed.
+                    if let q = q.masterEventID, q != master { continue }
+                    if r.when?.overlaps(from, to) == true { add(r.data) }
+                } else if r.recurring, let when = r.when, let recurrence = r.recurrence {
+                    if let m = q.masterEventID, m != r.id { continue }
+                    let edited = Set((exceptions[r.id] ?? []).compactMap(\.originalStart))
+                    if expand || q.masterEventID != nil {
+                        for occ in recurrence.occurrences(of: when, from: from, to: to) where !edited.contains(occ.originalStart) {
+                            add(occurrenceJSON(r, occ))
+                        }
+                    } else if !recurrence.occurrences(of: when, from: from, to: to, limit: 1).isEmpty {
+                        add(r.data)
+                    }
+                } else {
+                    if q.masterEventID != nil { continue }
+                    if r.when?.overlaps(from, to) == true { add(r.data) }
+                }
+            }
+        }
+        return out.filter { q.keeps($0.2) }.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map { (start: $0.0, id: $0.1, json: $0.2) }
+    }
+
+    static func page(_ all: [(start: Int, id: String, json: JSON)], _ q: ListQuery, _ ctx: RequestContext,
+                     transform: (JSON) -> JSON = { $0 }) -> SimResponse {
+        var rest = all[...]
+        if let token = q.token { rest = rest.drop { ($0.start, $0.id) <= (token.0, token.1) } }
+        let page = Array(rest.prefix(q.limit))
+        let next = rest.count > q.limit ? page.last.map { PageToken.make([String($0.start), $0.id]) } : nil
+        return ctx.list(page.map { ctx.selecting(transform($0.json)) }, nextCursor: next)
+    }
+
+    @Sendable static func list(_ ctx: RequestContext) async throws -> SimResponse {
+        let q = try ListQuery(ctx)
+        let all = try ctx.calendarRead { s, store in
+            let grant = try ctx.dataGrant(s, store)
+            let calendar = try CalendarAccess.calendar(store, grant, q.calendarID)
+            return try collect(q, store: store, grant: grant, calendar: calendar, now: s.now.seconds)
+        }
+        return page(all, q, ctx)
+    }
+
+    /// `GET …/events/import`: masters, exceptions and single events (no expansion, no metadata).
+    @Sendable static func importEvents(_ ctx: RequestContext) async throws -> SimResponse {
+        var q = try ListQuery(ctx, maxLimit: 500)
+        q.eventTypes = ["default", "outOfOffice", "focusTime", "workingLocation"]
+        q.showCancelled = true
+        let query = q
+        let all = try ctx.calendarRead { s, store in
+            let grant = try ctx.dataGrant(s, store)
+            let calendar = try CalendarAccess.calendar(store, grant, query.calendarID)
+            return try collect(query, store: store, grant: grant, calendar: calendar, now: s.now.seconds, expandOverride: false)
+        }
+        return page(all, q, ctx) { o in
+            var o = o
+            o["metadata"] = nil
+            return o
+        }
+    }
+
+    // MARK: - Get
+
+    @Sendable static func get(_ ctx: RequestContext) async throws -> SimResponse {
+        let calendarID = try calendarParam(ctx)
+        return ctx.data(try ctx.calendarRead { s, store in
+            let grant = try ctx.dataGrant(s, store)
+            let calendar = try CalendarAccess.calendar(store, grant, calendarID)
+            return ctx.selecting(try target(store, grant, calendar, ctx.param("event_id")).json)
+        })
+    }
+
+    // MARK: - Create
+
+    @Sendable static func create(_ ctx: RequestContext) async throws -> SimResponse {
+        let calendarID = try calendarParam(ctx)
+        let notify = try ctx.query.bool("notify_participants") ?? true
+        _ = try ctx.query.bool("tentative_as_busy")
+        let input = try EventInput(try ctx.body(), creating: true)
+        return ctx.data(try ctx.calendarWrite { s, store in
+            let grant = try ctx.dataGrant(s, store)
+            let calendar = try CalendarAccess.calendar(store, grant, calendarID)
+            try CalendarAccess.requireWritable(calendar)
+            guard input.when != nil else { throw NylasError.missingField("when") }
+            var content = EventContent(when: .time(0, timezone: nil), organizer: Participant(name: grant.name ?? "", email: grant.email))
+            try input.apply(to: &content, existing: nil, owner: grant.email, provider: grant.provider, world: s.world)
+            let uid = s.world.newICalUID(provider: grant.provider, mailbox: grant.email)
+            let e = try s.world.insertEvent(mailbox: grant.email, calendar: calendar.worldID, icalUID: uid, content: content, time: s.now)
+            guard let record = try CalendarSync.applyEvent(s, region: ctx.region, grant: grant, e, kind: ctx.changeKind(grant),
+                                                           metadata: input.metadata ?? [:]) else {
+                throw NylasError.internal("event not synced")
+            }
+            var changed: Set<String> = [grant.email.lowercased()]
+            changed.formUnion(try EventSharing.propagate(s, e))
+            if notify || grant.provider == "microsoft" {
+                changed.formUnion(try EventSharing.mail(s, kind: "Invitation", content: content, sender: content.organizer))
+            }
+            for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
+            return ctx.selecting(record.data)
+        })
+    }
+
+    // MARK: - Update
+
+    @Sendable static func update(_ ctx: RequestContext) async throws -> SimResponse {
+        let calendarID = try calendarParam(ctx)
+        let notify = try ctx.query.bool("notify_participants") ?? true
+        let input = try EventInput(try ctx.body(), creating: false)
+        return ctx.data(try ctx.calendarWrite { s, store in
+            let grant = try ctx.dataGrant(s, store)
+            let calendar = try CalendarAccess.calendar(store, grant, calendarID)
+            try CalendarAccess.requireWritable(calendar)
+            let kind = ctx.changeKind(grant)
+            var changed: Set<String> = [grant.email.lowercased()]
+            let result: EventRecord?
+            switch try target(store, grant, calendar, ctx.param("event_id")) {
+            case .record(let r):
+                guard var e = try s.world.event(id: r.worldID), !e.deleted else { throw NylasError.notFound("Event not found: \(r.id)") }
+                if r.masterEventID != nil, input.recurrence != nil {
+                    throw NylasError.invalidValue("recurrence", "an occurrence of a recurring event cannot have its own recurrence")
+                }
+                try input.apply(to: &e.content, existing: e.content, owner: grant.email, provider: grant.provider, world: s.world)
+                var moved = false
+                if let target = input.calendarID {
+                    let destination = try CalendarAccess.calendar(store, grant, target)
+                    if destination.id != calendar.id {
+                        try CalendarAccess.requireWritable(destination)
+                        guard r.masterEventID == nil else {
+                            throw NylasError.invalidValue("calendar_id", "a single occurrence cannot move to another calendar: move its series")
+                        }
+                        e.calendar = destination.worldID
+                        moved = true
+                    }
+                }
+                try s.world.updateEvent(e, time: s.now)
+                if moved {
+                    for var x in try s.world.exceptions(master: e.id) {
+                        x.calendar = e.calendar
+                        try s.world.updateEvent(x, time: s.now)
+                    }
+                }
+                let saved = try s.world.event(id: e.id)!
+                result = try CalendarSync.applyEvent(s, region: ctx.region, grant: grant, saved, kind: kind, metadata: input.metadata ?? r.metadata)
+                if moved {
+                    for x in try s.world.exceptions(master: e.id) { try CalendarSync.applyEvent(s, region: ctx.region, grant: grant, x, kind: kind) }
+                }
+                changed.formUnion(try EventSharing.propagate(s, saved))
+                if notify || grant.provider == "microsoft", input.changesInvitation, saved.content.organizer.email.lowercased() == grant.email.lowercased() {
+                    changed.formUnion(try EventSharing.mail(s, kind: "Updated invitation", content: saved.content, sender: saved.content.organizer))
+                }
+            case .occurrence(let master, let occ):
+                guard input.recurrence == nil else {
+                    throw NylasError.invalidValue("recurrence", "an occurrence of a recurring event cannot have its own recurrence")
+                }
+                if let target = input.calendarID, try CalendarAccess.calendar(store, grant, target).id != calendar.id {
+                    throw NylasError.invalidValue("calendar_id", "a single occurrence cannot move to another calendar: move its series")
+                }
+                guard let m = try s.world.event(id: master.worldID), !m.deleted else { throw NylasError.notFound("Event not found: \(master.id)") }
+                var content = m.content
+                content.recurrence = nil
+                content.when = occ.when
+                try input.apply(to: &content, existing: content, owner: grant.email, provider: grant.provider, world: s.world)
+                let x = try s.world.insertEvent(mailbox: m.mailbox, calendar: m.calendar, icalUID: m.icalUID, master: m.id,
+                                                originalStart: occ.originalStart, content: content, time: s.now)
+                result = try CalendarSync.applyEvent(s, region: ctx.region, grant: grant, x, kind: kind, metadata: input.metadata ?? master.metadata)
+            }
+            for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
+            guard let result else { throw NylasError.internal("event not synced") }
+            return ctx.selecting(result.data)
+        })
+    }
+
+    // MARK: - Delete
+
+    @Sendable static func delete(_ ctx: RequestContext) async throws -> SimResponse {
+        let calendarID = try calendarParam(ctx)
+        let notify = try ctx.query.bool("notify_participants") ?? true
+        try ctx.calendarWrite { s, store in
+            let grant = try ctx.dataGrant(s, store)
+            let calendar = try CalendarAccess.calendar(store, grant, calendarID)
+            try CalendarAccess.requireWritable(calendar)
+            let kind = ctx.changeKind(grant)
+            var changed: Set<String> = [grant.email.lowercased()]
+            switch try target(store, grant, calendar, ctx.param("event_id")) {
+            case .record(let r):
+                guard var e = try s.world.event(id: r.worldID), !e.deleted else { throw NylasError.notFound("Event not found: \(r.id)") }
+                if e.master != nil {
+                    // An edited occurrence is cancelled; its series goes on.
+                    e.content.status = "cancelled"
+                    try s.world.updateEvent(e, time: s.now)
+                    try CalendarSync.applyEvent(s, region: ctx.region, grant: grant, try s.world.event(id: e.id)!, kind: kind)
+                } else {
+                    let exceptions = try s.world.exceptions(master: e.id)
+                    try s.world.deleteEvent(e, time: s.now)
+                    try CalendarSync.applyEvent(s, region: ctx.region, grant: grant, try s.world.event(id: e.id)!, kind: kind)
+                    for x in exceptions { try CalendarSync.applyEvent(s, region: ctx.region, grant: grant, try s.world.event(id: x.id)!, kind: kind) }
+                    changed.formUnion(try EventSharing.cancelCopies(s, e))
+                    if notify || grant.provider == "microsoft", e.content.organizer.email.lowercased() == grant.email.lowercased() {
+                        changed.formUnion(try EventSharing.mail(s, kind: "Canceled event", content: e.content, sender: e.content.organizer))
+                    }
+                }
+            case .occurrence(let master, let occ):
+                guard let m = try s.world.event(id: master.worldID), !m.deleted else { throw NylasError.notFound("Event not found: \(master.id)") }
+                var content = m.content
+                content.recurrence = nil
+                content.when = occ.when
+                content.status = "cancelled"
+                let x = try s.world.insertEvent(mailbox: m.mailbox, calendar: m.calendar, icalUID: m.icalUID, master: m.id,
+                                                originalStart: occ.originalStart, content: content, time: s.now)
+                try CalendarSync.applyEvent(s, region: ctx.region, grant: grant, x, kind: kind, metadata: master.metadata)
+            }
+            for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
+        }
+        return ctx.done()
+    }
+
+    // MARK: - RSVP
+
+    @Sendable static func rsvp(_ ctx: RequestContext) async throws -> SimResponse {
+        let calendarID = try calendarParam(ctx)
+        let skipEmail = try ctx.query.bool("skip_nylas_email") ?? false
+        let body = try ctx.body()
+        let status = try body.requiredString("status")
+        guard ["yes", "no", "maybe"].contains(status) else { throw NylasError.invalidValue("status", "expected yes, no or maybe, got '\(status)'") }
+        try ctx.calendarWrite { s, store in
+            let grant = try ctx.dataGrant(s, store)
+            let calendar = try CalendarAccess.calendar(store, grant, calendarID)
+            let kind = ctx.changeKind(grant)
+            var changed: Set<String> = [grant.email.lowercased()]
+            func answer(_ content: inout EventContent) throws {
+                guard let i = content.participants.firstIndex(where: { $0.email.lowercased() == grant.email.lowercased() }) else {
+                    throw NylasError.invalidRequest("\(grant.email) is not a participant of this event: only invitees can RSVP")
+                }
+                content.participants[i].status = status
+            }
+            let target = try target(store, grant, calendar, ctx.param("event_id"))
+            var content: EventContent
+            switch target {
+            case .record(let r):
+                guard var e = try s.world.event(id: r.worldID), !e.deleted else { throw NylasError.notFound("Event not found: \(r.id)") }
+                try answer(&e.content)
+                content = e.content
+                try s.world.updateEvent(e, time: s.now)
+                try CalendarSync.applyEvent(s, region: ctx.region, grant: grant, try s.world.event(id: e.id)!, kind: kind)
+                if e.master == nil {
+                    changed.formUnion(try EventSharing.answer(s, icalUID: e.icalUID, email: grant.email, status: status, except: e.mailbox))
+                }
+            case .occurrence(let master, let occ):
+                guard let m = try s.world.event(id: master.worldID), !m.deleted else { throw NylasError.notFound("Event not found: \(master.id)") }
+                content = m.content
+                content.recurrence = nil
+                content.when = occ.when
+                try answer(&content)
+                let x = try s.world.insertEvent(mailbox: m.mailbox, calendar: m.calendar, icalUID: m.icalUID, master: m.id,
+                                                originalStart: occ.originalStart, content: content, time: s.now)
+                try CalendarSync.applyEvent(s, region: ctx.region, grant: grant, x, kind: kind, metadata: master.metadata)
+            }
+            if !skipEmail, content.organizer.email.lowercased() != grant.email.lowercased() {
+                let word = ["yes": "Accepted", "no": "Declined", "maybe": "Tentatively accepted"][status]!
+                changed.formUnion(try EventSharing.mail(s, kind: word, content: content, sender: Participant(name: grant.name ?? "", email: grant.email),
+                                                        to: [content.organizer.email]))
+            }
+            for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
+        }
+        return ctx.data([:])
+    }
+}
+
+/// The fields of an event create or update request, checked before anything changes.
+struct EventInput {
+    var when: JSON?
+    var strings: [String: String?] = [:]
+    var busy: Bool?
+    var participants: [EventParticipant]?
+    var resources: [JSON]?
+    var conferencing: JSON??
+    var reminders: JSON?
+    var recurrence: Recurrence??
+    var visibility: String?
+    var capacity: Int?
+    var hideParticipants: Bool?
+    var metadata: [String: JSON]?
+    var calendarID: String?
+
+    /// Whether participants would care (time, place, title, who).
+    var changesInvitation: Bool { when != nil || participants != nil || strings["title"] != nil || strings["location"] != nil }
+
+    init(_ body: BodyFields, creating: Bool) throws(NylasError) {
+        if let w = body.raw("when") { when = w }
+        for (key, max) in [("title", 1024), ("description", 65536), ("location", 255)] where body.has(key) {
+            let value = try body.string(key)
+            if let value, value.count > max { throw NylasError.invalidValue(key, "at most \(max) characters") }
+            strings[key] = .some(value)
+        }
+        busy = try body.bool("busy")
+        if let items = try body.array("participants") {
+            var list: [EventParticipant] = []
+            for (i, item) in items.enumerated() {
+                guard case .object(let o) = item else { throw NylasError.wrongType("participants[\(i)]", expected: "object", got: item) }
+                let f = BodyFields(o)
+                let email = try f.string("email", required: true)!
+                guard EmailAddress.isValid(email) else { throw NylasError.invalidValue("participants[\(i)].email", "'\(email)' is not an email address") }
+                if list.contains(where: { $0.email.lowercased() == email.lowercased() }) {
+                    throw NylasError.invalidValue("participants[\(i)].email", "\(email) is listed twice")
+                }
+                // The Python SDK 6.18 sends phoneNumber on updates; the wire name is phone_number.
+                let phone = try f.string("phone_number")
+                let sdkPhone = try f.string("phoneNumber")
+                list.append(EventParticipant(email: email, name: try f.string("name"), comment: try f.string("comment"),
+                                             phoneNumber: phone ?? sdkPhone))
+            }
+            guard list.count <= 500 else { throw NylasError.invalidValue("participants", "at most 500 participants") }
+            participants = list
+        }
+        if let items = try body.array("resources") {
+            var list: [JSON] = []
+            for (i, item) in items.enumerated() {
+                guard case .object(let o) = item else { throw NylasError.wrongType("resources[\(i)]", expected: "object", got: item) }
+                let email = try BodyFields(o).string("email", required: true)!
+                guard EmailAddress.isValid(email) else { throw NylasError.invalidValue("resources[\(i)].email", "'\(email)' is not an email address") }
+                list.append(item)
+            }
+            resources = list
+        }
+        if body.has("conferencing") {
+            if let c = try body.object("conferencing"), !c.isEmpty {
+                let f = BodyFields(c)
+                let provider = try f.string("provider", required: true)!
+                guard Conferencing.providers.contains(provider) else {
+                    throw NylasError.invalidValue("conferencing.provider", "'\(provider)' is not one of \(Conferencing.providers.sorted().joined(separator: ", "))")
+                }
+                if f.has("autocreate") {
+                    _ = try f.object("autocreate")
+                } else {
+                    guard try f.object("details") != nil else {
+                        throw NylasError.invalidRequest("Invalid conferencing: give details ({url, meeting_code, ...}) or autocreate ({})")
+                    }
+                }
+                conferencing = .some(.object(c))
+            } else {
+                conferencing = .some(nil)
+            }
+        }
+        if let r = try body.nested("reminders") {
+            let useDefault = try r.bool("use_default")
+            var overrides: [JSON] = []
+            for (i, item) in (try r.array("overrides") ?? []).enumerated() {
+                guard case .object(let o) = item else { throw NylasError.wrongType("reminders.overrides[\(i)]", expected: "object", got: item) }
+                let f = BodyFields(o)
+                let minutes = try f.int("reminder_minutes") ?? 10
+                guard (0...40320).contains(minutes) else { throw NylasError.invalidValue("reminders.overrides[\(i)].reminder_minutes", "0 to 40320 minutes") }
+                let method = try f.string("reminder_method") ?? "popup"
+                guard ["email", "popup", "display", "sound", "sms"].contains(method) else {
+                    throw NylasError.invalidValue("reminders.overrides[\(i)].reminder_method", "'\(method)' is not email or popup")
+                }
+                overrides.append(["reminder_minutes": .int(minutes), "reminder_method": .string(method)])
+            }
+            guard overrides.count <= 5 else { throw NylasError.invalidValue("reminders.overrides", "at most 5 reminders") }
+            reminders = ["use_default": .bool(useDefault ?? overrides.isEmpty), "overrides": .array(overrides)]
+        }
+        if body.has("recurrence") {
+            let lines = try body.stringArray("recurrence") ?? []
+            recurrence = .some(lines.isEmpty ? nil : try Recurrence.parse(lines))
+        }
+        if let v = try body.string("visibility") {
+            guard ["default", "public", "private"].contains(v) else { throw NylasError.invalidValue("visibility", "expected default, public or private") }
+            visibility = v
+        }
+        if let c = try body.int("capacity") {
+            guard c >= -1 else { throw NylasError.invalidValue("capacity", "must be -1 (no limit) or more") }
+            capacity = c
+        }
+        hideParticipants = try body.bool("hide_participants")
+        metadata = try CalendarAccess.metadata(body)
+        if !creating { calendarID = try body.string("calendar_id") }
+        if creating, when == nil { throw NylasError.missingField("when") }
+        // Checked here so that a bad `when` fails before anything is looked up.
+        if let when, creating { _ = try EventWhen.parse(when) }
+    }
+
+    /// Applies the request to `content` (an update keeps what it leaves out).
+    func apply(to content: inout EventContent, existing: EventContent?, owner: String, provider: String, world: ProviderWorld) throws {
+        if let when { content.when = try EventWhen.parse(when, existing: existing?.when) }
+        if let v = strings["title"] { content.title = v }
+        if let v = strings["description"] { content.description = v }
+        if let v = strings["location"] { content.location = v }
+        if let busy { content.busy = busy }
+        if let participants {
+            let before = existing?.participants ?? []
+            content.participants = participants.map { p in
+                var p = p
+                if let old = before.first(where: { $0.email.lowercased() == p.email.lowercased() }) {
+                    p.status = old.status
+                } else if p.email.lowercased() == owner.lowercased() {
+                    p.status = "yes"
+                }
+                return p
+            }
+        }
+        if let resources { content.resources = resources }
+        if let conferencing {
+            if let c = conferencing, c["autocreate"] != nil {
+                content.conferencing = Conferencing.autocreate(provider: c["provider"]?.stringValue ?? "unknown", ids: &world.ids)
+            } else {
+                content.conferencing = conferencing ?? nil
+            }
+        }
+        if let reminders { content.reminders = reminders }
+        if let recurrence {
+            content.recurrence = recurrence
+        }
+        if let visibility {
+            if visibility == "default", provider == "microsoft" || provider == "ews" {
+                throw NylasError.invalidValue("visibility", "default is Google-only: Microsoft events are public or private")
+            }
+            content.visibility = visibility
+        } else if existing == nil, provider == "microsoft" || provider == "ews" {
+            content.visibility = "public"
+        }
+        if let capacity { content.capacity = capacity }
+        if let hideParticipants { content.hideParticipants = hideParticipants }
+    }
+}
