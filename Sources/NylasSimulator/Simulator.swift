@@ -45,7 +45,7 @@ public final class Simulator: Sendable {
             for region in Region.allCases {
                 listeners[region] = try await RegionListener.start(
                     core: core, region: region, host: opts.host, port: opts.ports[region] ?? 0, tls: tls,
-                    maxBodyBytes: opts.settings.maxBodyBytes, logger: opts.logger)
+                    maxBodyBytes: opts.settings.maxBodyBytes, bodyTimeout: opts.settings.bodyTimeout, logger: opts.logger)
             }
         } catch {
             for l in listeners.values { await l.stop() }

@@ -8,6 +8,9 @@ public struct SimulatorSettings: Sendable, Equatable {
     public var authorizationCodeLifetime: Duration = .seconds(600)
     /// The largest request body accepted (default 25 MiB).
     public var maxBodyBytes: Int = 25 * 1024 * 1024
+    /// A request body that has not arrived in full within this wall time is answered 408 and the
+    /// connection closed (default 30 seconds).
+    public var bodyTimeout: Duration = .seconds(30)
     /// Webhook retries, timeouts and health thresholds.
     public var webhooks = WebhookPolicy()
     /// How often a polled (IMAP-family) grant syncs: every 10 minutes.

@@ -20,6 +20,9 @@ import pytest
 import requests
 from nylas import Client
 
+# Every v3 response the tests receive is validated against the official OpenAPI description.
+pytest_plugins = ["openapi_check"]
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BIN = REPO_ROOT / ".build" / "debug" / "nylas-sim"
 CALLBACK = "http://localhost:3000/callback"

@@ -253,6 +253,8 @@ def test_rotate_secret(reset, nylas, receiver):
     sim.create_grant("before-rotate@example.com", "google")
     first = receiver.wait_posts(1)[0]
     assert_signed(old, first.body, first.header("x-nylas-signature"))
+    entry = wait_deliveries(sim, 1, webhook_id=hook.id)[0]
+    assert entry["status"] == 200 and entry["outcome"] == "delivered", entry
 
     sim.advance("10m")
     resp = nylas.webhooks.rotate_secret(hook.id)   # the SDK's own method (PUT /v3/webhooks/{id}/rotate-secret)

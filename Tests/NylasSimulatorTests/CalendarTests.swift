@@ -118,6 +118,40 @@ struct CalendarTests {
         }
     }
 
+    @Test("Recurrence rules as RFC 5545 reads them: WKST, short months, leap days, ordinals, COUNT with EXDATE, date UNTIL")
+    func recurrenceRules() throws {
+        func days(_ lines: [String], _ first: String, limit: Int = 10, to: String = "2035-01-01") throws -> [String] {
+            let r = try Recurrence.parse(lines)
+            let when = EventWhen.date(CivilDate(first)!)
+            return r.occurrences(of: when, from: 0, to: CivilDate(to)!.dayNumber * 86400, limit: limit).map {
+                if case .date(let d) = $0.when { return d.description }
+                return "?"
+            }
+        }
+        // RFC 5545 §3.8.5.3: every other week on Tuesday and Sunday; the week start decides the pairs.
+        #expect(try days(["RRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=MO"], "1997-08-05")
+            == ["1997-08-05", "1997-08-10", "1997-08-19", "1997-08-24"])
+        #expect(try days(["RRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=SU"], "1997-08-05")
+            == ["1997-08-05", "1997-08-17", "1997-08-19", "1997-08-31"])
+        // The 31st skips the months that lack one; the 29th of February waits for leap years.
+        #expect(try days(["RRULE:FREQ=MONTHLY;COUNT=4"], "2026-01-31") == ["2026-01-31", "2026-03-31", "2026-05-31", "2026-07-31"])
+        #expect(try days(["RRULE:FREQ=YEARLY;COUNT=3"], "2024-02-29") == ["2024-02-29", "2028-02-29", "2032-02-29"])
+        // Last weekday of the month and the second-to-last day.
+        #expect(try days(["RRULE:FREQ=MONTHLY;BYDAY=-1MO;COUNT=3"], "2026-01-26") == ["2026-01-26", "2026-02-23", "2026-03-30"])
+        #expect(try days(["RRULE:FREQ=MONTHLY;BYMONTHDAY=-2;COUNT=2"], "2026-02-27") == ["2026-02-27", "2026-03-30"])
+        // Thanksgiving: the fourth Thursday of November.
+        #expect(try days(["RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=4TH;COUNT=2"], "2026-11-26") == ["2026-11-26", "2027-11-25"])
+        // COUNT counts excluded dates too; UNTIL as a date is inclusive.
+        #expect(try days(["RRULE:FREQ=DAILY;COUNT=4", "EXDATE;VALUE=DATE:20260102"], "2026-01-01") == ["2026-01-01", "2026-01-03", "2026-01-04"])
+        #expect(try days(["RRULE:FREQ=DAILY;INTERVAL=3;UNTIL=20260107"], "2026-01-01") == ["2026-01-01", "2026-01-04", "2026-01-07"])
+        #expect(try days(["RRULE:FREQ=WEEKLY;BYDAY=SA,SU;COUNT=3"], "2026-01-03") == ["2026-01-03", "2026-01-04", "2026-01-10"])
+        // Malformed lines are 400s naming the line.
+        for bad in ["RRULE:FREQ=SECONDLY", "RRULE:FREQ=DAILY;COUNT=0", "RRULE:FREQ=WEEKLY;BYDAY=1MO", "RRULE:FREQ=DAILY;UNTIL=tomorrow",
+                    "RRULE:FREQ=MONTHLY;BYMONTHDAY=32", "EXDATE:2026", "RDATE:20260101"] {
+            #expect(throws: NylasError.self, "\(bad)") { try Recurrence.parse([bad]) }
+        }
+    }
+
     // MARK: Moves
 
     @Test("Moving an event to another calendar is one event.updated, never event.created, through the API and the provider")
@@ -452,8 +486,12 @@ struct CalendarTests {
             let a = try await events(h, us, q)
             let b = try await events(h, eu, q, region: .eu)
             #expect(!a.isEmpty)
-            #expect(Set(a.compactMap { $0["ical_uid"]?.stringValue }) == Set(b.compactMap { $0["ical_uid"]?.stringValue }))
-            #expect(Set(a.compactMap { $0["id"]?.stringValue }).isDisjoint(with: Set(b.compactMap { $0["id"]?.stringValue })))
+            let uidsUS: Set<String> = Set(a.compactMap { $0["ical_uid"]?.stringValue })
+            let uidsEU: Set<String> = Set(b.compactMap { $0["ical_uid"]?.stringValue })
+            let idsUS: Set<String> = Set(a.compactMap { $0["id"]?.stringValue })
+            let idsEU: Set<String> = Set(b.compactMap { $0["id"]?.stringValue })
+            #expect(uidsUS == uidsEU, "the iCalendar UID is the join key across regions")
+            #expect(idsUS.isDisjoint(with: idsEU), "each region has its own IDs")
             let contacts = try await h.call("GET", "/v3/grants/\(us.id)/contacts", token: us.accessToken)
             #expect((contacts.data?.arrayValue?.count ?? 0) >= 2)
             // An organizer in the provider world invites the owner: the event lands in the owner's primary

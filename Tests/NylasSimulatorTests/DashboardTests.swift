@@ -65,9 +65,21 @@ struct DashboardTests {
             for s in secrets { #expect(!html.contains(s), "a secret is in the page") }
             #expect(html.contains("ui/secret") || html.contains("class=\"reveal\""))
             #expect(html.contains("data-ref=\"app:us:\(us.v3.clientID):api_key\""))
-            // The journal shows POST /v3/webhooks with its response, the secret masked.
-            #expect(html.contains("/v3/webhooks"))
-            #expect(html.contains("&quot;webhook_secret&quot;: &quot;••••••••&quot;"))
+            // The journal lists POST /v3/webhooks; its response, fetched on click, has the secret masked.
+            #expect(html.contains("<b>POST</b> /v3/webhooks"))
+            let seq = try #require(try await h.call("GET", "/__sim/requests?path=/v3/webhooks").data?.arrayValue?.first?["seq"]?.intValue)
+            #expect(html.contains("data-src=\"/__sim/ui/request?region=us&amp;seq=\(seq)\""))
+            #expect(!html.contains("&quot;webhook_secret&quot;"))   // bodies are not in the page itself
+            let bodies = try await h.call("GET", "/__sim/ui/request?region=us&seq=\(seq)")
+            #expect(bodies.status == 200)
+            let response = try #require(bodies.json?["response_body"]?.stringValue)
+            #expect(response.contains("\"webhook_secret\": \"••••••••\""))
+            #expect(response.contains("\"trigger_types\": [\n"))
+            #expect(!response.contains(webhookSecret))
+            let clear = try await h.call("GET", "/__sim/ui/request?region=us&seq=\(seq)&reveal=1")
+            #expect(clear.json?["response_body"]?.stringValue?.contains(webhookSecret) == true)
+            #expect(try await h.call("GET", "/__sim/ui/request?region=us&seq=9999").status == 404)
+            #expect(try await h.call("GET", "/__sim/ui/request?region=mars&seq=1").status == 400)
             let live = try await h.call("GET", "/__sim/ui/live").text
             for s in secrets { #expect(!live.contains(s), "a secret is in the live sections") }
 
@@ -165,6 +177,15 @@ struct DashboardTests {
             }
             #expect(html.contains("style=\"left: 100.00%\""))
             #expect(html.contains("2026-01-04 09:00:00"))
+            // Each attempt's body and signature, fetched on click.
+            let last = try #require(h.sim.webhookDeliveries().last)
+            #expect(last.attempt == 6)
+            #expect(html.contains("data-src=\"/__sim/ui/delivery?region=us&amp;seq=\(last.sequence)\""))
+            #expect(html.contains(last.signature))
+            let body = try await h.call("GET", "/__sim/ui/delivery?region=us&seq=\(last.sequence)")
+            #expect(body.json?["signature"]?.stringValue == last.signature)
+            #expect(body.json?["body"]?.stringValue?.contains("\"webhook_delivery_attempt\": 6") == true)
+            #expect(body.json?["body"]?.stringValue?.contains("\"type\": \"grant.created\"") == true)
         }
     }
 

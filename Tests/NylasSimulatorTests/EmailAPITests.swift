@@ -702,7 +702,7 @@ struct EmailAPITests {
                                       token: g.accessToken)
             #expect(dl.status == 200)
             #expect(dl.body == Array(Data(base64Encoded: "JVBERi0xLjQKJcfs")!))
-            #expect(dl.headers["content-type"] == "application/pdf")
+            #expect(dl.headers["content-type"] == "application/octet-stream")  // the MIME type is in the metadata
             #expect(dl.headers["content-length"] == "12")
             #expect(dl.headers["content-disposition"] == "attachment; filename=\"invoice.pdf\"")
             // Errors are JSON envelopes.

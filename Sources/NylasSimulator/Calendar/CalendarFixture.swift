@@ -166,7 +166,7 @@ enum CalendarFixture {
                     content["groups"] = .array(ids.map { ["id": .string($0)] })
                 }
                 if input.picture != nil, content["picture_url"] == nil {
-                    content["picture_url"] = .string("https://contacts.nylas-sim.local/\(provider)/photos/\(s.world.ids.base36("photo", length: 12)).png")
+                    content["picture_url"] = .string(ContactInput.pictureURL(provider, &s.world.ids))
                 }
                 try s.world.insertContact(mailbox: address, content: content, picture: input.picture, time: s.now)
                 result.contacts += 1

@@ -64,13 +64,16 @@ struct EventContent: Sendable, Equatable {
     /// The stored form (also the provider-side fields of the API object).
     var json: JSON {
         var o: JSON = [
-            "title": .optional(title), "description": .optional(description), "location": .optional(location),
             "when": when.json, "busy": .bool(busy), "participants": .array(participants.map(\.json)),
             "resources": .array(resources), "reminders": reminders, "visibility": .string(visibility),
             "status": .string(status), "organizer": organizer.json, "creator": creator.json,
             "hide_participants": .bool(hideParticipants), "event_type": .string(eventType),
         ]
-        o["recurrence"] = recurrence.map { .strings($0.lines) } ?? .null
+        // Absent rather than null: the description types these as strings and arrays.
+        if let title, !title.isEmpty { o["title"] = .string(title) }
+        if let description { o["description"] = .string(description) }
+        if let location { o["location"] = .string(location) }
+        if let recurrence { o["recurrence"] = .strings(recurrence.lines) }
         if let conferencing { o["conferencing"] = conferencing }
         if let capacity { o["capacity"] = .int(capacity) }
         return o

@@ -177,7 +177,12 @@ enum DashboardModel {
             let store = s.store(region)
             let hooks = try store.allWebhooks()
             guard !hooks.isEmpty else { continue }
-            let recent = try store.db.query("SELECT * FROM deliveries ORDER BY seq DESC LIMIT ?", deliveryLimit)
+            // Without the bodies: the page fetches one when it is opened (`/__sim/ui/delivery`).
+            let recent = try store.db.query("""
+                SELECT seq, notification_id, webhook_id, application_id, grant_id, type, attempt, time, url, status, error,
+                    latency_us, signature, outcome, next_attempt_at, length(body) AS body_bytes
+                FROM deliveries ORDER BY seq DESC LIMIT ?
+                """, deliveryLimit)
                 .map { WebhookDelivery(row: $0, region: region) }.reversed()
             var byHook: [String: [WebhookDelivery]] = [:]
             for d in recent { byHook[d.webhookID, default: []].append(d) }
@@ -243,7 +248,7 @@ enum DashboardModel {
                     "result": result, "result_class": d.succeeded ? "ok" : "bad", "outcome": d.outcome,
                     "short": d.status.map(String.init) ?? "ERR", "error": d.error ?? "", "has_error": d.error != nil,
                     "latency": String(format: "%.1f ms", Double(d.latencyMicroseconds) / 1000), "signature": d.signature,
-                    "body": d.payload.map { DashboardFormat.body($0, reveal: reveal) } ?? DashboardFormat.body(d.body, reveal: reveal),
+                    "src": "/__sim/ui/delivery?region=\(d.region.rawValue)&seq=\(d.sequence)",
                     "key": "\(d.region.rawValue)-\(d.notificationID)-\(d.attempt)",
                     "next": d.nextAttemptAt.map(DashboardFormat.time) ?? ""]
         }
@@ -306,7 +311,12 @@ enum DashboardModel {
             if let g = filter.grantID { clauses.append("grant_id = ?"); binds.append(g) }
             binds.append(filter.limit)
             let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
-            entries += try s.store(region).db.query("SELECT * FROM journal \(whereSQL) ORDER BY seq DESC LIMIT ?", binds)
+            // Without the bodies: the page fetches them when an entry is opened (`/__sim/ui/request`).
+            entries += try s.store(region).db.query("""
+                SELECT seq, request_id, time, surface, method, path, query, status, application_id, grant_id, duration_us,
+                    length(request_body) AS request_bytes, length(response_body) AS response_bytes
+                FROM journal \(whereSQL) ORDER BY seq DESC LIMIT ?
+                """, binds)
                 .map { (region, $0) }
         }
         entries.sort { ($0.row.int("time"), $0.region.rawValue, $0.row.int("seq")) > ($1.row.int("time"), $1.region.rawValue, $1.row.int("seq")) }
@@ -319,18 +329,39 @@ enum DashboardModel {
             let status = row.int("status")
             let query = row.string("query")
             let shownQuery = reveal ? query : DashboardFormat.redact(query: query)
-            let request = DashboardFormat.body(row["request_body"].blob ?? [], reveal: reveal)
-            let response = DashboardFormat.body(row["response_body"].blob ?? [], reveal: reveal)
             return ["seq": row.int("seq"), "region": e.region.rawValue, "api": row.string("surface"),
                     "time": DashboardFormat.time(VirtualTime(milliseconds: Int64(row.int("time")))),
                     "method": row.string("method"), "path": row.string("path"), "query": shownQuery, "has_query": !query.isEmpty,
                     "status": status == 0 ? "dropped" : String(status), "status_class": DashboardFormat.statusClass(status == 0 ? nil : status),
                     "grant_id": row.optionalString("grant_id") ?? "", "application_id": row.optionalString("application_id") ?? "",
                     "duration": String(format: "%.1f ms", Double(row.int("duration_us")) / 1000),
-                    "request_id": row.string("request_id"), "request_body": request, "has_request_body": !request.isEmpty,
-                    "response_body": response, "has_response_body": !response.isEmpty,
+                    "request_id": row.string("request_id"), "request_bytes": row.int("request_bytes"),
+                    "response_bytes": row.int("response_bytes"),
+                    "src": "/__sim/ui/request?region=\(e.region.rawValue)&seq=\(row.int("seq"))",
                     "key": "\(e.region.rawValue)-\(row.int("seq"))"]
         }
+    }
+
+    /// One journal entry's bodies, for display (`GET /__sim/ui/request`).
+    static func requestBodies(core: SimulatorCore, region: Region, seq: Int, reveal: Bool) throws -> JSON {
+        let row = try core.withState { s in try s.store(region).db.first("SELECT * FROM journal WHERE seq = ?", seq) }
+        guard let row else { throw NylasError.notFound("No request \(seq) in the \(region.rawValue) journal") }
+        let query = row.string("query")
+        return ["region": .string(region.rawValue), "seq": .int(seq), "request_id": .string(row.string("request_id")),
+                "method": .string(row.string("method")), "path": .string(row.string("path")),
+                "query": .string(reveal ? query : DashboardFormat.redact(query: query)), "status": .int(row.int("status")),
+                "request_body": .string(DashboardFormat.body(row["request_body"].blob ?? [], reveal: reveal)),
+                "response_body": .string(DashboardFormat.body(row["response_body"].blob ?? [], reveal: reveal))]
+    }
+
+    /// One delivery attempt's body, for display (`GET /__sim/ui/delivery`).
+    static func deliveryBody(core: SimulatorCore, region: Region, seq: Int, reveal: Bool) throws -> JSON {
+        let row = try core.withState { s in try s.store(region).db.first("SELECT * FROM deliveries WHERE seq = ?", seq) }
+        guard let row else { throw NylasError.notFound("No delivery \(seq) in the \(region.rawValue) journal") }
+        let d = WebhookDelivery(row: row, region: region)
+        return ["region": .string(region.rawValue), "seq": .int(seq), "notification_id": .string(d.notificationID),
+                "attempt": .int(d.attempt), "signature": .string(d.signature),
+                "body": .string(d.payload.map { DashboardFormat.body($0, reveal: reveal) } ?? DashboardFormat.body(d.body, reveal: reveal))]
     }
 
     // MARK: Faults, scenarios

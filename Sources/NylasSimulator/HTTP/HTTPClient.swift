@@ -88,7 +88,9 @@ public struct HTTPClient: Sendable {
                     var parts: [HTTPClientRequestPart] = [.head(head)]
                     if !bodyBytes.isEmpty { parts.append(.body(.byteBuffer(ByteBuffer(bytes: bodyBytes)))) }
                     parts.append(.end(nil))
-                    try await outbound.write(contentsOf: parts)
+                    // A receiver that answers before reading everything may close first: its answer still counts.
+                    var writeError: (any Error)?
+                    do { try await outbound.write(contentsOf: parts) } catch { writeError = error }
                     var status = 0
                     var headers: [String: String] = [:]
                     var data: [UInt8] = []
@@ -103,7 +105,9 @@ public struct HTTPClient: Sendable {
                             return Response(status: status, headers: headers, body: data)
                         }
                     }
-                    guard status != 0 else { throw Failure.connection("connection closed before a response") }
+                    guard status != 0 else {
+                        throw Failure.connection(writeError.map { "\($0)" } ?? "connection closed before a response")
+                    }
                     return Response(status: status, headers: headers, body: data)
                 }
             }

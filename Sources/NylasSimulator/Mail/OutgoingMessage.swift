@@ -118,7 +118,7 @@ struct OutgoingMessage: Sendable {
         body = j["body"]?.stringValue ?? ""
         starred = j["starred"]?.boolValue ?? false
         replyToMessageID = j["reply_to_message_id"]?.stringValue
-        trackingOptions = j["tracking_options"].flatMap { $0.isNull ? nil : $0 }
+        trackingOptions = j["tracking_options"].flatMap { $0.isNull ? JSON?.none : $0 }
         customHeaders = (j["custom_headers"]?.arrayValue ?? []).compactMap { h in
             guard let n = h["name"]?.stringValue, let v = h["value"]?.stringValue else { return nil }
             return (n, v)

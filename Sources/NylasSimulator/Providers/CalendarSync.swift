@@ -102,10 +102,13 @@ enum CalendarSync {
     static func calendarJSON(_ c: WorldCalendar, id: String, grant: GrantRecord, metadata: [String: JSON], notetaker: JSON?) -> JSON {
         var o: JSON = [
             "id": .string(id), "grant_id": .string(grant.id), "object": "calendar", "name": .string(c.name),
-            "description": .optional(c.description), "location": .optional(c.location), "timezone": .optional(c.timezone),
-            "hex_color": .optional(c.hexColor), "is_primary": .bool(c.isPrimary), "read_only": .bool(c.readOnly),
-            "is_owned_by_user": .bool(c.isOwnedByUser), "metadata": .object(metadata),
+            "is_primary": .bool(c.isPrimary), "read_only": .bool(c.readOnly), "is_owned_by_user": .bool(c.isOwnedByUser),
+            "metadata": .object(metadata),
         ]
+        // Absent rather than null: the description types these as strings.
+        for (key, value) in [("description", c.description), ("location", c.location), ("timezone", c.timezone), ("hex_color", c.hexColor)] {
+            if let value { o[key] = .string(value) }
+        }
         if grant.provider == "google" { o["hex_foreground_color"] = .string(c.hexForegroundColor ?? "#000000") }
         if grant.provider == "microsoft" || grant.provider == "ews" { o["owner_email"] = .string(c.mailbox) }
         if let notetaker { o["notetaker"] = notetaker }

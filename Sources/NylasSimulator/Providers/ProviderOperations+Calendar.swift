@@ -216,7 +216,7 @@ extension SimulatorCore {
             var content: [String: JSON] = ["source": "address_book"]
             try applyWorldContact(s, input, &content, mailbox: box.email)
             if input.picture != nil, content["picture_url"] == nil {
-                content["picture_url"] = .string("https://contacts.nylas-sim.local/\(box.provider)/photos/\(s.world.ids.base36("photo", length: 12)).png")
+                content["picture_url"] = .string(ContactInput.pictureURL(box.provider, &s.world.ids))
             }
             let c = try s.world.insertContact(mailbox: box.email, content: content, picture: input.picture, time: s.now)
             try CalendarSync.worldChanged(s, mailbox: box.email)

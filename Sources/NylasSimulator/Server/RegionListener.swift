@@ -91,8 +91,8 @@ final class RegionListener: Sendable {
     }
 
     static func start(core: SimulatorCore, region: Region, host: String, port: Int, tls: TLSConfiguration?,
-                      maxBodyBytes: Int, logger: Logger) async throws -> RegionListener {
-        let responder = SimulatorResponder(core: core, region: region, maxBodyBytes: maxBodyBytes, bodyTimeout: .seconds(30))
+                      maxBodyBytes: Int, bodyTimeout: Duration = .seconds(30), logger: Logger) async throws -> RegionListener {
+        let responder = SimulatorResponder(core: core, region: region, maxBodyBytes: maxBodyBytes, bodyTimeout: bodyTimeout)
         let started = StartSignal()
         var serverLogger = logger
         serverLogger.logLevel = max(logger.logLevel, .warning)

@@ -44,6 +44,8 @@ extension JSON: SQLBindable { var sqlValue: SQLValue { .blob(bytes) } }
 final class SQLColumns: Sendable {
     let names: [String]
     let index: [String: Int]
+    /// The names as C strings, to check a cached layout against a statement's columns.
+    fileprivate let cNames: [[CChar]]
 
     init(_ names: [String]) {
         self.names = names
@@ -51,6 +53,7 @@ final class SQLColumns: Sendable {
         index.reserveCapacity(names.count)
         for (i, name) in names.enumerated() { index[name] = i }
         self.index = index
+        cNames = names.map { Array($0.utf8CString) }
     }
 }
 
@@ -92,6 +95,8 @@ struct SQLiteError: Error, CustomStringConvertible {
 final class SQLiteDatabase {
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
+    /// The column layout last read from each cached statement.
+    private var layouts: [OpaquePointer: SQLColumns] = [:]
     private var savepointDepth = 0
     let path: String?
 
@@ -115,6 +120,7 @@ final class SQLiteDatabase {
     func close() {
         for (_, stmt) in statements { sqlite3_finalize(stmt) }
         statements.removeAll()
+        layouts.removeAll()
         if let handle { sqlite3_close_v2(handle) }
         handle = nil
     }
@@ -211,9 +217,7 @@ final class SQLiteDatabase {
             let rc = sqlite3_step(stmt)
             if rc == SQLITE_DONE { break }
             guard rc == SQLITE_ROW else { sqlite3_reset(stmt); throw error(rc) }
-            if layout == nil {
-                layout = SQLColumns((0..<count).map { String(cString: sqlite3_column_name(stmt, $0)) })
-            }
+            if layout == nil { layout = columns(of: stmt, count: count) }
             var values: [SQLValue] = []
             values.reserveCapacity(Int(count))
             for i in 0..<count {
@@ -237,6 +241,18 @@ final class SQLiteDatabase {
         }
         sqlite3_reset(stmt)
         return rows
+    }
+
+    /// The statement's column names: the cached layout while the names are still the same
+    /// (a schema change re-prepares a statement and may change them).
+    private func columns(of stmt: OpaquePointer, count: Int32) -> SQLColumns {
+        if let cached = layouts[stmt], cached.cNames.count == Int(count),
+           (0..<count).allSatisfy({ i in cached.cNames[Int(i)].withUnsafeBufferPointer { strcmp(sqlite3_column_name(stmt, i), $0.baseAddress!) == 0 } }) {
+            return cached
+        }
+        let layout = SQLColumns((0..<count).map { String(cString: sqlite3_column_name(stmt, $0)) })
+        layouts[stmt] = layout
+        return layout
     }
 
     func first(_ sql: String, _ values: any SQLBindable...) throws -> SQLRow? {

@@ -114,7 +114,7 @@ extension JSON: Decodable {
     }
 
     /// Parses a string as JSON, or nil when it is not JSON.
-    static func parse(string: String) -> JSON? { try? parse(Array(string.utf8)) }
+    public static func parse(string: String) -> JSON? { try? parse(Array(string.utf8)) }
 }
 
 // MARK: - Writing

@@ -8,9 +8,11 @@ enum V2DraftFileRoutes {
             let (limit, offset) = try V2MailRoutes.paging(ctx.query)
             return .json(.array(try ctx.read { s, store in
                 let (account, _) = try ctx.v2Account(s, store)
-                let rows = try store.db.query("SELECT * FROM drafts WHERE grant_id = ? ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?",
-                                              account.id, limit, offset)
-                return rows.compactMap { $0.json("data")["object"] }
+                var all = try store.db.query("SELECT * FROM drafts WHERE grant_id = ? ORDER BY updated_at DESC, id DESC", account.id)
+                    .compactMap { $0.json("data")["object"] }
+                // `thread_id` (a message filter drafts share; the SDK's `Thread.drafts`).
+                if let thread = ctx.query["thread_id"] { all = all.filter { $0["thread_id"]?.stringValue == thread } }
+                return Array(all.dropFirst(offset).prefix(limit))
             }))
         }
         r.add("GET", "/drafts/{id}", .v2) { ctx in
@@ -24,8 +26,10 @@ enum V2DraftFileRoutes {
             return .json(try ctx.write { s, store in
                 let (account, _) = try ctx.v2Account(s, store)
                 let out = try outgoing(body, account, s, store)
+                // A reply draft belongs to the thread of the message it replies to (see `outgoing`).
+                let threadID = try out.replyToMessageID.flatMap { try store.message(grantID: account.id, id: $0)?.threadID }
                 return try save(s, store, account, id: store.ids.base36("v2-draft"), out, version: 0,
-                                threadID: try body.string("thread_id"), created: s.now.seconds)
+                                threadID: threadID, created: s.now.seconds)
             })
         }
         r.add("PUT", "/drafts/{id}", .v2) { ctx in
@@ -47,7 +51,8 @@ enum V2DraftFileRoutes {
                 if body.has("body") { merged.body = update.body }
                 if body.has("file_ids") { merged.files = update.files }
                 if body.has("metadata") { merged.metadata = update.metadata }
-                return try save(s, store, account, id: d.id, merged, version: d.version + 1, threadID: nil, created: d.created)
+                return try save(s, store, account, id: d.id, merged, version: d.version + 1,
+                                threadID: d.json["thread_id"]?.stringValue, created: d.created)
             })
         }
         r.add("DELETE", "/drafts/{id}", .v2) { ctx in
@@ -290,8 +295,18 @@ enum V2DraftFileRoutes {
             let f = try file(s, store, account, id)
             out.files.append(.init(filename: f.filename, contentType: f.type, content: f.content, contentID: nil, isInline: false))
         }
-        if let reply = try body.string("reply_to_message_id"), try store.message(grantID: account.id, id: reply) == nil {
-            throw NylasError.invalidRequest("Invalid id: \(reply)")
+        // Replies, as the v2 engine's `create_message_from_json`: a reply to a message joins its thread; a draft
+        // for a thread that names no message replies to the thread's last message; the subject defaults to theirs.
+        let threadID = try body.string("thread_id")
+        if let reply = try body.string("reply_to_message_id") {
+            guard let m = try store.message(grantID: account.id, id: reply) else { throw NylasError.invalidRequest("Invalid id: \(reply)") }
+            if let threadID, threadID != m.threadID { throw NylasError.invalidRequest("Message \(reply) is not in thread \(threadID)") }
+            if !body.has("subject") { out.subject = m.subject }
+        } else if let threadID {
+            let messages = try store.messages(grantID: account.id, threadID: threadID)
+            guard let first = messages.first, let last = messages.last else { throw NylasError.invalidRequest("Invalid thread id \(threadID)") }
+            out.replyToMessageID = last.id
+            if !body.has("subject") { out.subject = first.subject }
         }
         return out
     }

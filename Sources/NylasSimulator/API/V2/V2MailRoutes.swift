@@ -167,12 +167,15 @@ enum V2MailRoutes {
             "has_attachments": .bool(messages.contains { !$0.attachments.isEmpty }), "version": .int(messages.count - 1),
         ]
         o[account.provider == "google" ? "labels" : "folders"] = .array(cats)
+        // The thread's drafts (replies saved with its `thread_id` or to one of its messages).
+        let drafts = try store.db.query("SELECT data FROM drafts WHERE grant_id = ? ORDER BY created_at, id", account.id)
+            .compactMap { $0.json("data")["object"] }.filter { $0["thread_id"]?.stringValue == id }
         if expanded {
             o["messages"] = .array(try messages.map { try V2Render.message($0, store, account: account).removing("body").removing("events") })
-            o["drafts"] = []
+            o["drafts"] = .array(drafts.map { $0.removing("body") })
         } else {
             o["message_ids"] = .strings(messages.map(\.id))
-            o["draft_ids"] = []
+            o["draft_ids"] = .strings(drafts.compactMap { $0["id"]?.stringValue })
         }
         return o
     }

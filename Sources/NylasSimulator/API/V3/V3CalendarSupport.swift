@@ -57,6 +57,10 @@ enum CalendarAccess {
         if let bad = o.keys.first(where: { $0.isEmpty || $0.count > 40 }) {
             throw NylasError.invalidValue("metadata", "key '\(bad)' must be 1 to 40 characters")
         }
+        for key in o.keys.sorted() {
+            guard case .string(let v) = o[key]! else { throw NylasError.wrongType("metadata.\(key)", expected: "string", got: o[key]!) }
+            guard v.count <= 500 else { throw NylasError.invalidValue("metadata.\(key)", "at most 500 characters") }
+        }
         return o
     }
 

@@ -139,6 +139,8 @@ enum V3DraftRoutes {
         ]
         if let r = out.replyToMessageID { object["reply_to_message_id"] = .string(r) }
         if let t = out.trackingOptions { object["tracking_options"] = t }
+        // The description requires a non-empty snippet (minLength 1); a draft without a body has none.
+        if Snippet.make(out.body).isEmpty { object["snippet"] = nil }
         try store.db.run("""
             INSERT INTO drafts(grant_id, id, data, created_at, updated_at) VALUES(?,?,?,?,?)
             ON CONFLICT(grant_id, id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at

@@ -100,7 +100,9 @@ enum V3FolderRoutes {
             let filename = meta["filename"]?.stringValue ?? "attachment"
             let disposition = (meta["is_inline"]?.boolValue ?? false) ? "inline" : "attachment"
             return SimResponse(status: 200, headers: [
-                "Content-Type": meta["content_type"]?.stringValue ?? "application/octet-stream",
+                // The description and the docs: a binary stream (application/octet-stream); the MIME
+                // type is in the attachment's metadata.
+                "Content-Type": "application/octet-stream",
                 "Content-Length": String(bytes.count),
                 "Content-Disposition": "\(disposition); filename=\"\(filename.replacingOccurrences(of: "\"", with: ""))\"",
             ], body: bytes)

@@ -233,7 +233,8 @@ enum V3MessageRoutes {
                                "from": Participant.json(out.from.isEmpty ? [Participant(name: grant.name ?? "", email: grant.email)] : out.from),
                                "body": .string(out.body), "attachments": []]
                 if let r = out.replyToMessageID { o["reply_to_message_id"] = .string(r) }
-                response = .json(["request_id": .string(ctx.requestID), "grant_id": .string(grant.id), "data": o], status: 202)
+                response = .json(["request_id": .string(ctx.requestID), "grant_id": .string(grant.id), "schedule_id": .string(schedule),
+                                  "data": o], status: 202)
             } else {
                 let record = try MailSender.send(s, region: ctx.region, grant: grant, out)
                 response = .json(["request_id": .string(ctx.requestID), "grant_id": .string(grant.id),

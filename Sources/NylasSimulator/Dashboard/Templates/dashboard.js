@@ -8,6 +8,8 @@
   var revealed = {};   // ref -> value fetched on click
   var hidden = {};     // ref -> true when the user hid a secret the page showed
   var lastHTML = {};   // section id -> the markup last applied
+  var bodies = {};     // data-src -> promise of its JSON (journal entries and deliveries never change)
+  var reveal = ['1', 'true', 'yes'].indexOf(String(params.get('reveal') || '').toLowerCase()) >= 0;
   var busy = false;
   var status = document.getElementById('live-status');
 
@@ -83,6 +85,24 @@
     applySecrets(document);
   }
 
+  // Bodies of requests and deliveries: fetched when their <details> opens, shown as text.
+  function loadBody(details) {
+    var src = details.getAttribute('data-src');
+    if (!src) return;
+    if (!bodies[src]) {
+      bodies[src] = fetch(src + (reveal ? '&reveal=1' : ''), { headers: headers(), cache: 'no-store' }).then(async function (r) {
+        if (!r.ok) { delete bodies[src]; return { error: await errorText(r) }; }
+        return r.json();
+      }, function (e) { delete bodies[src]; return { error: e.message }; });
+    }
+    bodies[src].then(function (data) {
+      details.querySelectorAll('pre[data-field]').forEach(function (pre) {
+        var value = data.error ? 'could not load: ' + data.error : data[pre.getAttribute('data-field')];
+        pre.textContent = (value === undefined || value === null || value === '') ? '(no body)' : String(value);
+      });
+    });
+  }
+
   // Live update: fetch the sections, swap the ones whose markup changed.
   async function refresh() {
     if (busy) return;
@@ -103,6 +123,7 @@
         node.querySelectorAll('details[data-key]').forEach(function (d) { if (open[d.getAttribute('data-key')]) d.open = true; });
         applySecrets(node);
         current.replaceWith(node);
+        node.querySelectorAll('details[open][data-src]').forEach(loadBody);
         lastHTML[id] = html;
       });
       setStatus('live \u00b7 updated ' + new Date().toLocaleTimeString(), true);
@@ -164,6 +185,12 @@
     var revealButton = target.closest('button.reveal');
     if (revealButton) { event.preventDefault(); toggleSecret(revealButton); }
   });
+
+  // 'toggle' does not bubble: listen in the capture phase.
+  document.addEventListener('toggle', function (event) {
+    var d = event.target;
+    if (d instanceof HTMLDetailsElement && d.open && d.hasAttribute('data-src')) loadBody(d);
+  }, true);
 
   document.addEventListener('submit', function (event) {
     var form = event.target;
