@@ -19,7 +19,7 @@ struct ScenarioTests {
     }
 
     @Test("The library is not empty")
-    func libraryExists() { #expect(ScenarioTests.library.count >= 8) }
+    func libraryExists() { #expect(ScenarioTests.library.count >= 11) }
 
     @Test("A broken copy fails naming the step, the expectation and the actual value")
     func brokenScenario() async throws {
