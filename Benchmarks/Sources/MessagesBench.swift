@@ -354,17 +354,17 @@ enum MessagesBench {
     // MARK: - Query plans
 
     /// `EXPLAIN QUERY PLAN` of the list query as `V3MessageRoutes.list` builds it (SQL copied from
-    /// there), first page and with a page token, and the raw SQLite time of each beside the same
-    /// query written with a row-value comparison.
+    /// there), first page and with a page token (a row-value comparison), and the raw SQLite time
+    /// of each beside the same page written with the earlier `OR` condition.
     static func explain(_ lite: Lite, grantID: String, key: [String], repeats: Int) throws {
         let first = "SELECT m.* FROM messages m WHERE m.grant_id = ? AND m.unread = ? ORDER BY m.date DESC, m.id DESC LIMIT ?"
-        let deep = "SELECT m.* FROM messages m WHERE m.grant_id = ? AND m.unread = ? AND (m.date < ? OR (m.date = ? AND m.id < ?)) ORDER BY m.date DESC, m.id DESC LIMIT ?"
-        let rowValue = "SELECT m.* FROM messages m WHERE m.grant_id = ? AND m.unread = ? AND (m.date, m.id) < (?, ?) ORDER BY m.date DESC, m.id DESC LIMIT ?"
+        let deep = "SELECT m.* FROM messages m WHERE m.grant_id = ? AND m.unread = ? AND (m.date, m.id) < (?, ?) ORDER BY m.date DESC, m.id DESC LIMIT ?"
+        let orForm = "SELECT m.* FROM messages m WHERE m.grant_id = ? AND m.unread = ? AND (m.date < ? OR (m.date = ? AND m.id < ?)) ORDER BY m.date DESC, m.id DESC LIMIT ?"
         let date = Int(key[0]) ?? 0
         let cases: [(String, String, [Any])] = [
             ("first page", first, [grantID, 1, 51]),
-            ("page token (as built today)", deep, [grantID, 1, date, date, key[1], 51]),
-            ("page token as a row value (proposed)", rowValue, [grantID, 1, date, key[1], 51]),
+            ("page token (row value, as built)", deep, [grantID, 1, date, key[1], 51]),
+            ("page token as the earlier OR condition", orForm, [grantID, 1, date, date, key[1], 51]),
         ]
         print("\n  EXPLAIN QUERY PLAN of GET /v3/grants/{id}/messages?limit=50&unread=true (SQL of V3MessageRoutes.list)")
         for (name, sql, params) in cases {

@@ -40,14 +40,30 @@ public final class Simulator: Sendable {
             tls = try authority.serverConfiguration()
             ca = authority
         }
+        // Both regions' listeners start at once (each waits for its server to come up); the first
+        // region's error, in region order, is the one thrown.
         var listeners: [Region: RegionListener] = [:]
-        do {
+        var failures: [Region: any Error] = [:]
+        await withTaskGroup(of: (Region, Result<RegionListener, any Error>).self) { group in
             for region in Region.allCases {
-                listeners[region] = try await RegionListener.start(
-                    core: core, region: region, host: opts.host, port: opts.ports[region] ?? 0, tls: tls,
-                    maxBodyBytes: opts.settings.maxBodyBytes, bodyTimeout: opts.settings.bodyTimeout, logger: opts.logger)
+                group.addTask { [tls, opts] in
+                    do {
+                        return (region, .success(try await RegionListener.start(
+                            core: core, region: region, host: opts.host, port: opts.ports[region] ?? 0, tls: tls,
+                            maxBodyBytes: opts.settings.maxBodyBytes, bodyTimeout: opts.settings.bodyTimeout, logger: opts.logger)))
+                    } catch {
+                        return (region, .failure(error))
+                    }
+                }
             }
-        } catch {
+            for await (region, result) in group {
+                switch result {
+                case .success(let l): listeners[region] = l
+                case .failure(let e): failures[region] = e
+                }
+            }
+        }
+        if let error = Region.allCases.lazy.compactMap({ failures[$0] }).first {
             for l in listeners.values { await l.stop() }
             core.stopDriver()
             throw error
@@ -237,5 +253,66 @@ extension Simulator {
     /// A provider (or one mailbox) is unreachable for `duration` of virtual time.
     public func addOutage(provider: String? = nil, mailbox: String? = nil, duration: Duration) {
         _ = core.addOutage(provider: provider, mailbox: mailbox, duration: duration)
+    }
+}
+
+// MARK: - Calendars, events and contacts changed from outside
+
+extension Simulator {
+    /// The fields of a provider-side change, as the control API takes them: a JSON object.
+    private func fields(_ json: JSON) throws -> BodyFields {
+        guard case .object(let o) = json else { throw NylasError.invalidRequest("expected a JSON object of fields") }
+        return BodyFields(o)
+    }
+
+    /// The user adds a calendar in their own calendar app (`name`, `timezone`, `read_only`, …,
+    /// as `POST /__sim/providers/mailboxes/{email}/calendars`).
+    @discardableResult
+    public func addCalendar(in mailbox: String, _ calendar: JSON) throws -> JSON {
+        try core.addWorldCalendar(mailbox: mailbox, try fields(calendar))
+    }
+
+    /// The user creates an event (`calendar` — a world calendar key or `primary` —, `title`, `when`,
+    /// `participants`, `recurrence`, …). Returns the world event, with its `ical_uid`.
+    @discardableResult
+    public func addEvent(in mailbox: String, _ event: JSON) throws -> JSON {
+        try core.addWorldEvent(mailbox: mailbox, try fields(event))
+    }
+
+    /// The user edits an event (`event` is its `ical_uid` or world ID); `calendar` moves it, which
+    /// grants see as one `event.updated`.
+    @discardableResult
+    public func changeEvent(in mailbox: String, event: String, _ changes: JSON) throws -> JSON {
+        try core.changeWorldEvent(mailbox: mailbox, event: event, try fields(changes))
+    }
+
+    /// The user deletes an event.
+    @discardableResult
+    public func deleteEvent(in mailbox: String, event: String) throws -> JSON {
+        try core.deleteWorldEvent(mailbox: mailbox, event: event)
+    }
+
+    /// A participant (by default the mailbox's owner) answers an invitation: yes, no, maybe or noreply.
+    @discardableResult
+    public func answerEvent(in mailbox: String, event: String, email: String? = nil, status: String) throws -> JSON {
+        try core.answerWorldEvent(mailbox: mailbox, event: event, email: email, status: status)
+    }
+
+    /// The user adds a contact to their address book (fields in the v3 contact shape).
+    @discardableResult
+    public func addContact(in mailbox: String, _ contact: JSON) throws -> JSON {
+        try core.addWorldContact(mailbox: mailbox, try fields(contact))
+    }
+
+    /// The user edits a contact (`contact` is its world ID).
+    @discardableResult
+    public func changeContact(in mailbox: String, contact: String, _ changes: JSON) throws -> JSON {
+        try core.changeWorldContact(mailbox: mailbox, contact: contact, try fields(changes), delete: false)
+    }
+
+    /// The user deletes a contact.
+    @discardableResult
+    public func deleteContact(in mailbox: String, contact: String) throws -> JSON {
+        try core.changeWorldContact(mailbox: mailbox, contact: contact, nil, delete: true)
     }
 }

@@ -63,9 +63,13 @@ final class SimulatorCore: Sendable {
     /// Base URLs of the running listeners, per region.
     let baseURLs = Mutex<[Region: String]>([:])
 
+    /// The routes are the same for every simulator (handlers reach their simulator through the
+    /// request context): built once per process.
+    private static let sharedRouter = APIRoutes.build()
+
     init(options: SimulatorOptions) throws {
         state = try SimulatorState(options: options)
-        router = APIRoutes.build()
+        router = Self.sharedRouter
         logger = options.logger
         controlToken = options.controlToken
         if options.clockMode == .running { startDriver() }
@@ -82,12 +86,19 @@ final class SimulatorCore: Sendable {
 
     /// Changes the state atomically: every database write, event and job of `body`, or none.
     func transaction<T>(_ body: (SimulatorState) throws -> T) throws -> T {
-        let (result, due) = try withState { s in
-            let result = try s.transaction { try body(s) }
-            return (result, s.jobs.nextDue.map { $0 <= s.now } ?? false)
+        try withStateThenKick { s in try s.transaction { try body(s) } }
+    }
+
+    /// `withState`, then starts the jobs that `body` left due now (a webhook to send), whatever
+    /// the clock mode — unless the job loop is running and will reach them anyway.
+    func withStateThenKick<T>(_ body: (SimulatorState) throws -> T) rethrows -> T {
+        let (result, kick) = try withState { s in
+            let result = try body(s)
+            guard let next = s.jobs.nextDue, next <= s.now else { return (result, false) }
+            if let until = s.jobsRunningUntil, next <= until { return (result, false) }
+            return (result, true)
         }
-        // Work due now (a webhook to send) starts at once, whatever the clock mode.
-        if due { kickJobs() }
+        if kick { kickJobs() }
         return result
     }
 
@@ -235,20 +246,59 @@ final class SimulatorCore: Sendable {
 
     private func runJobs(until target: VirtualTime?, moveClock: Bool) async {
         await gate.acquire()
-        let limit = target ?? now
+        let limit = withState { s in
+            let limit = target ?? s.now
+            s.jobsRunningUntil = limit
+            return limit
+        }
         while true {
+            // `jobsRunningUntil` is cleared under the same lock as the last look at the queue: a
+            // transaction that leaves a job due either sees the loop running (which then runs the
+            // job) or sees it finished (and starts a run).
             let job: ScheduledJob? = withState { s in
                 guard let job = s.jobs.popDue(atOrBefore: limit) else {
                     if moveClock { s.clock.set(limit) }
+                    s.jobsRunningUntil = nil
                     return nil
                 }
                 if s.clock.now < job.due { s.clock.set(job.due) }
                 return job
             }
             guard let job else { break }
+            if let overlap = job.overlap {
+                var group = [job]
+                var keys: Set = [overlap.key]
+                while group.count < Self.maxOverlappingJobs,
+                      let next = withState({ $0.jobs.popOverlapping(due: job.due, excluding: keys) }) {
+                    group.append(next)
+                    keys.insert(next.overlap!.key)
+                }
+                if group.count > 1 {
+                    await runOverlapping(group)
+                    continue
+                }
+            }
             await job.run(self)
         }
         await gate.release()
+    }
+
+    /// How many overlapping jobs (webhook attempts) run at once.
+    static let maxOverlappingJobs = 32
+
+    /// Jobs due at the same instant that may overlap: prepared in order, their work concurrently,
+    /// finished in order — the state changes happen in the order the jobs would have run one by one.
+    private func runOverlapping(_ group: [ScheduledJob]) async {
+        let works = group.map { $0.overlap!.prepare(self) }
+        var finishes = [JobOverlap.Finish?](repeating: nil, count: works.count)
+        await withTaskGroup(of: (Int, JobOverlap.Finish).self) { tasks in
+            for (i, work) in works.enumerated() {
+                guard let work else { continue }
+                tasks.addTask { (i, await work()) }
+            }
+            for await (i, finish) in tasks { finishes[i] = finish }
+        }
+        for finish in finishes { finish?(self) }
     }
 
     /// Switches the clock mode (and rate); running mode starts the wall-clock driver.

@@ -43,6 +43,11 @@ final class SimulatorState {
     var events = EventBuffer()
     /// Jobs scheduled by the transaction under way, cancelled if it fails.
     var transactionJobs: [Int] = []
+    /// Items the transaction under way added to batch jobs (`scheduleBatched`), removed if it fails.
+    var transactionJoins: [(job: Int, item: String)] = []
+    /// While the core's job loop runs: the time up to which it runs jobs (it will run any job
+    /// due by then, so a transaction need not start another run).
+    var jobsRunningUntil: VirtualTime?
     /// Consent behaviour of the simulated OAuth providers (`/__sim/oauth`).
     var consent = ConsentSettings()
     /// Called with every committed event, in order, inside the lock.
@@ -92,6 +97,7 @@ final class SimulatorState {
             }
         }
         transactionJobs.removeAll()
+        transactionJoins.removeAll()
     }
 
     var now: VirtualTime { clock.now }
@@ -107,6 +113,35 @@ final class SimulatorState {
         return id
     }
 
+    /// Schedules a job that may overlap others due at the same instant (`JobOverlap`).
+    @discardableResult
+    func schedule(at due: VirtualTime, _ label: String, overlap: JobOverlap) -> Int {
+        let id = jobs.makeID()
+        let run: @Sendable (SimulatorCore) async -> Void = { core in
+            guard let work = overlap.prepare(core) else { return }
+            let finish = await work()
+            finish(core)
+        }
+        jobs.insert(ScheduledJob(id: id, due: due, label: label, run: run, overlap: overlap))
+        transactionJobs.append(id)
+        return id
+    }
+
+    /// Schedules `item` in the batch job `key` due at `due`: joins it when that batch is the
+    /// newest job, so the batch runs the item exactly where a job of its own would have run;
+    /// otherwise schedules a new batch. `run` gets the job ID, to take the items (`jobs.takeBatch`).
+    func scheduleBatched(at due: VirtualTime, key: String, labelPrefix: String, item: String,
+                         _ run: @escaping @Sendable (SimulatorCore, Int) async -> Void) {
+        if let id = jobs.join(key: key, due: due, item: item) {
+            transactionJoins.append((id, item))
+            return
+        }
+        let id = jobs.makeID()
+        jobs.insert(ScheduledJob(id: id, due: due, label: labelPrefix + item, run: { core in await run(core, id) }),
+                    batch: JobBatch(key: key, due: due, labelPrefix: labelPrefix, items: [item]))
+        transactionJobs.append(id)
+    }
+
     func emit(_ event: SimEvent) { events.pending.append(event) }
 
     // MARK: Transactions
@@ -117,6 +152,7 @@ final class SimulatorState {
     func transaction<T>(_ body: () throws -> T) throws -> T {
         events.pending.removeAll()
         transactionJobs.removeAll()
+        transactionJoins.removeAll()
         for db in databases { try db.execute("BEGIN") }
         do {
             let result = try body()
@@ -126,14 +162,17 @@ final class SimulatorState {
             let committed = events.pending
             events.pending.removeAll()
             transactionJobs.removeAll()
+            transactionJoins.removeAll()
             for event in committed {
                 for handler in eventHandlers { handler(self, event) }
             }
             return result
         } catch {
             for db in databases { try? db.execute("ROLLBACK") }
+            for (id, item) in transactionJoins.reversed() { jobs.unjoin(id, item: item) }
             for id in transactionJobs { jobs.cancel(id) }
             transactionJobs.removeAll()
+            transactionJoins.removeAll()
             events.pending.removeAll()
             throw error
         }

@@ -55,6 +55,7 @@ class TLSSim:
         self.http.verify = ca
         self.us: V2App | None = None
         self.eu: V2App | None = None
+        self.journal: list[dict] = []
 
     # -- control API -------------------------------------------------------------------------
     def control(self, method: str, path: str, json=None) -> dict:
@@ -62,7 +63,13 @@ class TLSSim:
         assert r.status_code < 300, f"control {method} {path} -> {r.status_code}: {r.text}"
         return r.json()
 
+    def journal_since_reset(self) -> list[dict]:
+        """The v2 requests since the last reset, with bodies, from the control API's journal."""
+        return self.control("GET", "/__sim/requests?api=v2&bodies=true&limit=100000")["data"]
+
     def reset(self) -> None:
+        # Keep the suite's v2 calls across resets: the migration report test reads them all.
+        self.journal.extend(self.journal_since_reset())
         self.load_apps(self.control("POST", "/__sim/reset"))
 
     def advance(self, duration: str) -> dict:

@@ -553,4 +553,50 @@ struct CalendarTests {
             #expect(try await h.call("GET", base + "/\(Self.enc(id))", token: g.accessToken).status == 404)
         }
     }
+
+    // MARK: The Swift API of provider-side changes
+
+    @Test("The Swift API changes calendars, events and contacts from outside, seen through the grant")
+    func swiftProviderChanges() async throws {
+        let receiver = try await WebhookReceiver.start()
+        defer { Task { await receiver.stop() } }
+        try await withSimulator { h in
+            try await subscribe(h, receiver, ["event.created", "event.updated", "event.deleted", "contact.updated", "contact.deleted"])
+            let g = try h.sim.createGrant(email: "outside@gmail.com", provider: "google")
+            let cal = try h.sim.addCalendar(in: "outside@gmail.com", ["name": "Team", "timezone": "Europe/Paris"])
+            #expect(cal["name"]?.stringValue == "Team")
+            let event = try h.sim.addEvent(in: "outside@gmail.com", ["calendar": "primary", "title": "From the phone",
+                                                                      "when": ["start_time": 1_767_790_800, "end_time": 1_767_794_400],
+                                                                      "participants": [["email": "bob@example.com", "name": "Bob"]]])
+            let uid = try #require(event["ical_uid"]?.stringValue)
+            let created = try #require(await h.sim.nextDelivery { $0.type == "event.created" })
+            #expect(created.payload?["data"]?["object"]?["title"]?.stringValue == "From the phone")
+            #expect(try await events(h, g, "calendar_id=primary&start=1767700000&end=1767900000").map { $0["ical_uid"]?.stringValue } == [uid])
+
+            try h.sim.changeEvent(in: "outside@gmail.com", event: uid, ["title": "Moved to the afternoon"])
+            let updated = try #require(await h.sim.nextDelivery(after: created.sequence) { $0.type == "event.updated" })
+            #expect(updated.payload?["data"]?["object"]?["title"]?.stringValue == "Moved to the afternoon")
+            try h.sim.answerEvent(in: "outside@gmail.com", event: uid, email: "bob@example.com", status: "maybe")
+            let answered = try await events(h, g, "calendar_id=primary&start=1767700000&end=1767900000")
+            #expect(answered.first?["participants"]?.arrayValue?.first?["status"]?.stringValue == "maybe")
+            try h.sim.deleteEvent(in: "outside@gmail.com", event: uid)
+            _ = try #require(await h.sim.nextDelivery(after: updated.sequence) { $0.type == "event.deleted" })
+            #expect(try await events(h, g, "calendar_id=primary&start=1767700000&end=1767900000").isEmpty)
+
+            let contact = try h.sim.addContact(in: "outside@gmail.com", ["given_name": "Ada", "surname": "Lovelace",
+                                                                          "emails": [["type": "work", "email": "ada@example.com"]]])
+            let worldID = try #require(contact["world_id"]?.intValue)
+            let listed = try await h.call("GET", "/v3/grants/\(g.id)/contacts", token: g.accessToken)
+            let id = try #require(listed.data?.arrayValue?.first { $0["given_name"]?.stringValue == "Ada" }?["id"]?.stringValue)
+            try h.sim.changeContact(in: "outside@gmail.com", contact: String(worldID), ["job_title": "Analyst"])
+            let got = try await h.call("GET", "/v3/grants/\(g.id)/contacts/\(id)", token: g.accessToken)
+            #expect(got.data?["job_title"]?.stringValue == "Analyst")
+            try h.sim.deleteContact(in: "outside@gmail.com", contact: String(worldID))
+            let gone = try await h.call("GET", "/v3/grants/\(g.id)/contacts/\(id)", token: g.accessToken)
+            #expect(gone.status == 404)
+            // Bad input is the control API's error, thrown: nothing changes.
+            #expect(throws: NylasError.self) { try h.sim.addEvent(in: "outside@gmail.com", ["title": 3]) }
+            #expect(throws: NylasError.self) { try h.sim.changeEvent(in: "outside@gmail.com", event: "no-such-uid", ["title": "x"]) }
+        }
+    }
 }

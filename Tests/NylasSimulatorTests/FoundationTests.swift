@@ -176,6 +176,12 @@ struct FoundationTests {
             #expect(moved.json?["now_unix"]?.intValue == (clock.json?["now_unix"]?.intValue ?? 0) + 5400)
             let back = try await h.call("POST", "/__sim/clock", json: ["to": 0])
             #expect(back.status == 400)
+            // JSON sent as a form (`curl -d '{…}'` without a header) is JSON to the control API,
+            // and only to it: the v3 API keeps answering 415.
+            let form = ["Content-Type": "application/x-www-form-urlencoded"]
+            let curlStyle = try await h.raw("POST", "/__sim/clock", body: Array(#"{"advance": "30m"}"#.utf8), headers: form)
+            #expect(curlStyle.status == 200, "\(curlStyle.text)")
+            #expect(curlStyle.json?["now_unix"]?.intValue == (clock.json?["now_unix"]?.intValue ?? 0) + 7200)
             let state = try await h.call("GET", "/__sim/state")
             #expect(state.json?["regions"]?["us"]?["applications"]?.arrayValue?.count == 2)
             #expect(state.json?["regions"]?["eu"]?["base_url"]?.stringValue == h.sim.baseURL(.eu).absoluteString)
@@ -191,6 +197,8 @@ struct FoundationTests {
             let reset = try await h.call("POST", "/__sim/reset")
             #expect(reset.json?["regions"]?["us"]?["grants"]?.arrayValue?.count == 0)
             #expect(h.apiKey == reset.json?["regions"]?["us"]?["applications"]?.arrayValue?.first?["api_key"]?.stringValue)
+            let v3Form = try await h.raw("POST", "/v3/connectors", token: h.apiKey, body: Array(#"{"provider": "zoom"}"#.utf8), headers: form)
+            #expect(v3Form.status == 415, "\(v3Form.text)")
         }
     }
 

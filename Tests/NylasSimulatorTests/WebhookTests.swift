@@ -149,9 +149,9 @@ struct WebhookTests {
     func timeout() async throws {
         let receiver = try await WebhookReceiver.start()
         defer { Task { await receiver.stop() } }
-        try await withSimulator(configure: { $0.settings.webhooks.attemptTimeout = .milliseconds(200) }) { h in
+        try await withSimulator(configure: { $0.settings.webhooks.attemptTimeout = .milliseconds(750) }) { h in
             _ = try await createDestination(h, receiver, triggers: ["grant.created"])
-            receiver.script(.delay(.seconds(2)), times: 1)
+            receiver.script(.delay(.seconds(4)), times: 1)
             _ = try h.sim.createGrant(email: "slow@gmail.com")
             let d = try #require(await h.sim.nextDelivery { $0.attempt == 1 })
             #expect(!d.succeeded)
@@ -249,14 +249,15 @@ struct WebhookTests {
             #expect(list.json?.arrayValue?.count == 1)
             try h.sim.core.transaction { s in
                 s.emit(SimEvent(region: .us, applicationID: v2.clientID, grantID: "acc123", type: "message.created",
-                                object: ["id": "msg1", "attributes": ["thread_id": "t1", "received_date": 1]],
+                                object: ["id": "msg1", "object": "message", "thread_id": "t1", "date": 1, "subject": "Hi"],
                                 source: "", time: s.now, apiVersion: 2))
             }
             let d = try #require(await h.sim.nextDelivery { _ in true })
             let delta = try #require(d.payload?["deltas"]?.arrayValue?.first)
             #expect(delta["type"]?.stringValue == "message.created")
             #expect(delta["object_data"]?["id"]?.stringValue == "msg1")
-            #expect(delta["object_data"]?["attributes"]?["thread_id"]?.stringValue == "t1")
+            #expect(delta["object_data"]?["attributes"] == ["thread_id": "t1", "received_date": 1], "v2 §7.1: message attributes")
+            #expect(delta["object_data"]?["subject"] == nil, "v2 notifications never carry the object")
             #expect(receiver.received.last?.signatureValid == true)
             let off = try await h.call("PUT", "/a/\(v2.clientID)/webhooks/\(id)", json: ["state": "inactive"], headers: ["Authorization": basic])
             #expect(off.json?["state"]?.stringValue == "inactive")

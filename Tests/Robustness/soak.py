@@ -387,6 +387,11 @@ def main() -> int:
         shutil.rmtree(data_dir, ignore_errors=True)
         shutil.rmtree(data_dir + "-logs", ignore_errors=True)
     print(f"soak: {len(checks) - failed} passed, {failed} failed")
+    # One line for the benchmark table (Benchmarks/run collects RESULT lines).
+    print(f"RESULT | soak: {args.clients} clients, {args.seconds:.0f} s mixed load, both regions and versions | "
+          f"{total / elapsed:.0f} req/s | zero 5xx, no lost write, RSS flat | {'MISS' if failed else 'PASS'} | "
+          f"{total} requests, p50 {p50:.1f} ms, p99 {p99:.1f} ms, {len(stats.server_errors)} 5xx, "
+          f"RSS {start_rss:.1f} -> peak {peak_rss:.1f} MiB, {len(checks) - failed}/{len(checks)} checks")
     return 1 if failed else 0
 
 

@@ -22,6 +22,7 @@ enum APIRoutes {
         V2WebhookRoutes.register(&router)
         V2AccountRoutes.register(&router)
         V2MailRoutes.register(&router)
+        V2CalendarRoutes.register(&router)
         ControlRoutes.registerWebhooks(&router)
         ControlRoutes.registerProviders(&router)
         ControlRoutes.registerFixtures(&router)

@@ -158,7 +158,7 @@ enum CalendarFixture {
                     return
                 }
                 var content: [String: JSON] = ["source": "address_book"]
-                for (k, v) in input.fields { content[k] = v.isNull ? nil : v }
+                for (k, v) in input.fields { if v.isNull { content.removeValue(forKey: k) } else { content[k] = v } }
                 if let ids = input.groupIDs {
                     if let bad = ids.first(where: { !groups.contains($0) }) {
                         throw NylasError.invalidValue("groups", "no contact group '\(bad)' (known: \(groups.sorted().joined(separator: ", ")))")

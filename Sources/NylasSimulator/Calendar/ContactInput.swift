@@ -93,7 +93,7 @@ struct ContactInput {
 
     /// Applies the request to a stored contact (group IDs become the mailbox's group keys).
     func apply(to content: inout [String: JSON], store: RegionStore, grant: GrantRecord) throws {
-        for (k, v) in fields { content[k] = v.isNull ? nil : v }
+        for (k, v) in fields { if v.isNull { content.removeValue(forKey: k) } else { content[k] = v } }
         if let groupIDs {
             let known = try store.contactGroups(grantID: grant.id)
             content["groups"] = .array(try groupIDs.map { id throws -> JSON in

@@ -89,7 +89,7 @@ struct EventContent: Sendable, Equatable {
         busy = j["busy"]?.boolValue ?? true
         participants = (j["participants"]?.arrayValue ?? []).compactMap(EventParticipant.init)
         resources = j["resources"]?.arrayValue ?? []
-        conferencing = j["conferencing"].flatMap { $0.isNull ? nil : $0 }
+        conferencing = j["conferencing"].flatMap { $0.isNull ? JSON?.none : $0 }
         reminders = j["reminders"] ?? ["use_default": true, "overrides": []]
         if let lines = j["recurrence"]?.arrayValue?.compactMap(\.stringValue), !lines.isEmpty {
             recurrence = try? Recurrence.parse(lines)

@@ -8,6 +8,31 @@ struct ScheduledJob: Sendable {
     let due: VirtualTime
     let label: String
     let run: @Sendable (SimulatorCore) async -> Void
+    /// Set when the job may overlap others due at the same instant (see `JobOverlap`).
+    var overlap: JobOverlap? = nil
+}
+
+/// A job that may run beside the next overlapping jobs of the queue due at the same instant (webhook
+/// attempts to different destinations): each `prepare` runs in queue order, the work they return
+/// runs concurrently (the slow part: an HTTP request), and the finishing steps that work returns
+/// run in queue order again. Together they do what `run` does.
+struct JobOverlap: Sendable {
+    typealias Finish = @Sendable (SimulatorCore) -> Void
+    typealias Work = @Sendable () async -> Finish
+    /// Jobs with the same key never overlap (one destination's attempts stay one after another).
+    let key: String
+    let prepare: @Sendable (SimulatorCore) -> Work?
+}
+
+/// Work that runs as one job for many items: the sync ticks of the grants polled at the same
+/// instant. Items join the batch only while it is the newest job (see `JobQueue.join`), so the
+/// batch runs its items exactly where their own jobs would have run, one after another.
+struct JobBatch {
+    var key: String
+    var due: VirtualTime
+    /// Each item's label in `pending` is `labelPrefix + item`.
+    var labelPrefix: String
+    var items: [String]
 }
 
 /// The queue of jobs, a binary min-heap on (due, id).
@@ -15,6 +40,8 @@ struct JobQueue {
     private var heap: [ScheduledJob] = []
     private var cancelled: Set<Int> = []
     private var nextID = 1
+    /// Batched jobs not yet run, by job ID.
+    private var batches: [Int: JobBatch] = [:]
 
     var count: Int { heap.count - cancelled.count }
     var nextDue: VirtualTime? {
@@ -40,7 +67,39 @@ struct JobQueue {
         }
     }
 
-    mutating func cancel(_ id: Int) { cancelled.insert(id) }
+    mutating func cancel(_ id: Int) {
+        cancelled.insert(id)
+        batches[id] = nil
+    }
+
+    /// Schedules a batch job (`job` runs the batch's items: it takes them with `takeBatch`).
+    mutating func insert(_ job: ScheduledJob, batch: JobBatch) {
+        batches[job.id] = batch
+        insert(job)
+    }
+
+    /// Adds `item` to the batch `key` due at `due` when that batch is the newest job scheduled:
+    /// a job of its own would have come right after the batch's last item, so running the item
+    /// there keeps the order of everything. Returns the batch's job ID, or nil (schedule a new one).
+    mutating func join(key: String, due: VirtualTime, item: String) -> Int? {
+        let last = nextID - 1
+        guard var batch = batches[last], batch.key == key, batch.due == due else { return nil }
+        batch.items.append(item)
+        batches[last] = batch
+        return last
+    }
+
+    /// Undoes a `join` (its transaction failed).
+    mutating func unjoin(_ id: Int, item: String) {
+        guard var batch = batches[id], let i = batch.items.lastIndex(of: item) else { return }
+        batch.items.remove(at: i)
+        batches[id] = batch
+    }
+
+    /// The items of a batch job, removed: called once, when the job runs.
+    mutating func takeBatch(_ id: Int) -> [String] {
+        batches.removeValue(forKey: id)?.items ?? []
+    }
 
     /// Removes and returns the earliest job due at or before `time`.
     mutating func popDue(atOrBefore time: VirtualTime) -> ScheduledJob? {
@@ -49,14 +108,27 @@ struct JobQueue {
         return popFirst()
     }
 
+    /// Removes and returns the next job when it is due at `due` exactly, may overlap, and its key
+    /// is none of `keys`.
+    mutating func popOverlapping(due: VirtualTime, excluding keys: Set<String>) -> ScheduledJob? {
+        dropCancelled()
+        guard let first = heap.first, first.due == due, let overlap = first.overlap, !keys.contains(overlap.key) else { return nil }
+        return popFirst()
+    }
+
     /// Jobs still pending, in order (for the control API).
+    /// A batch is listed as one entry per item, under the batch's job ID.
     var pending: [ScheduledJob] {
-        heap.filter { !cancelled.contains($0.id) }.sorted(by: Self.before)
+        heap.filter { !cancelled.contains($0.id) }.sorted(by: Self.before).flatMap { job -> [ScheduledJob] in
+            guard let batch = batches[job.id] else { return [job] }
+            return batch.items.map { ScheduledJob(id: job.id, due: job.due, label: batch.labelPrefix + $0, run: job.run, overlap: job.overlap) }
+        }
     }
 
     mutating func removeAll() {
         heap.removeAll()
         cancelled.removeAll()
+        batches.removeAll()
     }
 
     private mutating func dropCancelled() {

@@ -18,11 +18,7 @@ public struct VirtualTime: Comparable, Hashable, Sendable, CustomStringConvertib
     public static func - (a: VirtualTime, b: VirtualTime) -> Duration { .milliseconds(a.milliseconds - b.milliseconds) }
 
     /// ISO 8601 with milliseconds, UTC.
-    public var description: String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: date)
-    }
+    public var description: String { DateText.iso8601(milliseconds: milliseconds) }
 
     /// Parses ISO 8601 (with or without fractional seconds) or Unix seconds.
     public init?(parsing text: String) {

@@ -66,19 +66,27 @@ public struct HTTPClient: Sendable {
         return try await withThrowingTaskGroup(of: Response?.self) { group in
             group.addTask {
                 let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
-                do {
-                    channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                        .connectTimeout(.milliseconds(Int64(timeout.milliseconds)))
-                        .connect(host: host, port: port) { channel in
-                            channel.eventLoop.makeCompletedFuture {
-                                if let tlsContext {
-                                    let handler = try NIOSSLClientHandler(context: tlsContext, serverHostname: serverName)
-                                    try channel.pipeline.syncOperations.addHandler(handler)
-                                }
-                                try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                                return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
-                            }
+                let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .connectTimeout(.milliseconds(Int64(timeout.milliseconds)))
+                let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>> = { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        if let tlsContext {
+                            let handler = try NIOSSLClientHandler(context: tlsContext, serverHostname: serverName)
+                            try channel.pipeline.syncOperations.addHandler(handler)
                         }
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                    }
+                }
+                do {
+                    // An IP literal connects directly: no resolver, no Happy Eyeballs. If that fails, the
+                    // connection is tried again as a host name, whose error is the one reported.
+                    if let address = Self.ipAddress(host, port: port),
+                       let direct = try? await bootstrap.connect(to: address, channelInitializer: initializer) {
+                        channel = direct
+                    } else {
+                        channel = try await bootstrap.connect(host: host, port: port, channelInitializer: initializer)
+                    }
                 } catch {
                     throw Failure.connection("\(error)")
                 }
@@ -119,6 +127,14 @@ public struct HTTPClient: Sendable {
             guard let first = try await group.next(), let response = first else { throw Failure.timeout }
             return response
         }
+    }
+
+    /// The socket address of a host that is an IPv4 or IPv6 literal, nil for a name.
+    static func ipAddress(_ host: String, port: Int) -> SocketAddress? {
+        var literal = host
+        if literal.hasPrefix("["), literal.hasSuffix("]") { literal = String(literal.dropFirst().dropLast()) }
+        guard let first = literal.first, first.isHexDigit || first == ":" else { return nil }
+        return try? SocketAddress(ipAddress: literal, port: port)
     }
 
     /// Sends a JSON body (or none) and returns the response.

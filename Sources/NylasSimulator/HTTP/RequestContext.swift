@@ -16,7 +16,12 @@ struct RequestContext: Sendable {
     func param(_ name: String) -> String { params[name] ?? "" }
 
     func body(allowForm: Bool = false, allowEmpty: Bool = false) throws(NylasError) -> BodyFields {
-        try BodyFields(request, allowForm: allowForm, allowEmpty: allowEmpty)
+        // The control API is the simulator's own: it takes JSON whatever the Content-Type says,
+        // so `curl -d '{…}'` (sent as a form) works without a header.
+        if surface == .control, !allowForm {
+            return try BodyFields(request.withContentType("application/json"), allowEmpty: allowEmpty)
+        }
+        return try BodyFields(request, allowForm: allowForm, allowEmpty: allowEmpty)
     }
 
     /// Reads state under the lock, with this region's store.

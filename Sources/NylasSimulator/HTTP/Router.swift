@@ -67,7 +67,8 @@ struct Router: Sendable {
     /// Splits a raw path into percent-decoded segments.
     static func segments(of path: String) -> [String] {
         path.split(separator: "/", omittingEmptySubsequences: true).map { part in
-            String(part).removingPercentEncoding ?? String(part)
+            // Only a segment with a `%` has anything to decode.
+            part.utf8.contains(UInt8(ascii: "%")) ? String(part).removingPercentEncoding ?? String(part) : String(part)
         }
     }
 

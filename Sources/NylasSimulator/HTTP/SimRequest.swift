@@ -32,6 +32,13 @@ public struct SimRequest: Sendable {
 
     public func header(_ name: String) -> String? { headers[name.lowercased()] }
 
+    /// The same request with another Content-Type.
+    func withContentType(_ type: String) -> SimRequest {
+        var r = self
+        r.headers["content-type"] = type
+        return r
+    }
+
     /// The media type of the body, lowercased, without parameters.
     var contentType: String? {
         header("content-type").map { $0.split(separator: ";").first.map(String.init)?.trimmingCharacters(in: .whitespaces).lowercased() ?? "" }

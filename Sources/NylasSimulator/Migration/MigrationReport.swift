@@ -19,7 +19,7 @@ public enum MigrationReport {
     static let labelsFolders = "Labels and folders are consolidated into folders; folder and label objects become folder IDs in messages (folders: [...])."
     static let filesAttachments = "Files are attachments in v3: send them inline (JSON base64 or multipart) and download them with /attachments/{id}/download?message_id=."
     static let triggers = "Webhook triggers are renamed: account.connected → grant.created, account.invalid → grant.expired or grant.deleted; account.running/stopped/sync_error and job.* are gone. Payloads carry the whole object (CloudEvents) and are signed with a per-destination secret."
-    static let providerIDs = "v3 uses the provider's object IDs, not Nylas IDs; v2 IDs work in v3 GET and DELETE for a linked application, and POST /v3/migration-tools/translate maps them."
+    static let providerIDs = "v3 uses the provider's object IDs, not Nylas IDs; v2 IDs work in v3 GET requests (only GET) for a linked application, and POST /v3/migration-tools/translate maps them."
     static let bearer = "v3 takes only Authorization: Bearer <API key or access token>; HTTP Basic and bare tokens are rejected."
     static let deltas = "There is no delta sync in v3: subscribe to webhooks, which carry the full objects."
 

@@ -11,6 +11,18 @@ extension RegionStore {
     }
 }
 
+extension RequestContext {
+    /// The object ID in path parameter `name`. On a GET, a v2 object ID of the linked v2 account
+    /// stands for the grant's object (seed: "V2 object IDs will work in V3 endpoints, only on GET");
+    /// every other ID, and every ID on another method, is taken as given.
+    func objectID(_ name: String, kind: String, grant: GrantRecord, store: RegionStore) throws -> String {
+        let id = param(name)
+        guard request.method == "GET" || request.method == "HEAD", grant.accountID != nil,
+              try store.worldKey(grantID: grant.id, kind: kind, id: id) == nil else { return id }
+        return try store.v3ID(forV2: id, kind: kind, grant: grant) ?? id
+    }
+}
+
 enum MigrationToolRoutes {
     static let resourceKinds: [String: String] = ["messages": "message", "threads": "thread", "folders": "folder",
                                                    "drafts": "draft", "events": "event", "calendars": "calendar",

@@ -197,7 +197,7 @@ extension SimulatorCore {
 
     /// Applies contact fields to a world contact; groups are the mailbox's group keys.
     fileprivate func applyWorldContact(_ s: SimulatorState, _ input: ContactInput, _ content: inout [String: JSON], mailbox: String) throws {
-        for (k, v) in input.fields { content[k] = v.isNull ? nil : v }
+        for (k, v) in input.fields { if v.isNull { content.removeValue(forKey: k) } else { content[k] = v } }
         if let groups = input.groupIDs {
             let known = Set(try s.world.contactGroups(mailbox: mailbox).map(\.key))
             if let bad = groups.first(where: { !known.contains($0) }) {

@@ -94,13 +94,8 @@ struct NewMessage: Sendable {
 }
 
 enum RFC5322 {
-    static func date(_ unix: Int) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
-        return f.string(from: Date(timeIntervalSince1970: TimeInterval(unix)))
-    }
+    /// `Wed, 25 Jan 2023 10:18:39 +0000`, without a `DateFormatter` (see `DateText`).
+    static func date(_ unix: Int) -> String { DateText.rfc5322(unixSeconds: unix) }
 }
 
 extension ProviderWorld {

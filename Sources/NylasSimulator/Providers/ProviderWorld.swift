@@ -5,17 +5,22 @@ import Foundation
 final class ProviderWorld {
     let db: SQLiteDatabase
     var ids: IDGenerator
+    /// The counter as last written (or read): `saveCounter` writes only when it moved.
+    private var savedCounter: Int
 
     init(path: String?, seed: String?) throws {
         db = try SQLiteDatabase(path: path)
         try Schema.migrate(db, Schema.world)
         let counter = Int(try db.first("SELECT value FROM meta WHERE key = 'id_counter'")?.string("value") ?? "0") ?? 0
         ids = IDGenerator(seed: seed, namespace: "world", counter: counter)
+        savedCounter = counter
     }
 
     func saveCounter() throws {
+        guard ids.counter != savedCounter else { return }
         try db.run("INSERT INTO meta(key, value) VALUES('id_counter', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                    String(ids.counter))
+        savedCounter = ids.counter
     }
 
     func wipe() throws {
@@ -23,6 +28,7 @@ final class ProviderWorld {
             try db.run("DELETE FROM \(table)")
         }
         ids = IDGenerator(seed: ids.seed, namespace: "world", counter: 0)
+        savedCounter = -1
     }
 
     struct Mailbox: Sendable, Equatable {

@@ -45,16 +45,59 @@ enum SyncEngine {
         }
     }
 
+    /// Schedules the grant's next poll. The grants polled at the same instant share one job
+    /// (per region), which runs their ticks in the order their own jobs would have run.
     static func scheduleTick(_ s: SimulatorState, region: Region, grantID: String, at time: VirtualTime) {
-        s.schedule(at: time, "imap sync \(grantID)") { core in
-            try? core.transaction { s in
-                guard let grant = try s.store(region).grant(id: grantID) else { return }
+        s.scheduleBatched(at: time, key: "imap sync \(region.rawValue)", labelPrefix: "imap sync ", item: grantID) { core, jobID in
+            runTicks(core, region: region, jobID: jobID)
+        }
+    }
+
+    /// How many ticks run under one hold of the lock (requests wait no longer than that).
+    static let ticksPerLock = 256
+
+    /// Runs the ticks of one batch, in order. A tick that has something to copy runs in its own
+    /// transaction, as it always did; a tick with nothing new (the usual case) only schedules the
+    /// next one: its sync would write nothing but `sync_state.last_sync_at`, which nothing reads.
+    static func runTicks(_ core: SimulatorCore, region: Region, jobID: Int) {
+        var grantIDs = core.withState { $0.jobs.takeBatch(jobID) }[...]
+        while !grantIDs.isEmpty {
+            let chunk = grantIDs.prefix(ticksPerLock)
+            grantIDs = grantIDs.dropFirst(chunk.count)
+            core.withStateThenKick { s in
+                for grantID in chunk { tick(s, region: region, grantID: grantID) }
+            }
+        }
+    }
+
+    /// One grant's tick (the body of what was a job per grant).
+    static func tick(_ s: SimulatorState, region: Region, grantID: String) {
+        let store = s.store(region)
+        guard let poll = try? store.pollState(grantID: grantID) else { return }
+        let active = poll.status == "valid" && !s.providerUnavailable(poll.provider, mailbox: poll.email)
+        if active, (try? hasChanges(s, store, grantID: grantID, email: poll.email)) ?? true {
+            try? s.transaction {
+                guard let grant = try store.grant(id: grantID) else { return }
                 if grant.status == "valid", !s.providerUnavailable(grant.provider, mailbox: grant.email) {
                     try sync(s, region: region, grant: grant, kind: .incremental)
                 }
                 scheduleTick(s, region: region, grantID: grantID, at: s.now + s.settings.imapSyncInterval)
             }
+        } else {
+            scheduleTick(s, region: region, grantID: grantID, at: s.now + s.settings.imapSyncInterval)
         }
+    }
+
+    /// Whether `sync` would find anything to do: a change in the world's log after the grant's
+    /// mail cursor or its calendar cursor (see `sync` and `CalendarSync.sync`), or no calendar
+    /// cursor yet (its first calendar sync).
+    static func hasChanges(_ s: SimulatorState, _ store: RegionStore, grantID: String, email: String) throws -> Bool {
+        guard let calendarCursor = try store.calendarSyncCursor(grantID: grantID) else { return true }
+        let mailCursor = try store.syncCursor(grantID: grantID)?.cursor ?? 0
+        let lower = email.lowercased()
+        let lastLower = try s.world.lastChange(mailbox: lower)
+        let last = lower == email ? lastLower : try s.world.lastChange(mailbox: email)
+        return last > mailCursor || lastLower > calendarCursor
     }
 
     /// Applies the mailbox's changes since the grant's cursor.
@@ -202,6 +245,13 @@ struct ProviderOutage: Sendable {
 }
 
 extension RegionStore {
+    /// What a sync tick needs to know of a grant, without decoding the whole row.
+    func pollState(grantID: String) throws -> (status: String, provider: String, email: String)? {
+        try db.first("SELECT grant_status, provider, email FROM grants WHERE id = ?", grantID).map {
+            ($0.string("grant_status"), $0.string("provider"), $0.string("email"))
+        }
+    }
+
     func grants(email: String) throws -> [GrantRecord] {
         try db.query("SELECT * FROM grants WHERE email = ? COLLATE NOCASE ORDER BY created_at, id", email).map(GrantRecord.init)
     }

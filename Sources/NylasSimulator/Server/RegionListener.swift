@@ -30,8 +30,11 @@ struct SimulatorResponder: HTTPResponder {
         let region = Region.forHost(host) ?? self.region
         var failure: NylasError?
         var body: [UInt8] = []
-        if let length = headers["content-length"].flatMap(Int.init), length > maxBodyBytes {
+        let length = headers["content-length"].flatMap(Int.init)
+        if let length, length > maxBodyBytes {
             failure = .payloadTooLarge(limit: maxBodyBytes)
+        } else if length == 0 || (headers["content-length"] == nil && headers["transfer-encoding"] == nil) {
+            // No body (HTTP/1.1: neither a length nor chunks): nothing to wait for.
         } else {
             let limit = maxBodyBytes
             do {

@@ -14,7 +14,11 @@ struct MessageRecord: Sendable {
     var cc: [Participant]
     var bcc: [Participant]
     var replyTo: [Participant]
-    var body: String
+    var body: String { didSet { storedSnippet = nil } }
+    /// The `snippet` column of the row this record was read from: `Snippet.make(body)` as `save`
+    /// wrote it, so reading it saves recomputing it for every message rendered. Dropped when
+    /// `body` changes.
+    private var storedSnippet: String?
     var date: Int
     var unread: Bool
     var starred: Bool
@@ -39,6 +43,7 @@ struct MessageRecord: Sendable {
         bcc = Participant.list(row.json("bcc_json"))
         replyTo = Participant.list(row.json("reply_to_json"))
         body = row.string("body")
+        storedSnippet = row.string("snippet")
         date = row.int("date")
         unread = row.bool("unread")
         starred = row.bool("starred")
@@ -78,7 +83,7 @@ struct MessageRecord: Sendable {
         updatedAt = now
     }
 
-    var snippet: String { Snippet.make(body) }
+    var snippet: String { storedSnippet ?? Snippet.make(body) }
 
     /// The v3 message object (§5.2).
     func json(includeHeaders: Bool = false) -> JSON {

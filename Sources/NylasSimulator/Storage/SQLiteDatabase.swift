@@ -117,6 +117,17 @@ final class SQLiteDatabase {
         try execute("PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;")
     }
 
+    /// Runs `body` (a write outside any transaction) with `synchronous=NORMAL` on a file-backed
+    /// database: in WAL mode its commit skips the fsync of the log. The write still survives a
+    /// crash of the process (the operating system holds it), and the next `FULL` commit syncs it
+    /// to disk with its own; only a power loss before then can lose it.
+    func withRelaxedSync<T>(_ body: () throws -> T) throws -> T {
+        guard path != nil, sqlite3_get_autocommit(handle) != 0 else { return try body() }
+        try execute("PRAGMA synchronous=NORMAL")
+        defer { try? execute("PRAGMA synchronous=FULL") }
+        return try body()
+    }
+
     func close() {
         for (_, stmt) in statements { sqlite3_finalize(stmt) }
         statements.removeAll()

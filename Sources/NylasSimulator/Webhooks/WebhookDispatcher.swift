@@ -46,9 +46,12 @@ enum WebhookDispatcher {
     }
 
     static func schedule(_ s: SimulatorState, _ n: Notification, attempt: Int, at time: VirtualTime) {
-        s.schedule(at: time, "webhook \(n.type) → \(n.webhookID) attempt \(attempt)") { core in
-            await attemptDelivery(core, n, attempt: attempt)
-        }
+        // Attempts to different destinations due at the same instant overlap their HTTP requests;
+        // each is planned and recorded in queue order, as one after another (`JobOverlap`).
+        s.schedule(at: time, "webhook \(n.type) → \(n.webhookID) attempt \(attempt)",
+                   overlap: JobOverlap(key: "\(n.region.rawValue) \(n.webhookID)") { core in
+                       prepareAttempt(core, n, attempt: attempt)
+                   })
     }
 
     /// The body of attempt `attempt`, and the type it is delivered as.
@@ -57,10 +60,15 @@ enum WebhookDispatcher {
             let v2Type = v2Triggers[n.type] ?? n.type
             let objectType = v2Type.split(separator: ".").first.map(String.init) ?? "account"
             let id = objectType == "account" ? (n.grantID ?? "") : (n.object["id"]?.stringValue ?? "")
+            // v2 notifications carry no object; `message.created`/`.updated` carry its thread and date.
+            var attributes = n.object["attributes"] ?? .null
+            if v2Type == "message.created" || v2Type == "message.updated" {
+                attributes = ["thread_id": n.object["thread_id"] ?? .null, "received_date": n.object["date"] ?? .null]
+            }
             let delta: JSON = ["date": .int(n.time.seconds), "object": .string(objectType), "type": .string(v2Type),
                                "object_data": ["namespace_id": .optional(n.grantID), "account_id": .optional(n.grantID),
                                                "object": .string(objectType), "id": .string(id),
-                                               "attributes": n.object["attributes"] ?? .null, "metadata": .null]]
+                                               "attributes": attributes, "metadata": .null]]
             return (v2Type, (["deltas": [delta]] as JSON).bytes)
         }
         func envelope(_ type: String, _ object: JSON) -> [UInt8] {
@@ -81,8 +89,15 @@ enum WebhookDispatcher {
 
     /// One attempt: build and sign under the lock, POST without it, record and decide under it again.
     static func attemptDelivery(_ core: SimulatorCore, _ n: Notification, attempt: Int) async {
-        struct Plan { let url: String; let headers: [String: String]; let body: [UInt8]; let signature: String; let type: String; let policy: WebhookPolicy }
-        let plan: Plan? = core.withState { s in
+        guard let send = prepareAttempt(core, n, attempt: attempt) else { return }
+        let record = await send()
+        record(core)
+    }
+
+    /// The attempt's first step (under the lock): its request, or nil when the destination is gone
+    /// or disabled. The returned work sends it and returns the step that records the outcome.
+    static func prepareAttempt(_ core: SimulatorCore, _ n: Notification, attempt: Int) -> JobOverlap.Work? {
+        let plan: AttemptPlan? = core.withState { s in
             let store = s.store(n.region)
             guard let hook = try? store.webhook(id: n.webhookID), hook.status == "active" || hook.status == "failing" else {
                 return nil
@@ -98,9 +113,23 @@ enum WebhookDispatcher {
             }
             let signature = WebhookSignature.sign(body, secret: secret)
             headers[n.apiVersion == 2 ? "X-Nylas-Signature" : "x-nylas-signature"] = signature
-            return Plan(url: hook.url, headers: headers, body: body, signature: signature, type: type, policy: policy)
+            return AttemptPlan(url: hook.url, headers: headers, body: body, signature: signature, type: type, policy: policy)
         }
-        guard let plan else { return }
+        guard let plan else { return nil }
+        return { await sendAttempt(plan, n, attempt: attempt) }
+    }
+
+    struct AttemptPlan: Sendable {
+        let url: String
+        let headers: [String: String]
+        let body: [UInt8]
+        let signature: String
+        let type: String
+        let policy: WebhookPolicy
+    }
+
+    /// POSTs the attempt (no lock held) and returns the step that records its outcome.
+    static func sendAttempt(_ plan: AttemptPlan, _ n: Notification, attempt: Int) async -> JobOverlap.Finish {
         let started = ContinuousClock.now
         var status: Int?
         var failureReason: String?
@@ -115,6 +144,14 @@ enum WebhookDispatcher {
         }
         let elapsed = (ContinuousClock.now - started).components
         let latency = Int(elapsed.seconds * 1_000_000 + elapsed.attoseconds / 1_000_000_000_000)
+        return { [status, failureReason] core in
+            recordAttempt(core, plan, n, attempt: attempt, status: status, failureReason: failureReason, latency: latency)
+        }
+    }
+
+    /// Records the attempt's outcome, moves the destination's health, schedules the retry.
+    static func recordAttempt(_ core: SimulatorCore, _ plan: AttemptPlan, _ n: Notification, attempt: Int, status: Int?,
+                              failureReason: String?, latency: Int) {
         let ok = status.map { (200..<300).contains($0) } ?? false
         try? core.transaction { s in
             let store = s.store(n.region)

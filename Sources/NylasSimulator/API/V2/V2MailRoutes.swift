@@ -4,9 +4,11 @@ import Foundation
 enum V2MailRoutes {
     static func register(_ r: inout Router) {
         r.add("GET", "/messages", .v2, listMessages)
+        r.add("GET", "/messages/search", .v2, searchMessages)
         r.add("GET", "/messages/{id}", .v2, getMessage)
         r.add("PUT", "/messages/{id}", .v2, updateMessage)
         r.add("GET", "/threads", .v2, listThreads)
+        r.add("GET", "/threads/search", .v2, searchThreads)
         r.add("GET", "/threads/{id}", .v2, getThread)
         r.add("PUT", "/threads/{id}", .v2, updateThread)
         r.add("POST", "/send", .v2, send)
@@ -66,6 +68,72 @@ enum V2MailRoutes {
         if let has = try bool(q, "has_attachment") { f.add("m.has_attachments = ?", has) }
         if let filename = q["filename"] { f.add("CAST(m.attachments AS TEXT) LIKE ?", "%\"filename\":\"\(filename)\"%") }
         return f
+    }
+
+    /// Provider-side search (`q`, v2 §6.1/§6.2; removed in v3 for `search_query_native`): every word
+    /// (or "quoted phrase") must appear in the subject, the body or a participant's address;
+    /// `from:`, `to:`, `cc:` and `subject:` narrow a word to that field, as Gmail and IMAP do.
+    static func searchFilter(_ q: QueryParameters, _ account: GrantRecord) throws(NylasError) -> SQLFilter {
+        guard let query = q["q"], !query.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw NylasError.invalidRequest("GET HTTP method must include query url parameter")
+        }
+        var f = SQLFilter()
+        f.add("m.grant_id = ?", account.id)
+        for word in searchWords(query) {
+            let parts = word.split(separator: ":", maxSplits: 1).map(String.init)
+            let like = "%" + V3MessageRoutes.likeEscape(parts.last ?? word) + "%"
+            switch parts.count == 2 ? parts[0].lowercased() : "" {
+            case "from": f.add("CAST(m.from_json AS TEXT) LIKE ? ESCAPE '\\'", like)
+            case "to": f.add("CAST(m.to_json AS TEXT) LIKE ? ESCAPE '\\'", like)
+            case "cc": f.add("CAST(m.cc_json AS TEXT) LIKE ? ESCAPE '\\'", like)
+            case "subject": f.add("m.subject LIKE ? ESCAPE '\\'", like)
+            default:
+                let any = "%" + V3MessageRoutes.likeEscape(word) + "%"
+                f.add("(m.subject LIKE ? ESCAPE '\\' OR m.body LIKE ? ESCAPE '\\' OR m.participants LIKE ? ESCAPE '\\')", any, any, any)
+            }
+        }
+        return f
+    }
+
+    /// The words of a search query; a double-quoted phrase is one word.
+    static func searchWords(_ query: String) -> [String] {
+        var words: [String] = [], current = "", quoted = false
+        for c in query {
+            if c == "\"" { quoted.toggle(); continue }
+            if c == " " && !quoted {
+                if !current.isEmpty { words.append(current) }
+                current = ""
+            } else {
+                current.append(c)
+            }
+        }
+        if !current.isEmpty { words.append(current) }
+        return words
+    }
+
+    @Sendable static func searchMessages(_ ctx: RequestContext) async throws -> SimResponse {
+        let (limit, offset) = try paging(ctx.query)
+        return .json(try ctx.read { s, store in
+            let (account, _) = try ctx.v2Account(s, store)
+            let f = try searchFilter(ctx.query, account)
+            let rows = try store.db.query("SELECT m.* FROM messages m WHERE \(f.sql) ORDER BY m.date DESC, m.id DESC LIMIT ? OFFSET ?",
+                                          f.binds + [limit, offset]).map(MessageRecord.init)
+            return .array(try rows.map { try V2Render.message($0, store, account: account) })
+        })
+    }
+
+    @Sendable static func searchThreads(_ ctx: RequestContext) async throws -> SimResponse {
+        let (limit, offset) = try paging(ctx.query)
+        let view = try view(ctx.query)
+        return .json(try ctx.read { s, store in
+            let (account, _) = try ctx.v2Account(s, store)
+            let f = try searchFilter(ctx.query, account)
+            let rows = try store.db.query("""
+                SELECT m.thread_id AS id, MAX(m.date) AS latest FROM messages m WHERE \(f.sql)
+                GROUP BY m.thread_id ORDER BY latest DESC, m.thread_id DESC LIMIT ? OFFSET ?
+                """, f.binds + [limit, offset])
+            return .array(try rows.compactMap { try thread(store, account, $0.string("id"), expanded: view == "expanded") })
+        })
     }
 
     @Sendable static func listMessages(_ ctx: RequestContext) async throws -> SimResponse {

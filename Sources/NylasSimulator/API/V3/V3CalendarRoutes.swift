@@ -36,7 +36,7 @@ enum V3CalendarRoutes {
     @Sendable static func get(_ ctx: RequestContext) async throws -> SimResponse {
         ctx.data(try ctx.calendarRead { s, store in
             let grant = try ctx.dataGrant(s, store)
-            return ctx.selecting(try CalendarAccess.calendar(store, grant, ctx.param("calendar_id")).data)
+            return ctx.selecting(try CalendarAccess.calendar(store, grant, try ctx.objectID("calendar_id", kind: "calendar", grant: grant, store: store)).data)
         })
     }
 

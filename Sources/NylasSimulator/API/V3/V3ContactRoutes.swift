@@ -55,7 +55,7 @@ enum V3ContactRoutes {
     }
 
     static func contact(_ ctx: RequestContext, _ store: RegionStore, _ grant: GrantRecord) throws -> ContactRecord {
-        guard let c = try store.contact(grantID: grant.id, id: ctx.param("contact_id")) else {
+        guard let c = try store.contact(grantID: grant.id, id: try ctx.objectID("contact_id", kind: "contact", grant: grant, store: store)) else {
             throw NylasError.notFound("Contact not found: \(ctx.param("contact_id"))")
         }
         return c

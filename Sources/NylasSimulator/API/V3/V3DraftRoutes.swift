@@ -44,7 +44,7 @@ enum V3DraftRoutes {
         r.add("GET", base + "/{draft_id}", .v3) { ctx in
             ctx.data(try ctx.read { s, store in
                 let grant = try ctx.dataGrant(s, store, mail: true)
-                return ctx.selecting(try draft(store, grant, ctx.param("draft_id")).json)
+                return ctx.selecting(try draft(store, grant, try ctx.objectID("draft_id", kind: "draft", grant: grant, store: store)).json)
             })
         }
         r.add("PUT", base + "/{draft_id}", .v3) { ctx in

@@ -243,7 +243,7 @@ enum V3EventRoutes {
         return ctx.data(try ctx.calendarRead { s, store in
             let grant = try ctx.dataGrant(s, store)
             let calendar = try CalendarAccess.calendar(store, grant, calendarID)
-            return ctx.selecting(try target(store, grant, calendar, ctx.param("event_id")).json)
+            return ctx.selecting(try target(store, grant, calendar, try ctx.objectID("event_id", kind: "event", grant: grant, store: store)).json)
         })
     }
 

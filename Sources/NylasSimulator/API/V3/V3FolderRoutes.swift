@@ -111,7 +111,7 @@ enum V3FolderRoutes {
 
     static func folder(_ ctx: RequestContext, _ s: SimulatorState, _ store: RegionStore) throws -> (GrantRecord, FolderRecord) {
         let grant = try ctx.dataGrant(s, store, mail: true)
-        guard let f = try store.folder(grantID: grant.id, id: ctx.param("folder_id")) else {
+        guard let f = try store.folder(grantID: grant.id, id: try ctx.objectID("folder_id", kind: "folder", grant: grant, store: store)) else {
             throw NylasError.notFound("Folder not found: \(ctx.param("folder_id"))")
         }
         return (grant, f)

@@ -35,7 +35,9 @@ enum V3MessageRoutes {
             if !anyEmail.isEmpty { anyEmailClause(&f, anyEmail) }
             if let token {
                 guard let date = Int(token[0]) else { throw NylasError.invalidRequest("Invalid page_token") }
-                f.add("(m.date < ? OR (m.date = ? AND m.id < ?))", date, date, token[1])
+                // A row value, not `m.date < ? OR (m.date = ? AND m.id < ?)`: the same rows, but SQLite
+                // seeks the (…, date, id) index to the cursor instead of walking it from the top.
+                f.add("(m.date, m.id) < (?, ?)", date, token[1])
             }
             let rows = try store.db.query("SELECT m.* FROM messages m WHERE \(f.sql) ORDER BY m.date DESC, m.id DESC LIMIT ?",
                                           f.binds + [limit + 1])
@@ -115,10 +117,7 @@ enum V3MessageRoutes {
 
     static func message(_ ctx: RequestContext, _ s: SimulatorState, _ store: RegionStore) throws -> (GrantRecord, MessageRecord) {
         let grant = try ctx.dataGrant(s, store, mail: true)
-        // A v2 message ID works for a grant of a linked application (GET and DELETE, as the migration guide says).
-        let id = try store.message(grantID: grant.id, id: ctx.param("message_id")) == nil
-            ? (try store.v3ID(forV2: ctx.param("message_id"), kind: "message", grant: grant) ?? ctx.param("message_id"))
-            : ctx.param("message_id")
+        let id = try ctx.objectID("message_id", kind: "message", grant: grant, store: store)
         guard let m = try store.message(grantID: grant.id, id: id) else {
             throw NylasError.notFound("Message not found: \(ctx.param("message_id"))")
         }

@@ -22,8 +22,8 @@ enum V3ThreadRoutes {
                 var binds = f.binds
                 if let token {
                     guard let date = Int(token[0]) else { throw NylasError.invalidRequest("Invalid page_token") }
-                    having = "HAVING (latest < ? OR (latest = ? AND m.thread_id < ?))"
-                    binds += [date, date, token[1]] as [any SQLBindable]
+                    having = "HAVING (latest, m.thread_id) < (?, ?)"
+                    binds += [date, token[1]] as [any SQLBindable]
                 }
                 let rows = try store.db.query("""
                     SELECT m.thread_id AS thread_id, MAX(m.date) AS latest FROM messages m WHERE \(f.sql)
@@ -39,7 +39,7 @@ enum V3ThreadRoutes {
         r.add("GET", base + "/{thread_id}", .v3) { ctx in
             ctx.data(try ctx.read { s, store in
                 let grant = try ctx.dataGrant(s, store, mail: true)
-                guard let t = try thread(store, grant, ctx.param("thread_id")) else {
+                guard let t = try thread(store, grant, try ctx.objectID("thread_id", kind: "thread", grant: grant, store: store)) else {
                     throw NylasError.notFound("Thread not found: \(ctx.param("thread_id"))")
                 }
                 return ctx.selecting(t)

@@ -301,11 +301,5 @@ enum MockPayloads {
     }
 
     /// `Wed, 25 Jan 2023 10:18:39 +0000` (the `bounce_date` form).
-    static func rfc2822(_ time: VirtualTime) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
-        return f.string(from: Date(timeIntervalSince1970: TimeInterval(time.seconds)))
-    }
+    static func rfc2822(_ time: VirtualTime) -> String { DateText.rfc5322(unixSeconds: time.seconds) }
 }

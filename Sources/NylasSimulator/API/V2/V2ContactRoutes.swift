@@ -1,0 +1,231 @@
+import Foundation
+
+/// v2 contacts (v2 reference §6.7): list with the v2 filters, `offset` paging and views, get,
+/// create, update, delete, the picture, and the contact groups.
+enum V2ContactRoutes {
+    static func register(_ r: inout Router) {
+        r.add("GET", "/contacts/groups", .v2, groups)
+        r.add("GET", "/contacts", .v2, list)
+        r.add("POST", "/contacts", .v2, create)
+        r.add("GET", "/contacts/{id}", .v2, get)
+        r.add("PUT", "/contacts/{id}", .v2, update)
+        r.add("DELETE", "/contacts/{id}", .v2, delete)
+        r.add("GET", "/contacts/{id}/picture", .v2, picture)
+    }
+
+    static let stringFields = ["given_name", "middle_name", "surname", "suffix", "nickname", "birthday", "company_name", "job_title",
+                               "manager_name", "office_location", "notes"]
+
+    /// Each typed list and the key of its value (physical addresses are whole objects).
+    static let listFields: [(String, String?)] = [("emails", "email"), ("phone_numbers", "number"), ("physical_addresses", nil),
+                                                  ("web_pages", "url"), ("im_addresses", "im_address")]
+
+    // MARK: - Rendering
+
+    static func groupJSON(_ g: (id: String, worldKey: String, data: JSON), account: GrantRecord) -> JSON {
+        ["id": .string(g.id), "object": "contact_group", "account_id": .string(account.id), "name": g.data["name"] ?? .null,
+         "path": g.data["path"] ?? g.data["name"] ?? .null]
+    }
+
+    static func json(_ c: ContactRecord, account: GrantRecord, groups: [String: JSON], base: String, jobStatusID: String? = nil) -> JSON {
+        let d = c.data
+        var o: JSON = ["id": .string(c.id), "object": "contact", "account_id": .string(account.id),
+                       "source": d["source"] ?? "address_book", "job_status_id": .optional(jobStatusID),
+                       "picture_url": d["picture_url"]?.stringValue == nil ? .null : .string("\(base)/contacts/\(c.id)/picture")]
+        for key in stringFields { o[key] = d[key] ?? .null }
+        for (key, _) in listFields {
+            // Every item has a `type` (the SDK groups the lists by it).
+            o[key] = .array((d[key]?.arrayValue ?? []).map { item in
+                var item = item
+                if item["type"] == nil { item["type"] = "other" }
+                if key == "physical_addresses", item["format"] == nil { item["format"] = "structured" }
+                return item
+            })
+        }
+        o["groups"] = .array((d["groups"]?.arrayValue ?? []).compactMap { g in g["id"]?.stringValue.flatMap { groups[$0] } })
+        return o
+    }
+
+    static func base(_ ctx: RequestContext) -> String {
+        "https://" + (ctx.request.header("host") ?? "localhost")
+    }
+
+    static func groupMap(_ store: RegionStore, _ account: GrantRecord) throws -> [String: JSON] {
+        Dictionary(try store.contactGroups(grantID: account.id).map { ($0.id, groupJSON($0, account: account)) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    static func contact(_ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> ContactRecord {
+        guard let c = try store.contact(grantID: account.id, id: id) else { throw NylasError.notFound("Couldn't find contact \(id)") }
+        return c
+    }
+
+    // MARK: - Input
+
+    /// The v2 body as the shared `ContactInput`: read-only fields dropped, the typed lists kept
+    /// with the v2 type names (`personal`, `business`, `gtalk`, …) as the provider holds them.
+    static func input(_ body: BodyFields) throws(NylasError) -> ContactInput {
+        var rest = body.values
+        for key in ["id", "object", "account_id", "job_status_id", "picture_url", "source"] { rest[key] = nil }
+        var lists: [String: JSON] = [:]
+        for (key, valueKey) in listFields {
+            guard let raw = rest.removeValue(forKey: key) else { continue }
+            if raw.isNull { lists[key] = []; continue }
+            guard case .array(let items) = raw else { throw NylasError.wrongType(key, expected: "array", got: raw) }
+            var out: [JSON] = []
+            for (i, item) in items.enumerated() {
+                guard case .object(let o) = item else { throw NylasError.wrongType("\(key)[\(i)]", expected: "object", got: item) }
+                var clean: [String: JSON] = [:]
+                for (k, v) in o where !v.isNull {
+                    guard case .string = v else { throw NylasError.wrongType("\(key)[\(i)].\(k)", expected: "string", got: v) }
+                    clean[k] = v
+                }
+                if let valueKey {
+                    guard let value = clean[valueKey]?.stringValue, !value.isEmpty else { throw NylasError.missingField("\(key)[\(i)].\(valueKey)") }
+                    if key == "emails", !EmailAddress.isValid(value) { throw NylasError.invalidRequest("Invalid email address: \(value)") }
+                }
+                out.append(.object(clean))
+            }
+            lists[key] = .array(out)
+        }
+        var input = try ContactInput(BodyFields(rest))
+        for (k, v) in lists { input.fields[k] = v }
+        return input
+    }
+
+    // MARK: - Routes
+
+    struct Filter {
+        var email: String?
+        var phone: String?
+        var street: String?
+        var postalCode: String?
+        var state: String?
+        var country: String?
+        var source: String?
+        var group: String?
+
+        init(_ q: QueryParameters) throws(NylasError) {
+            email = q["email"]?.lowercased()
+            phone = q["phone_number"].map(ContactRecord.normalizedPhone)
+            street = q["street_address"]?.lowercased()
+            postalCode = q["postal_code"]?.lowercased()
+            state = q["state"]?.lowercased()
+            country = q["country"]?.lowercased()
+            source = q["source"]
+            if let source, !["address_book", "inbox", "domain"].contains(source) {
+                throw NylasError.invalidRequest("Invalid source \(source): expected address_book or inbox")
+            }
+            group = q["group"]
+            _ = try V2MailRoutes.bool(q, "recurse")
+        }
+
+        func keeps(_ c: ContactRecord) -> Bool {
+            if let email, !c.emailsText.contains(" \(email) ") { return false }
+            if let phone, !c.phonesText.contains(" \(phone) ") { return false }
+            if let group, !c.groupsText.contains(" \(group) ") { return false }
+            if let source, (c.data["source"]?.stringValue ?? "address_book") != source { return false }
+            let addresses = c.data["physical_addresses"]?.arrayValue ?? []
+            for (key, wanted) in [("street_address", street), ("postal_code", postalCode), ("state", state), ("country", country)] {
+                guard let wanted else { continue }
+                if !addresses.contains(where: { $0[key]?.stringValue?.lowercased() == wanted }) { return false }
+            }
+            return true
+        }
+    }
+
+    @Sendable static func list(_ ctx: RequestContext) async throws -> SimResponse {
+        let (limit, offset) = try V2MailRoutes.paging(ctx.query)
+        let view = try V2Calendar.view(ctx.query)
+        let filter = try Filter(ctx.query)
+        let base = base(ctx)
+        return .json(try ctx.v2CalendarRead { s, store, account in
+            let all = try store.db.query("SELECT * FROM contacts WHERE grant_id = ? ORDER BY created_at, id", account.id)
+                .map(ContactRecord.init).filter(filter.keeps)
+            if view == "count" { return ["count": .int(all.count)] }
+            let page = all.dropFirst(offset).prefix(limit)
+            if view == "ids" { return .strings(page.map(\.id)) }
+            let groups = try groupMap(store, account)
+            return .array(page.map { json($0, account: account, groups: groups, base: base) })
+        })
+    }
+
+    @Sendable static func get(_ ctx: RequestContext) async throws -> SimResponse {
+        let base = base(ctx)
+        return .json(try ctx.v2CalendarRead { s, store, account in
+            json(try contact(store, account, ctx.param("id")), account: account, groups: try groupMap(store, account), base: base)
+        })
+    }
+
+    @Sendable static func create(_ ctx: RequestContext) async throws -> SimResponse {
+        let input = try input(try ctx.body())
+        guard input.hasIdentity else {
+            throw NylasError.invalidRequest("A contact needs a name, a company, an email address or a phone number")
+        }
+        let base = base(ctx)
+        return .json(try ctx.v2CalendarWrite { s, store, account in
+            var content: [String: JSON] = ["source": "address_book"]
+            try input.apply(to: &content, store: store, grant: account)
+            let created = try s.world.insertContact(mailbox: account.email, content: content, picture: nil, time: s.now)
+            let before = s.events.pending.count
+            guard let record = try CalendarSync.applyContact(s, region: ctx.region, grant: account, created, kind: ctx.changeKind(account),
+                                                             metadata: input.metadata ?? [:]) else {
+                throw NylasError.internal("contact not synced")
+            }
+            // A new contact is `contact.created` for v2 (v3 has only `contact.updated`).
+            for i in before..<s.events.pending.count where s.events.pending[i].type == "contact.updated" && s.events.pending[i].grantID == account.id {
+                let e = s.events.pending[i]
+                s.events.pending[i] = SimEvent(region: e.region, applicationID: e.applicationID, grantID: e.grantID, type: "contact.created",
+                                               object: e.object, source: e.source, time: e.time, apiVersion: e.apiVersion)
+            }
+            try CalendarSync.worldChanged(s, mailbox: account.email)
+            let job = try V2Jobs.record(s, store, account, action: "create_contact", object: "contact", objectID: record.id)
+            return json(record, account: account, groups: try groupMap(store, account), base: base, jobStatusID: job)
+        })
+    }
+
+    @Sendable static func update(_ ctx: RequestContext) async throws -> SimResponse {
+        let input = try input(try ctx.body())
+        let base = base(ctx)
+        return .json(try ctx.v2CalendarWrite { s, store, account in
+            let record = try contact(store, account, ctx.param("id"))
+            guard var w = try s.world.contact(id: record.worldID), !w.deleted else { throw NylasError.notFound("Couldn't find contact \(record.id)") }
+            let before = w
+            try input.apply(to: &w.content, store: store, grant: account)
+            if w != before { try s.world.updateContact(w, time: s.now) }
+            let updated = try CalendarSync.applyContact(s, region: ctx.region, grant: account, try s.world.contact(id: w.id)!,
+                                                        kind: ctx.changeKind(account), metadata: input.metadata ?? record.metadata) ?? record
+            if w != before { try CalendarSync.worldChanged(s, mailbox: account.email) }
+            let job = try V2Jobs.record(s, store, account, action: "update_contact", object: "contact", objectID: record.id)
+            return json(updated, account: account, groups: try groupMap(store, account), base: base, jobStatusID: job)
+        })
+    }
+
+    @Sendable static func delete(_ ctx: RequestContext) async throws -> SimResponse {
+        .json(try ctx.v2CalendarWrite { s, store, account in
+            let record = try contact(store, account, ctx.param("id"))
+            guard let w = try s.world.contact(id: record.worldID), !w.deleted else { throw NylasError.notFound("Couldn't find contact \(record.id)") }
+            try s.world.deleteContact(w, time: s.now)
+            try CalendarSync.applyContact(s, region: ctx.region, grant: account, try s.world.contact(id: w.id)!, kind: ctx.changeKind(account))
+            try CalendarSync.worldChanged(s, mailbox: account.email)
+            return ["job_status_id": .string(try V2Jobs.record(s, store, account, action: "delete_contact", object: "contact", objectID: record.id))]
+        })
+    }
+
+    @Sendable static func picture(_ ctx: RequestContext) async throws -> SimResponse {
+        let bytes = try ctx.v2CalendarRead { s, store, account -> [UInt8] in
+            let c = try contact(store, account, ctx.param("id"))
+            guard c.data["picture_url"]?.stringValue != nil else { throw NylasError.notFound("Couldn't find a picture for contact \(c.id)") }
+            return try s.world.contact(id: c.worldID)?.picture ?? ContactInput.placeholderPicture
+        }
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47]
+        return SimResponse(status: 200, headers: ["Content-Type": bytes.starts(with: png) ? "image/png" : "image/jpeg",
+                                                  "Content-Length": String(bytes.count)], body: bytes)
+    }
+
+    @Sendable static func groups(_ ctx: RequestContext) async throws -> SimResponse {
+        let (limit, offset) = try V2MailRoutes.paging(ctx.query)
+        return .json(try ctx.v2CalendarRead { s, store, account in
+            .array(try store.contactGroups(grantID: account.id).dropFirst(offset).prefix(limit).map { groupJSON($0, account: account) })
+        })
+    }
+}
