@@ -80,7 +80,7 @@ indirect enum ScenarioNode: Sendable {
             return .mapping(m.map { (k, v) in (k.string ?? "", convert(v)) }, line: line)
         case .sequence(let seq):
             return .sequence(seq.map(convert), line: line)
-        case .alias(let a):
+        case .alias:
             return .scalar(.string("*alias"), line: line)
         }
     }

@@ -57,7 +57,7 @@ struct IDGenerator {
         withUnsafeBytes(of: &u) { raw in
             uuid_unparse_lower(raw.baseAddress!.assumingMemoryBound(to: UInt8.self), &buf)
         }
-        return String(cString: buf)
+        return String(decoding: buf.prefix(36).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The next 16 raw bytes of this namespace.
