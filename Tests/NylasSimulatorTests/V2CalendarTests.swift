@@ -164,6 +164,8 @@ struct V2CalendarTests {
             #expect(try await h.call("GET", "/events?view=ids&limit=2", headers: auth).json?.arrayValue?.count == 2)
             #expect(try await h.call("GET", "/events?offset=100", headers: auth).json?.arrayValue?.isEmpty == true)
             expectError(try await h.call("GET", "/events?busy=maybe", headers: auth), 400)
+            expectError(try await h.call("GET", "/events?starts_after=1e400", headers: auth), 400)
+            expectError(try await h.call("GET", "/events?ends_before=99999999999999999999", headers: auth), 400)
 
             // Update (the SDK sends the object back, read-only fields included).
             var back = e
@@ -330,6 +332,23 @@ struct V2CalendarTests {
             #expect(await h.sim.nextDelivery { $0.type == "contact.updated" } != nil)
             _ = try await h.call("DELETE", "/contacts/\(contactID)", headers: auth)
             #expect(await h.sim.nextDelivery { $0.type == "contact.deleted" } != nil)
+            // A contact added in the user's own address book is contact.created for v2 as well, and
+            // the delta of a calendar object carries the full v2 object.
+            let cursor = try #require(try await h.call("POST", "/delta/latest_cursor", headers: auth).json?["cursor"]?.stringValue)
+            _ = try h.sim.addContact(in: "push@gmail.com", ["given_name": "Grace"])
+            let c2 = try #require(await h.sim.nextDelivery(after: c1.sequence) { $0.type == "contact.created" })
+            #expect(c2.payload?["deltas"]?[0]?["object_data"]?["attributes"] == .null)
+            _ = try h.sim.changeEvent(in: "push@gmail.com", event: try #require(added.json?["ical_uid"]?.stringValue), ["title": "Renamed"])
+            let deltas = try await h.call("GET", "/delta?cursor=\(cursor)", headers: auth)
+            let all = deltas.json?["deltas"]?.arrayValue ?? []
+            let contactDelta = try #require(all.first { $0["object"]?.stringValue == "contact" })
+            #expect(contactDelta["event"]?.stringValue == "create")
+            #expect(contactDelta["attributes"]?["given_name"]?.stringValue == "Grace")
+            #expect(contactDelta["attributes"]?["account_id"]?.stringValue == accountID)
+            let eventDelta = try #require(all.first { $0["object"]?.stringValue == "event" })
+            #expect(eventDelta["event"]?.stringValue == "modify")
+            #expect(eventDelta["attributes"]?["title"]?.stringValue == "Renamed")
+            #expect(eventDelta["attributes"]?["object"]?.stringValue == "event")
             _ = try await h.call("DELETE", "/events/\(try #require(listed["id"]?.stringValue))", headers: auth)
             #expect(await h.sim.nextDelivery { $0.type == "event.deleted" } != nil)
         }
@@ -445,6 +464,10 @@ struct V2CalendarTests {
             expectError(try await h.call("POST", "/calendars/free-busy", json: ["start_time": "soon", "end_time": 2, "emails": ["a@b.co"]], headers: auth), 400)
             expectError(try await h.call("POST", "/calendars/free-busy", json: ["start_time": 1, "end_time": 2, "emails": ["x"]], headers: auth), 400)
             expectError(try await h.call("POST", "/calendars/free-busy", json: ["start_time": 1, "end_time": 2, "emails": ["a@b.co"]]), 401)
+            expectError(try await h.call("POST", "/calendars/free-busy", json: ["start_time": 1, "end_time": .int(Int.max), "emails": ["a@b.co"]],
+                                         headers: auth), 400)
+            expectError(try await h.call("POST", "/calendars/free-busy", json: ["start_time": 0, "end_time": 100_000_000, "emails": ["a@b.co"]],
+                                         headers: auth), 400)
 
             // Monday 14:00–17:00Z, 60-minute meetings every 30 minutes, open 09:00–17:00 UTC on Mondays (day 0).
             let body: JSON = [
@@ -481,6 +504,9 @@ struct V2CalendarTests {
             var badDays = body
             badDays["open_hours"]?[0]?["days"] = [9]
             expectError(try await h.call("POST", "/calendars/availability", json: badDays, headers: auth), 400)
+            var huge = body
+            huge["start_time"] = .int(Int.max - 10)
+            expectError(try await h.call("POST", "/calendars/availability", json: huge, headers: auth), 400)
 
             // Consecutive: two 30-minute meetings back to back.
             let consecutive = try await h.call("POST", "/calendars/availability/consecutive", json: [
@@ -557,6 +583,7 @@ struct V2CalendarTests {
             expectError(try await h.call("POST", "/v2/outbox", json: ["subject": "No one", "send_at": 0], headers: auth), 400)
             expectError(try await h.call("POST", "/v2/outbox", json: ["to": "a@example.com", "send_at": 0], headers: auth), 400)
             expectError(try await h.call("POST", "/v2/outbox", json: ["to": [["email": "a@example.com"]], "send_at": "tomorrow"], headers: auth), 400)
+            expectError(try await h.call("POST", "/v2/outbox", json: ["to": [["email": "a@example.com"]], "send_at": .int(Int.max)], headers: auth), 400)
             expectError(try await h.call("PATCH", "/v2/outbox/nope", json: ["subject": "x"], headers: auth), 404)
             expectError(try await h.call("DELETE", "/v2/outbox/nope", headers: auth), 404)
             expectError(try await h.call("POST", "/v2/outbox", json: ["to": [["email": "a@example.com"]], "send_at": 0]), 401)

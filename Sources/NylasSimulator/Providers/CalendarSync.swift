@@ -355,7 +355,9 @@ enum CalendarSync {
         let record = ContactRecord(grantID: grant.id, id: id, worldID: c.id, data: data, createdAt: existing?.createdAt ?? c.createdAt,
                                    updatedAt: c.updatedAt)
         try store.save(record)
-        if kind != .historic { SyncEngine.emit(s, region, grant, "contact.updated", data, source) }
+        // v3 has no contact.created (a new contact is contact.updated); v2 notifies contact.created.
+        let type = existing == nil && grant.apiVersion == 2 ? "contact.created" : "contact.updated"
+        if kind != .historic { SyncEngine.emit(s, region, grant, type, data, source) }
         return record
     }
 }

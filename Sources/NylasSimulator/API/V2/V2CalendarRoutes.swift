@@ -119,9 +119,11 @@ enum V2CalendarRoutes {
     /// Unix seconds given as an integer or a numeric string (Node sends strings, Python integers).
     static func time(_ body: BodyFields, _ key: String) throws(NylasError) -> Int {
         guard let v = body.raw(key) else { throw NylasError.missingField(key) }
-        if let n = v.intValue { return n }
-        if case .string(let s) = v, let n = Int(s) { return n }
-        throw NylasError.wrongType(key, expected: "integer (Unix seconds)", got: v)
+        var n = v.intValue
+        if case .string(let s) = v { n = Int(s) }
+        guard let n else { throw NylasError.wrongType(key, expected: "integer (Unix seconds)", got: v) }
+        guard (0...253_402_300_799).contains(n) else { throw NylasError.invalidRequest("Invalid value for \(key): \(n) is not a Unix time in seconds") }
+        return n
     }
 
     /// `calendars: [{account_id, calendar_ids}]`: world calendars by mailbox, for accounts of the caller's application.
@@ -156,6 +158,7 @@ enum V2CalendarRoutes {
         let start = try time(body, "start_time")
         let end = try time(body, "end_time")
         guard end > start else { throw NylasError.invalidRequest("'start_time' must be < 'end_time'.") }
+        guard end - start <= 366 * 86400 else { throw NylasError.invalidRequest("The free/busy window may span at most one year.") }
         let emails = try body.stringArray("emails") ?? []
         for e in emails where !EmailAddress.isValid(e) { throw NylasError.invalidRequest("Invalid email address: \(e)") }
         if emails.isEmpty, (try body.array("calendars") ?? []).isEmpty {

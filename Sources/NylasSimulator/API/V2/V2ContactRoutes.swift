@@ -115,6 +115,7 @@ enum V2ContactRoutes {
             if let source, !["address_book", "inbox", "domain"].contains(source) {
                 throw NylasError.invalidRequest("Invalid source \(source): expected address_book or inbox")
             }
+            if phone?.isEmpty == true { throw NylasError.invalidRequest("Invalid phone_number: it has no digits") }
             group = q["group"]
             _ = try V2MailRoutes.bool(q, "recurse")
         }
@@ -166,16 +167,9 @@ enum V2ContactRoutes {
             var content: [String: JSON] = ["source": "address_book"]
             try input.apply(to: &content, store: store, grant: account)
             let created = try s.world.insertContact(mailbox: account.email, content: content, picture: nil, time: s.now)
-            let before = s.events.pending.count
             guard let record = try CalendarSync.applyContact(s, region: ctx.region, grant: account, created, kind: ctx.changeKind(account),
                                                              metadata: input.metadata ?? [:]) else {
                 throw NylasError.internal("contact not synced")
-            }
-            // A new contact is `contact.created` for v2 (v3 has only `contact.updated`).
-            for i in before..<s.events.pending.count where s.events.pending[i].type == "contact.updated" && s.events.pending[i].grantID == account.id {
-                let e = s.events.pending[i]
-                s.events.pending[i] = SimEvent(region: e.region, applicationID: e.applicationID, grantID: e.grantID, type: "contact.created",
-                                               object: e.object, source: e.source, time: e.time, apiVersion: e.apiVersion)
             }
             try CalendarSync.worldChanged(s, mailbox: account.email)
             let job = try V2Jobs.record(s, store, account, action: "create_contact", object: "contact", objectID: record.id)

@@ -236,7 +236,7 @@ enum V2EventRoutes {
         init(_ q: QueryParameters) throws(NylasError) {
             func time(_ key: String) throws(NylasError) -> Int? {
                 guard let v = q[key] else { return nil }
-                guard let n = Int(v) ?? Double(v).map({ Int($0) }) else { throw NylasError.invalidRequest("Invalid value for \(key): \(v) is not a Unix time") }
+                guard let n = Int(v), abs(n) <= 253_402_300_799 else { throw NylasError.invalidRequest("Invalid value for \(key): \(v) is not a Unix time") }
                 return n
             }
             calendarID = q["calendar_id"]

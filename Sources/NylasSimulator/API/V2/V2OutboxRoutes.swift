@@ -71,10 +71,14 @@ enum V2OutboxRoutes {
         var sendAt = current ?? now
         if body.has("send_at") {
             let v = try body.int("send_at") ?? 0
+            if v > 253_402_300_799 { throw NylasError.invalidRequest("Invalid value for send_at: \(v) is not a Unix time in seconds") }
             if v != 0, v < now { throw NylasError.invalidRequest("Cannot set message to be sent at a time before the current time.") }
             sendAt = v == 0 ? now : v
         }
         let retry = try body.int("retry_limit_datetime")
+        if let retry, !(0...253_402_300_799).contains(retry) {
+            throw NylasError.invalidRequest("Invalid value for retry_limit_datetime: \(retry) is not a Unix time in seconds")
+        }
         if let retry, retry != 0, retry < sendAt {
             throw NylasError.invalidRequest("Cannot set message to stop retrying before time to send at.")
         }

@@ -193,6 +193,20 @@ extension SimulatorState {
         } else if object == "folder" {
             object = V2Provider.organizationUnit(account.provider)
             if change != "delete", let f = try? store.folder(grantID: accountID, id: id) { attributes = V2Render.category(f, account: account) }
+        } else if change != "delete" {
+            // The full v2 object, as its GET renders it (the contact's picture URL relative to the API root).
+            switch object {
+            case "event": attributes = (try? store.event(grantID: accountID, id: id)).flatMap { $0 }
+                .map { V2EventRoutes.json($0.data, account: account, store: store) } ?? .null
+            case "calendar": attributes = (try? store.calendar(grantID: accountID, id: id)).flatMap { $0 }
+                .map { V2CalendarRoutes.calendarJSON($0, account: account) } ?? .null
+            case "contact":
+                if let c = (try? store.contact(grantID: accountID, id: id)).flatMap({ $0 }),
+                   let groups = try? V2ContactRoutes.groupMap(store, account) {
+                    attributes = V2ContactRoutes.json(c, account: account, groups: groups, base: "")
+                }
+            default: break
+            }
         }
         try? store.db.run("INSERT INTO v2_deltas(account_id, object, event, object_id, attributes, time) VALUES(?,?,?,?,?,?)",
                           accountID, object, change, id, attributes, s.now.milliseconds)
