@@ -620,6 +620,73 @@ struct V2CalendarTests {
             expectError(try await h.call("POST", "/contacts", json: ["given_name": "x"], headers: auth), 403)
         }
     }
+
+    // MARK: iCalendar, multiple IDs, generated cursors
+
+    @Test("to-ics of a stored and an unsaved event; messages by several IDs; delta/generate_cursor; bad input refused")
+    func icsIDsAndCursors() async throws {
+        try await withSimulator { h in
+            let (_, auth) = try await connect(h, email: "ics@gmail.com")
+            let cal = try #require(try await h.call("GET", "/calendars", headers: auth).json?.arrayValue?.first { $0["is_primary"] == true }?["id"]?.stringValue)
+            let created = try await h.call("POST", "/events", json: [
+                "calendar_id": .string(cal), "title": "Review, part 1; draft", "location": "Room 7",
+                "when": ["start_time": 1_767_790_800, "end_time": 1_767_794_400],
+                "participants": [["email": "bob@example.com", "name": "Bob"]],
+                "recurrence": ["rrule": ["RRULE:FREQ=WEEKLY;COUNT=2"], "timezone": "Europe/Dublin"]], headers: auth)
+            #expect(created.status == 200, "\(created.text)")
+            let id = try #require(created.json?["id"]?.stringValue)
+            let uid = try #require(created.json?["ical_uid"]?.stringValue)
+            let ics = try await h.call("POST", "/events/to-ics", json: ["event_id": .string(id)], headers: auth)
+            #expect(ics.status == 200, "\(ics.text)")
+            let text = try #require(ics.json?["ics"]?.stringValue)
+            #expect(text.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 75 }, "folded at 75 octets")
+            let lines = text.replacingOccurrences(of: "\r\n ", with: "").components(separatedBy: "\r\n")
+            #expect(lines.first == "BEGIN:VCALENDAR" && lines.contains("END:VCALENDAR"))
+            #expect(lines.contains("METHOD:REQUEST"))
+            #expect(lines.contains("UID:\(uid)"))
+            #expect(lines.contains("DTSTART:20260107T130000Z"))
+            #expect(lines.contains("DTEND:20260107T140000Z"))
+            #expect(lines.contains("RRULE:FREQ=WEEKLY;COUNT=2"))
+            #expect(lines.contains("SUMMARY:Review\\, part 1\\; draft"), "RFC 5545 TEXT escaping")
+            #expect(lines.contains { $0.hasPrefix("ATTENDEE;CN=\"Bob\";") && $0.hasSuffix("PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:bob@example.com") })
+            let unsaved = try await h.call("POST", "/events/to-ics", json: [
+                "title": "All day", "when": ["date": "2026-03-02"], "ics_options": ["method": "publish", "ical_uid": "fixed-uid", "prodid": "-//Test//EN"]],
+                                           headers: auth)
+            let unsavedText = try #require(unsaved.json?["ics"]?.stringValue)
+            #expect(unsavedText.contains("METHOD:PUBLISH\r\n") && unsavedText.contains("UID:fixed-uid\r\n") && unsavedText.contains("PRODID:-//Test//EN\r\n"))
+            #expect(unsavedText.contains("DTSTART;VALUE=DATE:20260302\r\nDTEND;VALUE=DATE:20260303\r\n"))
+            for bad: JSON in [["event_id": "nope"], ["title": "no when"], ["event_id": .string(id), "ics_options": ["method": "shout"]],
+                              ["event_id": .string(id), "ics_options": "x"]] {
+                let r = try await h.call("POST", "/events/to-ics", json: bad, headers: auth)
+                #expect([400, 404].contains(r.status), "\(bad): \(r.text)")
+                #expect(r.json?["type"]?.stringValue == "invalid_request_error")
+            }
+
+            // Messages by several IDs at once.
+            let cursor = try #require(try await h.call("POST", "/delta/latest_cursor", headers: auth).json?["cursor"]?.stringValue)
+            await h.sim.advance(by: .seconds(60))
+            let mark = h.sim.now.seconds
+            _ = try h.sim.deliverMail(to: "ics@gmail.com", from: "a@example.org", subject: "First")
+            _ = try h.sim.deliverMail(to: "ics@gmail.com", from: "a@example.org", subject: "Second")
+            let ids = try #require(try await h.call("GET", "/messages?view=ids", headers: auth).json?.arrayValue?.compactMap(\.stringValue))
+            #expect(ids.count == 2)
+            let both = try await h.call("GET", "/messages/\(ids.joined(separator: ","))", headers: auth)
+            #expect(Set(both.json?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []) == Set(ids))
+            let none = try await h.call("GET", "/messages/nope1,nope2", headers: auth)
+            #expect(none.status == 404)
+            // A cursor generated for a time gives the changes from that time on.
+            let generated = try await h.call("POST", "/delta/generate_cursor", json: ["start": .int(mark)], headers: auth)
+            let fromMark = try #require(generated.json?["cursor"]?.stringValue)
+            let after = try await h.call("GET", "/delta?cursor=\(fromMark)", headers: auth)
+            let objects = after.json?["deltas"]?.arrayValue?.compactMap { $0["object"]?.stringValue } ?? []
+            #expect(objects.filter { $0 == "message" }.count == 2)
+            #expect(!objects.contains("event"), "the event was created before the mark")
+            let full = try await h.call("GET", "/delta?cursor=\(cursor)", headers: auth)
+            #expect((full.json?["deltas"]?.arrayValue?.count ?? 0) >= (after.json?["deltas"]?.arrayValue?.count ?? 0))
+            let missing = try await h.call("POST", "/delta/generate_cursor", json: [:], headers: auth)
+            #expect(missing.status == 400)
+        }
+    }
 }
 
 fileprivate extension JSON {

@@ -209,6 +209,17 @@ enum V2DraftFileRoutes {
                 return ["cursor": .string(cursor(seq))]
             })
         }
+        // The cursor just before the first change at or after `start` (unix seconds).
+        r.add("POST", "/delta/generate_cursor", .v2) { ctx in
+            let body = try ctx.body(allowEmpty: true)
+            guard let start = try body.int("start") else { throw NylasError.missingField("start") }
+            return .json(try ctx.read { s, store in
+                let (account, _) = try ctx.v2Account(s, store)
+                let seq = try store.db.first("SELECT COALESCE(MAX(seq), 0) AS s FROM v2_deltas WHERE account_id = ? AND time < ?",
+                                             account.id, start * 1000)?.int("s") ?? 0
+                return ["cursor": .string(cursor(seq))]
+            })
+        }
         r.add("GET", "/delta", .v2) { ctx in .json(try deltas(ctx)) }
         r.add("GET", "/delta/longpoll", .v2) { ctx in .json(try await waitForDeltas(ctx)) }
         r.add("GET", "/delta/streaming", .v2) { ctx in

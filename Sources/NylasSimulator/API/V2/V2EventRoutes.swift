@@ -12,6 +12,7 @@ enum V2EventRoutes {
         r.add("PUT", "/events/{id}", .v2, update)
         r.add("DELETE", "/events/{id}", .v2, delete)
         r.add("POST", "/send-rsvp", .v2, rsvp)
+        r.add("POST", "/events/to-ics", .v2, toICS)
     }
 
     // MARK: - Rendering
@@ -317,6 +318,34 @@ enum V2EventRoutes {
             let page = all.dropFirst(offset).prefix(limit)
             if view == "ids" { return .array(page.map { $0["id"] ?? .null }) }
             return .array(page.map { json($0, account: account, store: store) })
+        })
+    }
+
+    /// `POST /events/to-ics`: the iCalendar text of a stored event (`event_id`) or of an unsaved one
+    /// given in the body, with `ics_options` {`ical_uid`, `method` (default REQUEST), `prodid`}.
+    @Sendable static func toICS(_ ctx: RequestContext) async throws -> SimResponse {
+        let body = try ctx.body()
+        let options = body.raw("ics_options")
+        if let options, options.objectValue == nil { throw NylasError.wrongType("ics_options", expected: "object", got: options) }
+        let method = (options?["method"]?.stringValue ?? "request").uppercased()
+        guard ["REQUEST", "PUBLISH", "REPLY", "ADD", "CANCEL", "REFRESH", "COUNTER", "DECLINECOUNTER"].contains(method) else {
+            throw NylasError.invalidRequest("Invalid ics_options.method \(method)")
+        }
+        let prodid = options?["prodid"]?.stringValue ?? "-//Nylas Simulator//EN"
+        return .json(try ctx.v2CalendarRead { s, store, account in
+            var event: JSON
+            if let id = try body.string("event_id") {
+                event = try target(store, account, id).0.json
+            } else {
+                guard let when = body.raw("when") else { throw NylasError.invalidRequest("Provide event_id, or an event with when") }
+                event = ["title": body.raw("title") ?? .null, "description": body.raw("description") ?? .null,
+                         "location": body.raw("location") ?? .null, "when": try EventWhen.parse(try Self.when(when)).json,
+                         "participants": body.raw("participants") ?? [],
+                         "organizer": ["email": .string(account.email), "name": .string(account.name ?? "")]]
+                if let rrule = body.raw("recurrence")?["rrule"] { event["recurrence"] = rrule }
+            }
+            let uid = options?["ical_uid"]?.stringValue
+            return ["ics": .string(ICS.render(event, uid: uid, method: method, prodid: prodid, stamp: s.now.seconds))]
         })
     }
 

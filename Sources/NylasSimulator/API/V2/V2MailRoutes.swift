@@ -165,6 +165,13 @@ enum V2MailRoutes {
         let view = try view(ctx.query)
         let raw = ctx.request.header("accept")?.lowercased().contains("message/rfc822") == true
         return try ctx.read { s, store in
+            // Several IDs, comma-separated: an array of those found (v2 §5 "Multiple IDs").
+            if ctx.param("id").contains(","), !raw {
+                let (account, _) = try ctx.v2Account(s, store)
+                let found = try ctx.param("id").split(separator: ",").compactMap { try store.message(grantID: account.id, id: String($0)) }
+                guard !found.isEmpty else { throw NylasError.notFound("Couldn't find message \(ctx.param("id"))") }
+                return .json(.array(try found.map { try V2Render.message($0, store, account: account, expanded: view == "expanded") }))
+            }
             let (account, m) = try message(ctx, s, store)
             if raw {
                 return SimResponse(status: 200, headers: ["Content-Type": "message/rfc822"], body: Array(MIME.render(m).utf8))
