@@ -20,26 +20,7 @@ from nylas.models.events import Date, Datespan, Event, Time, Timespan
 from nylas.models.free_busy import FreeBusy, FreeBusyError
 from nylas.models.response import DeleteResponse, ListResponse, RequestIdOnlyResponse, Response
 
-import openapi_allowlist as allowlist
 from conftest import REPO_ROOT, Sim
-from openapi_allowlist import Waiver
-
-# Two places where the description cannot be met by any real event (registered here, beside the tests
-# that need them; they belong in openapi_allowlist.py):
-# - `event_participants` has minItems 1, but an event without attendees exists and [PY] Event.participants
-#   is required with no default, so the API answers `participants: []` (reference §5.7).
-# - `event_conferencing_response` is a oneOf whose branches all accept any object (no required keys), so
-#   every conferencing object matches several branches and fails oneOf; [PY] _decode_conferencing reads
-#   `{provider, details}` / `{provider, autocreate}` (reference §5.7).
-_EVENT_TEMPLATES = [("GET", "/v3/grants/{grant_id}/events"), ("POST", "/v3/grants/{grant_id}/events"),
-                    ("GET", "/v3/grants/{grant_id}/events/{event_id}"), ("PUT", "/v3/grants/{grant_id}/events/{event_id}"),
-                    ("GET", "/v3/grants/{grant_id}/events/import")]
-for _method, _template in _EVENT_TEMPLATES:
-    # Field globs are fnmatch patterns: `data*` covers `data.x` and `data[3].x`.
-    allowlist.WAIVERS.append(Waiver(_method, _template, 200, "data*.participants", "minItems=*",
-                                    "an event without attendees has participants [] (nylas 6.18 Event.participants is required)"))
-    allowlist.WAIVERS.append(Waiver(_method, _template, 200, "data*.conferencing", "oneOf=*",
-                                    "conferencing oneOf branches all match any object (nylas 6.18 _decode_conferencing)"))
 
 OWNER = "cal.owner@gmail.com"
 FIXTURE = REPO_ROOT / "fixtures" / "calendar.json"
