@@ -458,35 +458,8 @@ enum V2EventRoutes {
         return .json(try ctx.v2CalendarWrite { s, store, account in
             let (found, calendar) = try target(store, account, ctx.param("id"))
             if calendar.readOnly { throw NylasError.invalidRequest("Cannot delete read_only event.") }
-            let kind = ctx.changeKind(account)
-            var changed: Set<String> = [account.email.lowercased()]
-            switch found {
-            case .record(let r):
-                guard var e = try s.world.event(id: r.worldID), !e.deleted else { throw NylasError.notFound("Couldn't find event \(r.id)") }
-                if e.master != nil {
-                    e.content.status = "cancelled"
-                    try s.world.updateEvent(e, time: s.now)
-                    try CalendarSync.applyEvent(s, region: ctx.region, grant: account, try s.world.event(id: e.id)!, kind: kind)
-                } else {
-                    let exceptions = try s.world.exceptions(master: e.id)
-                    try s.world.deleteEvent(e, time: s.now)
-                    try CalendarSync.applyEvent(s, region: ctx.region, grant: account, try s.world.event(id: e.id)!, kind: kind)
-                    for x in exceptions { try CalendarSync.applyEvent(s, region: ctx.region, grant: account, try s.world.event(id: x.id)!, kind: kind) }
-                    changed.formUnion(try EventSharing.cancelCopies(s, e))
-                    if notify, e.content.organizer.email.lowercased() == account.email.lowercased() {
-                        changed.formUnion(try EventSharing.mail(s, kind: "Canceled event", content: e.content, sender: e.content.organizer))
-                    }
-                }
-            case .occurrence(let master, let occ):
-                guard let m = try s.world.event(id: master.worldID), !m.deleted else { throw NylasError.notFound("Couldn't find event \(master.id)") }
-                var content = m.content
-                content.recurrence = nil
-                content.when = occ.when
-                content.status = "cancelled"
-                let x = try s.world.insertEvent(mailbox: m.mailbox, calendar: m.calendar, icalUID: m.icalUID, master: m.id,
-                                                originalStart: occ.originalStart, content: content, time: s.now)
-                try CalendarSync.applyEvent(s, region: ctx.region, grant: account, x, kind: kind, metadata: master.metadata)
-            }
+            let changed = try EventOperations.delete(s, region: ctx.region, grant: account, found, kind: ctx.changeKind(account),
+                                                     mailCancellation: notify, notFound: { NylasError.notFound("Couldn't find event \($0)") })
             for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
             return ["job_status_id": .string(try V2Jobs.record(s, store, account, action: "delete_event", object: "event", objectID: ctx.param("id")))]
         })
@@ -506,42 +479,15 @@ enum V2EventRoutes {
         return .json(try ctx.v2CalendarWrite { s, store, account in
             let (found, _) = try target(store, account, eventID)
             let me = account.email.lowercased()
-            func answer(_ content: inout EventContent) throws {
+            let (_, result, changed) = try EventOperations.rsvp(
+                s, region: ctx.region, grant: account, found, kind: ctx.changeKind(account), status: status, mailReply: notify,
+                notFound: { NylasError.notFound("Couldn't find event \($0)") }) { content in
                 guard content.organizer.email.lowercased() != me,
                       let i = content.participants.firstIndex(where: { $0.email.lowercased() == me }) else {
                     throw NylasError.invalidRequest("This is not a message imported from an iCalendar invite.")
                 }
                 content.participants[i].status = status
                 if let comment { content.participants[i].comment = comment }
-            }
-            let kind = ctx.changeKind(account)
-            var changed: Set<String> = [me]
-            var content: EventContent
-            let result: EventRecord?
-            switch found {
-            case .record(let r):
-                guard var e = try s.world.event(id: r.worldID), !e.deleted else { throw NylasError.notFound("Couldn't find event \(r.id)") }
-                try answer(&e.content)
-                content = e.content
-                try s.world.updateEvent(e, time: s.now)
-                result = try CalendarSync.applyEvent(s, region: ctx.region, grant: account, try s.world.event(id: e.id)!, kind: kind)
-                if e.master == nil {
-                    changed.formUnion(try EventSharing.answer(s, icalUID: e.icalUID, email: account.email, status: status, except: e.mailbox))
-                }
-            case .occurrence(let master, let occ):
-                guard let m = try s.world.event(id: master.worldID), !m.deleted else { throw NylasError.notFound("Couldn't find event \(master.id)") }
-                content = m.content
-                content.recurrence = nil
-                content.when = occ.when
-                try answer(&content)
-                let x = try s.world.insertEvent(mailbox: m.mailbox, calendar: m.calendar, icalUID: m.icalUID, master: m.id,
-                                                originalStart: occ.originalStart, content: content, time: s.now)
-                result = try CalendarSync.applyEvent(s, region: ctx.region, grant: account, x, kind: kind, metadata: master.metadata)
-            }
-            if notify {
-                let word = ["yes": "Accepted", "no": "Declined", "maybe": "Tentatively accepted"][status]!
-                changed.formUnion(try EventSharing.mail(s, kind: word, content: content, sender: Participant(name: account.name ?? "", email: account.email),
-                                                        to: [content.organizer.email]))
             }
             for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
             guard let result else { throw NylasError.internal("event not synced") }

@@ -356,36 +356,9 @@ enum V3EventRoutes {
             let grant = try ctx.dataGrant(s, store)
             let calendar = try CalendarAccess.calendar(store, grant, calendarID)
             try CalendarAccess.requireWritable(calendar)
-            let kind = ctx.changeKind(grant)
-            var changed: Set<String> = [grant.email.lowercased()]
-            switch try target(store, grant, calendar, ctx.param("event_id")) {
-            case .record(let r):
-                guard var e = try s.world.event(id: r.worldID), !e.deleted else { throw NylasError.notFound("Event not found: \(r.id)") }
-                if e.master != nil {
-                    // An edited occurrence is cancelled; its series goes on.
-                    e.content.status = "cancelled"
-                    try s.world.updateEvent(e, time: s.now)
-                    try CalendarSync.applyEvent(s, region: ctx.region, grant: grant, try s.world.event(id: e.id)!, kind: kind)
-                } else {
-                    let exceptions = try s.world.exceptions(master: e.id)
-                    try s.world.deleteEvent(e, time: s.now)
-                    try CalendarSync.applyEvent(s, region: ctx.region, grant: grant, try s.world.event(id: e.id)!, kind: kind)
-                    for x in exceptions { try CalendarSync.applyEvent(s, region: ctx.region, grant: grant, try s.world.event(id: x.id)!, kind: kind) }
-                    changed.formUnion(try EventSharing.cancelCopies(s, e))
-                    if notify || grant.provider == "microsoft", e.content.organizer.email.lowercased() == grant.email.lowercased() {
-                        changed.formUnion(try EventSharing.mail(s, kind: "Canceled event", content: e.content, sender: e.content.organizer))
-                    }
-                }
-            case .occurrence(let master, let occ):
-                guard let m = try s.world.event(id: master.worldID), !m.deleted else { throw NylasError.notFound("Event not found: \(master.id)") }
-                var content = m.content
-                content.recurrence = nil
-                content.when = occ.when
-                content.status = "cancelled"
-                let x = try s.world.insertEvent(mailbox: m.mailbox, calendar: m.calendar, icalUID: m.icalUID, master: m.id,
-                                                originalStart: occ.originalStart, content: content, time: s.now)
-                try CalendarSync.applyEvent(s, region: ctx.region, grant: grant, x, kind: kind, metadata: master.metadata)
-            }
+            let changed = try EventOperations.delete(s, region: ctx.region, grant: grant, try target(store, grant, calendar, ctx.param("event_id")),
+                                                     kind: ctx.changeKind(grant), mailCancellation: notify || grant.provider == "microsoft",
+                                                     notFound: { NylasError.notFound("Event not found: \($0)") })
             for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
         }
         return ctx.done()
@@ -402,40 +375,13 @@ enum V3EventRoutes {
         try ctx.calendarWrite { s, store in
             let grant = try ctx.dataGrant(s, store)
             let calendar = try CalendarAccess.calendar(store, grant, calendarID)
-            let kind = ctx.changeKind(grant)
-            var changed: Set<String> = [grant.email.lowercased()]
-            func answer(_ content: inout EventContent) throws {
+            let (_, _, changed) = try EventOperations.rsvp(
+                s, region: ctx.region, grant: grant, try target(store, grant, calendar, ctx.param("event_id")), kind: ctx.changeKind(grant),
+                status: status, mailReply: !skipEmail, notFound: { NylasError.notFound("Event not found: \($0)") }) { content in
                 guard let i = content.participants.firstIndex(where: { $0.email.lowercased() == grant.email.lowercased() }) else {
                     throw NylasError.invalidRequest("\(grant.email) is not a participant of this event: only invitees can RSVP")
                 }
                 content.participants[i].status = status
-            }
-            let target = try target(store, grant, calendar, ctx.param("event_id"))
-            var content: EventContent
-            switch target {
-            case .record(let r):
-                guard var e = try s.world.event(id: r.worldID), !e.deleted else { throw NylasError.notFound("Event not found: \(r.id)") }
-                try answer(&e.content)
-                content = e.content
-                try s.world.updateEvent(e, time: s.now)
-                try CalendarSync.applyEvent(s, region: ctx.region, grant: grant, try s.world.event(id: e.id)!, kind: kind)
-                if e.master == nil {
-                    changed.formUnion(try EventSharing.answer(s, icalUID: e.icalUID, email: grant.email, status: status, except: e.mailbox))
-                }
-            case .occurrence(let master, let occ):
-                guard let m = try s.world.event(id: master.worldID), !m.deleted else { throw NylasError.notFound("Event not found: \(master.id)") }
-                content = m.content
-                content.recurrence = nil
-                content.when = occ.when
-                try answer(&content)
-                let x = try s.world.insertEvent(mailbox: m.mailbox, calendar: m.calendar, icalUID: m.icalUID, master: m.id,
-                                                originalStart: occ.originalStart, content: content, time: s.now)
-                try CalendarSync.applyEvent(s, region: ctx.region, grant: grant, x, kind: kind, metadata: master.metadata)
-            }
-            if !skipEmail, content.organizer.email.lowercased() != grant.email.lowercased() {
-                let word = ["yes": "Accepted", "no": "Declined", "maybe": "Tentatively accepted"][status]!
-                changed.formUnion(try EventSharing.mail(s, kind: word, content: content, sender: Participant(name: grant.name ?? "", email: grant.email),
-                                                        to: [content.organizer.email]))
             }
             for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
         }

@@ -1,0 +1,86 @@
+import Foundation
+
+/// What a grant's user does to an event through the API, on the provider's copy, whichever API
+/// version asked: the v2 and v3 routes differ in their shapes and messages, not in these.
+enum EventOperations {
+    /// The world event behind a stored event, or `notFound(id)` when the provider no longer has it.
+    private static func world(_ s: SimulatorState, _ r: EventRecord, _ notFound: (String) -> NylasError) throws -> WorldEvent {
+        guard let e = try s.world.event(id: r.worldID), !e.deleted else { throw notFound(r.id) }
+        return e
+    }
+
+    /// Writes one occurrence of a series as its own exception with `content`.
+    private static func exception(_ s: SimulatorState, region: Region, grant: GrantRecord, master: EventRecord,
+                                  _ occ: Recurrence.Occurrence, kind: SyncKind, notFound: (String) -> NylasError,
+                                  _ change: (inout EventContent) throws -> Void) throws -> (EventContent, EventRecord?) {
+        let m = try world(s, master, notFound)
+        var content = m.content
+        content.recurrence = nil
+        content.when = occ.when
+        try change(&content)
+        let x = try s.world.insertEvent(mailbox: m.mailbox, calendar: m.calendar, icalUID: m.icalUID, master: m.id,
+                                        originalStart: occ.originalStart, content: content, time: s.now)
+        return (content, try CalendarSync.applyEvent(s, region: region, grant: grant, x, kind: kind, metadata: master.metadata))
+    }
+
+    /// Deletes a one-off event or a whole series (with its exceptions; the attendees' copies are
+    /// cancelled, and with `mailCancellation` the organizer mails the cancellation), or cancels one
+    /// occurrence. Returns the mailboxes changed, for `CalendarSync.worldChanged`.
+    static func delete(_ s: SimulatorState, region: Region, grant: GrantRecord, _ target: V3EventRoutes.Target, kind: SyncKind,
+                       mailCancellation: Bool, notFound: (String) -> NylasError) throws -> Set<String> {
+        var changed: Set<String> = [grant.email.lowercased()]
+        switch target {
+        case .record(let r):
+            var e = try world(s, r, notFound)
+            if e.master != nil {
+                // An edited occurrence is cancelled; its series goes on.
+                e.content.status = "cancelled"
+                try s.world.updateEvent(e, time: s.now)
+                try CalendarSync.applyEvent(s, region: region, grant: grant, try s.world.event(id: e.id)!, kind: kind)
+            } else {
+                let exceptions = try s.world.exceptions(master: e.id)
+                try s.world.deleteEvent(e, time: s.now)
+                try CalendarSync.applyEvent(s, region: region, grant: grant, try s.world.event(id: e.id)!, kind: kind)
+                for x in exceptions { try CalendarSync.applyEvent(s, region: region, grant: grant, try s.world.event(id: x.id)!, kind: kind) }
+                changed.formUnion(try EventSharing.cancelCopies(s, e))
+                if mailCancellation, e.content.organizer.email.lowercased() == grant.email.lowercased() {
+                    changed.formUnion(try EventSharing.mail(s, kind: "Canceled event", content: e.content, sender: e.content.organizer))
+                }
+            }
+        case .occurrence(let master, let occ):
+            _ = try exception(s, region: region, grant: grant, master: master, occ, kind: kind, notFound: notFound) { $0.status = "cancelled" }
+        }
+        return changed
+    }
+
+    /// The grant's user answers an invitation: `answer` sets their participant status (and throws
+    /// when they are not invited); every copy of a one-off or series shows it, and with `mailReply`
+    /// the organizer gets the reply mail. Returns the answered content, the grant's event and the
+    /// mailboxes changed.
+    static func rsvp(_ s: SimulatorState, region: Region, grant: GrantRecord, _ target: V3EventRoutes.Target, kind: SyncKind,
+                     status: String, mailReply: Bool, notFound: (String) -> NylasError,
+                     answer: (inout EventContent) throws -> Void) throws -> (content: EventContent, event: EventRecord?, changed: Set<String>) {
+        var changed: Set<String> = [grant.email.lowercased()]
+        let content: EventContent
+        let event: EventRecord?
+        switch target {
+        case .record(let r):
+            var e = try world(s, r, notFound)
+            try answer(&e.content)
+            content = e.content
+            try s.world.updateEvent(e, time: s.now)
+            event = try CalendarSync.applyEvent(s, region: region, grant: grant, try s.world.event(id: e.id)!, kind: kind)
+            if e.master == nil {
+                changed.formUnion(try EventSharing.answer(s, icalUID: e.icalUID, email: grant.email, status: status, except: e.mailbox))
+            }
+        case .occurrence(let master, let occ):
+            (content, event) = try exception(s, region: region, grant: grant, master: master, occ, kind: kind, notFound: notFound, answer)
+        }
+        if mailReply, content.organizer.email.lowercased() != grant.email.lowercased() {
+            let word = ["yes": "Accepted", "no": "Declined", "maybe": "Tentatively accepted"][status] ?? status
+            changed.formUnion(try EventSharing.mail(s, kind: word, content: content, sender: Participant(name: grant.name ?? "", email: grant.email),
+                                                    to: [content.organizer.email]))
+        }
+        return (content, event, changed)
+    }
+}
