@@ -13,6 +13,7 @@ enum APIRoutes {
         V3MessageRoutes.register(&router)
         V3ThreadRoutes.register(&router)
         V3DraftRoutes.register(&router)
+        V3UploadRoutes.register(&router)
         V3FolderRoutes.register(&router)
         V3CalendarRoutes.register(&router)
         V3EventRoutes.register(&router)

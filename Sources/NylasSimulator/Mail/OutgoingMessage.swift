@@ -25,6 +25,8 @@ struct OutgoingMessage: Sendable {
     var metadata: [String: JSON] = [:]
     var sendAt: Int?
     var useDraft = false
+    /// `{"id": …}` attachments (upload sessions), replaced by their files in `parse(_ ctx:)`.
+    var uploads: [UploadReference] = []
 
     /// JSON sends must stay under 3 MB of attachments; multipart takes up to the body limit.
     static let jsonAttachmentLimit = 3 * 1024 * 1024
@@ -45,10 +47,13 @@ struct OutgoingMessage: Sendable {
                 out.files.append(File(filename: part.filename ?? part.name, contentType: part.contentType ?? "application/octet-stream",
                                       content: part.body, contentID: isInline ? part.name : nil, isInline: isInline))
             }
+            try out.resolveUploads(ctx)
             return out
         }
         let body = try ctx.body(allowEmpty: allowEmpty)
-        return try parse(body, jsonAttachments: true)
+        var out = try parse(body, jsonAttachments: true)
+        try out.resolveUploads(ctx)
+        return out
     }
 
     static func parse(_ b: BodyFields, jsonAttachments: Bool) throws(NylasError) -> OutgoingMessage {
@@ -75,6 +80,11 @@ struct OutgoingMessage: Sendable {
         for (i, item) in (try b.array("attachments") ?? []).enumerated() {
             guard case .object(let o) = item else { throw NylasError.wrongType("attachments[\(i)]", expected: "object", got: item) }
             let f = BodyFields(o)
+            if o["content"] == nil, let uploadID = try f.string("id") {
+                m.uploads.append(UploadReference(item: i, position: m.files.count, id: uploadID,
+                                                 contentID: try f.string("content_id"), isInline: try f.bool("is_inline")))
+                continue
+            }
             if !jsonAttachments { continue }
             let filename = try f.string("filename") ?? "attachment-\(i + 1)"
             guard let content = try f.string("content") else { throw NylasError.missingField("attachments[\(i)].content") }

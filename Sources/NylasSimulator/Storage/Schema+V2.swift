@@ -42,5 +42,5 @@ extension Schema {
     ]
 
     /// Every migration of a region database, in order.
-    static var regionAll: [String] { region + v2Region }
+    static var regionAll: [String] { region + v2Region + regionLater }
 }

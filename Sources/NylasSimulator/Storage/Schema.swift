@@ -290,6 +290,30 @@ enum Schema {
         """,
     ]
 
+    /// Region migrations added after `v2Region` (they run after it, see `regionAll`). Appended to, never edited.
+    static let regionLater: [String] = [
+        // Attachment upload sessions (§4.12) and their uploaded bytes.
+        """
+        CREATE TABLE attachment_uploads (
+            id TEXT PRIMARY KEY,
+            grant_id TEXT NOT NULL,
+            filename TEXT NOT NULL,
+            content_type TEXT NOT NULL,
+            declared_size INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            content BLOB,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX attachment_uploads_grant ON attachment_uploads(grant_id);
+        CREATE TRIGGER grants_purge_attachment_uploads AFTER DELETE ON grants BEGIN
+            DELETE FROM attachment_uploads WHERE grant_id = OLD.id;
+        END;
+        """,
+    ]
+
     /// Migrations of the provider-world database.
     static let world: [String] = [
         """

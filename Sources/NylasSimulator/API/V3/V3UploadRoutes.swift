@@ -1,0 +1,259 @@
+import Crypto
+import Foundation
+
+/// `/v3/grants/{grant_id}/attachment-uploads` (§4.12): upload sessions for large attachments
+/// (Microsoft grants only). A session's pre-signed `url` points back at this listener,
+/// `PUT /__sim/uploads/{attachment_id}?signature=…`, where the raw bytes go with no
+/// `Authorization` header (the HMAC signature is the authorization, as with a storage URL).
+/// `complete` verifies the upload; a ready session is then sent or saved in a draft as
+/// `attachments: [{"id": "<attachment_id>"}]`. Expiry (one hour) runs on the virtual clock.
+///
+/// Statuses: `uploading` → `ready` (complete) or `failed` (complete found a size mismatch);
+/// any session not `failed` reads as `expired` once the virtual clock reaches `expires_at`.
+/// Refused requests change nothing, except that a size mismatch at `complete` fails the session.
+enum V3UploadRoutes {
+    static let base = "/v3/grants/{grant_id}/attachment-uploads"
+    /// 150 MB, the documented maximum.
+    static let maxSize = 157_286_400
+    static let lifetime = 3600
+
+    static func register(_ r: inout Router) {
+        r.add("POST", base, .v3, create)
+        r.add("POST", base + "/{attachment_id}/complete", .v3, complete)
+        // The pre-signed URL: surface v3 (the JSON error envelope, no control token), not under /v3/.
+        r.add("PUT", "/__sim/uploads/{attachment_id}", .v3, upload)
+        V3SmartComposeRoutes.register(&r)
+    }
+
+    // MARK: Sessions
+
+    struct Session: Sendable {
+        var id: String
+        var grantID: String
+        var filename: String
+        var contentType: String
+        var declaredSize: Int
+        var status: String
+        var secret: String
+        var uploadedSize: Int?
+        var createdAt: Int
+        var expiresAt: Int
+
+        init(_ row: SQLRow) {
+            id = row.string("id")
+            grantID = row.string("grant_id")
+            filename = row.string("filename")
+            contentType = row.string("content_type")
+            declaredSize = row.int("declared_size")
+            status = row.string("status")
+            secret = row.string("secret")
+            uploadedSize = row.optionalInt("uploaded_size")
+            createdAt = row.int("created_at")
+            expiresAt = row.int("expires_at")
+        }
+
+        /// The status as of `now`: past `expires_at` every session but a failed one is expired.
+        func status(now: Int) -> String {
+            status != "failed" && now >= expiresAt ? "expired" : status
+        }
+
+        /// Hex HMAC-SHA256 of the upload target, keyed with the session's own secret.
+        var signature: String {
+            let mac = HMAC<SHA256>.authenticationCode(for: Array("PUT\n/__sim/uploads/\(id)\n\(expiresAt)".utf8),
+                                                      using: SymmetricKey(data: Data(secret.utf8)))
+            return mac.map { String(format: "%02x", $0) }.joined()
+        }
+    }
+
+    /// Sessions are read without their bytes; `length(content)` says how many arrived.
+    static let columns = "id, grant_id, filename, content_type, declared_size, status, secret, length(content) AS uploaded_size, created_at, expires_at"
+
+    static func session(_ store: RegionStore, id: String) throws -> Session? {
+        try store.db.first("SELECT \(columns) FROM attachment_uploads WHERE id = ?", id).map(Session.init)
+    }
+
+    static func session(_ store: RegionStore, grantID: String, id: String) throws -> Session? {
+        try store.db.first("SELECT \(columns) FROM attachment_uploads WHERE grant_id = ? AND id = ?", grantID, id).map(Session.init)
+    }
+
+    /// RFC 3339 in UTC, whole seconds: `2026-04-22T19:00:00Z`.
+    static func rfc3339(_ seconds: Int) -> String {
+        String(DateText.iso8601(milliseconds: Int64(seconds) * 1000).dropLast(5)) + "Z"
+    }
+
+    /// The scheme and authority the client reached this listener by.
+    static func origin(_ ctx: RequestContext) -> String {
+        let listener = ctx.core.baseURLs.withLock { $0[ctx.region] }
+        let scheme = listener?.hasPrefix("https:") == true ? "https" : "http"
+        if let host = ctx.request.header("host"), !host.isEmpty { return "\(scheme)://\(host)" }
+        return listener ?? "http://127.0.0.1"
+    }
+
+    // MARK: Create
+
+    @Sendable static func create(_ ctx: RequestContext) async throws -> SimResponse {
+        let body = try ctx.body()
+        let origin = origin(ctx)
+        let data: JSON = try ctx.write { s, store in
+            let grant = try ctx.dataGrant(s, store, mail: true)
+            guard grant.provider == "microsoft" else {
+                throw NylasError.unauthorized("Attachment upload sessions are available only for Microsoft grants; this is a \(grant.provider) grant. Send attachments of other providers inline (JSON up to 3 MB, multipart up to 25 MB).")
+            }
+            let filename = try body.requiredString("filename")
+            let contentType = try body.requiredString("content_type")
+            var size = 0
+            if let v = body.raw("size") {
+                guard let n = v.intValue, v.doubleValue == Double(n) else { throw NylasError.wrongType("size", expected: "integer", got: v) }
+                guard n > 0 else { throw NylasError.invalidValue("size", "must be a positive number of bytes, got \(n)") }
+                guard n <= maxSize else {
+                    throw NylasError.invalidValue("size", "file_size exceeds maximum allowed size of \(maxSize) bytes")
+                }
+                size = n
+            }
+            let now = s.now.seconds
+            // The storage clean-up: bytes of sessions past their expiry are dropped.
+            try store.db.run("UPDATE attachment_uploads SET status = 'expired', content = NULL, updated_at = ? WHERE expires_at <= ? AND status IN ('uploading', 'ready')",
+                             now, now)
+            let id = store.ids.uuid("attachment-upload")
+            let secret = store.ids.base36("attachment-upload-secret", length: 32)
+            try store.db.run("""
+                INSERT INTO attachment_uploads(id, grant_id, filename, content_type, declared_size, status, secret, content,
+                    created_at, expires_at, updated_at) VALUES(?,?,?,?,?,'uploading',?,NULL,?,?,?)
+                """, id, grant.id, filename, contentType, size, secret, now, now + lifetime, now)
+            guard let session = try session(store, id: id) else { throw NylasError.internal("The upload session was not stored") }
+            return [
+                "attachment_id": .string(id), "method": "PUT",
+                "url": .string("\(origin)/__sim/uploads/\(id)?signature=\(session.signature)"),
+                "headers": .object([:]), "expires_at": .string(rfc3339(session.expiresAt)), "max_size": .int(maxSize),
+                "size": .int(size), "content_type": .string(contentType), "filename": .string(filename), "grant_id": .string(grant.id),
+            ]
+        }
+        return ctx.data(data, status: 201)
+    }
+
+    // MARK: Upload (the pre-signed URL)
+
+    @Sendable static func upload(_ ctx: RequestContext) async throws -> SimResponse {
+        let id = ctx.param("attachment_id")
+        let bytes = ctx.request.body
+        let out: JSON = try ctx.write { s, store in
+            guard let session = try session(store, id: id) else { throw NylasError.notFound("Upload session not found: \(id)") }
+            guard let given = ctx.query["signature"], given.lowercased() == session.signature else {
+                throw NylasError.forbidden("The upload URL's signature is missing or does not match this upload session")
+            }
+            switch session.status(now: s.now.seconds) {
+            case "expired":
+                throw NylasError(status: 410, type: "invalid_request_error", message: "upload session has expired")
+            case "ready":
+                throw NylasError(status: 409, type: "invalid_request_error", message: "upload session is already complete")
+            case "failed":
+                throw NylasError(status: 409, type: "invalid_request_error", message: "upload session has failed")
+            default: break
+            }
+            guard bytes.count <= maxSize else {
+                throw NylasError(status: 413, type: "invalid_request_error",
+                                 message: "The upload is \(bytes.count) bytes: the maximum is \(maxSize) bytes")
+            }
+            try store.db.run("UPDATE attachment_uploads SET content = ?, updated_at = ? WHERE id = ?",
+                             SQLValue.blob(bytes), s.now.seconds, id)
+            return ["attachment_id": .string(id), "size": .int(bytes.count), "status": "uploading"]
+        }
+        return .json(out)
+    }
+
+    // MARK: Complete
+
+    @Sendable static func complete(_ ctx: RequestContext) async throws -> SimResponse {
+        _ = try ctx.body(allowEmpty: true)
+        let id = ctx.param("attachment_id")
+        let result: Result<JSON, NylasError> = try ctx.write { s, store in
+            let grant = try ctx.dataGrant(s, store, mail: true)
+            guard let session = try session(store, grantID: grant.id, id: id) else {
+                throw NylasError(status: 404, type: "not_found_error", message: "Upload session not found: \(id)")
+            }
+            switch session.status(now: s.now.seconds) {
+            case "ready":
+                throw NylasError(status: 409, type: "invalid_request_error", message: "upload session is already complete")
+            case "failed":
+                throw NylasError(status: 409, type: "invalid_request_error", message: "upload session has failed")
+            case "expired":
+                throw NylasError(status: 410, type: "invalid_request_error", message: "upload session has expired")
+            default: break
+            }
+            guard let uploaded = session.uploadedSize else {
+                throw NylasError(status: 422, type: "invalid_request_error",
+                                 message: "uploaded object not found in storage: PUT the file to the session's url first")
+            }
+            let mismatch: String?
+            if session.declaredSize > 0, uploaded != session.declaredSize {
+                mismatch = "uploaded size \(uploaded) does not match the declared size \(session.declaredSize)"
+            } else if session.declaredSize == 0, uploaded == 0 {
+                mismatch = "uploaded object is empty"
+            } else {
+                mismatch = nil
+            }
+            if let mismatch {
+                // Verification failed: the session is failed for good (a later complete answers 409).
+                try store.db.run("UPDATE attachment_uploads SET status = 'failed', updated_at = ? WHERE id = ?", s.now.seconds, id)
+                return .failure(NylasError(status: 422, type: "invalid_request_error", message: mismatch))
+            }
+            try store.db.run("UPDATE attachment_uploads SET status = 'ready', updated_at = ? WHERE id = ?", s.now.seconds, id)
+            return .success(["attachment_id": .string(id), "grant_id": .string(grant.id), "status": "ready"])
+        }
+        return ctx.data(try result.get())
+    }
+
+    // MARK: Sending
+
+    /// The file of a ready, unexpired session of `grantID`, or a 400 naming the attachment.
+    static func file(_ store: RegionStore, grantID: String, _ ref: UploadReference, now: Int) throws -> OutgoingMessage.File {
+        let field = "attachments[\(ref.item)].id"
+        guard let session = try session(store, grantID: grantID, id: ref.id) else {
+            throw NylasError.invalidValue(field, "no attachment upload session \(ref.id) for this grant")
+        }
+        let status = session.status(now: now)
+        guard status == "ready" else {
+            throw NylasError.invalidValue(field, "attachment upload session \(ref.id) is \(status), not ready: complete it before sending")
+        }
+        guard let row = try store.db.first("SELECT content FROM attachment_uploads WHERE id = ?", ref.id), let bytes = row["content"].blob else {
+            throw NylasError.invalidValue(field, "attachment upload session \(ref.id) has no uploaded file")
+        }
+        return OutgoingMessage.File(filename: session.filename, contentType: session.contentType, content: bytes,
+                                    contentID: ref.contentID, isInline: ref.isInline ?? (ref.contentID != nil))
+    }
+}
+
+/// An `{"id": "<attachment_id>"}` item of a send or draft body.
+struct UploadReference: Sendable {
+    /// Its index in `attachments` (for error messages).
+    var item: Int
+    /// Where its file goes among the message's files.
+    var position: Int
+    var id: String
+    var contentID: String?
+    var isInline: Bool?
+}
+
+extension OutgoingMessage {
+    /// Replaces the `{"id": …}` attachments by the files of the grant's ready upload sessions.
+    mutating func resolveUploads(_ ctx: RequestContext) throws(NylasError) {
+        guard !uploads.isEmpty else { return }
+        let refs = uploads
+        let resolved: [File]
+        do {
+            resolved = try ctx.read { s, store in
+                let grant = try ctx.dataGrant(s, store, mail: true)
+                let now = s.now.seconds
+                return try refs.map { try V3UploadRoutes.file(store, grantID: grant.id, $0, now: now) }
+            }
+        } catch let error as NylasError {
+            throw error
+        } catch {
+            throw NylasError.internal("Reading the attachment upload sessions failed: \(error)")
+        }
+        for (ref, file) in zip(refs, resolved).reversed() {
+            files.insert(file, at: min(ref.position, files.count))
+        }
+        uploads = []
+    }
+}
