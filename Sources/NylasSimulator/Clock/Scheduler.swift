@@ -83,17 +83,15 @@ struct JobQueue {
     /// there keeps the order of everything. Returns the batch's job ID, or nil (schedule a new one).
     mutating func join(key: String, due: VirtualTime, item: String) -> Int? {
         let last = nextID - 1
-        guard var batch = batches[last], batch.key == key, batch.due == due else { return nil }
-        batch.items.append(item)
-        batches[last] = batch
+        guard batches[last].map({ $0.key == key && $0.due == due }) == true else { return nil }
+        batches[last]!.items.append(item)  // in place: the items are not copied
         return last
     }
 
     /// Undoes a `join` (its transaction failed).
     mutating func unjoin(_ id: Int, item: String) {
-        guard var batch = batches[id], let i = batch.items.lastIndex(of: item) else { return }
-        batch.items.remove(at: i)
-        batches[id] = batch
+        guard let i = batches[id]?.items.lastIndex(of: item) else { return }
+        batches[id]!.items.remove(at: i)
     }
 
     /// The items of a batch job, removed: called once, when the job runs.

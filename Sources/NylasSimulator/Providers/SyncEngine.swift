@@ -75,7 +75,7 @@ enum SyncEngine {
         let store = s.store(region)
         guard let poll = try? store.pollState(grantID: grantID) else { return }
         let active = poll.status == "valid" && !s.providerUnavailable(poll.provider, mailbox: poll.email)
-        if active, (try? hasChanges(s, store, grantID: grantID, email: poll.email)) ?? true {
+        if active, (try? hasChanges(s, poll)) ?? true {
             try? s.transaction {
                 guard let grant = try store.grant(id: grantID) else { return }
                 if grant.status == "valid", !s.providerUnavailable(grant.provider, mailbox: grant.email) {
@@ -91,12 +91,12 @@ enum SyncEngine {
     /// Whether `sync` would find anything to do: a change in the world's log after the grant's
     /// mail cursor or its calendar cursor (see `sync` and `CalendarSync.sync`), or no calendar
     /// cursor yet (its first calendar sync).
-    static func hasChanges(_ s: SimulatorState, _ store: RegionStore, grantID: String, email: String) throws -> Bool {
-        guard let calendarCursor = try store.calendarSyncCursor(grantID: grantID) else { return true }
-        let mailCursor = try store.syncCursor(grantID: grantID)?.cursor ?? 0
-        let lower = email.lowercased()
+    static func hasChanges(_ s: SimulatorState, _ poll: RegionStore.PollState) throws -> Bool {
+        guard let calendarCursor = poll.calendarCursor else { return true }
+        let mailCursor = poll.mailCursor ?? 0
+        let lower = poll.email.lowercased()
         let lastLower = try s.world.lastChange(mailbox: lower)
-        let last = lower == email ? lastLower : try s.world.lastChange(mailbox: email)
+        let last = lower == poll.email ? lastLower : try s.world.lastChange(mailbox: poll.email)
         return last > mailCursor || lastLower > calendarCursor
     }
 
@@ -245,10 +245,24 @@ struct ProviderOutage: Sendable {
 }
 
 extension RegionStore {
-    /// What a sync tick needs to know of a grant, without decoding the whole row.
-    func pollState(grantID: String) throws -> (status: String, provider: String, email: String)? {
-        try db.first("SELECT grant_status, provider, email FROM grants WHERE id = ?", grantID).map {
-            ($0.string("grant_status"), $0.string("provider"), $0.string("email"))
+    /// What a sync tick needs to know of a grant (one query, without decoding the whole row):
+    /// its status, provider, address, and its mail and calendar sync cursors.
+    struct PollState {
+        var status: String
+        var provider: String
+        var email: String
+        var mailCursor: Int?
+        var calendarCursor: Int?
+    }
+
+    func pollState(grantID: String) throws -> PollState? {
+        try db.first("""
+            SELECT g.grant_status AS status, g.provider AS provider, g.email AS email, s.cursor AS mail_cursor,
+                c.cursor AS calendar_cursor FROM grants g LEFT JOIN sync_state s ON s.grant_id = g.id
+                LEFT JOIN calendar_sync_state c ON c.grant_id = g.id WHERE g.id = ?
+            """, grantID).map {
+            PollState(status: $0.string("status"), provider: $0.string("provider"), email: $0.string("email"),
+                      mailCursor: $0.optionalInt("mail_cursor"), calendarCursor: $0.optionalInt("calendar_cursor"))
         }
     }
 
