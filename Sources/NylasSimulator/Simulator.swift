@@ -316,3 +316,27 @@ extension Simulator {
         try core.changeWorldContact(mailbox: mailbox, contact: contact, nil, delete: true)
     }
 }
+
+// MARK: - Room resources
+
+extension Simulator {
+    /// Adds a bookable room to the directory of its email domain (or replaces the room of that
+    /// email): Google and Microsoft grants on the domain list it (`GET /v3/grants/{id}/resources`,
+    /// v2 `GET /resources`).
+    @discardableResult
+    public func addRoomResource(email: String, name: String, capacity: Int? = nil, building: String? = nil,
+                                floorName: String? = nil, floorNumber: Int? = nil, floorSection: String? = nil) throws -> JSON {
+        var fields: [String: JSON] = ["email": .string(email), "name": .string(name)]
+        if let capacity { fields["capacity"] = .int(capacity) }
+        if let building { fields["building"] = .string(building) }
+        if let floorName { fields["floor_name"] = .string(floorName) }
+        if let floorNumber { fields["floor_number"] = .int(floorNumber) }
+        if let floorSection { fields["floor_section"] = .string(floorSection) }
+        let body = BodyFields(fields)
+        return try core.transaction { s in
+            let room = try RoomResource.parse(body, now: s.now.seconds)
+            try s.world.saveRoomResource(room)
+            return room.json
+        }
+    }
+}

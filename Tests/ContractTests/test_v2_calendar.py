@@ -297,3 +297,15 @@ def test_outbox_and_job_statuses(v2, app):
     with pytest.raises(NylasApiError) as e:
         client.job_statuses.get("nope")
     sdk_error(e, 404)
+
+
+def test_room_resources(v2, gmail):
+    """`client.room_resources` (GET /resources): the rooms of the account's domain, v2 strings."""
+    from nylas_legacy.client.restful_models import RoomResource
+    for email, name in (("atlas@gmail.com", "Atlas"), ("cove@other.example", "Cove")):
+        v2.control("POST", "/__sim/providers/resources",
+                   {"email": email, "name": name, "capacity": 8, "building": "HQ", "floor_name": "2", "floor_number": 2})
+    rooms = gmail.room_resources.all()
+    assert all(isinstance(r, RoomResource) for r in rooms)
+    assert [(r.email, r.name, r.capacity, r.building, r.floor_name, r.floor_number) for r in rooms] == [
+        ("atlas@gmail.com", "Atlas", "8", "HQ", "2", "2")]

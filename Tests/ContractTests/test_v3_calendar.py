@@ -330,3 +330,30 @@ def test_calendar_fixture(reset, nylas):
     assert [e.title for e in focus] == ["Focus time"]
     contacts = nylas.contacts.list(gid).data
     assert {c.given_name for c in contacts} == {"Alice", "Bob", "Carol", "Sam"}
+
+
+def test_room_resources_of_the_grant_domain(reset, us):
+    """`GET /v3/grants/{id}/resources` (no SDK wrapper in nylas 6.18): the rooms of the grant's
+    directory domain, paged with limit/page_token, checked against the OpenAPI description."""
+    grant = reset.create_grant("ann@acme.example", "google")
+    imap = reset.create_grant("ivan@acme.example", "imap")
+    rooms = [("atlas@acme.example", "Atlas", 8, 2), ("boreal@acme.example", "Boreal", 4, 3),
+             ("cove@other.example", "Cove", 6, 1)]
+    for email, name, capacity, floor in rooms:
+        r = reset.http.post(f"{reset.us_url}/__sim/providers/resources", timeout=10,
+                            json={"email": email, "name": name, "capacity": capacity, "building": "HQ",
+                                  "floor_name": f"Floor {floor}", "floor_number": floor, "floor_section": "A"})
+        assert r.status_code == 201, r.text
+    auth = {"Authorization": f"Bearer {us.api_key}"}
+    url = f"{us.base_url}/v3/grants/{grant['id']}/resources"
+    first = reset.http.get(url, params={"limit": 1}, headers=auth, timeout=10).json()
+    assert [x["email"] for x in first["data"]] == ["atlas@acme.example"]
+    assert first["data"][0] == {"object": "room_resource", "grant_id": grant["id"], "email": "atlas@acme.example",
+                                "name": "Atlas", "capacity": 8, "building": "HQ", "floor_name": "Floor 2",
+                                "floor_number": 2, "floor_section": "A"}
+    second = reset.http.get(url, params={"limit": 1, "page_token": first["next_cursor"]}, headers=auth, timeout=10).json()
+    assert [x["email"] for x in second["data"]] == ["boreal@acme.example"]
+    assert "next_cursor" not in second or second["next_cursor"] is None
+    # an IMAP grant has no room directory
+    r = reset.http.get(f"{us.base_url}/v3/grants/{imap['id']}/resources", headers=auth, timeout=10)
+    assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"

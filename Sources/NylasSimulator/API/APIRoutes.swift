@@ -24,6 +24,7 @@ enum APIRoutes {
         V2AccountRoutes.register(&router)
         V2MailRoutes.register(&router)
         V2CalendarRoutes.register(&router)
+        RoomResourceRoutes.register(&router)
         ControlRoutes.registerWebhooks(&router)
         ControlRoutes.registerProviders(&router)
         ControlRoutes.registerFixtures(&router)

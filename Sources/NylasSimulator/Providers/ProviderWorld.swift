@@ -24,7 +24,7 @@ final class ProviderWorld {
     }
 
     func wipe() throws {
-        for table in ["mailboxes", "meta", "folders", "messages", "attachments", "changes"] {
+        for table in ["mailboxes", "meta", "folders", "messages", "attachments", "changes", "room_resources"] {
             try db.run("DELETE FROM \(table)")
         }
         ids = IDGenerator(seed: ids.seed, namespace: "world", counter: 0)

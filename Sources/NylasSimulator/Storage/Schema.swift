@@ -436,6 +436,21 @@ enum Schema {
             DELETE FROM contact_groups WHERE mailbox = OLD.email;
         END;
         """,
+        // Room resources of a Google Workspace or Microsoft 365 directory, by email domain.
+        """
+        CREATE TABLE room_resources (
+            email TEXT PRIMARY KEY,
+            domain TEXT NOT NULL,
+            name TEXT NOT NULL,
+            capacity INTEGER,
+            building TEXT,
+            floor_name TEXT,
+            floor_number INTEGER,
+            floor_section TEXT,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX room_resources_domain ON room_resources(domain, email);
+        """,
     ]
 
     /// Brings `db` up to the newest version of `migrations`.
