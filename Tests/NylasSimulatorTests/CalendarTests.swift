@@ -554,6 +554,27 @@ struct CalendarTests {
         }
     }
 
+    // MARK: Provider quirks
+
+    @Test("iCloud event queries span at most six months (the real 400); other providers any range")
+    func icloudRange() async throws {
+        try await withSimulator { h in
+            let icloud = try h.sim.createGrant(email: "pat@icloud.com", provider: "icloud")
+            let google = try h.sim.createGrant(email: "pat@gmail.com", provider: "google")
+            let jan31 = 1_769_817_600  // 2026-01-31T00:00:00Z; six months later is 2026-07-31
+            let jul31 = jan31 + 181 * 86_400
+            #expect(V3EventRoutes.sixMonths(after: jan31) == jul31)
+            #expect(V3EventRoutes.sixMonths(after: 1_724_889_600) == 1_740_700_800, "2024-08-29 → 2025-02-28 (clamped)")
+            let ok = try await h.call("GET", "/v3/grants/\(icloud.id)/events?calendar_id=primary&start=\(jan31)&end=\(jul31)", token: h.apiKey)
+            #expect(ok.status == 200, "\(ok.text)")
+            let tooLong = try await h.call("GET", "/v3/grants/\(icloud.id)/events?calendar_id=primary&start=\(jan31)&end=\(jul31 + 1)", token: h.apiKey)
+            #expect(tooLong.status == 400)
+            #expect(tooLong.json?["error"]?["message"]?.stringValue == "The maximum time range for iCloud event queries is 6 months.")
+            let year = try await h.call("GET", "/v3/grants/\(google.id)/events?calendar_id=primary&start=\(jan31)&end=\(jan31 + 366 * 86_400)", token: h.apiKey)
+            #expect(year.status == 200)
+        }
+    }
+
     // MARK: The Swift API of provider-side changes
 
     @Test("The Swift API changes calendars, events and contacts from outside, seen through the grant")

@@ -212,10 +212,23 @@ enum V3EventRoutes {
         let q = try ListQuery(ctx)
         let all = try ctx.calendarRead { s, store in
             let grant = try ctx.dataGrant(s, store)
+            if grant.provider == "icloud", let start = q.start, let end = q.end, end > sixMonths(after: start) {
+                throw NylasError.invalidRequest("The maximum time range for iCloud event queries is 6 months.")
+            }
             let calendar = try CalendarAccess.calendar(store, grant, q.calendarID)
             return try collect(q, store: store, grant: grant, calendar: calendar, now: s.now.seconds)
         }
         return page(all, q, ctx)
+    }
+
+    /// The same instant six calendar months later (UTC; the day clamped to the month's last day).
+    static func sixMonths(after unix: Int) -> Int {
+        let day = Int((Double(unix) / 86_400).rounded(.down))
+        let date = CivilDate(dayNumber: day)
+        let months = date.year * 12 + (date.month - 1) + 6
+        let year = months / 12, month = months % 12 + 1
+        let later = CivilDate(year: year, month: month, day: min(date.day, CivilDate.daysInMonth(year: year, month: month)))
+        return unix + (later.dayNumber - day) * 86_400
     }
 
     /// `GET …/events/import`: masters, exceptions and single events (no expansion, no metadata).
