@@ -11,7 +11,8 @@ import Glibc
 /// run as a child process so that its memory does not count) that writes the same rows the sync
 /// would write, straight into the SQLite files, with the simulator stopped. Then the simulator
 /// reopens the directory and the API is measured: list (first page and a page deep in the cursor),
-/// get, send; RSS; `EXPLAIN QUERY PLAN` of the list query. Repeated at each scale (1k, 100k, 1M).
+/// get, send; RSS; `EXPLAIN QUERY PLAN` of the list query. Repeated at each scale (1k, 100k, 1M),
+/// each scale in its own child process (`messages-scale`), so that the RSS is that scale's alone.
 enum MessagesBench {
     /// Gmail-style message IDs: 16 hex digits, increasing with time, from this base.
     static let idBase: Int64 = 0x18C0_0000_0000_0000
@@ -44,82 +45,10 @@ enum MessagesBench {
             try? FileManager.default.removeItem(atPath: dir)
             let loaded = try spawnLoader(dir: dir, count: n)
             let isMain = n == scales.last
-            if isMain { resetPeakRSS() }
-            let rssBefore = procStatusMiB("VmRSS")
-            var options = SimulatorOptions(seed: "bench-messages")
-            options.clockMode = .manual
-            options.dataDirectory = dir
-            options.settings.providerRateLimits = [:]  // Gmail's 600 requests/min per mailbox would answer 429
-            var sim: Simulator!
-            let reopen = try await measureAsync { sim = try await Simulator.start(options) }
-            let auth = ["Authorization": "Bearer \(loaded.apiKey)"]
-            let base = "/v3/grants/\(loaded.grantID)/messages"
-
-            func timed(_ target: String, _ count: Int, method: String = "GET", body: [UInt8] = [], expect: Int = 200) async throws -> (Stats, SimResponse) {
-                var samples: [Double] = []
-                var last: SimResponse?
-                let headers = body.isEmpty ? auth : auth.merging(["Content-Type": "application/json"]) { a, _ in a }
-                for i in 0..<(count + 3) {
-                    let request = SimRequest(method: method, target: target, headers: headers, body: body)
-                    let clock = ContinuousClock()
-                    let t0 = clock.now
-                    let r = await sim.send(request)
-                    if i >= 3 { samples.append((clock.now - t0).ms) }  // 3 warm-ups
-                    guard r.status == expect else { throw BenchError("\(method) \(target): \(r.status) \(r.text.prefix(300))") }
-                    last = r
-                }
-                return (Stats(samples), last!)
-            }
-
-            // First page of unread messages.
-            let (first, firstResponse) = try await timed("\(base)?limit=50&unread=true", repeats)
-            let firstItems = firstResponse.json?["data"]?.arrayValue?.count ?? 0
-            // A page deep in the cursor: the token of the unread row half-way down the list.
-            let unreadCount = n / 3
-            let depth = unreadCount / 2
-            let lite = try Lite("\(dir)/us.sqlite", readOnly: true)
-            let key = try lite.rows("SELECT date, id FROM messages WHERE grant_id = ? AND unread = 1 ORDER BY date DESC, id DESC LIMIT 1 OFFSET ?",
-                                    [loaded.grantID, depth]).first ?? ["0", ""]
-            let token = Data("\(key[0])\u{1F}\(key[1])".utf8).base64EncodedString()
-            let escaped = token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? token
-            let (deep, deepResponse) = try await timed("\(base)?limit=50&unread=true&page_token=\(escaped)", repeats)
-            let deepItems = deepResponse.json?["data"]?.arrayValue?.count ?? 0
-            // Get: messages spread over the store.
-            var rng = SplitMix64(seed: UInt64(n))
-            var getSamples: [Double] = []
-            for i in 0..<(repeats + 3) {
-                let k = Int64(rng.next() % UInt64(n)) + 1
-                let request = SimRequest(method: "GET", target: "\(base)/\(String(idBase + k, radix: 16))", headers: auth)
-                let clock = ContinuousClock()
-                let t0 = clock.now
-                let r = await sim.send(request)
-                if i >= 3 { getSamples.append((clock.now - t0).ms) }
-                guard r.status == 200 else { throw BenchError("GET \(request.path): \(r.status) \(r.text.prefix(300))") }
-            }
-            let get = Stats(getSamples)
-            // Send (JSON), into the same store: a WAL commit with synchronous=FULL each.
-            let sendBody: JSON = ["to": [["name": "Someone", "email": "someone@example.com"]], "subject": "Scaling send",
-                                  "body": .string("<p>Sent while \(n) messages are stored.</p>")]
-            let (send, _) = try await timed("\(base)/send", sends, method: "POST", body: sendBody.bytes)
-            let rss = procStatusMiB("VmRSS")
-            let hwm = procStatusMiB("VmHWM")
-
-            if isMain {
-                report("messages: load \(n) (bulk path)", (loaded.bulkMs + reopen.ms) / 1000, "s", target: .atMost(30), label: "total",
-                       "bulk insert \(fmt(loaded.bulkMs / 1000)) s in a child process + simulator reopen \(fmt(reopen.ms)) ms; data dir \(fmt(directorySizeMiB(dir))) MiB")
-                report("messages: list first page (limit=50&unread=true)", first.median, "ms", target: .atMost(5),
-                       "n=\(repeats) p90=\(fmt(first.percentile(90))) ms, \(firstItems) items, \(firstResponse.body.count) bytes")
-                report("messages: list page at unread offset \(depth)", deep.median, "ms", target: .atMost(5),
-                       "n=\(repeats) p90=\(fmt(deep.percentile(90))) ms, \(deepItems) items")
-                report("messages: get one", get.median, "ms", target: .none, "n=\(repeats) p90=\(fmt(get.percentile(90))) ms")
-                report("messages: send (file-backed)", send.median, "ms", target: .none, "n=\(sends) p90=\(fmt(send.percentile(90))) ms")
-                report("messages: RSS with \(n) stored", hwm, "MiB", target: .atMost(250), label: "VmHWM",
-                       "peak since reopen; VmRSS now \(fmt(rss)) MiB (before reopen \(fmt(rssBefore)) MiB)")
-                try explain(lite, grantID: loaded.grantID, key: key, repeats: repeats)
-            }
-            scaling.append((n, first.median, deep.median, get.median, send.median, reopen.ms))
-            await sim.shutdown()
-            sim = nil
+            // Each scale is measured in its own child process (as the loader runs in one), so that
+            // its RSS is that of a simulator holding this store, not of a process that measured
+            // the smaller scales before.
+            scaling.append(try spawnScale(loaded, repeats: repeats, sends: sends, isMain: isMain))
             if !keep, !isMain { try? FileManager.default.removeItem(atPath: dir) }
         }
         print("\n  scaling (median ms; list = limit=50&unread=true)")
@@ -131,6 +60,128 @@ enum MessagesBench {
                    "deep \(fmt(d)) ms, get \(fmt(g)) ms, send \(fmt(s)) ms, reopen \(fmt(r)) ms")
         }
         if !keep { try? FileManager.default.removeItem(atPath: root) }
+    }
+
+    // MARK: - One scale, measured in a child process
+
+    /// Runs `messages-scale` for one loaded store; its RESULT lines pass through, and its
+    /// `SCALING` line comes back as the row of the scaling table.
+    static func spawnScale(_ loaded: Loaded, repeats: Int, sends: Int, isMain: Bool) throws -> (Int, Double, Double, Double, Double, Double) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        process.arguments = ["messages-scale", "--dir", loaded.dir, "--grant", loaded.grantID, "--apikey", loaded.apiKey,
+                             "--count", String(loaded.count), "--repeats", String(repeats), "--sends", String(sends),
+                             "--bulk-ms", String(loaded.bulkMs)] + (isMain ? ["--main"] : [])
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        var row: (Int, Double, Double, Double, Double, Double)?
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("SCALING ") {
+                let v = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+                if v.count == 6 { row = (Int(v[0]), v[1], v[2], v[3], v[4], v[5]) }
+            } else if !line.isEmpty {
+                print(line)
+            }
+        }
+        fflush(nil)
+        guard process.terminationStatus == 0, let row else {
+            throw BenchError("messages-scale failed (\(process.terminationStatus)) at \(loaded.count)")
+        }
+        return row
+    }
+
+    /// `messages-scale --dir D --grant G --apikey K --count N [--main]`: reopens the store in a
+    /// fresh process and measures list, deep page, get, send and RSS; prints the RESULT lines (all
+    /// of them with `--main`) and one `SCALING n reopen-free medians` line for the parent.
+    static func scaleChild(_ args: Arguments) async throws {
+        let dir = args.string("dir", "")
+        let n = args.int("count", 0)
+        let loaded = Loaded(dir: dir, grantID: args.string("grant", ""), apiKey: args.string("apikey", ""), count: n,
+                            bulkMs: args.double("bulk-ms", .nan), childMs: .nan)
+        let repeats = args.int("repeats", 200)
+        let sends = args.int("sends", 50)
+        let isMain = args.flag("main")
+        guard !dir.isEmpty, n > 0 else { throw BenchError("--dir and --count are required") }
+        if isMain { resetPeakRSS() }
+        let rssBefore = procStatusMiB("VmRSS")
+        var options = SimulatorOptions(seed: "bench-messages")
+        options.clockMode = .manual
+        options.dataDirectory = dir
+        options.settings.providerRateLimits = [:]  // Gmail's 600 requests/min per mailbox would answer 429
+        var sim: Simulator!
+        let reopen = try await measureAsync { sim = try await Simulator.start(options) }
+        let auth = ["Authorization": "Bearer \(loaded.apiKey)"]
+        let base = "/v3/grants/\(loaded.grantID)/messages"
+
+        func timed(_ target: String, _ count: Int, method: String = "GET", body: [UInt8] = [], expect: Int = 200) async throws -> (Stats, SimResponse) {
+            var samples: [Double] = []
+            var last: SimResponse?
+            let headers = body.isEmpty ? auth : auth.merging(["Content-Type": "application/json"]) { a, _ in a }
+            for i in 0..<(count + 3) {
+                let request = SimRequest(method: method, target: target, headers: headers, body: body)
+                let clock = ContinuousClock()
+                let t0 = clock.now
+                let r = await sim.send(request)
+                if i >= 3 { samples.append((clock.now - t0).ms) }  // 3 warm-ups
+                guard r.status == expect else { throw BenchError("\(method) \(target): \(r.status) \(r.text.prefix(300))") }
+                last = r
+            }
+            return (Stats(samples), last!)
+        }
+
+        // First page of unread messages.
+        let (first, firstResponse) = try await timed("\(base)?limit=50&unread=true", repeats)
+        let firstItems = firstResponse.json?["data"]?.arrayValue?.count ?? 0
+        // A page deep in the cursor: the token of the unread row half-way down the list.
+        let unreadCount = n / 3
+        let depth = unreadCount / 2
+        let lite = try Lite("\(dir)/us.sqlite", readOnly: true)
+        let key = try lite.rows("SELECT date, id FROM messages WHERE grant_id = ? AND unread = 1 ORDER BY date DESC, id DESC LIMIT 1 OFFSET ?",
+                                [loaded.grantID, depth]).first ?? ["0", ""]
+        let token = Data("\(key[0])\u{1F}\(key[1])".utf8).base64EncodedString()
+        let escaped = token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? token
+        let (deep, deepResponse) = try await timed("\(base)?limit=50&unread=true&page_token=\(escaped)", repeats)
+        let deepItems = deepResponse.json?["data"]?.arrayValue?.count ?? 0
+        // Get: messages spread over the store.
+        var rng = SplitMix64(seed: UInt64(n))
+        var getSamples: [Double] = []
+        for i in 0..<(repeats + 3) {
+            let k = Int64(rng.next() % UInt64(n)) + 1
+            let request = SimRequest(method: "GET", target: "\(base)/\(String(idBase + k, radix: 16))", headers: auth)
+            let clock = ContinuousClock()
+            let t0 = clock.now
+            let r = await sim.send(request)
+            if i >= 3 { getSamples.append((clock.now - t0).ms) }
+            guard r.status == 200 else { throw BenchError("GET \(request.path): \(r.status) \(r.text.prefix(300))") }
+        }
+        let get = Stats(getSamples)
+        // Send (JSON), into the same store: a WAL commit with synchronous=FULL each.
+        let sendBody: JSON = ["to": [["name": "Someone", "email": "someone@example.com"]], "subject": "Scaling send",
+                              "body": .string("<p>Sent while \(n) messages are stored.</p>")]
+        let (send, _) = try await timed("\(base)/send", sends, method: "POST", body: sendBody.bytes)
+        let rss = procStatusMiB("VmRSS")
+        let hwm = procStatusMiB("VmHWM")
+
+        if isMain {
+            report("messages: load \(n) (bulk path)", (loaded.bulkMs + reopen.ms) / 1000, "s", target: .atMost(30), label: "total",
+                   "bulk insert \(fmt(loaded.bulkMs / 1000)) s in a child process + simulator reopen \(fmt(reopen.ms)) ms; data dir \(fmt(directorySizeMiB(dir))) MiB")
+            report("messages: list first page (limit=50&unread=true)", first.median, "ms", target: .atMost(5),
+                   "n=\(repeats) p90=\(fmt(first.percentile(90))) ms, \(firstItems) items, \(firstResponse.body.count) bytes")
+            report("messages: list page at unread offset \(depth)", deep.median, "ms", target: .atMost(5),
+                   "n=\(repeats) p90=\(fmt(deep.percentile(90))) ms, \(deepItems) items")
+            report("messages: get one", get.median, "ms", target: .none, "n=\(repeats) p90=\(fmt(get.percentile(90))) ms")
+            report("messages: send (file-backed)", send.median, "ms", target: .none, "n=\(sends) p90=\(fmt(send.percentile(90))) ms")
+            report("messages: RSS with \(n) stored", hwm, "MiB", target: .atMost(250), label: "VmHWM",
+                   "peak of a process that opened only this store (own child process); VmRSS now \(fmt(rss)) MiB (before reopen \(fmt(rssBefore)) MiB)")
+            try explain(lite, grantID: loaded.grantID, key: key, repeats: repeats)
+        }
+        print("SCALING \(n) \(first.median) \(deep.median) \(get.median) \(send.median) \(reopen.ms)")
+        await sim.shutdown()
+        sim = nil
     }
 
     // MARK: - The public path, measured on a sample

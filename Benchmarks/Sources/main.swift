@@ -33,6 +33,7 @@ do {
     case "scenarios": try await ScenarioBench.run(args)
     case "messages": try await MessagesBench.run(args)
     case "messages-load": try MessagesBench.loadChild(args)
+    case "messages-scale": try await MessagesBench.scaleChild(args)
     case "send": try await SendBench.run(args)
     case "serve-start": try await ServeBench.start(args)
     case "http-prepare": try await ServeBench.prepare(args)

@@ -168,7 +168,8 @@ final class SimulatorCore: Sendable {
             try? s.store(region).appendJournal(
                 requestID: requestID, time: s.now, surface: surface, method: request.method, path: request.path,
                 query: request.query.encoded, status: response.status, applicationID: notes.application,
-                grantID: notes.grant, micros: micros, requestBody: request.body, responseBody: response.body)
+                grantID: notes.grant, micros: micros, requestBody: request.body, responseBody: response.body,
+                keep: s.settings.journalLimit)
         }
     }
 

@@ -26,6 +26,11 @@ public struct SimulatorSettings: Sendable, Equatable {
     /// Event notifications (`event.*`) only for each grant's primary calendar, as Nylas does by default;
     /// an application's `sync_primary_calendar_only` setting overrides it (`POST /__sim/calendar/settings`).
     public var syncPrimaryCalendarOnly = true
+    /// Requests an in-memory simulator keeps in its request journal, per region: the most recent
+    /// ones (default 100,000; older ones are dropped in steps of 256, so between this minus 255
+    /// and this many are kept); nil keeps every request. A file-backed simulator (`dataDirectory`)
+    /// keeps every request.
+    public var journalLimit: Int? = 100_000
 
     public init() {}
 }

@@ -153,4 +153,125 @@ struct PerformancePathTests {
             #expect(failed.map(\.sequence) == failed.map(\.sequence).sorted())
         }
     }
+
+    @Test("Cached token and grant lookups follow every write: revoke, expiry, re-authentication, deletion, region, rollback")
+    func lookupCacheFollowsWrites() async throws {
+        try await withSimulator { h in
+            let sim = h.sim
+            func get(_ path: String, _ token: String, region: Region = .us) async -> Int {
+                await sim.send(SimRequest(method: "GET", target: path, headers: ["Authorization": "Bearer \(token)"]), region: region).status
+            }
+            let g = try sim.createGrant(email: "cache.owner@gmail.com", provider: "google")
+            let path = "/v3/grants/\(g.id)/messages?limit=1"
+            #expect(await get(path, g.accessToken) == 200)
+            #expect(await get(path, h.apiKey) == 200)
+            // Region isolation: the same token and grant are unknown in the EU, before and after.
+            #expect(await get(path, g.accessToken, region: .eu) == 401)
+            #expect(await get(path, h.apiKey(.eu), region: .eu) == 404)
+            // Expiry on the virtual clock, with the token's lookup cached.
+            await sim.advance(by: .seconds(3601))
+            #expect(await get(path, g.accessToken) == 401)
+            // A new token, cached, then revoked.
+            let g2 = try sim.createGrant(email: "second.owner@gmail.com", provider: "google")
+            let path2 = "/v3/grants/\(g2.id)/messages?limit=1"
+            #expect(await get(path2, g2.accessToken) == 200)
+            let revoke = await sim.send(SimRequest(method: "POST", target: "/v3/connect/revoke?token=\(g2.accessToken)"))
+            #expect(revoke.status == 200, "\(revoke.text)")
+            #expect(await get(path2, g2.accessToken) == 401)
+            // Invalid credentials, then the grant deleted.
+            try sim.expireCredentials(grantID: g.id)
+            #expect(await get(path, h.apiKey) == 401)
+            let deleted = await sim.send(SimRequest(method: "DELETE", target: "/v3/grants/\(g.id)",
+                                                    headers: ["Authorization": "Bearer \(h.apiKey)"]))
+            #expect(deleted.status == 200, "\(deleted.text)")
+            #expect(await get(path, h.apiKey) == 404)
+            // A rolled-back write to the grants table leaves no stale lookup behind.
+            let g3 = try sim.createGrant(email: "rollback.owner@gmail.com", provider: "google")
+            #expect(await get("/v3/grants/\(g3.id)/messages?limit=1", h.apiKey) == 200)
+            struct Abort: Error {}
+            #expect(throws: Abort.self) {
+                try sim.core.transaction { s in
+                    _ = try s.store(.us).db.run("UPDATE grants SET grant_status = 'invalid' WHERE id = ?", g3.id)
+                    #expect(try s.store(.us).grant(id: g3.id)?.status == "invalid")
+                    throw Abort()
+                }
+            }
+            #expect(try sim.core.withState { try $0.store(.us).grant(id: g3.id)?.status } == "valid")
+            #expect(await get("/v3/grants/\(g3.id)/messages?limit=1", h.apiKey) == 200)
+            // A reset empties the tables without reporting rows: nothing cached survives it.
+            try sim.reset()
+            #expect(await get("/v3/grants/\(g3.id)/messages?limit=1", g3.accessToken) == 401)
+        }
+    }
+
+    @Test("The journal of an in-memory simulator keeps the most recent requests (journalLimit)")
+    func journalRing() async throws {
+        try await withSimulator(configure: { $0.settings.journalLimit = 300 }) { h in
+            let auth = ["Authorization": "Bearer \(h.apiKey)"]
+            for i in 0..<1000 {
+                _ = await h.sim.send(SimRequest(method: "GET", target: "/v3/grants?limit=1&n=\(i)", headers: auth))
+            }
+            var filter = JournalFilter()
+            filter.limit = 10_000
+            let entries = try h.sim.requests(filter)
+            #expect(entries.count <= 300 && entries.count >= 300 - 255, "\(entries.count)")
+            #expect(entries.last?.query.contains("n=999") == true)
+            let sequences = entries.map(\.sequence)
+            #expect(sequences == Array(sequences.first!...sequences.last!))
+        }
+        // Without a limit, every request is kept.
+        try await withSimulator(configure: { $0.settings.journalLimit = nil }) { h in
+            let auth = ["Authorization": "Bearer \(h.apiKey)"]
+            for _ in 0..<600 { _ = await h.sim.send(SimRequest(method: "GET", target: "/v3/grants", headers: auth)) }
+            var filter = JournalFilter()
+            filter.limit = 10_000
+            let count = try h.sim.requests(filter).count
+            #expect(count == 600)
+        }
+    }
+
+    /// The snippet as it was computed before the ASCII path (characters, `isWhitespace`).
+    static func referenceSnippet(_ body: String) -> String {
+        var out = ""
+        var inTag = false
+        for c in body {
+            if c == "<" { inTag = true; continue }
+            if c == ">" { inTag = false; out.append(" "); continue }
+            if !inTag { out.append(c) }
+        }
+        return String(out.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ").prefix(100))
+    }
+
+    @Test("Snippets of ASCII bodies on bytes equal the snippets computed on characters")
+    func asciiSnippet() {
+        var rng = SystemRandomNumberGenerator()
+        let pieces = ["<p>", "</p>", "<", ">", " ", "  ", "\t", "\r\n", "\n", "\u{0B}", "\u{0C}", "\r", "\u{1C}", "\u{1F}", "\u{7F}",
+                      "word", "a", "Hello,", "x<y", "a>b", "<br/>", "\u{00}"]
+        for n in 0..<20_000 {
+            var body = ""
+            let count = n < 10_000 ? Int.random(in: 0...12, using: &rng) : Int.random(in: 30...120, using: &rng)
+            for _ in 0..<count {
+                if Bool.random(using: &rng) {
+                    body += pieces.randomElement(using: &rng)!
+                } else {
+                    body.unicodeScalars.append(Unicode.Scalar(UInt8.random(in: 0...127, using: &rng)))
+                }
+            }
+            #expect(Snippet.make(body) == Self.referenceSnippet(body), "\(Array(body.utf8))")
+        }
+        for body in ["", " ", "<p>Hi</p>", "é<p>x</p>", String(repeating: "ab ", count: 60), String(repeating: "x", count: 99) + " y",
+                     String(repeating: "x", count: 100) + " y", "\r\n<b>bold</b>\r\n"] {
+            #expect(Snippet.make(body) == Self.referenceSnippet(body))
+        }
+        #expect(Snippet.makeASCII("é") == nil)
+    }
+
+    @Test("Trimming whitespace without Foundation when there is nothing to trim gives Foundation's answer")
+    func trimmingWhitespaces() {
+        for text in ["", " ", "\t", "abc", " abc", "abc ", "\tabc\t", "a b", "\u{00A0}abc", "abc\u{3000}", "é", " é ", "\nabc\n",
+                     "nyk_v0_abc", "application/json", "\u{2003}x"] {
+            #expect(text.trimmingWhitespaces() == text.trimmingCharacters(in: .whitespaces), "\(Array(text.utf8))")
+            #expect(text[...].trimmingWhitespaces() == text.trimmingCharacters(in: .whitespaces))
+        }
+    }
 }

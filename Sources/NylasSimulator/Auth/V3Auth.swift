@@ -19,7 +19,7 @@ extension RequestContext {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw NylasError.unauthorized("Unauthorized: the Authorization header must use the Bearer scheme")
         }
-        return parts[1].trimmingCharacters(in: .whitespaces)
+        return parts[1].trimmingWhitespaces()
     }
 
     /// Resolves the v3 caller in this region: an API key of a v3 application or a live access token.

@@ -41,7 +41,7 @@ public struct SimRequest: Sendable {
 
     /// The media type of the body, lowercased, without parameters.
     var contentType: String? {
-        header("content-type").map { $0.split(separator: ";").first.map(String.init)?.trimmingCharacters(in: .whitespaces).lowercased() ?? "" }
+        header("content-type").map { $0.split(separator: ";").first.map(String.init)?.trimmingWhitespaces().lowercased() ?? "" }
     }
 }
 

@@ -189,13 +189,22 @@ enum MailSender {
             try s.world.insert(copy, mailbox: email, time: s.now)
             try SyncEngine.mailboxChanged(s, mailbox: email)
         }
-        var record = try SyncEngine.record(s, region: region, grant: grant, message: sent)
-        record.metadata = out.metadata
-        try SyncEngine.mailboxChanged(s, mailbox: grant.email)
-        if !out.metadata.isEmpty, var synced = try store.message(grantID: grant.id, id: record.id) {
-            synced.metadata = out.metadata
-            try store.save(synced)
+        let built = try SyncEngine.record(s, region: region, grant: grant, message: sent)
+        // The sender's own push sync saves this record rather than reading the message back.
+        let handoff = SyncEngine.SentMessage(region: region, grantID: grant.id, message: sent, record: built)
+        try SyncEngine.mailboxChanged(s, mailbox: grant.email, sent: handoff)
+        if !out.metadata.isEmpty {
+            if handoff.applied {
+                var synced = built
+                synced.metadata = out.metadata
+                try store.save(synced)
+            } else if var synced = try store.message(grantID: grant.id, id: built.id) {
+                synced.metadata = out.metadata
+                try store.save(synced)
+            }
         }
+        var record = built
+        record.metadata = out.metadata
         return record
     }
 

@@ -35,13 +35,35 @@ enum SyncEngine {
     }
 
     /// After the world changed for `mailbox`: push grants sync at once.
-    static func mailboxChanged(_ s: SimulatorState, mailbox: String) throws {
+    static func mailboxChanged(_ s: SimulatorState, mailbox: String, sent: SentMessage? = nil) throws {
         for region in Region.allCases {
             for grant in try s.store(region).grants(email: mailbox) where grant.status == "valid" {
                 if ProviderKind(grant.provider).isPush, !s.providerUnavailable(grant.provider, mailbox: mailbox) {
-                    try sync(s, region: region, grant: grant, kind: .realtime)
+                    try sync(s, region: region, grant: grant, kind: .realtime, sent: sent)
                 }
             }
+        }
+    }
+
+    /// A message the sender's grant just sent: the world's copy as inserted and the grant's
+    /// record as `record` built it (IDs minted). The sender's own sync saves that record instead
+    /// of reading the message back and building it again; `applied` says that it did.
+    final class SentMessage {
+        let region: Region
+        let grantID: String
+        let message: WorldMessage
+        let record: MessageRecord
+        var applied = false
+
+        init(region: Region, grantID: String, message: WorldMessage, record: MessageRecord) {
+            self.region = region
+            self.grantID = grantID
+            self.message = message
+            self.record = record
+        }
+
+        func matches(_ region: Region, _ grantID: String, worldID: Int64) -> Bool {
+            region == self.region && grantID == self.grantID && worldID == message.id
         }
     }
 
@@ -101,7 +123,7 @@ enum SyncEngine {
     }
 
     /// Applies the mailbox's changes since the grant's cursor.
-    static func sync(_ s: SimulatorState, region: Region, grant: GrantRecord, kind: SyncKind) throws {
+    static func sync(_ s: SimulatorState, region: Region, grant: GrantRecord, kind: SyncKind, sent: SentMessage? = nil) throws {
         try CalendarSync.sync(s, region: region, grant: grant, kind: kind)
         let store = s.store(region)
         var cursor = try store.syncCursor(grantID: grant.id)?.cursor ?? 0
@@ -110,17 +132,27 @@ enum SyncEngine {
             try store.setSyncCursor(grantID: grant.id, cursor: cursor, time: s.now)
             return
         }
+        var sent = sent
         if changes.contains(where: { $0.kind == "folder" }) || cursor == 0 {
             try syncFolders(s, region: region, grant: grant, emit: cursor != 0)
+            sent = nil  // the handed record was built before these folders: build it again
         }
         var seen = Set<Int64>()
         for change in changes {
             if change.kind == "message" {
-                guard let m = try s.world.message(id: change.object) else { cursor = change.seq; continue }
+                let known = sent.map { $0.matches(region, grant.id, worldID: change.object) } ?? false
+                guard let m = known ? sent!.message : try s.world.message(id: change.object) else { cursor = change.seq; continue }
                 // A message not yet visible (a send still on its way) holds the cursor here.
                 if !m.deleted, m.availableAt > s.now { break }
                 if seen.insert(m.id).inserted {
-                    try apply(s, region: region, grant: grant, message: m, kind: kind)
+                    if known, let sent {
+                        // Just inserted into the world: this grant has no copy yet.
+                        try store.save(sent.record)
+                        emit(s, region, grant, "message.created", sent.record.json(), ProviderKind(grant.provider).emailSource(kind))
+                        sent.applied = true
+                    } else {
+                        try apply(s, region: region, grant: grant, message: m, kind: kind)
+                    }
                 }
             }
             cursor = change.seq

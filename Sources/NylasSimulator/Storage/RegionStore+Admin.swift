@@ -178,7 +178,9 @@ extension RegionStore {
 
 extension RegionStore {
     func grant(id: String) throws -> GrantRecord? {
-        try db.first("SELECT * FROM grants WHERE id = ?", id).map(GrantRecord.init)
+        try cachedLookup(\.grants, id) {
+            try db.first("SELECT * FROM grants WHERE id = ?", id).map(GrantRecord.init)
+        }
     }
 
     func grant(applicationID: String, email: String) throws -> GrantRecord? {

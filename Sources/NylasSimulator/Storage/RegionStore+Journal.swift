@@ -54,7 +54,7 @@ extension RegionStore {
 
     func appendJournal(requestID: String, time: VirtualTime, surface: APISurface, method: String, path: String,
                        query: String, status: Int, applicationID: String?, grantID: String?, micros: Int,
-                       requestBody: [UInt8], responseBody: [UInt8]) throws {
+                       requestBody: [UInt8], responseBody: [UInt8], keep: Int? = nil) throws {
         let insert = {
             try self.db.run("""
                 INSERT INTO journal(request_id, time, surface, method, path, query, status, application_id, grant_id,
@@ -69,6 +69,14 @@ extension RegionStore {
             try db.withRelaxedSync(insert)
         } else {
             try insert()
+        }
+        // In memory, the journal is a ring of the most recent `keep` requests: every 256th row
+        // drops the oldest, leaving between keep - 255 and keep rows (a file keeps every request).
+        if let keep, keep > 0, db.path == nil {
+            let seq = db.lastInsertRowID
+            if seq > Int64(keep), seq % 256 == 0 {
+                try db.run("DELETE FROM journal WHERE seq <= ?", seq - Int64(keep) + 255)
+            }
         }
     }
 

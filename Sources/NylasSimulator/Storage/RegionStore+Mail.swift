@@ -115,6 +115,7 @@ struct MessageRecord: Sendable {
 enum Snippet {
     /// The first ~100 characters of the body without tags.
     static func make(_ body: String) -> String {
+        if let ascii = makeASCII(body) { return ascii }
         var out = ""
         var inTag = false
         for c in body {
@@ -124,6 +125,34 @@ enum Snippet {
         }
         let collapsed = out.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
         return String(collapsed.prefix(100))
+    }
+
+    /// `make` of an all-ASCII body, on bytes: there every character is one byte (a CR LF pair is
+    /// one character, but whitespace either way), and the whitespace characters are tab, LF, VT,
+    /// FF, CR and space. Nil for any other body.
+    static func makeASCII(_ body: String) -> String? {
+        var out: [UInt8] = []
+        out.reserveCapacity(100)
+        var inTag = false
+        var pendingSpace = false
+        for byte in body.utf8 {
+            guard byte < 0x80 else { return nil }
+            guard out.count < 100 else { continue }  // still checking the rest is ASCII
+            var c = byte
+            if c == UInt8(ascii: "<") { inTag = true; continue }
+            if c == UInt8(ascii: ">") { inTag = false; c = 0x20 } else if inTag { continue }
+            if c == 0x20 || (c >= 0x09 && c <= 0x0D) {
+                pendingSpace = !out.isEmpty
+                continue
+            }
+            if pendingSpace {
+                out.append(0x20)
+                pendingSpace = false
+                if out.count == 100 { continue }
+            }
+            out.append(c)
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -8,6 +8,8 @@ final class RegionStore {
     let db: SQLiteDatabase
     var ids: IDGenerator
     private var savedCounter: Int
+    /// Applications, tokens and grants looked up by key, kept while those tables are unchanged.
+    private let lookups = Lookups()
 
     init(region: Region, path: String?, seed: String?) throws {
         self.region = region
@@ -33,9 +35,55 @@ final class RegionStore {
                       "folders", "drafts", "schedules", "sync_state", "v2_files", "v2_deltas", "connections"] {
             try db.run("DELETE FROM \(table)")
         }
+        db.invalidateLookups()
         ids = IDGenerator(seed: ids.seed, namespace: "region:\(region.rawValue)", counter: 0)
         savedCounter = -1
         try saveCounter()
+    }
+
+    /// Rows of `applications`, `tokens` and `grants` by the key they were looked up with (the
+    /// auth of every request reads them). Valid while `db.lookupGeneration` has not moved — any
+    /// write to those tables, any rollback — and, for a file, while no other connection committed
+    /// (`PRAGMA data_version`). Validity (expiry on the virtual clock, revocation, grant status)
+    /// is checked by the callers on each request, from the rows.
+    final class Lookups {
+        var generation = -1
+        var dataVersion = -1
+        var appsByKey: [String: ApplicationRecord?] = [:]
+        var appsByID: [String: ApplicationRecord?] = [:]
+        var tokens: [String: TokenRecord?] = [:]
+        var grants: [String: GrantRecord?] = [:]
+        /// More entries than this (unknown keys tried one after another): start again.
+        static let limit = 4096
+
+        func reset(generation: Int, dataVersion: Int) {
+            self.generation = generation
+            self.dataVersion = dataVersion
+            appsByKey.removeAll(keepingCapacity: true)
+            appsByID.removeAll(keepingCapacity: true)
+            tokens.removeAll(keepingCapacity: true)
+            grants.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// The lookups, emptied first if anything they hold may have changed.
+    private func currentLookups() throws -> Lookups {
+        let dataVersion = db.path == nil ? 0 : try db.dataVersion()
+        if lookups.generation != db.lookupGeneration || lookups.dataVersion != dataVersion
+            || lookups.appsByKey.count + lookups.appsByID.count + lookups.tokens.count + lookups.grants.count > Lookups.limit {
+            lookups.reset(generation: db.lookupGeneration, dataVersion: dataVersion)
+        }
+        return lookups
+    }
+
+    /// `load()` through the lookup table at `path` of the current lookups.
+    func cachedLookup<V>(_ path: ReferenceWritableKeyPath<Lookups, [String: V?]>, _ key: String,
+                         _ load: () throws -> V?) throws -> V? {
+        let cache = try currentLookups()
+        if let hit = cache[keyPath: path][key] { return hit }
+        let value = try load()
+        cache[keyPath: path][key] = .some(value)
+        return value
     }
 
     var isEmpty: Bool { ((try? db.first("SELECT COUNT(*) AS n FROM applications")?.int("n")) ?? 0) == 0 }
@@ -49,11 +97,15 @@ extension RegionStore {
     }
 
     func application(id: String) throws -> ApplicationRecord? {
-        try db.first("SELECT * FROM applications WHERE id = ?", id).map(ApplicationRecord.init)
+        try cachedLookup(\.appsByID, id) {
+            try db.first("SELECT * FROM applications WHERE id = ?", id).map(ApplicationRecord.init)
+        }
     }
 
     func application(apiKey: String) throws -> ApplicationRecord? {
-        try db.first("SELECT * FROM applications WHERE api_key = ?", apiKey).map(ApplicationRecord.init)
+        try cachedLookup(\.appsByKey, apiKey) {
+            try db.first("SELECT * FROM applications WHERE api_key = ?", apiKey).map(ApplicationRecord.init)
+        }
     }
 
     func application(clientID: String) throws -> ApplicationRecord? {
@@ -81,7 +133,9 @@ extension RegionStore {
 
 extension RegionStore {
     func token(_ value: String) throws -> TokenRecord? {
-        try db.first("SELECT * FROM tokens WHERE token = ?", value).map(TokenRecord.init)
+        try cachedLookup(\.tokens, value) {
+            try db.first("SELECT * FROM tokens WHERE token = ?", value).map(TokenRecord.init)
+        }
     }
 
     func insert(_ t: TokenRecord) throws {

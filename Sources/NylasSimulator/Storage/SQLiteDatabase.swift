@@ -99,6 +99,10 @@ final class SQLiteDatabase {
     private var layouts: [OpaquePointer: SQLColumns] = [:]
     private var savepointDepth = 0
     let path: String?
+    /// Moves on every write to `applications`, `grants` or `tokens` (SQLite's update hook), on
+    /// every rollback and on `invalidateLookups()`: what `RegionStore` read from those tables
+    /// before is still current while it has not moved.
+    private(set) var lookupGeneration = 0
 
     /// Opens a database file, or a private in-memory database when `path` is nil.
     init(path: String?) throws {
@@ -115,6 +119,47 @@ final class SQLiteDatabase {
             try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
         }
         try execute("PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;")
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        sqlite3_update_hook(handle, { context, _, _, table, _ in
+            guard let context, let table, SQLiteDatabase.isLookupTable(table) else { return }
+            Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue().lookupGeneration &+= 1
+        }, context)
+        sqlite3_rollback_hook(handle, { context in
+            guard let context else { return }
+            Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue().lookupGeneration &+= 1
+        }, context)
+    }
+
+    /// The tables whose rows `RegionStore` keeps looked up (`lookupGeneration`).
+    private static func isLookupTable(_ name: UnsafePointer<CChar>) -> Bool {
+        switch name[0] {
+        case 0x61: return strcmp(name, "applications") == 0  // a
+        case 0x67: return strcmp(name, "grants") == 0  // g
+        case 0x74: return strcmp(name, "tokens") == 0  // t
+        default: return false
+        }
+    }
+
+    /// Forgets the looked-up rows (for writes the update hook does not see: `DELETE FROM t`
+    /// without a condition empties a table without reporting its rows).
+    func invalidateLookups() { lookupGeneration &+= 1 }
+
+    /// `PRAGMA data_version`: moves when another connection (another process) commits to this
+    /// database file.
+    func dataVersion() throws -> Int {
+        try first("PRAGMA data_version")?.int("data_version") ?? 0
+    }
+
+    /// The rowid of the last row inserted by this connection.
+    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Fills this (new, in-memory) database with a copy of `source`, page for page (backup API).
+    func copy(from source: SQLiteDatabase) throws {
+        guard let backup = sqlite3_backup_init(handle, "main", source.handle, "main") else { throw error(sqlite3_errcode(handle)) }
+        let rc = sqlite3_backup_step(backup, -1)
+        sqlite3_backup_finish(backup)
+        guard rc == SQLITE_DONE else { throw error(rc) }
+        lookupGeneration &+= 1
     }
 
     /// Runs `body` (a write outside any transaction) with `synchronous=NORMAL` on a file-backed
@@ -129,6 +174,10 @@ final class SQLiteDatabase {
     }
 
     func close() {
+        if let handle {
+            sqlite3_update_hook(handle, nil, nil)
+            sqlite3_rollback_hook(handle, nil, nil)
+        }
         for (_, stmt) in statements { sqlite3_finalize(stmt) }
         statements.removeAll()
         layouts.removeAll()
@@ -282,6 +331,7 @@ final class SQLiteDatabase {
             return result
         } catch {
             try? execute("ROLLBACK TO \(name); RELEASE \(name)")
+            lookupGeneration &+= 1
             throw error
         }
     }

@@ -457,6 +457,13 @@ enum Schema {
     static func migrate(_ db: SQLiteDatabase, _ migrations: [String]) throws {
         let version = try db.first("PRAGMA user_version")?.int("user_version") ?? 0
         guard version < migrations.count else { return }
+        // A new in-memory database: a copy of the migrated template (the same pages).
+        if db.path == nil, version == 0 { return try SchemaTemplate.fill(db, migrations) }
+        try runMigrations(db, migrations, from: version)
+    }
+
+    /// Runs the migrations after `version` and sets `user_version`, in one transaction.
+    static func runMigrations(_ db: SQLiteDatabase, _ migrations: [String], from version: Int) throws {
         try db.transaction {
             for i in version..<migrations.count {
                 try db.execute(migrations[i])

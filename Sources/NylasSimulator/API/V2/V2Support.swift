@@ -208,7 +208,7 @@ extension SimulatorState {
             default: break
             }
         }
-        try? store.db.run("INSERT INTO v2_deltas(account_id, object, event, object_id, attributes, time) VALUES(?,?,?,?,?,?)",
+        _ = try? store.db.run("INSERT INTO v2_deltas(account_id, object, event, object_id, attributes, time) VALUES(?,?,?,?,?,?)",
                           accountID, object, change, id, attributes, s.now.milliseconds)
     }
 }
