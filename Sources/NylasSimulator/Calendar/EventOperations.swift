@@ -9,10 +9,12 @@ enum EventOperations {
         return e
     }
 
-    /// Writes one occurrence of a series as its own exception with `content`.
-    private static func exception(_ s: SimulatorState, region: Region, grant: GrantRecord, master: EventRecord,
-                                  _ occ: Recurrence.Occurrence, kind: SyncKind, notFound: (String) -> NylasError,
-                                  _ change: (inout EventContent) throws -> Void) throws -> (EventContent, EventRecord?) {
+    /// Writes one occurrence of a series as its own exception, the series' content changed by
+    /// `change` (an edit, a cancellation, an answer); `metadata` defaults to the series'.
+    static func exception(_ s: SimulatorState, region: Region, grant: GrantRecord, master: EventRecord,
+                          _ occ: Recurrence.Occurrence, kind: SyncKind, metadata: [String: JSON]? = nil,
+                          notFound: (String) -> NylasError,
+                          _ change: (inout EventContent) throws -> Void) throws -> (EventContent, EventRecord?) {
         let m = try world(s, master, notFound)
         var content = m.content
         content.recurrence = nil
@@ -20,7 +22,33 @@ enum EventOperations {
         try change(&content)
         let x = try s.world.insertEvent(mailbox: m.mailbox, calendar: m.calendar, icalUID: m.icalUID, master: m.id,
                                         originalStart: occ.originalStart, content: content, time: s.now)
-        return (content, try CalendarSync.applyEvent(s, region: region, grant: grant, x, kind: kind, metadata: master.metadata))
+        return (content, try CalendarSync.applyEvent(s, region: region, grant: grant, x, kind: kind, metadata: metadata ?? master.metadata))
+    }
+
+    /// Saves the grant's edit of a stored event: `edited` is the provider's event with its new
+    /// content, and with `moved` its new calendar, which the series' exceptions follow. Attendees'
+    /// copies follow; with `mailUpdate` the organizer mails the updated invitation. Returns the
+    /// grant's event and the mailboxes changed.
+    static func update(_ s: SimulatorState, region: Region, grant: GrantRecord, _ edited: WorldEvent, moved: Bool, kind: SyncKind,
+                       metadata: [String: JSON]?, mailUpdate: Bool) throws -> (event: EventRecord?, changed: Set<String>) {
+        var changed: Set<String> = [grant.email.lowercased()]
+        try s.world.updateEvent(edited, time: s.now)
+        if moved {
+            for var x in try s.world.exceptions(master: edited.id) {
+                x.calendar = edited.calendar
+                try s.world.updateEvent(x, time: s.now)
+            }
+        }
+        let saved = try s.world.event(id: edited.id)!
+        let event = try CalendarSync.applyEvent(s, region: region, grant: grant, saved, kind: kind, metadata: metadata)
+        if moved {
+            for x in try s.world.exceptions(master: edited.id) { try CalendarSync.applyEvent(s, region: region, grant: grant, x, kind: kind) }
+        }
+        changed.formUnion(try EventSharing.propagate(s, saved))
+        if mailUpdate, saved.content.organizer.email.lowercased() == grant.email.lowercased() {
+            changed.formUnion(try EventSharing.mail(s, kind: "Updated invitation", content: saved.content, sender: saved.content.organizer))
+        }
+        return (event, changed)
     }
 
     /// Deletes a one-off event or a whole series (with its exceptions; the attendees' copies are

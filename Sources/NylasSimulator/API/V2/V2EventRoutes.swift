@@ -412,22 +412,11 @@ enum V2EventRoutes {
                     e.calendar = destination.worldID
                     moved = true
                 }
-                try s.world.updateEvent(e, time: s.now)
-                if moved {
-                    for var x in try s.world.exceptions(master: e.id) {
-                        x.calendar = e.calendar
-                        try s.world.updateEvent(x, time: s.now)
-                    }
-                }
-                let saved = try s.world.event(id: e.id)!
-                result = try CalendarSync.applyEvent(s, region: ctx.region, grant: account, saved, kind: kind, metadata: input.event.metadata ?? r.metadata)
-                if moved {
-                    for x in try s.world.exceptions(master: e.id) { try CalendarSync.applyEvent(s, region: ctx.region, grant: account, x, kind: kind) }
-                }
-                changed.formUnion(try EventSharing.propagate(s, saved))
-                if notify, input.event.changesInvitation, saved.content.organizer.email.lowercased() == account.email.lowercased() {
-                    changed.formUnion(try EventSharing.mail(s, kind: "Updated invitation", content: saved.content, sender: saved.content.organizer))
-                }
+                let update = try EventOperations.update(s, region: ctx.region, grant: account, e, moved: moved, kind: kind,
+                                                        metadata: input.event.metadata ?? r.metadata,
+                                                        mailUpdate: notify && input.event.changesInvitation)
+                result = update.event
+                changed.formUnion(update.changed)
             case .occurrence(let master, let occ):
                 if input.event.recurrence != nil {
                     throw NylasError.invalidRequest("An instance of a recurring event cannot have its own recurrence.")
@@ -435,14 +424,10 @@ enum V2EventRoutes {
                 if let target = input.calendarID, target != calendar.id {
                     throw NylasError.invalidRequest("An instance of a recurring event cannot move to another calendar.")
                 }
-                guard let m = try s.world.event(id: master.worldID), !m.deleted else { throw NylasError.notFound("Couldn't find event \(master.id)") }
-                var content = m.content
-                content.recurrence = nil
-                content.when = occ.when
-                try input.event.apply(to: &content, existing: content, owner: account.email, provider: account.provider, world: s.world)
-                let x = try s.world.insertEvent(mailbox: m.mailbox, calendar: m.calendar, icalUID: m.icalUID, master: m.id,
-                                                originalStart: occ.originalStart, content: content, time: s.now)
-                result = try CalendarSync.applyEvent(s, region: ctx.region, grant: account, x, kind: kind, metadata: input.event.metadata ?? master.metadata)
+                result = try EventOperations.exception(s, region: ctx.region, grant: account, master: master, occ, kind: kind,
+                                                       metadata: input.event.metadata, notFound: { NylasError.notFound("Couldn't find event \($0)") }) {
+                    try input.event.apply(to: &$0, existing: $0, owner: account.email, provider: account.provider, world: s.world)
+                }.1
             }
             for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
             guard let result else { throw NylasError.internal("event not synced") }

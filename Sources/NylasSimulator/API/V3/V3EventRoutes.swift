@@ -322,22 +322,11 @@ enum V3EventRoutes {
                         moved = true
                     }
                 }
-                try s.world.updateEvent(e, time: s.now)
-                if moved {
-                    for var x in try s.world.exceptions(master: e.id) {
-                        x.calendar = e.calendar
-                        try s.world.updateEvent(x, time: s.now)
-                    }
-                }
-                let saved = try s.world.event(id: e.id)!
-                result = try CalendarSync.applyEvent(s, region: ctx.region, grant: grant, saved, kind: kind, metadata: input.metadata ?? r.metadata)
-                if moved {
-                    for x in try s.world.exceptions(master: e.id) { try CalendarSync.applyEvent(s, region: ctx.region, grant: grant, x, kind: kind) }
-                }
-                changed.formUnion(try EventSharing.propagate(s, saved))
-                if notify || grant.provider == "microsoft", input.changesInvitation, saved.content.organizer.email.lowercased() == grant.email.lowercased() {
-                    changed.formUnion(try EventSharing.mail(s, kind: "Updated invitation", content: saved.content, sender: saved.content.organizer))
-                }
+                let update = try EventOperations.update(s, region: ctx.region, grant: grant, e, moved: moved, kind: kind,
+                                                        metadata: input.metadata ?? r.metadata,
+                                                        mailUpdate: (notify || grant.provider == "microsoft") && input.changesInvitation)
+                result = update.event
+                changed.formUnion(update.changed)
             case .occurrence(let master, let occ):
                 guard input.recurrence == nil else {
                     throw NylasError.invalidValue("recurrence", "an occurrence of a recurring event cannot have its own recurrence")
@@ -345,14 +334,10 @@ enum V3EventRoutes {
                 if let target = input.calendarID, try CalendarAccess.calendar(store, grant, target).id != calendar.id {
                     throw NylasError.invalidValue("calendar_id", "a single occurrence cannot move to another calendar: move its series")
                 }
-                guard let m = try s.world.event(id: master.worldID), !m.deleted else { throw NylasError.notFound("Event not found: \(master.id)") }
-                var content = m.content
-                content.recurrence = nil
-                content.when = occ.when
-                try input.apply(to: &content, existing: content, owner: grant.email, provider: grant.provider, world: s.world)
-                let x = try s.world.insertEvent(mailbox: m.mailbox, calendar: m.calendar, icalUID: m.icalUID, master: m.id,
-                                                originalStart: occ.originalStart, content: content, time: s.now)
-                result = try CalendarSync.applyEvent(s, region: ctx.region, grant: grant, x, kind: kind, metadata: input.metadata ?? master.metadata)
+                result = try EventOperations.exception(s, region: ctx.region, grant: grant, master: master, occ, kind: kind,
+                                                       metadata: input.metadata, notFound: { NylasError.notFound("Event not found: \($0)") }) {
+                    try input.apply(to: &$0, existing: $0, owner: grant.email, provider: grant.provider, world: s.world)
+                }.1
             }
             for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
             guard let result else { throw NylasError.internal("event not synced") }
