@@ -43,14 +43,7 @@ enum V2DraftFileRoutes {
                                      message: "Draft \(d.id).\(version) has already been updated to version \(d.version)")
                 }
                 var merged = d.out
-                let update = try outgoing(body, account, s, store)
-                if body.has("to") { merged.to = update.to }
-                if body.has("cc") { merged.cc = update.cc }
-                if body.has("bcc") { merged.bcc = update.bcc }
-                if body.has("subject") { merged.subject = update.subject }
-                if body.has("body") { merged.body = update.body }
-                if body.has("file_ids") { merged.files = update.files }
-                if body.has("metadata") { merged.metadata = update.metadata }
+                try merge(body, into: &merged, account, s, store)
                 return try save(s, store, account, id: d.id, merged, version: d.version + 1,
                                 threadID: d.json["thread_id"]?.stringValue, created: d.created)
             })
@@ -298,6 +291,19 @@ enum V2DraftFileRoutes {
         let data = row.json("data")
         return Draft(id: id, out: OutgoingMessage(stored: data["message"] ?? .null), json: data["object"] ?? .null,
                      version: data["object"]?["version"]?.intValue ?? 0, created: row.int("created_at"))
+    }
+
+    /// A partial update of a saved message (a draft, an outbox job): the fields the body names replace theirs.
+    static func merge(_ body: BodyFields, into out: inout OutgoingMessage, _ account: GrantRecord, _ s: SimulatorState,
+                      _ store: RegionStore) throws {
+        let update = try outgoing(body, account, s, store)
+        if body.has("to") { out.to = update.to }
+        if body.has("cc") { out.cc = update.cc }
+        if body.has("bcc") { out.bcc = update.bcc }
+        if body.has("subject") { out.subject = update.subject }
+        if body.has("body") { out.body = update.body }
+        if body.has("file_ids") { out.files = update.files }
+        if body.has("metadata") { out.metadata = update.metadata }
     }
 
     static func outgoing(_ body: BodyFields, _ account: GrantRecord, _ s: SimulatorState, _ store: RegionStore) throws -> OutgoingMessage {

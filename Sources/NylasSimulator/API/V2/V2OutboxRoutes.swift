@@ -129,16 +129,12 @@ enum V2OutboxRoutes {
             let stored = existing.json("message")
             var out = OutgoingMessage(stored: stored)
             let (sendAt, retry) = try times(body, now: s.now.seconds, current: existing.int("send_at"))
-            let update = try V2DraftFileRoutes.outgoing(body, account, s, store)
-            if body.has("to") { out.to = update.to }
-            if body.has("cc") { out.cc = update.cc }
-            if body.has("bcc") { out.bcc = update.bcc }
-            if body.has("from") { out.from = update.from }
-            if body.has("reply_to") { out.replyTo = update.replyTo }
-            if body.has("subject") { out.subject = update.subject }
-            if body.has("body") { out.body = update.body }
-            if body.has("file_ids") { out.files = update.files }
-            if body.has("metadata") { out.metadata = update.metadata }
+            try V2DraftFileRoutes.merge(body, into: &out, account, s, store)
+            if body.has("from") || body.has("reply_to") {
+                let update = try V2DraftFileRoutes.outgoing(body, account, s, store)
+                if body.has("from") { out.from = update.from }
+                if body.has("reply_to") { out.replyTo = update.replyTo }
+            }
             out.sendAt = sendAt
             if (out.to + out.cc + out.bcc).isEmpty { throw NylasError.invalidRequest("No recipients: give to, cc or bcc") }
             guard case .object(var message) = out.json else { throw NylasError.internal("message not stored") }
