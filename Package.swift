@@ -42,6 +42,7 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(name: "CConcurrencyHook"),
         .target(
             name: "NylasSimulator",
             dependencies: [
@@ -71,8 +72,11 @@ let package = Package(
             name: "nylas-sim",
             dependencies: [
                 "NylasSimulator",
+                "CConcurrencyHook",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,9 +1,39 @@
 import ArgumentParser
+import CConcurrencyHook
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import NylasSimulator
 
+/// The entry point. Before anything asynchronous runs, the process hands Swift concurrency to
+/// NIO's event loops, so that a request is read, handled and answered on one thread instead of
+/// hopping between the event loop and the concurrency pool (BENCHMARKS.md, "HTTP").
+/// `NYLAS_SIM_CONCURRENCY_POOL=1` keeps the default pool.
 @main
+enum Main {
+    static func main() async {
+        if ProcessInfo.processInfo.environment["NYLAS_SIM_CONCURRENCY_POOL"] != "1" {
+            EventLoopExecutor.install()
+        }
+        await NylasSim.main()
+    }
+}
+
+/// Swift concurrency's global executor replaced by NIO's event loops: what
+/// `NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()` does,
+/// but through a declared symbol rather than `dlsym`, which finds nothing in a statically linked
+/// executable. A job enqueued from an event loop stays on it (`any()` prefers the current loop).
+enum EventLoopExecutor {
+    static func install() {
+        _ = MultiThreadedEventLoopGroup.singleton  // created before the first job arrives
+        sim_install_enqueue_global_hook { job, _ in
+            let unowned = unsafeBitCast(job, to: UnownedJob.self)
+            MultiThreadedEventLoopGroup.singleton.any().enqueue(ExecutorJob(unowned))
+        }
+    }
+}
+
 struct NylasSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nylas-sim",
