@@ -15,11 +15,11 @@ extension RequestContext {
         guard let header = request.header("authorization"), !header.isEmpty else {
             throw NylasError.unauthorized("Unauthorized: missing Authorization header (expected 'Bearer <API key or access token>')")
         }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+        guard let space = header.utf8.firstIndex(of: UInt8(ascii: " ")), header[..<space].lowercased() == "bearer",
+              header.utf8.index(after: space) < header.endIndex else {
             throw NylasError.unauthorized("Unauthorized: the Authorization header must use the Bearer scheme")
         }
-        return parts[1].trimmingWhitespaces()
+        return String(header[header.utf8.index(after: space)...]).trimmingWhitespaces()
     }
 
     /// Resolves the v3 caller in this region: an API key of a v3 application or a live access token.
@@ -65,7 +65,7 @@ extension RequestContext {
             grant = try store.grant(applicationID: appID, email: String(identifier.dropFirst(6)))
         } else if identifier.hasPrefix("external:") {
             grant = try store.grant(applicationID: appID, externalID: String(identifier.dropFirst(9)))
-        } else if identifier.contains("@") {
+        } else if identifier.utf8.contains(UInt8(ascii: "@")) {
             grant = try store.grant(applicationID: appID, email: identifier)
         } else {
             grant = try store.grant(id: identifier)

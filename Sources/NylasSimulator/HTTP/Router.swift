@@ -30,12 +30,12 @@ struct Route: Sendable {
     /// The decoded path parameters when `path` matches this route's pattern.
     func match(_ parts: [String]) -> [String: String]? {
         guard parts.count == segments.count else { return nil }
+        for (segment, part) in zip(segments, parts) {
+            if case .literal(let s) = segment, s != part { return nil }
+        }
         var params: [String: String] = [:]
         for (segment, part) in zip(segments, parts) {
-            switch segment {
-            case .literal(let s): if s != part { return nil }
-            case .parameter(let name): params[name] = part
-            }
+            if case .parameter(let name) = segment { params[name] = part }
         }
         return params
     }
@@ -66,9 +66,11 @@ struct Router: Sendable {
 
     /// Splits a raw path into percent-decoded segments.
     static func segments(of path: String) -> [String] {
-        path.split(separator: "/", omittingEmptySubsequences: true).map { part in
+        // On bytes: splitting on Characters would walk grapheme clusters.
+        path.utf8.split(separator: UInt8(ascii: "/")).map { part in
+            let segment = String(Substring(part))
             // Only a segment with a `%` has anything to decode.
-            part.utf8.contains(UInt8(ascii: "%")) ? String(part).removingPercentEncoding ?? String(part) : String(part)
+            return part.contains(UInt8(ascii: "%")) ? segment.removingPercentEncoding ?? segment : segment
         }
     }
 

@@ -16,17 +16,22 @@ public struct SimRequest: Sendable {
     public var body: [UInt8]
 
     public init(method: String, target: String, headers: [String: String] = [:], body: [UInt8] = []) {
-        self.method = method.uppercased()
-        if let q = target.firstIndex(of: "?") {
+        self.method = method.utf8.contains(where: { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") }) ? method.uppercased() : method
+        if let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
             self.path = String(target[..<q])
             self.query = QueryParameters(String(target[target.index(after: q)...]))
         } else {
             self.path = target
             self.query = QueryParameters("")
         }
-        var lowered: [String: String] = [:]
-        for (k, v) in headers { lowered[k.lowercased()] = v }
-        self.headers = lowered
+        if headers.keys.allSatisfy({ !$0.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) }) {
+            self.headers = headers
+        } else {
+            var lowered: [String: String] = [:]
+            lowered.reserveCapacity(headers.count)
+            for (k, v) in headers { lowered[k.lowercased()] = v }
+            self.headers = lowered
+        }
         self.body = body
     }
 

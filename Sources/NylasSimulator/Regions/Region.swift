@@ -11,7 +11,7 @@ public enum Region: String, CaseIterable, Sendable, Codable, Comparable {
 
     /// The region a real Nylas host name belongs to, if any.
     public static func forHost(_ host: String) -> Region? {
-        let name = host.split(separator: ":").first.map { String($0).lowercased() } ?? ""
+        let name = (host.utf8.firstIndex(of: UInt8(ascii: ":")).map { host[..<$0] } ?? host[...]).lowercased()
         switch name {
         case "api.us.nylas.com", "api.nylas.com", "canada.api.nylas.com": return .us
         case "api.eu.nylas.com", "ireland.api.nylas.com": return .eu

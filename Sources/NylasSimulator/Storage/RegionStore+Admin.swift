@@ -97,7 +97,9 @@ extension RegionStore {
     }
 
     func connector(applicationID: String, provider: String) throws -> Connector? {
-        try db.first("SELECT * FROM connectors WHERE application_id = ? AND provider = ?", applicationID, provider).map(connector)
+        try cachedLookup(\.connectors, applicationID + "/" + provider) {
+            try db.first("SELECT * FROM connectors WHERE application_id = ? AND provider = ?", applicationID, provider).map(connector)
+        }
     }
 
     func insertConnector(applicationID: String, provider: String, settings: JSON, scope: [String], name: String? = nil, now: Int) throws {

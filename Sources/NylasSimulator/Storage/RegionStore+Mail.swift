@@ -25,7 +25,14 @@ struct MessageRecord: Sendable {
     var folders: [String]
     /// API attachment objects (with `id`, `grant_id`, `wid` kept internally).
     var attachments: [JSON]
-    var headers: [(String, String)]
+    /// The header lines. A record read from a row parses its `headers` column only when they are
+    /// asked for (`fields=include_headers`, raw MIME, v2 rendering), not for every message read.
+    var headers: [(String, String)] {
+        get { storedHeaders ?? Self.headers(fromColumn: headerColumn) }
+        set { storedHeaders = newValue }
+    }
+    private var storedHeaders: [(String, String)]?
+    private var headerColumn: [UInt8] = []
     var metadata: [String: JSON]
     var messageIDHeader: String
     var createdAt: Int
@@ -49,14 +56,19 @@ struct MessageRecord: Sendable {
         starred = row.bool("starred")
         folders = row.json("folders").arrayValue?.compactMap(\.stringValue) ?? []
         attachments = row.json("attachments").arrayValue ?? []
-        headers = (row.json("headers").arrayValue ?? []).compactMap { h in
-            guard let n = h["name"]?.stringValue, let v = h["value"]?.stringValue else { return nil }
-            return (n, v)
-        }
+        headerColumn = row["headers"].blob ?? []
         metadata = row.json("metadata").objectValue ?? [:]
         messageIDHeader = row.string("message_id_header")
         createdAt = row.int("created_at")
         updatedAt = row.int("updated_at")
+    }
+
+    private static func headers(fromColumn bytes: [UInt8]) -> [(String, String)] {
+        guard !bytes.isEmpty else { return [] }
+        return ((try? JSON.parse(bytes))?.arrayValue ?? []).compactMap { h in
+            guard let n = h["name"]?.stringValue, let v = h["value"]?.stringValue else { return nil }
+            return (n, v)
+        }
     }
 
     init(grantID: String, id: String, threadID: String, world m: WorldMessage, folders: [String], attachments: [JSON], now: Int) {
@@ -76,7 +88,7 @@ struct MessageRecord: Sendable {
         starred = m.starred
         self.folders = folders
         self.attachments = attachments
-        headers = m.allHeaders
+        storedHeaders = m.allHeaders
         metadata = [:]
         messageIDHeader = m.messageIDHeader
         createdAt = now

@@ -41,7 +41,7 @@ final class RegionStore {
         try saveCounter()
     }
 
-    /// Rows of `applications`, `tokens` and `grants` by the key they were looked up with (the
+    /// Rows of `applications`, `connectors`, `tokens` and `grants` by the key they were looked up with (the
     /// auth of every request reads them). Valid while `db.lookupGeneration` has not moved — any
     /// write to those tables, any rollback — and, for a file, while no other connection committed
     /// (`PRAGMA data_version`). Validity (expiry on the virtual clock, revocation, grant status)
@@ -53,6 +53,8 @@ final class RegionStore {
         var appsByID: [String: ApplicationRecord?] = [:]
         var tokens: [String: TokenRecord?] = [:]
         var grants: [String: GrantRecord?] = [:]
+        /// By "application ID/provider".
+        var connectors: [String: Connector?] = [:]
         /// More entries than this (unknown keys tried one after another): start again.
         static let limit = 4096
 
@@ -63,6 +65,7 @@ final class RegionStore {
             appsByID.removeAll(keepingCapacity: true)
             tokens.removeAll(keepingCapacity: true)
             grants.removeAll(keepingCapacity: true)
+            connectors.removeAll(keepingCapacity: true)
         }
     }
 
@@ -70,7 +73,8 @@ final class RegionStore {
     private func currentLookups() throws -> Lookups {
         let dataVersion = db.path == nil ? 0 : try db.dataVersion()
         if lookups.generation != db.lookupGeneration || lookups.dataVersion != dataVersion
-            || lookups.appsByKey.count + lookups.appsByID.count + lookups.tokens.count + lookups.grants.count > Lookups.limit {
+            || lookups.appsByKey.count + lookups.appsByID.count + lookups.tokens.count + lookups.grants.count
+                + lookups.connectors.count > Lookups.limit {
             lookups.reset(generation: db.lookupGeneration, dataVersion: dataVersion)
         }
         return lookups

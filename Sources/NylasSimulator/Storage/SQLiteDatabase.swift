@@ -99,7 +99,7 @@ final class SQLiteDatabase {
     private var layouts: [OpaquePointer: SQLColumns] = [:]
     private var savepointDepth = 0
     let path: String?
-    /// Moves on every write to `applications`, `grants` or `tokens` (SQLite's update hook), on
+    /// Moves on every write to `applications`, `connectors`, `grants` or `tokens` (SQLite's update hook), on
     /// every rollback and on `invalidateLookups()`: what `RegionStore` read from those tables
     /// before is still current while it has not moved.
     private(set) var lookupGeneration = 0
@@ -134,6 +134,7 @@ final class SQLiteDatabase {
     private static func isLookupTable(_ name: UnsafePointer<CChar>) -> Bool {
         switch name[0] {
         case 0x61: return strcmp(name, "applications") == 0  // a
+        case 0x63: return strcmp(name, "connectors") == 0  // c
         case 0x67: return strcmp(name, "grants") == 0  // g
         case 0x74: return strcmp(name, "tokens") == 0  // t
         default: return false

@@ -157,7 +157,7 @@ extension JSON {
         case .object(let o):
             out.append(UInt8(ascii: "{"))
             var first = true
-            for (key, value) in o.sorted(by: { $0.key < $1.key }) {
+            for (key, value) in o.sorted(by: { JSON.keyPrecedes($0.key, $1.key) }) {
                 if !first { out.append(UInt8(ascii: ",")) }
                 first = false
                 JSON.writeString(key, into: &out)
@@ -165,6 +165,19 @@ extension JSON {
                 value.write(into: &out)
             }
             out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Key order: by UTF-8 bytes, which is code point order (the order of `<` for the NFC keys
+    /// the simulator writes), without Unicode-aware comparison.
+    static func keyPrecedes(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let n = min(x.count, y.count)
+                let c = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
+                return c != 0 ? c < 0 : x.count < y.count
+            }
         }
     }
 
