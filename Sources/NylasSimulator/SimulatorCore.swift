@@ -110,17 +110,26 @@ final class SimulatorCore: Sendable {
     func handle(_ request: SimRequest, region: Region, failure: NylasError? = nil) async -> SimResponse {
         let started = ContinuousClock.now
         let parts = Router.segments(of: request.path)
-        let requestID = withState { $0.store(region).ids.uuid("request") }
+        let resolution = router.resolve(method: request.method, parts: parts)
+        // One turn of the lock: the request ID, then scripted faults and provider rate limits.
+        var intercepted: FaultAction?
+        let requestID = withState { s in
+            let id = s.store(region).ids.uuid("request")
+            if failure == nil, case .found(let route, let params) = resolution, route.surface != .control {
+                intercepted = interceptions(s, request, region: region, surface: route.surface, parts: parts, params: params)
+            }
+            return id
+        }
         let notes = RequestNotes()
         var surface = Router.surface(forPath: parts)
         var response: SimResponse
         do {
             if let failure { throw failure }
-            switch router.resolve(method: request.method, parts: parts) {
+            switch resolution {
             case .found(let route, let params):
                 surface = route.surface
                 if surface == .control { try checkControlToken(request) }
-                if surface != .control, let action = interceptions(request, region: region, surface: surface, parts: parts, params: params) {
+                if let action = intercepted {
                     if let latency = action.latency { try? await Task.sleep(for: latency) }
                     if action.drop {
                         var dropped = SimResponse(status: 0)
@@ -174,43 +183,41 @@ final class SimulatorCore: Sendable {
     }
 
     /// Scripted faults and provider rate limits, checked before the handler runs.
-    private func interceptions(_ request: SimRequest, region: Region, surface: APISurface, parts: [String],
+    private func interceptions(_ s: SimulatorState, _ request: SimRequest, region: Region, surface: APISurface, parts: [String],
                                params: [String: String]) -> FaultAction? {
-        withState { s in
-            let store = s.store(region)
-            var grant: GrantRecord?
-            if let gid = params["grant_id"] {
-                grant = (try? store.grant(id: gid.hasPrefix("grant:") ? String(gid.dropFirst(6)) : gid)) ?? nil
-            }
-            if !s.faults.isEmpty {
-                var appID = grant?.applicationID
-                if appID == nil, let auth = request.header("authorization"), auth.lowercased().hasPrefix("bearer ") {
-                    let token = String(auth.dropFirst(7))
-                    appID = (try? store.application(apiKey: token))??.id ?? (try? store.token(token))??.applicationID
-                }
-                if let (rule, action) = s.faults.evaluate(region: region, surface: surface, method: request.method, parts: parts,
-                                                          applicationID: appID, grantID: grant?.id, provider: grant?.provider,
-                                                          now: s.now) {
-                    if let outage = rule.outage {
-                        s.outages.append(ProviderOutage(provider: rule.provider ?? grant?.provider, mailbox: nil, start: s.now,
-                                                        end: s.now + outage))
-                    }
-                    if action.error != nil || action.drop || action.latency != nil { return action }
-                }
-            }
-            // Provider rate limits apply to data calls of a grant.
-            guard let grant, parts.count > 3, let limit = s.settings.providerRateLimits[grant.provider] else { return nil }
-            let key = "\(grant.provider)|\(grant.email.lowercased())"
-            var usage = s.providerUsage[key] ?? (s.now, 0)
-            if s.now >= usage.windowStart + limit.window { usage = (s.now, 0) }
-            usage.count += 1
-            s.providerUsage[key] = usage
-            guard usage.count > limit.requests else { return nil }
-            let retry = max(1, Int(((usage.windowStart + limit.window) - s.now).milliseconds + 999) / 1000)
-            var error = NylasError.rateLimited(retryAfter: retry)
-            error.message = "Too many requests, please try again shortly. The \(grant.provider) provider limit is \(limit.requests) requests per \(limit.window.milliseconds / 1000) seconds for this mailbox."
-            return FaultAction(error: error, latency: nil, drop: false)
+        let store = s.store(region)
+        var grant: GrantRecord?
+        if let gid = params["grant_id"] {
+            grant = (try? store.grant(id: gid.hasPrefix("grant:") ? String(gid.dropFirst(6)) : gid)) ?? nil
         }
+        if !s.faults.isEmpty {
+            var appID = grant?.applicationID
+            if appID == nil, let auth = request.header("authorization"), auth.lowercased().hasPrefix("bearer ") {
+                let token = String(auth.dropFirst(7))
+                appID = (try? store.application(apiKey: token))??.id ?? (try? store.token(token))??.applicationID
+            }
+            if let (rule, action) = s.faults.evaluate(region: region, surface: surface, method: request.method, parts: parts,
+                                                      applicationID: appID, grantID: grant?.id, provider: grant?.provider,
+                                                      now: s.now) {
+                if let outage = rule.outage {
+                    s.outages.append(ProviderOutage(provider: rule.provider ?? grant?.provider, mailbox: nil, start: s.now,
+                                                    end: s.now + outage))
+                }
+                if action.error != nil || action.drop || action.latency != nil { return action }
+            }
+        }
+        // Provider rate limits apply to data calls of a grant.
+        guard let grant, parts.count > 3, let limit = s.settings.providerRateLimits[grant.provider] else { return nil }
+        let key = "\(grant.provider)|\(grant.email.lowercased())"
+        var usage = s.providerUsage[key] ?? (s.now, 0)
+        if s.now >= usage.windowStart + limit.window { usage = (s.now, 0) }
+        usage.count += 1
+        s.providerUsage[key] = usage
+        guard usage.count > limit.requests else { return nil }
+        let retry = max(1, Int(((usage.windowStart + limit.window) - s.now).milliseconds + 999) / 1000)
+        var error = NylasError.rateLimited(retryAfter: retry)
+        error.message = "Too many requests, please try again shortly. The \(grant.provider) provider limit is \(limit.requests) requests per \(limit.window.milliseconds / 1000) seconds for this mailbox."
+        return FaultAction(error: error, latency: nil, drop: false)
     }
 
     private func checkControlToken(_ request: SimRequest) throws {

@@ -27,7 +27,7 @@ public struct SimulatorSettings: Sendable, Equatable {
     /// an application's `sync_primary_calendar_only` setting overrides it (`POST /__sim/calendar/settings`).
     public var syncPrimaryCalendarOnly = true
     /// Requests an in-memory simulator keeps in its request journal, per region: the most recent
-    /// ones (default 100,000; older ones are dropped in steps of 256, so between this minus 255
+    /// ones (default 100,000; older ones are dropped in steps of 32, so between this minus 31
     /// and this many are kept); nil keeps every request. A file-backed simulator (`dataDirectory`)
     /// keeps every request.
     public var journalLimit: Int? = 100_000

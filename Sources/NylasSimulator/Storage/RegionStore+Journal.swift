@@ -70,12 +70,12 @@ extension RegionStore {
         } else {
             try insert()
         }
-        // In memory, the journal is a ring of the most recent `keep` requests: every 256th row
-        // drops the oldest, leaving between keep - 255 and keep rows (a file keeps every request).
+        // In memory, the journal is a ring of the most recent `keep` requests: every 32nd row
+        // drops the oldest, leaving between keep - 31 and keep rows (a file keeps every request).
         if let keep, keep > 0, db.path == nil {
             let seq = db.lastInsertRowID
-            if seq > Int64(keep), seq % 256 == 0 {
-                try db.run("DELETE FROM journal WHERE seq <= ?", seq - Int64(keep) + 255)
+            if seq > Int64(keep), seq % 32 == 0 {
+                try db.run("DELETE FROM journal WHERE seq <= ?", seq - Int64(keep) + 31)
             }
         }
     }
