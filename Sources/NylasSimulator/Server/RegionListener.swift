@@ -1,145 +1,203 @@
 import Foundation
-import Hummingbird
-import HummingbirdCore
-import HummingbirdTLS
-import HTTPTypes
 import Logging
 import NIOCore
+import NIOHTTP1
+import NIOPosix
 import NIOSSL
-import ServiceLifecycle
 import Synchronization
 
-/// Adapts Hummingbird requests to the simulator core: region by listener (or `Host`),
-/// body collected up to the limit, response written back.
-struct SimulatorResponder: HTTPResponder {
-    typealias Context = ChannelRequestContext
+/// One connection's HTTP/1.1 exchange with the simulator core: the request head and body are
+/// collected on the event loop (up to the size limit, within the body timeout), the core answers,
+/// and the answer is written back. NIO's pipelining handler keeps answers in request order.
+final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
 
-    let core: SimulatorCore
-    let region: Region
-    let maxBodyBytes: Int
-    /// A request body that has not arrived in full within this wall time is cut off.
-    let bodyTimeout: Duration
+    private let core: SimulatorCore
+    private let region: Region
+    private let maxBodyBytes: Int
+    private let bodyTimeout: TimeAmount
 
-    func respond(to request: Request, context: Context) async throws -> Response {
-        var headers: [String: String] = [:]
-        for field in request.headers {
-            let name = field.name.canonicalName
-            headers[name] = headers[name].map { "\($0), \(field.value)" } ?? field.value
-        }
-        let host = request.head.authority ?? headers["host"] ?? ""
-        let region = Region.forHost(host) ?? self.region
-        var failure: NylasError?
-        var body: [UInt8] = []
-        let length = headers["content-length"].flatMap(Int.init)
-        if let length, length > maxBodyBytes {
-            failure = .payloadTooLarge(limit: maxBodyBytes)
-        } else if length == 0 || (headers["content-length"] == nil && headers["transfer-encoding"] == nil) {
-            // No body (HTTP/1.1: neither a length nor chunks): nothing to wait for.
-        } else {
-            let limit = maxBodyBytes
-            do {
-                body = try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
-                    group.addTask {
-                        var req = request
-                        let buffer = try await req.collectBody(upTo: limit)
-                        return Array(buffer.readableBytesView)
-                    }
-                    group.addTask {
-                        try await Task.sleep(for: bodyTimeout)
-                        return nil
-                    }
-                    let first = try await group.next()!
-                    group.cancelAll()
-                    guard let bytes = first else { throw BodyTimeout() }
-                    return bytes
-                }
-            } catch is NIOTooManyBytesError {
-                failure = .payloadTooLarge(limit: maxBodyBytes)
-            } catch is BodyTimeout {
-                failure = NylasError(status: 408, type: "invalid_request_error", message: "Request body not received in time")
-            }
-        }
-        let sim = SimRequest(method: request.method.rawValue, target: request.uri.string, headers: headers, body: body)
-        var response = await core.handle(sim, region: region, failure: failure)
-        if response.dropConnection {
-            context.channel.close(mode: .all, promise: nil)
-            throw CancellationError()
-        }
-        if failure != nil { response.headers["Connection"] = "close" }
-        var fields = HTTPFields()
-        for (name, value) in response.headers {
-            if let n = HTTPField.Name(name) { fields[n] = value }
-        }
-        return Response(status: .init(code: response.status), headers: fields,
-                        body: .init(byteBuffer: ByteBuffer(bytes: response.body)))
+    private var head: HTTPRequestHead?
+    private var body: ByteBuffer?
+    private var timer: Scheduled<Void>?
+    /// The request was answered before its body ended (too large, too slow): the rest of it is
+    /// ignored and the connection closes after the answer.
+    private var answeredEarly = false
+
+    init(core: SimulatorCore, region: Region, maxBodyBytes: Int, bodyTimeout: Duration) {
+        self.core = core
+        self.region = region
+        self.maxBodyBytes = maxBodyBytes
+        let parts = bodyTimeout.components
+        self.bodyTimeout = .nanoseconds(parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000)
     }
 
-    private struct BodyTimeout: Error {}
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body = nil
+            answeredEarly = false
+            let length = h.headers.first(name: "content-length").flatMap(Int.init)
+            if let length, length > maxBodyBytes {
+                answerEarly(context, .payloadTooLarge(limit: maxBodyBytes))
+            } else if (length ?? 0) > 0 || h.headers.contains(name: "transfer-encoding") {
+                // A body is coming: it has `bodyTimeout` to arrive in full.
+                let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                timer = context.eventLoop.scheduleTask(in: bodyTimeout) {
+                    let (handler, context) = loopBound.value
+                    handler.answerEarly(context, NylasError(status: 408, type: "invalid_request_error",
+                                                            message: "Request body not received in time"))
+                }
+            }
+        case .body(var chunk):
+            guard !answeredEarly else { return }
+            if (body?.readableBytes ?? 0) + chunk.readableBytes > maxBodyBytes {
+                answerEarly(context, .payloadTooLarge(limit: maxBodyBytes))
+            } else if body == nil {
+                body = chunk
+            } else {
+                body!.writeBuffer(&chunk)
+            }
+        case .end:
+            timer?.cancel()
+            timer = nil
+            guard !answeredEarly, let head else { return }
+            self.head = nil
+            answer(context, head: head, body: body.map { Array($0.readableBytesView) } ?? [], failure: nil)
+            body = nil
+        }
+    }
+
+    /// Answers the request in progress with `failure` before its body has ended; the connection
+    /// closes after the answer.
+    private func answerEarly(_ context: ChannelHandlerContext, _ failure: NylasError) {
+        guard let head, !answeredEarly else { return }
+        timer?.cancel()
+        timer = nil
+        answeredEarly = true
+        body = nil
+        answer(context, head: head, body: [], failure: failure)
+    }
+
+    private func answer(_ context: ChannelHandlerContext, head: HTTPRequestHead, body: [UInt8], failure: NylasError?) {
+        var headers: [String: String] = [:]
+        for field in head.headers {
+            let name = field.name.lowercased()
+            headers[name] = headers[name].map { "\($0), \(field.value)" } ?? field.value
+        }
+        let region = Region.forHost(headers["host"] ?? "") ?? self.region
+        let request = SimRequest(method: head.method.rawValue, target: head.uri, headers: headers, body: body)
+        let keepAlive = head.isKeepAlive && failure == nil
+        let core = self.core
+        let promise = context.eventLoop.makePromise(of: SimResponse.self)
+        promise.completeWithTask { await core.handle(request, region: region, failure: failure) }
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        promise.futureResult.whenSuccess { response in
+            let (handler, context) = loopBound.value
+            handler.write(context, response, version: head.version, keepAlive: keepAlive)
+        }
+    }
+
+    private func write(_ context: ChannelHandlerContext, _ response: SimResponse, version: HTTPVersion, keepAlive: Bool) {
+        guard context.channel.isActive else { return }
+        if response.dropConnection {
+            context.close(promise: nil)
+            return
+        }
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(response.headers.count + 2)
+        for (name, value) in response.headers { headers.add(name: name, value: value) }
+        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
+        if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
+        let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if !response.body.isEmpty {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)
+        }
+        let written = context.writeAndFlushPromise()
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
+        if !keepAlive {
+            let channel = context.channel
+            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent, head == nil {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
 }
 
-/// One region's HTTP(S) listener, running until stopped.
+private extension ChannelHandlerContext {
+    func writeAndFlushPromise() -> EventLoopPromise<Void> { eventLoop.makePromise() }
+}
+
+/// One region's HTTP(S) listener on NIO, running until stopped.
 final class RegionListener: Sendable {
     let region: Region
     let port: Int
     let baseURL: String
-    private let group: ServiceGroup
-    private let task: Task<Void, any Error>
+    private let channel: any Channel
+    private let connections: ConnectionSet
 
-    private init(region: Region, port: Int, baseURL: String, group: ServiceGroup, task: Task<Void, any Error>) {
+    private init(region: Region, port: Int, baseURL: String, channel: any Channel, connections: ConnectionSet) {
         self.region = region
         self.port = port
         self.baseURL = baseURL
-        self.group = group
-        self.task = task
+        self.channel = channel
+        self.connections = connections
     }
 
     static func start(core: SimulatorCore, region: Region, host: String, port: Int, tls: TLSConfiguration?,
                       maxBodyBytes: Int, bodyTimeout: Duration = .seconds(30), logger: Logger) async throws -> RegionListener {
-        let responder = SimulatorResponder(core: core, region: region, maxBodyBytes: maxBodyBytes, bodyTimeout: bodyTimeout)
-        let started = StartSignal()
-        var serverLogger = logger
-        serverLogger.logLevel = max(logger.logLevel, .warning)
-        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(120)))
-        let app = Application(
-            responder: responder,
-            server: try tls.map { try HTTPServerBuilder.tls(http1, tlsConfiguration: $0) } ?? http1,
-            configuration: .init(address: .hostname(host, port: port), serverName: nil, reuseAddress: true),
-            onServerRunning: { channel in
-                let bound = channel.localAddress?.port ?? port
-                started.value.withLock { $0?.resume(returning: bound); $0 = nil }
-            },
-            logger: serverLogger)
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: serverLogger))
-        let taskBox = TaskBox()
-        let bound = try await withCheckedThrowingContinuation { continuation in
-            started.value.withLock { $0 = continuation }
-            let task = Task {
-                do {
-                    try await group.run()
-                } catch {
-                    started.value.withLock { $0?.resume(throwing: error); $0 = nil }
-                    throw error
+        let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
+        let connections = ConnectionSet()
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                connections.insert(channel)
+                channel.closeFuture.whenComplete { _ in connections.remove(channel) }
+                return channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if let sslContext { try sync.addHandler(NIOSSLServerHandler(context: sslContext)) }
+                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                    try sync.addHandler(IdleStateHandler(allTimeout: .seconds(120)))
+                    try sync.addHandler(SimulatorHTTPHandler(core: core, region: region, maxBodyBytes: maxBodyBytes,
+                                                             bodyTimeout: bodyTimeout))
                 }
-                started.value.withLock { $0?.resume(throwing: CancellationError()); $0 = nil }
             }
-            taskBox.value.withLock { $0 = task }
-        }
-        let task = taskBox.value.withLock { $0! }
+            .bind(host: host, port: port)
+            .get()
+        let bound = channel.localAddress?.port ?? port
         let scheme = tls == nil ? "http" : "https"
         let urlHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : (host.contains(":") ? "[\(host)]" : host)
-        return RegionListener(region: region, port: bound, baseURL: "\(scheme)://\(urlHost):\(bound)", group: group, task: task)
+        return RegionListener(region: region, port: bound, baseURL: "\(scheme)://\(urlHost):\(bound)", channel: channel,
+                              connections: connections)
     }
 
+    /// Stops accepting, then closes the open connections.
     func stop() async {
-        await group.triggerGracefulShutdown()
-        _ = try? await task.value
+        try? await channel.close()
+        for connection in connections.all() { try? await connection.close() }
     }
 }
 
-private final class StartSignal: Sendable {
-    let value = Mutex<CheckedContinuation<Int, any Error>?>(nil)
-}
-
-private final class TaskBox: Sendable {
-    let value = Mutex<Task<Void, any Error>?>(nil)
+/// The open connections of a listener, closed when it stops.
+private final class ConnectionSet: Sendable {
+    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+    func insert(_ c: any Channel) { channels.withLock { $0[ObjectIdentifier(c)] = c } }
+    func remove(_ c: any Channel) { channels.withLock { $0[ObjectIdentifier(c)] = nil } }
+    func all() -> [any Channel] { channels.withLock { Array($0.values) } }
 }
