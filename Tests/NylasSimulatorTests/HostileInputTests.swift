@@ -201,6 +201,27 @@ struct HostileInputTests {
         }
     }
 
+    @Test("Expect: 100-continue gets 100 Continue before the body, then the answer")
+    func expectContinue() async throws {
+        try await withSimulator(configure: Self.options) { h in
+            let body = #"{"provider": "imap"}"#
+            let head = Self.head("POST", "/v3/connectors", key: h.apiKey,
+                                 ["Content-Type: application/json", "Content-Length: \(body.utf8.count)", "Expect: 100-continue"])
+            let port = Self.port(h)
+            let (interim, final) = try await RawSocket.run {
+                let s = try RawSocket(port: port, receiveTimeout: 2)
+                defer { s.close() }
+                s.send(head)
+                let interim = s.readResponse()
+                s.send(body)
+                return (interim, s.readResponse())
+            }
+            #expect(interim.status == 100, "before the body: \(interim)")
+            #expect((final.status ?? 0) >= 200, "after the body: \(final)")
+            #expect(final.status != 408 && final.status.map { $0 < 500 } == true, "after the body: \(final)")
+        }
+    }
+
     @Test("A body over the limit: 413 (declared length and chunked)")
     func oversizedBody() async throws {
         try await withSimulator(configure: Self.options) { h in

@@ -43,6 +43,11 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
             if let length, length > maxBodyBytes {
                 answerEarly(context, .payloadTooLarge(limit: maxBodyBytes))
             } else if (length ?? 0) > 0 || h.headers.contains(name: "transfer-encoding") {
+                // A client that waits for leave to send its body (curl does above 1 MiB) gets it.
+                if h.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                    context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .continue))),
+                                          promise: nil)
+                }
                 // A body is coming: it has `bodyTimeout` to arrive in full.
                 let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
                 timer = context.eventLoop.scheduleTask(in: bodyTimeout) {
