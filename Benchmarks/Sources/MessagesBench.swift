@@ -377,7 +377,7 @@ enum MessagesBench {
                 CAST('[]' AS BLOB), CAST('[]' AS BLOB), CAST('[]' AS BLOB), body, date, unread, starred,
                 CAST('["' || folder || '"]' AS BLOB), CAST('[]' AS BLOB), CAST('[]' AS BLOB), 0, date * 1000, 1 FROM c;
             INSERT INTO w.changes(mailbox, kind, object, time)
-                SELECT '\(mailbox)', 'message', id, available_at FROM w.messages WHERE mailbox = '\(mailbox)' ORDER BY id;
+                SELECT '\(mailbox)', 'message', wid, date * 1000 FROM c ORDER BY wid;
             INSERT INTO messages(grant_id, id, world_id, thread_id, subject, from_json, to_json, cc_json, bcc_json, reply_to_json,
                 body, snippet, date, unread, starred, folders, attachments, headers, metadata, message_id_header, participants,
                 has_attachments, created_at, updated_at)
@@ -392,13 +392,11 @@ enum MessagesBench {
                      ',{"name":"MIME-Version","value":"1.0"}]' AS BLOB),
                 CAST('{}' AS BLOB), hdr, participants, 0, \(now), \(now) FROM c;
             INSERT INTO message_folders(grant_id, folder_id, date, message_id)
-                SELECT grant_id, CASE WHEN CAST(folders AS TEXT) = '["SENT"]' THEN 'SENT' ELSE 'INBOX' END, date, id
-                FROM messages WHERE grant_id = '\(grantID)';
+                SELECT '\(grantID)', folder, date, mid FROM c;
             INSERT INTO object_ids(grant_id, kind, world_key, id)
-                SELECT grant_id, 'message', CAST(world_id AS TEXT), id FROM messages WHERE grant_id = '\(grantID)';
+                SELECT '\(grantID)', 'message', CAST(wid AS TEXT), mid FROM c;
             INSERT INTO object_ids(grant_id, kind, world_key, id)
-                SELECT m.grant_id, 'thread', w.thread_key, m.thread_id FROM messages m JOIN w.messages w ON w.id = m.world_id
-                WHERE m.grant_id = '\(grantID)' AND m.id = m.thread_id;
+                SELECT '\(grantID)', 'thread', root, tid FROM c WHERE pos = 0;
             """
     }
 
