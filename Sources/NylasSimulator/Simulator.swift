@@ -50,7 +50,7 @@ public final class Simulator: Sendable {
                     do {
                         return (region, .success(try await RegionListener.start(
                             core: core, region: region, host: opts.host, port: opts.ports[region] ?? 0, tls: tls,
-                            maxBodyBytes: opts.settings.maxBodyBytes, bodyTimeout: opts.settings.bodyTimeout, logger: opts.logger)))
+                            maxBodyBytes: opts.settings.maxBodyBytes, bodyTimeout: opts.settings.bodyTimeout)))
                     } catch {
                         return (region, .failure(error))
                     }

@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -9,7 +8,7 @@ import Synchronization
 /// One connection's HTTP/1.1 exchange with the simulator core: the request head and body are
 /// collected on the event loop (up to the size limit, within the body timeout), the core answers,
 /// and the answer is written back. NIO's pipelining handler keeps answers in request order.
-final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class SimulatorHTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -121,11 +120,10 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
         if !response.body.isEmpty {
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)
         }
-        let written = context.writeAndFlushPromise()
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !keepAlive {
             let channel = context.channel
-            written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            written.whenComplete { _ in channel.close(promise: nil) }
         }
     }
 
@@ -140,10 +138,6 @@ final class SimulatorHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
     }
-}
-
-private extension ChannelHandlerContext {
-    func writeAndFlushPromise() -> EventLoopPromise<Void> { eventLoop.makePromise() }
 }
 
 /// One region's HTTP(S) listener on NIO, running until stopped.
@@ -163,7 +157,7 @@ final class RegionListener: Sendable {
     }
 
     static func start(core: SimulatorCore, region: Region, host: String, port: Int, tls: TLSConfiguration?,
-                      maxBodyBytes: Int, bodyTimeout: Duration = .seconds(30), logger: Logger) async throws -> RegionListener {
+                      maxBodyBytes: Int, bodyTimeout: Duration = .seconds(30)) async throws -> RegionListener {
         let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
         let connections = ConnectionSet()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
