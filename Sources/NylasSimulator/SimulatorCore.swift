@@ -24,10 +24,25 @@ public struct SimulatorOptions: Sendable {
     /// Serve HTTPS with a certificate from the local CA kept in this directory.
     public var tlsDirectory: String?
     /// When set, `/__sim/` routes require `Authorization: Bearer <token>` or `X-Sim-Control-Token`.
+    /// An empty or blank token is refused at start: it would leave the control API open.
     public var controlToken: String?
+    /// Host names the listeners answer besides loopback names, IP addresses, this machine's name and
+    /// the Nylas API host names; a request naming any other host is refused (DNS rebinding).
+    public var allowedHosts: [String] = []
     public var logger = Logger(label: "nylas-sim", factory: { _ in SwiftLogNoOpLogHandler() })
 
     public init(seed: String? = nil) { self.seed = seed }
+
+    /// Options a simulator refuses to start with.
+    public struct Invalid: Error, Sendable, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// Whether `token` is empty or only white space.
+    public static func isBlank(_ token: String) -> Bool {
+        token.allSatisfy { $0.isWhitespace || $0.isNewline }
+    }
 }
 
 /// Notes a handler leaves for the request journal: whose request it was.
@@ -54,6 +69,8 @@ final class SimulatorCore: Sendable {
     let router: Router
     let logger: Logger
     let controlToken: String?
+    /// The `Host` names the listeners answer.
+    let hosts: HostAllowList
     private let gate = SerialGate()
     private let driver = Mutex<Task<Void, Never>?>(nil)
     /// Records API traffic when `serve --record` is on.
@@ -68,10 +85,17 @@ final class SimulatorCore: Sendable {
     private static let sharedRouter = APIRoutes.build()
 
     init(options: SimulatorOptions) throws {
+        if let token = options.controlToken, SimulatorOptions.isBlank(token) {
+            throw SimulatorOptions.Invalid("controlToken is empty: an empty token would leave the control API open")
+        }
+        guard ClockState.rates.contains(options.clockRate) else {
+            throw SimulatorOptions.Invalid("clockRate must be from 0 to 1000000")
+        }
         state = try SimulatorState(options: options)
         router = Self.sharedRouter
         logger = options.logger
         controlToken = options.controlToken
+        hosts = HostAllowList(extra: options.allowedHosts)
         if options.clockMode == .running { startDriver() }
     }
 
@@ -128,7 +152,7 @@ final class SimulatorCore: Sendable {
             switch resolution {
             case .found(let route, let params):
                 surface = route.surface
-                if surface == .control { try checkControlToken(request) }
+                if surface == .control, let refused = ControlGuard.check(request, token: controlToken) { throw refused }
                 if let action = intercepted {
                     if let latency = action.latency { try? await Task.sleep(for: latency) }
                     if action.drop {
@@ -218,16 +242,6 @@ final class SimulatorCore: Sendable {
         var error = NylasError.rateLimited(retryAfter: retry)
         error.message = "Too many requests, please try again shortly. The \(grant.provider) provider limit is \(limit.requests) requests per \(limit.window.milliseconds / 1000) seconds for this mailbox."
         return FaultAction(error: error, latency: nil, drop: false)
-    }
-
-    private func checkControlToken(_ request: SimRequest) throws {
-        guard let controlToken else { return }
-        let given = request.header("x-sim-control-token")
-            ?? request.header("authorization").map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : $0 }
-            ?? (Dashboard.acceptsQueryToken(request) ? request.query["token"] : nil)
-        guard given == controlToken else {
-            throw NylasError.unauthorized("The control API requires the control token (--control-token)")
-        }
     }
 
     // MARK: Clock and jobs

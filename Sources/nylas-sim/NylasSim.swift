@@ -93,6 +93,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("control-token"), help: "Require this token (Authorization: Bearer, or X-Sim-Control-Token) on /__sim/ routes.")
     var controlToken: String?
 
+    @Option(name: .customLong("allowed-host"), help: "Another Host name the listeners answer (repeatable). Loopback names, IP addresses, this machine's name and the Nylas API host names are always answered; others are refused against DNS rebinding.")
+    var allowedHost: [String] = []
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info (one line per request), notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -105,7 +108,17 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("unknown --log-level \(logLevel)") }
         if ClockState.Mode(rawValue: clock) == nil { throw ValidationError("--clock must be running or manual") }
-        if let startTime, VirtualTime(parsing: startTime) == nil { throw ValidationError("--start-time must be ISO 8601 or Unix seconds") }
+        if let startTime, VirtualTime(parsing: startTime) == nil {
+            throw ValidationError("--start-time must be ISO 8601 or Unix seconds between years 1 and 9999")
+        }
+        if !ClockState.rates.contains(clockRate) { throw ValidationError("--clock-rate must be a number from 0 to 1000000") }
+        if !(1...315_576_000_000).contains(accessTokenLifetime) {
+            throw ValidationError("--access-token-lifetime must be from 1 to 315576000000 seconds")
+        }
+        if maxBodyBytes < 1 { throw ValidationError("--max-body-bytes must be at least 1") }
+        if let controlToken, SimulatorOptions.isBlank(controlToken) {
+            throw ValidationError("--control-token is empty: an empty token would leave the control API open")
+        }
         let loopback = ["127.0.0.1", "localhost", "::1"].contains(host) || host.hasPrefix("127.")
         if !loopback, controlToken == nil {
             throw ValidationError("binding \(host) exposes the control API: pass --control-token TOKEN")
@@ -131,6 +144,7 @@ struct Serve: AsyncParsableCommand {
         options.settings.maxBodyBytes = maxBodyBytes
         options.settings.accessTokenLifetime = .seconds(accessTokenLifetime)
         options.controlToken = controlToken
+        options.allowedHosts = allowedHost
         if let config { options.config = try SimulatorConfig.load(path: config) }
         if tls { options.tlsDirectory = tlsDir ?? dataDir.map { $0 + "/tls" } ?? LocalCertificateAuthority.defaultDirectory }
         var logger = Logger(label: "nylas-sim")

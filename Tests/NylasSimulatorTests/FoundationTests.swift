@@ -176,12 +176,13 @@ struct FoundationTests {
             #expect(moved.json?["now_unix"]?.intValue == (clock.json?["now_unix"]?.intValue ?? 0) + 5400)
             let back = try await h.call("POST", "/__sim/clock", json: ["to": 0])
             #expect(back.status == 400)
-            // JSON sent as a form (`curl -d '{…}'` without a header) is JSON to the control API,
-            // and only to it: the v3 API keeps answering 415.
+            // JSON sent as a form (`curl -d '{…}'` without a header) is what a web page can send
+            // without a CORS preflight: without a control token it is refused and moves nothing.
             let form = ["Content-Type": "application/x-www-form-urlencoded"]
             let curlStyle = try await h.raw("POST", "/__sim/clock", body: Array(#"{"advance": "30m"}"#.utf8), headers: form)
-            #expect(curlStyle.status == 200, "\(curlStyle.text)")
-            #expect(curlStyle.json?["now_unix"]?.intValue == (clock.json?["now_unix"]?.intValue ?? 0) + 7200)
+            #expect(curlStyle.status == 415, "\(curlStyle.text)")
+            let after = try await h.call("GET", "/__sim/clock")
+            #expect(after.json?["now_unix"]?.intValue == (clock.json?["now_unix"]?.intValue ?? 0) + 5400)
             let state = try await h.call("GET", "/__sim/state")
             #expect(state.json?["regions"]?["us"]?["applications"]?.arrayValue?.count == 2)
             #expect(state.json?["regions"]?["eu"]?["base_url"]?.stringValue == h.sim.baseURL(.eu).absoluteString)

@@ -69,6 +69,21 @@ def test_non_loopback_host_without_control_token_refuses_to_start(host):
     assert "NylasSimulator is running" not in run.stdout
 
 
+@pytest.mark.parametrize("token", ["", " ", "\t \n"])
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+def test_blank_control_token_refuses_to_start(host, token):
+    """`--control-token "$UNSET"` must not start a server whose control API an empty header opens."""
+    try:
+        run = subprocess.run([binary(), "serve", "--host", host, "--control-token", token, "--us-port", "0",
+                              "--eu-port", "0", "--clock", "manual"],
+                             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"serve --control-token {token!r} kept running: {exc.stdout!r}")
+    assert run.returncode != 0, f"serve --control-token {token!r} exited 0:\n{run.stdout}\n{run.stderr}"
+    assert "--control-token" in run.stderr + run.stdout
+    assert "NylasSimulator is running" not in run.stdout
+
+
 @pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
 def test_control_routes_need_the_token(host, tmp_path):
     sim = SimProcess("--seed", "surface", "--clock", "manual", "--host", host, control_token=TOKEN,

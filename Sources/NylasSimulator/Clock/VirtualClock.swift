@@ -5,24 +5,58 @@ public struct VirtualTime: Comparable, Hashable, Sendable, CustomStringConvertib
     public var milliseconds: Int64
 
     public init(milliseconds: Int64) { self.milliseconds = milliseconds }
-    public init(seconds: Int) { self.milliseconds = Int64(seconds) * 1000 }
-    public init(_ date: Date) { self.milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+    /// Unix seconds; values beyond ``VirtualTime/range`` are clamped to it rather than overflowing.
+    public init(seconds: Int) {
+        self.milliseconds = Self.clamp(Int64(seconds).multipliedReportingOverflow(by: 1000), sign: seconds)
+    }
+    public init(_ date: Date) {
+        let ms = (date.timeIntervalSince1970 * 1000).rounded()
+        self.milliseconds = ms.isFinite ? Int64(min(max(ms, Double(Self.range.lowerBound)), Double(Self.range.upperBound))) : 0
+    }
+
+    /// The instants the simulator represents: 0001-01-01T00:00:00Z through 9999-12-31T23:59:59.999Z.
+    /// Arithmetic saturates at these ends, so no input can make the clock overflow.
+    public static let range: ClosedRange<Int64> = -62_135_596_800_000 ... 253_402_300_799_999
+
+    /// Whether `seconds` (Unix seconds from a request, a scenario or a config file) lies in ``range``.
+    public static func isRepresentable(seconds: Int) -> Bool {
+        (range.lowerBound / 1000 ... range.upperBound / 1000).contains(Int64(seconds))
+    }
+
+    private static func clamp(_ result: (partialValue: Int64, overflow: Bool), sign: some BinaryInteger) -> Int64 {
+        if result.overflow { return sign < 0 ? range.lowerBound : range.upperBound }
+        return min(max(result.partialValue, range.lowerBound), range.upperBound)
+    }
 
     /// Unix seconds, as Nylas timestamps are written.
     public var seconds: Int { Int(milliseconds.dividedRoundingDown(by: 1000)) }
     public var date: Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
 
     public static func < (a: VirtualTime, b: VirtualTime) -> Bool { a.milliseconds < b.milliseconds }
-    public static func + (t: VirtualTime, d: Duration) -> VirtualTime { VirtualTime(milliseconds: t.milliseconds + d.milliseconds) }
-    public static func - (t: VirtualTime, d: Duration) -> VirtualTime { VirtualTime(milliseconds: t.milliseconds - d.milliseconds) }
-    public static func - (a: VirtualTime, b: VirtualTime) -> Duration { .milliseconds(a.milliseconds - b.milliseconds) }
+    public static func + (t: VirtualTime, d: Duration) -> VirtualTime {
+        let ms = d.milliseconds
+        return VirtualTime(milliseconds: clamp(t.milliseconds.addingReportingOverflow(ms), sign: ms))
+    }
+    public static func - (t: VirtualTime, d: Duration) -> VirtualTime {
+        let ms = d.milliseconds
+        return VirtualTime(milliseconds: clamp(t.milliseconds.subtractingReportingOverflow(ms), sign: ms == .min ? 1 : -ms))
+    }
+    public static func - (a: VirtualTime, b: VirtualTime) -> Duration {
+        let (ms, overflow) = a.milliseconds.subtractingReportingOverflow(b.milliseconds)
+        return .milliseconds(overflow ? (a < b ? Int64.min : Int64.max) : ms)
+    }
 
     /// ISO 8601 with milliseconds, UTC.
     public var description: String { DateText.iso8601(milliseconds: milliseconds) }
 
     /// Parses ISO 8601 (with or without fractional seconds) or Unix seconds.
+    /// Instants outside ``range`` are refused (nil), not clamped.
     public init?(parsing text: String) {
-        if let n = Int(text) { self.init(seconds: n); return }
+        if let n = Int(text) {
+            guard Self.isRepresentable(seconds: n) else { return nil }
+            self.init(seconds: n)
+            return
+        }
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         if let d = f.date(from: text) { self.init(d); return }
@@ -40,17 +74,36 @@ extension Int64 {
 }
 
 extension Duration {
-    /// Whole milliseconds in this duration.
+    /// Whole milliseconds in this duration, saturating at `Int64.min` and `Int64.max`.
     public var milliseconds: Int64 {
         let c = components
-        return c.seconds * 1000 + c.attoseconds / 1_000_000_000_000_000
+        let (ms, overflow) = c.seconds.multipliedReportingOverflow(by: 1000)
+        if overflow { return c.seconds < 0 ? .min : .max }
+        let (sum, overflow2) = ms.addingReportingOverflow(c.attoseconds / 1_000_000_000_000_000)
+        return overflow2 ? (ms < 0 ? .min : .max) : sum
+    }
+
+    /// The longest duration accepted from input: 10,000 years, longer than the whole of ``VirtualTime/range``.
+    public static let longestAccepted: Duration = .seconds(315_576_000_000)
+
+    /// A duration of `seconds` (a number from a request or a file), or nil when it is not finite
+    /// or longer than ``longestAccepted`` either way.
+    public init?(checkedSeconds seconds: Double) {
+        let ms = (seconds * 1000).rounded()
+        guard ms.isFinite, abs(ms) <= Double(Duration.longestAccepted.milliseconds) else { return nil }
+        self = .milliseconds(Int64(ms))
     }
 
     /// Parses `90`, `90s`, `10m`, `1h30m`, `3d`, `500ms`: the duration syntax of the control API and scenarios.
+    /// Nil for anything else, for non-finite numbers and for durations beyond ``longestAccepted``.
     public init?(parsing text: String) {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
         if t.isEmpty { return nil }
-        if let n = Double(t) { self = .milliseconds(Int64(n * 1000)); return }
+        if let n = Double(t) {
+            guard let d = Duration(checkedSeconds: n) else { return nil }
+            self = d
+            return
+        }
         var total: Double = 0
         var number = ""
         var i = t.startIndex
@@ -78,7 +131,8 @@ extension Duration {
             i = t.index(after: i)
         }
         if !number.isEmpty { return nil }
-        self = .milliseconds(Int64((total * 1000).rounded()))
+        guard let d = Duration(checkedSeconds: total) else { return nil }
+        self = d
     }
 }
 
@@ -91,6 +145,9 @@ public struct ClockState: Sendable {
 
     public private(set) var mode: Mode
     public private(set) var rate: Double
+
+    /// The rates a running clock accepts: from stopped to a million virtual seconds per wall second.
+    public static let rates: ClosedRange<Double> = 0 ... 1_000_000
     private var anchorVirtual: Int64
     private var anchorWall: ContinuousClock.Instant
 
@@ -105,7 +162,8 @@ public struct ClockState: Sendable {
     public var now: VirtualTime {
         guard mode == .running else { return VirtualTime(milliseconds: anchorVirtual) }
         let elapsed = ContinuousClock.now - anchorWall
-        return VirtualTime(milliseconds: anchorVirtual + Int64(Double(elapsed.milliseconds) * rate))
+        let advanced = Double(anchorVirtual) + Double(elapsed.milliseconds) * rate
+        return VirtualTime(milliseconds: Int64(min(advanced, Double(VirtualTime.range.upperBound))))
     }
 
     /// Moves the clock to `time` (never backwards) and re-anchors it to the wall clock.
@@ -127,7 +185,8 @@ public struct ClockState: Sendable {
     func wallDelay(until time: VirtualTime) -> Duration? {
         guard mode == .running, rate > 0 else { return nil }
         let remaining = time.milliseconds - now.milliseconds
-        return .milliseconds(max(0, Int64(Double(remaining) / rate)))
+        let wall = Double(remaining) / rate
+        return .milliseconds(wall < 9e15 ? max(0, Int64(wall)) : 9_000_000_000_000_000)
     }
 
     var json: JSON {

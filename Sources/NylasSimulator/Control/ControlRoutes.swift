@@ -9,49 +9,7 @@ enum ControlRoutes {
         r.add("GET", "/__sim/clock", .control) { ctx in
             .json(ctx.core.withState { $0.clock.json })
         }
-        r.add("POST", "/__sim/clock", .control) { ctx in
-            let body = try ctx.body(allowEmpty: true)
-            if let modeName = try body.string("mode") {
-                guard let mode = ClockState.Mode(rawValue: modeName) else {
-                    throw NylasError.invalidValue("mode", "expected 'manual' or 'running'")
-                }
-                let rate = try body.raw("rate").map { v throws(NylasError) -> Double in
-                    guard let d = v.doubleValue, d >= 0 else { throw NylasError.wrongType("rate", expected: "non-negative number", got: v) }
-                    return d
-                }
-                ctx.core.setClockMode(mode, rate: rate)
-            } else if let rateValue = body.raw("rate") {
-                guard let rate = rateValue.doubleValue, rate >= 0 else {
-                    throw NylasError.wrongType("rate", expected: "non-negative number", got: rateValue)
-                }
-                let mode = ctx.core.withState { $0.clock.mode }
-                ctx.core.setClockMode(mode, rate: rate)
-            }
-            if let advance = body.raw("advance") {
-                let duration: Duration
-                switch advance {
-                case .int, .double: duration = .milliseconds(Int64((advance.doubleValue ?? 0) * 1000))
-                case .string(let s):
-                    guard let d = Duration(parsing: s) else { throw NylasError.invalidValue("advance", "expected a duration such as 90s, 10m, 72h") }
-                    duration = d
-                default: throw NylasError.wrongType("advance", expected: "duration string or seconds", got: advance)
-                }
-                guard duration >= .zero else { throw NylasError.invalidValue("advance", "the clock never moves backwards") }
-                await ctx.core.advance(by: duration)
-            }
-            if let to = body.raw("to") {
-                let time: VirtualTime?
-                switch to {
-                case .int(let n): time = VirtualTime(seconds: n)
-                case .string(let s): time = VirtualTime(parsing: s)
-                default: time = nil
-                }
-                guard let time else { throw NylasError.invalidValue("to", "expected an ISO 8601 time or Unix seconds") }
-                guard time >= ctx.core.now else { throw NylasError.invalidValue("to", "the clock never moves backwards") }
-                await ctx.core.advance(to: time)
-            }
-            return .json(ctx.core.withState { $0.clock.json })
-        }
+        r.add("POST", "/__sim/clock", .control, moveClock)
         r.add("POST", "/__sim/reset", .control) { ctx in
             try ctx.core.withState { try $0.reset() }
             return .json(try ctx.core.stateJSON())
@@ -110,6 +68,64 @@ enum ControlRoutes {
             try ctx.core.expireCredentials(region: region, grantID: ctx.param("grant_id"))
             return .json(["grant_id": .string(ctx.param("grant_id")), "grant_status": "invalid"])
         }
+    }
+
+    /// `POST /__sim/clock`: `mode`, `rate`, then `advance` (a duration) or `to` (an instant).
+    /// Every number is checked before anything changes: a value out of range is a 400 naming its field.
+    @Sendable static func moveClock(_ ctx: RequestContext) async throws -> SimResponse {
+        let body = try ctx.body(allowEmpty: true)
+        var mode: ClockState.Mode?
+        if let modeName = try body.string("mode") {
+            guard let m = ClockState.Mode(rawValue: modeName) else {
+                throw NylasError.invalidValue("mode", "expected 'manual' or 'running'")
+            }
+            mode = m
+        }
+        var rate: Double?
+        if let v = body.raw("rate") {
+            guard let d = v.doubleValue else { throw NylasError.wrongType("rate", expected: "number", got: v) }
+            guard ClockState.rates.contains(d) else {
+                throw NylasError.invalidValue("rate", "expected a number from 0 to \(Int(ClockState.rates.upperBound))")
+            }
+            rate = d
+        }
+        var advance: Duration?
+        if let v = body.raw("advance") {
+            switch v {
+            case .int, .double:
+                guard let d = Duration(checkedSeconds: v.doubleValue ?? .nan) else {
+                    throw NylasError.invalidValue("advance", "expected at most \(Duration.longestAccepted.milliseconds / 1000) seconds")
+                }
+                advance = d
+            case .string(let s):
+                guard let d = Duration(parsing: s) else {
+                    throw NylasError.invalidValue("advance", "expected a duration such as 90s, 10m, 72h (at most 10,000 years)")
+                }
+                advance = d
+            default: throw NylasError.wrongType("advance", expected: "duration string or seconds", got: v)
+            }
+            guard advance! >= .zero else { throw NylasError.invalidValue("advance", "the clock never moves backwards") }
+        }
+        var to: VirtualTime?
+        if let v = body.raw("to") {
+            switch v {
+            case .int(let n) where VirtualTime.isRepresentable(seconds: n): to = VirtualTime(seconds: n)
+            case .string(let s): to = VirtualTime(parsing: s)
+            default: to = nil
+            }
+            guard let time = to else {
+                throw NylasError.invalidValue("to", "expected an ISO 8601 time or Unix seconds between years 1 and 9999")
+            }
+            guard time >= ctx.core.now else { throw NylasError.invalidValue("to", "the clock never moves backwards") }
+        }
+        if let mode {
+            ctx.core.setClockMode(mode, rate: rate)
+        } else if let rate {
+            ctx.core.setClockMode(ctx.core.withState { $0.clock.mode }, rate: rate)
+        }
+        if let advance { await ctx.core.advance(by: advance) }
+        if let to { await ctx.core.advance(to: to) }
+        return .json(ctx.core.withState { $0.clock.json })
     }
 
     /// The `region` of a control call (body or query); US when absent.

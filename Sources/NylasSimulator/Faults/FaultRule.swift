@@ -6,6 +6,8 @@ import Foundation
 /// Nylas-shaped error body of that status, `Retry-After`, added latency, a dropped connection,
 /// or a provider-side outage.
 public struct FaultRule: Sendable, Equatable {
+    /// The longest `latency` a rule may add: it is waited in real time.
+    static let longestLatency: Duration = .seconds(600)
     public var id: String = ""
     // MARK: Match
     public var region: Region?
@@ -112,26 +114,38 @@ public struct FaultRule: Sendable, Equatable {
                 if let d = Duration(parsing: s) { return now + d }
                 if let t = VirtualTime(parsing: s) { return t }
             }
-            if let n = v.intValue { return now + .seconds(n) }
+            if let n = v.intValue, let d = Duration(checkedSeconds: Double(n)) { return now + d }
             throw NylasError.invalidValue(key, "expected an offset such as 10m, seconds, or an ISO 8601 time")
         }
         r.from = try time("from")
         r.until = try time("until")
-        if let d = try b.string("duration").flatMap(Duration.init(parsing:)) { r.until = (r.from ?? now) + d }
+        if let text = try b.string("duration") {
+            guard let d = Duration(parsing: text), d >= .zero else {
+                throw NylasError.invalidValue("duration", "expected a duration such as 30m (at most 10,000 years)")
+            }
+            r.until = (r.from ?? now) + d
+        }
         r.status = try b.int("status")
         if let s = r.status, !(400...599).contains(s) { throw NylasError.invalidValue("status", "expected an error status 400-599") }
         r.errorType = try b.string("error_type")
         r.message = try b.string("message")
         r.retryAfter = try b.int("retry_after")
+        if let ra = r.retryAfter, !(0...31_536_000).contains(ra) {
+            throw NylasError.invalidValue("retry_after", "expected seconds from 0 to 31536000")
+        }
         if let l = b.raw("latency") {
             switch l {
             case .string(let s): guard let d = Duration(parsing: s) else { throw NylasError.invalidValue("latency", "expected a duration such as 500ms") }; r.latency = d
-            default: guard let ms = l.intValue else { throw NylasError.wrongType("latency", expected: "duration", got: l) }; r.latency = .milliseconds(Int64(ms))
+            default: guard let ms = l.intValue else { throw NylasError.wrongType("latency", expected: "duration", got: l) }; r.latency = .milliseconds(ms)
+            }
+            // Latency is waited in real time by the request that meets it.
+            guard let latency = r.latency, latency >= .zero, latency <= FaultRule.longestLatency else {
+                throw NylasError.invalidValue("latency", "expected a duration from 0 to 10m")
             }
         }
         r.drop = try b.bool("drop") ?? false
         if let o = try b.string("outage") {
-            guard let d = Duration(parsing: o) else { throw NylasError.invalidValue("outage", "expected a duration such as 30m") }
+            guard let d = Duration(parsing: o), d >= .zero else { throw NylasError.invalidValue("outage", "expected a duration such as 30m") }
             r.outage = d
         }
         if r.status == nil, r.latency == nil, !r.drop, r.outage == nil {

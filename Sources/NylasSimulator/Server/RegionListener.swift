@@ -93,8 +93,17 @@ final class SimulatorHTTPHandler: ChannelInboundHandler {
         }
         let region = Region.forHost(headers["host"] ?? "") ?? self.region
         let request = SimRequest(method: head.method.rawValue, target: head.uri, headers: headers, body: body)
-        let keepAlive = head.isKeepAlive && failure == nil
         let core = self.core
+        var failure = failure
+        if failure == nil {
+            if headers["host"] == nil, head.version.major > 1 || (head.version.major == 1 && head.version.minor >= 1) {
+                failure = NylasError.invalidRequest("An HTTP/1.1 request needs a Host header")
+            } else if !core.hosts.allows(headers["host"]) {
+                failure = NylasError.forbidden(
+                    "Host \(headers["host"] ?? "") is not a name of this simulator (serve --allowed-host adds one)")
+            }
+        }
+        let keepAlive = head.isKeepAlive && failure == nil
         let promise = context.eventLoop.makePromise(of: SimResponse.self)
         promise.completeWithTask { await core.handle(request, region: region, failure: failure) }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
