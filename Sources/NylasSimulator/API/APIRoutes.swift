@@ -14,6 +14,7 @@ enum APIRoutes {
         V3ThreadRoutes.register(&router)
         V3DraftRoutes.register(&router)
         V3UploadRoutes.register(&router)
+        V3SmartComposeRoutes.register(&router)
         V3FolderRoutes.register(&router)
         V3CalendarRoutes.register(&router)
         V3EventRoutes.register(&router)
@@ -23,7 +24,11 @@ enum APIRoutes {
         V2WebhookRoutes.register(&router)
         V2AccountRoutes.register(&router)
         V2MailRoutes.register(&router)
+        V2DraftFileRoutes.register(&router)
         V2CalendarRoutes.register(&router)
+        V2EventRoutes.register(&router)
+        V2ContactRoutes.register(&router)
+        V2OutboxRoutes.register(&router)
         RoomResourceRoutes.register(&router)
         ControlRoutes.registerWebhooks(&router)
         ControlRoutes.registerProviders(&router)
@@ -32,6 +37,8 @@ enum APIRoutes {
         ControlRoutes.registerScenarios(&router)
         ControlRoutes.registerMigration(&router)
         ControlRoutes.registerDashboard(&router)
+        let conflicts = router.conflicts
+        precondition(conflicts.isEmpty, "routes that answer the same requests: \(conflicts)")
         return router
     }
 

@@ -73,7 +73,7 @@ enum CalendarFixture {
         var keys: [String: WorldCalendar] = [:]
         guard var primary = try s.world.primaryCalendar(mailbox: address) else { throw NylasError.internal("no primary calendar") }
         if let p = try body.nested("primary") {
-            let fields = try prefixed("primary") { try V3CalendarRoutes.Fields(p) }
+            let fields = try prefixed("primary") { try CalendarFields(p) }
             let before = primary
             if let v = fields.name { primary.name = v }
             if let v = fields.timezone { primary.timezone = v }
@@ -85,7 +85,7 @@ enum CalendarFixture {
         for (i, item) in (try body.array("calendars") ?? []).enumerated() {
             guard case .object(let o) = item else { throw NylasError.wrongType("calendars[\(i)]", expected: "object", got: item) }
             let f = BodyFields(o)
-            let fields = try prefixed("calendars[\(i)]") { try V3CalendarRoutes.Fields(f) }
+            let fields = try prefixed("calendars[\(i)]") { try CalendarFields(f) }
             guard let name = fields.name else { throw NylasError.missingField("calendars[\(i)].name") }
             let key = try f.string("key") ?? name
             if let existing = try s.world.calendars(mailbox: address).first(where: { $0.name == name }) {

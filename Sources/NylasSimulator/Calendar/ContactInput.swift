@@ -2,6 +2,9 @@ import Foundation
 
 /// The fields of a contact create or update request, checked before anything changes.
 struct ContactInput {
+    /// The `source` values of a contact.
+    static let sources: Set<String> = ["address_book", "domain", "inbox"]
+
     /// Top-level fields given (nil clears one).
     var fields: [String: JSON] = [:]
     var groupIDs: [String]?
@@ -48,7 +51,7 @@ struct ContactInput {
             fields["birthday"] = .optional(b)
         }
         if let source = try body.string("source") {
-            guard V3ContactRoutes.sources.contains(source) else { throw NylasError.invalidValue("source", "expected address_book, domain or inbox") }
+            guard ContactInput.sources.contains(source) else { throw NylasError.invalidValue("source", "expected address_book, domain or inbox") }
             fields["source"] = .string(source)
         }
         for (key, required, types) in ContactInput.listFields where body.has(key) {

@@ -9,6 +9,25 @@ enum EventOperations {
         return e
     }
 
+    /// Creates an event in `calendar` on the provider for the grant's user, the grant's own copy first
+    /// (returned), then the attendees' copies; with `notifyParticipants` the organizer mails the
+    /// invitation. Microsoft mails invitations whatever the caller asks (Graph has no switch for it).
+    static func create(_ s: SimulatorState, region: Region, grant: GrantRecord, calendar: CalendarRecord, content: EventContent,
+                       metadata: [String: JSON], kind: SyncKind, notifyParticipants: Bool) throws -> EventRecord {
+        let uid = s.world.newICalUID(provider: grant.provider, mailbox: grant.email)
+        let e = try s.world.insertEvent(mailbox: grant.email, calendar: calendar.worldID, icalUID: uid, content: content, time: s.now)
+        guard let record = try CalendarSync.applyEvent(s, region: region, grant: grant, e, kind: kind, metadata: metadata) else {
+            throw NylasError.internal("event not synced")
+        }
+        var changed: Set<String> = [grant.email.lowercased()]
+        changed.formUnion(try EventSharing.propagate(s, e))
+        if notifyParticipants || grant.provider == "microsoft" {
+            changed.formUnion(try EventSharing.mail(s, kind: "Invitation", content: content, sender: content.organizer))
+        }
+        for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
+        return record
+    }
+
     /// Writes one occurrence of a series as its own exception, the series' content changed by
     /// `change` (an edit, a cancellation, an answer); `metadata` defaults to the series'.
     static func exception(_ s: SimulatorState, region: Region, grant: GrantRecord, master: EventRecord,
@@ -54,7 +73,7 @@ enum EventOperations {
     /// Deletes a one-off event or a whole series (with its exceptions; the attendees' copies are
     /// cancelled, and with `mailCancellation` the organizer mails the cancellation), or cancels one
     /// occurrence. Returns the mailboxes changed, for `CalendarSync.worldChanged`.
-    static func delete(_ s: SimulatorState, region: Region, grant: GrantRecord, _ target: V3EventRoutes.Target, kind: SyncKind,
+    static func delete(_ s: SimulatorState, region: Region, grant: GrantRecord, _ target: EventTarget, kind: SyncKind,
                        mailCancellation: Bool, notFound: (String) -> NylasError) throws -> Set<String> {
         var changed: Set<String> = [grant.email.lowercased()]
         switch target {
@@ -85,7 +104,7 @@ enum EventOperations {
     /// when they are not invited); every copy of a one-off or series shows it, and with `mailReply`
     /// the organizer gets the reply mail. Returns the answered content, the grant's event and the
     /// mailboxes changed.
-    static func rsvp(_ s: SimulatorState, region: Region, grant: GrantRecord, _ target: V3EventRoutes.Target, kind: SyncKind,
+    static func rsvp(_ s: SimulatorState, region: Region, grant: GrantRecord, _ target: EventTarget, kind: SyncKind,
                      status: String, mailReply: Bool, notFound: (String) -> NylasError,
                      answer: (inout EventContent) throws -> Void) throws -> (content: EventContent, event: EventRecord?, changed: Set<String>) {
         var changed: Set<String> = [grant.email.lowercased()]

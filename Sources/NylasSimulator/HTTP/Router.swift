@@ -50,7 +50,45 @@ struct Router: Sendable {
     mutating func add(_ method: String, _ pattern: String, _ surface: APISurface, _ handler: @escaping RouteHandler) {
         let route = Route(method, pattern, surface: surface, handler: handler)
         routes.append(route)
-        index[Self.key(route.segments.count, first: route.segments.first), default: []].append(routes.count - 1)
+        let key = Self.key(route.segments.count, first: route.segments.first)
+        // Most specific first: at the first segment where two patterns differ, a literal comes
+        // before a parameter, so the first match is the one a trie would pick, whatever the order
+        // of registration (`/messages/schedules` before `/messages/{message_id}`).
+        let all = routes
+        var bucket = index[key] ?? []
+        bucket.append(all.count - 1)
+        bucket.sort { a, b in Self.moreSpecific(all[a], than: all[b]) }
+        index[key] = bucket
+    }
+
+    private static func moreSpecific(_ a: Route, than b: Route) -> Bool {
+        for (x, y) in zip(a.segments, b.segments) {
+            switch (x, y) {
+            case (.literal, .parameter): return true
+            case (.parameter, .literal): return false
+            default: continue
+            }
+        }
+        return false
+    }
+
+    /// Pairs of routes that would answer the same requests: the same method and the same pattern
+    /// but for parameter names. Neither could win, so `APIRoutes.build()` refuses them.
+    var conflicts: [(String, String)] {
+        var seen: [String: String] = [:]
+        var out: [(String, String)] = []
+        for route in routes {
+            let shape = route.method + " " + route.segments.map { segment -> String in
+                if case .literal(let s) = segment { return s }
+                return "{}"
+            }.joined(separator: "/")
+            if let earlier = seen[shape] {
+                out.append((earlier, route.method + " " + route.pattern))
+            } else {
+                seen[shape] = route.method + " " + route.pattern
+            }
+        }
+        return out
     }
 
     private static func key(_ count: Int, first: Route.Segment?) -> String {

@@ -6,6 +6,9 @@ struct ProviderKind: Sendable {
 
     init(_ name: String) { self.name = name }
 
+    /// The providers a v3 connector (and so a grant) can be created for.
+    static let connectorNames: Set<String> = ["google", "microsoft", "imap", "icloud", "yahoo", "ews", "virtual-calendar", "zoom", "nylas"]
+
     /// Push providers (Google, Microsoft) notify Nylas at once; the others are polled.
     var isPush: Bool { name == "google" || name == "microsoft" }
     /// Google labels: a message may carry several; the others keep a message in one folder.

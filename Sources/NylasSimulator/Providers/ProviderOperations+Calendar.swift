@@ -47,7 +47,7 @@ extension SimulatorCore {
 
     /// The user adds a calendar.
     func addWorldCalendar(mailbox: String, _ body: BodyFields) throws -> JSON {
-        let fields = try V3CalendarRoutes.Fields(body)
+        let fields = try CalendarFields(body)
         guard let name = fields.name else { throw NylasError.missingField("name") }
         let readOnly = try body.bool("read_only") ?? false
         return try transaction { s in

@@ -8,7 +8,7 @@ extension SimulatorCore {
     func createMailbox(email: String, provider: String?, name: String?) throws -> JSON {
         guard email.contains("@") else { throw NylasError.invalidValue("email", "'\(email)' is not an email address") }
         let provider = provider ?? ProviderDetection.detect(email)
-        guard V3ConnectorRoutes.providers.contains(provider) else { throw NylasError.invalidValue("provider", "unknown provider '\(provider)'") }
+        guard ProviderKind.connectorNames.contains(provider) else { throw NylasError.invalidValue("provider", "unknown provider '\(provider)'") }
         return try transaction { s in try s.world.ensureMailbox(email, provider: provider, name: name, now: s.now.seconds).json }
     }
 

@@ -302,3 +302,10 @@ extension RegionStore {
         try db.query("SELECT * FROM grants WHERE email = ? COLLATE NOCASE ORDER BY created_at, id", email).map(GrantRecord.init)
     }
 }
+
+extension SyncEngine {
+    static func emit(_ s: SimulatorState, region: Region, grant: GrantRecord, type: String, object: JSON, source: String) {
+        emit(s, region, grant, type, object, source)
+    }
+}
+

@@ -100,7 +100,7 @@ extension SimulatorCore {
                 throw NylasError.notFound("No v3 application \(applicationID ?? "") in region \(region.rawValue)")
             }
             let provider = provider ?? ProviderDetection.detect(email)
-            guard V3ConnectorRoutes.providers.contains(provider) else {
+            guard ProviderKind.connectorNames.contains(provider) else {
                 throw NylasError.invalidValue("provider", "unknown provider '\(provider)'")
             }
             let (grant, created) = try s.connectGrant(region: region, application: app, provider: provider, email: email,

@@ -336,3 +336,13 @@ extension RegionStore {
         }
     }
 }
+
+extension RegionStore {
+    /// The newest message of a grant whose subject starts with `subjectPrefix`, sent by `from`.
+    func latestMessageID(grantID: String, subjectPrefix: String, from: String) throws -> String? {
+        try db.first("""
+            SELECT id FROM messages WHERE grant_id = ? AND substr(subject, 1, length(?)) = ? AND CAST(from_json AS TEXT) LIKE ?
+            ORDER BY date DESC, id DESC LIMIT 1
+            """, grantID, subjectPrefix, subjectPrefix, "%\"" + from + "\"%")?.string("id")
+    }
+}

@@ -14,19 +14,6 @@ enum V2CalendarRoutes {
         r.add("GET", "/calendars/{id}", .v2, get)
         r.add("PUT", "/calendars/{id}", .v2, update)
         r.add("DELETE", "/calendars/{id}", .v2, delete)
-        V2EventRoutes.register(&r)
-        V2ContactRoutes.register(&r)
-        V2OutboxRoutes.register(&r)
-    }
-
-    // MARK: - Rendering
-
-    static func calendarJSON(_ c: CalendarRecord, account: GrantRecord, jobStatusID: String? = nil) -> JSON {
-        let d = c.data
-        return ["id": .string(c.id), "object": "calendar", "account_id": .string(account.id), "name": d["name"] ?? .null,
-                "description": d["description"] ?? .null, "location": d["location"] ?? .null, "timezone": d["timezone"] ?? .null,
-                "read_only": .bool(c.readOnly), "is_primary": .bool(c.isPrimary), "hex_color": d["hex_color"] ?? .null,
-                "metadata": .object(c.metadata), "job_status_id": .optional(jobStatusID)]
     }
 
     static func calendar(_ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> CalendarRecord {
@@ -37,28 +24,28 @@ enum V2CalendarRoutes {
     /// Fields a v2 client may send back but cannot change (the SDK sends some of them).
     static let readOnlyCalendarFields: Set<String> = ["id", "object", "account_id", "job_status_id", "read_only", "is_primary", "hex_color"]
 
-    static func fields(_ body: BodyFields) throws(NylasError) -> V3CalendarRoutes.Fields {
-        try V3CalendarRoutes.Fields(BodyFields(body.values.filter { !readOnlyCalendarFields.contains($0.key) }))
+    static func fields(_ body: BodyFields) throws(NylasError) -> CalendarFields {
+        try CalendarFields(BodyFields(body.values.filter { !readOnlyCalendarFields.contains($0.key) }))
     }
 
     // MARK: - CRUD
 
     @Sendable static func list(_ ctx: RequestContext) async throws -> SimResponse {
-        let (limit, offset) = try V2MailRoutes.paging(ctx.query)
-        let view = try V2Calendar.view(ctx.query)
+        let (limit, offset) = try ctx.query.v2Paging()
+        let view = try ctx.query.v2View(expanded: false)
         let filter = try V2Calendar.MetadataFilter(ctx.query)
         return .json(try ctx.v2CalendarRead { s, store, account in
             let all = try store.calendars(grantID: account.id).filter { filter.matches($0.metadata) }
             if view == "count" { return ["count": .int(all.count)] }
             let page = Array(all.dropFirst(offset).prefix(limit))
             if view == "ids" { return .strings(page.map(\.id)) }
-            return .array(page.map { calendarJSON($0, account: account) })
+            return .array(page.map { V2Render.calendar($0, account: account) })
         })
     }
 
     @Sendable static func get(_ ctx: RequestContext) async throws -> SimResponse {
         .json(try ctx.v2CalendarRead { s, store, account in
-            calendarJSON(try calendar(store, account, ctx.param("id")), account: account)
+            V2Render.calendar(try calendar(store, account, ctx.param("id")), account: account)
         })
     }
 
@@ -77,7 +64,7 @@ enum V2CalendarRoutes {
             }
             try CalendarSync.worldChanged(s, mailbox: account.email)
             let job = try V2Jobs.record(s, store, account, action: "create_calendar", object: "calendar", objectID: record.id)
-            return calendarJSON(record, account: account, jobStatusID: job)
+            return V2Render.calendar(record, account: account, jobStatusID: job)
         })
     }
 
@@ -97,7 +84,7 @@ enum V2CalendarRoutes {
                                                          kind: ctx.changeKind(account), metadata: f.metadata ?? record.metadata) ?? record
             if providerChanged { try CalendarSync.worldChanged(s, mailbox: account.email) }
             let job = try V2Jobs.record(s, store, account, action: "update_calendar", object: "calendar", objectID: record.id)
-            return calendarJSON(updated, account: account, jobStatusID: job)
+            return V2Render.calendar(updated, account: account, jobStatusID: job)
         })
     }
 
@@ -387,13 +374,6 @@ extension RequestContext {
 }
 
 enum V2Calendar {
-    /// `view`: `count` or `ids` (anything else is a 400).
-    static func view(_ q: QueryParameters) throws(NylasError) -> String? {
-        guard let v = q["view"] else { return nil }
-        guard ["count", "ids"].contains(v) else { throw NylasError.invalidRequest("Unknown view type \(v).") }
-        return v
-    }
-
     /// `metadata_key`, `metadata_value`, `metadata_pair=key:value` (each repeatable; each kind given must match one).
     struct MetadataFilter {
         var keys: [String]
@@ -458,7 +438,7 @@ enum V2Jobs {
             if let m = message["v2_outbox"]?["message_id"] { metadata["message_id"] = m }
             if let t = message["v2_outbox"]?["thread_id"] { metadata["thread_id"] = t }
             o["metadata"] = .object(metadata)
-            o["original_data"] = V2OutboxRoutes.originalData(row)
+            o["original_data"] = V2Render.outboxOriginalData(row)
             if status == "failed" { o["reason"] = message["v2_outbox"]?["reason"] ?? .null }
         }
         return o

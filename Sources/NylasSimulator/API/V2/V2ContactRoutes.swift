@@ -13,45 +13,8 @@ enum V2ContactRoutes {
         r.add("GET", "/contacts/{id}/picture", .v2, picture)
     }
 
-    static let stringFields = ["given_name", "middle_name", "surname", "suffix", "nickname", "birthday", "company_name", "job_title",
-                               "manager_name", "office_location", "notes"]
-
-    /// Each typed list and the key of its value (physical addresses are whole objects).
-    static let listFields: [(String, String?)] = [("emails", "email"), ("phone_numbers", "number"), ("physical_addresses", nil),
-                                                  ("web_pages", "url"), ("im_addresses", "im_address")]
-
-    // MARK: - Rendering
-
-    static func groupJSON(_ g: (id: String, worldKey: String, data: JSON), account: GrantRecord) -> JSON {
-        ["id": .string(g.id), "object": "contact_group", "account_id": .string(account.id), "name": g.data["name"] ?? .null,
-         "path": g.data["path"] ?? g.data["name"] ?? .null]
-    }
-
-    static func json(_ c: ContactRecord, account: GrantRecord, groups: [String: JSON], base: String, jobStatusID: String? = nil) -> JSON {
-        let d = c.data
-        var o: JSON = ["id": .string(c.id), "object": "contact", "account_id": .string(account.id),
-                       "source": d["source"] ?? "address_book", "job_status_id": .optional(jobStatusID),
-                       "picture_url": d["picture_url"]?.stringValue == nil ? .null : .string("\(base)/contacts/\(c.id)/picture")]
-        for key in stringFields { o[key] = d[key] ?? .null }
-        for (key, _) in listFields {
-            // Every item has a `type` (the SDK groups the lists by it).
-            o[key] = .array((d[key]?.arrayValue ?? []).map { item in
-                var item = item
-                if item["type"] == nil { item["type"] = "other" }
-                if key == "physical_addresses", item["format"] == nil { item["format"] = "structured" }
-                return item
-            })
-        }
-        o["groups"] = .array((d["groups"]?.arrayValue ?? []).compactMap { g in g["id"]?.stringValue.flatMap { groups[$0] } })
-        return o
-    }
-
     static func base(_ ctx: RequestContext) -> String {
         "https://" + (ctx.request.header("host") ?? "localhost")
-    }
-
-    static func groupMap(_ store: RegionStore, _ account: GrantRecord) throws -> [String: JSON] {
-        Dictionary(try store.contactGroups(grantID: account.id).map { ($0.id, groupJSON($0, account: account)) }, uniquingKeysWith: { a, _ in a })
     }
 
     static func contact(_ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> ContactRecord {
@@ -67,7 +30,7 @@ enum V2ContactRoutes {
         var rest = body.values
         for key in ["id", "object", "account_id", "job_status_id", "picture_url", "source"] { rest[key] = nil }
         var lists: [String: JSON] = [:]
-        for (key, valueKey) in listFields {
+        for (key, valueKey) in V2Render.contactListFields {
             guard let raw = rest.removeValue(forKey: key) else { continue }
             if raw.isNull { lists[key] = []; continue }
             guard case .array(let items) = raw else { throw NylasError.wrongType(key, expected: "array", got: raw) }
@@ -117,7 +80,7 @@ enum V2ContactRoutes {
             }
             if phone?.isEmpty == true { throw NylasError.invalidRequest("Invalid phone_number: it has no digits") }
             group = q["group"]
-            _ = try V2MailRoutes.bool(q, "recurse")
+            _ = try q.v2Bool("recurse")
         }
 
         func keeps(_ c: ContactRecord) -> Bool {
@@ -135,8 +98,8 @@ enum V2ContactRoutes {
     }
 
     @Sendable static func list(_ ctx: RequestContext) async throws -> SimResponse {
-        let (limit, offset) = try V2MailRoutes.paging(ctx.query)
-        let view = try V2Calendar.view(ctx.query)
+        let (limit, offset) = try ctx.query.v2Paging()
+        let view = try ctx.query.v2View(expanded: false)
         let filter = try Filter(ctx.query)
         let base = base(ctx)
         return .json(try ctx.v2CalendarRead { s, store, account in
@@ -145,15 +108,15 @@ enum V2ContactRoutes {
             if view == "count" { return ["count": .int(all.count)] }
             let page = all.dropFirst(offset).prefix(limit)
             if view == "ids" { return .strings(page.map(\.id)) }
-            let groups = try groupMap(store, account)
-            return .array(page.map { json($0, account: account, groups: groups, base: base) })
+            let groups = try V2Render.contactGroups(store, account)
+            return .array(page.map { V2Render.contact($0, account: account, groups: groups, base: base) })
         })
     }
 
     @Sendable static func get(_ ctx: RequestContext) async throws -> SimResponse {
         let base = base(ctx)
         return .json(try ctx.v2CalendarRead { s, store, account in
-            json(try contact(store, account, ctx.param("id")), account: account, groups: try groupMap(store, account), base: base)
+            V2Render.contact(try contact(store, account, ctx.param("id")), account: account, groups: try V2Render.contactGroups(store, account), base: base)
         })
     }
 
@@ -173,7 +136,7 @@ enum V2ContactRoutes {
             }
             try CalendarSync.worldChanged(s, mailbox: account.email)
             let job = try V2Jobs.record(s, store, account, action: "create_contact", object: "contact", objectID: record.id)
-            return json(record, account: account, groups: try groupMap(store, account), base: base, jobStatusID: job)
+            return V2Render.contact(record, account: account, groups: try V2Render.contactGroups(store, account), base: base, jobStatusID: job)
         })
     }
 
@@ -190,7 +153,7 @@ enum V2ContactRoutes {
                                                         kind: ctx.changeKind(account), metadata: input.metadata ?? record.metadata) ?? record
             if w != before { try CalendarSync.worldChanged(s, mailbox: account.email) }
             let job = try V2Jobs.record(s, store, account, action: "update_contact", object: "contact", objectID: record.id)
-            return json(updated, account: account, groups: try groupMap(store, account), base: base, jobStatusID: job)
+            return V2Render.contact(updated, account: account, groups: try V2Render.contactGroups(store, account), base: base, jobStatusID: job)
         })
     }
 
@@ -217,9 +180,9 @@ enum V2ContactRoutes {
     }
 
     @Sendable static func groups(_ ctx: RequestContext) async throws -> SimResponse {
-        let (limit, offset) = try V2MailRoutes.paging(ctx.query)
+        let (limit, offset) = try ctx.query.v2Paging()
         return .json(try ctx.v2CalendarRead { s, store, account in
-            .array(try store.contactGroups(grantID: account.id).dropFirst(offset).prefix(limit).map { groupJSON($0, account: account) })
+            .array(try store.contactGroups(grantID: account.id).dropFirst(offset).prefix(limit).map { V2Render.contactGroup($0, account: account) })
         })
     }
 }

@@ -5,7 +5,7 @@ enum V2DraftFileRoutes {
     static func register(_ r: inout Router) {
         // MARK: Drafts
         r.add("GET", "/drafts", .v2) { ctx in
-            let (limit, offset) = try V2MailRoutes.paging(ctx.query)
+            let (limit, offset) = try ctx.query.v2Paging()
             return .json(.array(try ctx.read { s, store in
                 let (account, _) = try ctx.v2Account(s, store)
                 var all = try store.db.query("SELECT * FROM drafts WHERE grant_id = ? ORDER BY updated_at DESC, id DESC", account.id)
@@ -25,7 +25,7 @@ enum V2DraftFileRoutes {
             let body = try ctx.body()
             return .json(try ctx.write { s, store in
                 let (account, _) = try ctx.v2Account(s, store)
-                let out = try outgoing(body, account, s, store)
+                let out = try V2MessageInput.parse(body, account, s, store)
                 // A reply draft belongs to the thread of the message it replies to (see `outgoing`).
                 let threadID = try out.replyToMessageID.flatMap { try store.message(grantID: account.id, id: $0)?.threadID }
                 return try save(s, store, account, id: store.ids.base36("v2-draft"), out, version: 0,
@@ -43,9 +43,9 @@ enum V2DraftFileRoutes {
                                      message: "Draft \(d.id).\(version) has already been updated to version \(d.version)")
                 }
                 var merged = d.out
-                try merge(body, into: &merged, account, s, store)
+                try V2MessageInput.merge(body, into: &merged, account, s, store)
                 return try save(s, store, account, id: d.id, merged, version: d.version + 1,
-                                threadID: d.json["thread_id"]?.stringValue, created: d.created)
+                                threadID: d.json["thread_id"]?.stringValue, created: d.createdAt)
             })
         }
         r.add("DELETE", "/drafts/{id}", .v2) { ctx in
@@ -79,7 +79,7 @@ enum V2DraftFileRoutes {
             }))
         }
         r.add("GET", "/files", .v2) { ctx in
-            let (limit, offset) = try V2MailRoutes.paging(ctx.query)
+            let (limit, offset) = try ctx.query.v2Paging()
             return .json(.array(try ctx.read { s, store in
                 let (account, _) = try ctx.v2Account(s, store)
                 // `message_id` (v2 §6.5; the SDK's `Message.attachments`): the files attached to one message.
@@ -108,12 +108,12 @@ enum V2DraftFileRoutes {
         r.add("GET", "/files/{id}", .v2) { ctx in
             .json(try ctx.read { s, store in
                 let (account, _) = try ctx.v2Account(s, store)
-                let f = try file(s, store, account, ctx.param("id"))
+                let f = try V2Files.file(s, store, account, ctx.param("id"))
                 return fileJSON(id: f.id, account: account, filename: f.filename, type: f.type, size: f.content.count)
             })
         }
         r.add("GET", "/files/{id}/download", .v2) { ctx in
-            let f = try ctx.read { s, store in try file(s, store, try ctx.v2Account(s, store).0, ctx.param("id")) }
+            let f = try ctx.read { s, store in try V2Files.file(s, store, try ctx.v2Account(s, store).0, ctx.param("id")) }
             return SimResponse(status: 200, headers: ["Content-Type": "application/octet-stream",
                                                       "Content-Disposition": "attachment; filename=\(f.filename)",
                                                       "Content-Length": String(f.content.count)], body: f.content)
@@ -121,7 +121,7 @@ enum V2DraftFileRoutes {
         r.add("DELETE", "/files/{id}", .v2) { ctx in
             try ctx.write { s, store in
                 let (account, _) = try ctx.v2Account(s, store)
-                _ = try file(s, store, account, ctx.param("id"))
+                _ = try V2Files.file(s, store, account, ctx.param("id"))
                 try store.db.run("DELETE FROM v2_files WHERE account_id = ? AND id = ?", account.id, ctx.param("id"))
             }
             return .json([:])
@@ -130,7 +130,7 @@ enum V2DraftFileRoutes {
         // MARK: Folders and labels
         for kind in ["folders", "labels"] {
             r.add("GET", "/\(kind)", .v2) { ctx in
-                let view = try V2MailRoutes.view(ctx.query)
+                let view = try ctx.query.v2View()
                 return .json(try ctx.read { s, store in
                     let account = try orgUnit(ctx, s, store, kind)
                     let all = try store.folders(grantID: account.id).map { V2Render.category($0, account: account) }
@@ -276,58 +276,6 @@ enum V2DraftFileRoutes {
         }
     }
 
-    struct Draft {
-        var id: String
-        var out: OutgoingMessage
-        var json: JSON
-        var version: Int
-        var created: Int
-    }
-
-    static func draft(_ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> Draft {
-        guard let row = try store.db.first("SELECT * FROM drafts WHERE grant_id = ? AND id = ?", account.id, id) else {
-            throw NylasError.notFound("Couldn't find draft \(id)")
-        }
-        let data = row.json("data")
-        return Draft(id: id, out: OutgoingMessage(stored: data["message"] ?? .null), json: data["object"] ?? .null,
-                     version: data["object"]?["version"]?.intValue ?? 0, created: row.int("created_at"))
-    }
-
-    /// A partial update of a saved message (a draft, an outbox job): the fields the body names replace theirs.
-    static func merge(_ body: BodyFields, into out: inout OutgoingMessage, _ account: GrantRecord, _ s: SimulatorState,
-                      _ store: RegionStore) throws {
-        let update = try outgoing(body, account, s, store)
-        if body.has("to") { out.to = update.to }
-        if body.has("cc") { out.cc = update.cc }
-        if body.has("bcc") { out.bcc = update.bcc }
-        if body.has("subject") { out.subject = update.subject }
-        if body.has("body") { out.body = update.body }
-        if body.has("file_ids") { out.files = update.files }
-        if body.has("metadata") { out.metadata = update.metadata }
-    }
-
-    static func outgoing(_ body: BodyFields, _ account: GrantRecord, _ s: SimulatorState, _ store: RegionStore) throws -> OutgoingMessage {
-        var out = try OutgoingMessage.parse(body, jsonAttachments: false)
-        for id in try body.stringArray("file_ids") ?? [] {
-            let f = try file(s, store, account, id)
-            out.files.append(.init(filename: f.filename, contentType: f.type, content: f.content, contentID: nil, isInline: false))
-        }
-        // Replies, as the v2 engine's `create_message_from_json`: a reply to a message joins its thread; a draft
-        // for a thread that names no message replies to the thread's last message; the subject defaults to theirs.
-        let threadID = try body.string("thread_id")
-        if let reply = try body.string("reply_to_message_id") {
-            guard let m = try store.message(grantID: account.id, id: reply) else { throw NylasError.invalidRequest("Invalid id: \(reply)") }
-            if let threadID, threadID != m.threadID { throw NylasError.invalidRequest("Message \(reply) is not in thread \(threadID)") }
-            if !body.has("subject") { out.subject = m.subject }
-        } else if let threadID {
-            let messages = try store.messages(grantID: account.id, threadID: threadID)
-            guard let first = messages.first, let last = messages.last else { throw NylasError.invalidRequest("Invalid thread id \(threadID)") }
-            out.replyToMessageID = last.id
-            if !body.has("subject") { out.subject = first.subject }
-        }
-        return out
-    }
-
     static func save(_ s: SimulatorState, _ store: RegionStore, _ account: GrantRecord, id: String, _ out: OutgoingMessage,
                      version: Int, threadID: String?, created: Int) throws -> JSON {
         let object: JSON = [
@@ -346,19 +294,10 @@ enum V2DraftFileRoutes {
         return object
     }
 
-    static func file(_ s: SimulatorState, _ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> (id: String, filename: String, type: String, content: [UInt8]) {
-        if let row = try store.db.first("SELECT * FROM v2_files WHERE account_id = ? AND id = ?", account.id, id) {
-            return (id, row.string("filename"), row.string("content_type"), row["content"].blob ?? [])
-        }
-        // A message attachment is a file too.
-        if let key = try store.worldKey(grantID: account.id, kind: "attachment", id: id), let wid = Int64(key),
-           let content = try s.world.attachmentContent(wid),
-           let row = try store.db.first("SELECT attachments FROM messages WHERE grant_id = ? AND CAST(attachments AS TEXT) LIKE ?",
-                                        account.id, "%\"\(id)\"%") {
-            let meta = row.json("attachments").arrayValue?.first { $0["id"]?.stringValue == id }
-            return (id, meta?["filename"]?.stringValue ?? "attachment", meta?["content_type"]?.stringValue ?? "application/octet-stream", content)
-        }
-        throw NylasError.notFound("Couldn't find file \(id)")
+
+    static func draft(_ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> DraftRecord {
+        guard let d = try store.draft(grantID: account.id, id: id) else { throw NylasError.notFound("Couldn't find draft \(id)") }
+        return d
     }
 
     static func fileJSON(id: String, account: GrantRecord, filename: String, type: String, size: Int) -> JSON {

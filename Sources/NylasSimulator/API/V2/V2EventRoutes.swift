@@ -17,55 +17,6 @@ enum V2EventRoutes {
 
     // MARK: - Rendering
 
-    /// The v2 object of an event (a stored one or a computed occurrence, given as its v3-shaped JSON).
-    static func json(_ o: JSON, account: GrantRecord, store: RegionStore, jobStatusID: String? = nil) -> JSON {
-        let organizer = Participant.list(.array([o["organizer"] ?? .null])).first
-        let when = EventWhen(stored: o["when"])
-        var recurrence: JSON = .null
-        if let lines = o["recurrence"]?.arrayValue, !lines.isEmpty {
-            recurrence = ["rrule": .array(lines), "timezone": .string(when?.zoneName ?? "UTC")]
-        }
-        var reminders: JSON = .null
-        if let first = o["reminders"]?["overrides"]?.arrayValue?.first {
-            let minutes = (o["reminders"]?["overrides"]?.arrayValue ?? []).compactMap { $0["reminder_minutes"]?.intValue }
-            reminders = ["reminder_minutes": .string("[" + minutes.map(String.init).joined(separator: ",") + "]"),
-                         "reminder_method": first["reminder_method"] ?? "popup"]
-        }
-        let visibility = o["visibility"]?.stringValue
-        let participants: [JSON] = (o["participants"]?.arrayValue ?? []).map { p in
-            ["name": p["name"] ?? "", "email": p["email"] ?? .null, "status": p["status"] ?? "noreply",
-             "comment": p["comment"] ?? .null, "phone_number": p["phone_number"] ?? .null]
-        }
-        let owner = organizer.map { ($0.name.isEmpty ? "" : "\($0.name) ") + "<\($0.email)>" }
-        return [
-            "id": o["id"] ?? .null, "object": "event", "account_id": .string(account.id), "calendar_id": o["calendar_id"] ?? .null,
-            "ical_uid": o["ical_uid"] ?? .null, "message_id": .optional(invitationMessageID(o, account: account, store: store)),
-            "title": o["title"] ?? .null, "description": o["description"] ?? .null, "location": o["location"] ?? .null,
-            "owner": .optional(owner), "participants": .array(participants), "read_only": o["read_only"] ?? false,
-            "busy": o["busy"] ?? true, "status": o["status"] ?? "confirmed", "when": o["when"] ?? .null, "recurrence": recurrence,
-            "master_event_id": o["master_event_id"] ?? .null, "original_start_time": o["original_start_time"] ?? .null,
-            "conferencing": o["conferencing"] ?? .null, "notifications": [], "metadata": o["metadata"] ?? [:],
-            "visibility": visibility == nil || visibility == "default" ? .null : .string(visibility!),
-            "hide_participants": o["hide_participants"] ?? false, "organizer_email": .optional(organizer?.email),
-            "organizer_name": .optional(organizer?.name), "updated_at": o["updated_at"] ?? .null, "reminders": reminders,
-            "capacity": o["capacity"] ?? .int(-1), "event_collection_id": .null, "round_robin_order": [], "customer_event_id": .null,
-            "job_status_id": .optional(jobStatusID),
-        ]
-    }
-
-    /// The invitation an invited account received for the event (v2 `message_id`): the latest
-    /// message from the organizer whose subject names the event. Nil for the organizer's own events.
-    static func invitationMessageID(_ o: JSON, account: GrantRecord, store: RegionStore) -> String? {
-        guard let organizer = o["organizer"]?["email"]?.stringValue?.lowercased(), organizer != account.email.lowercased(),
-              o["participants"]?.arrayValue?.contains(where: { $0["email"]?.stringValue?.lowercased() == account.email.lowercased() }) == true
-        else { return nil }
-        let prefix = "Invitation: \(o["title"]?.stringValue ?? "(No title)") @"
-        return try? store.db.first("""
-            SELECT id FROM messages WHERE grant_id = ? AND substr(subject, 1, length(?)) = ? AND CAST(from_json AS TEXT) LIKE ?
-            ORDER BY date DESC, id DESC LIMIT 1
-            """, account.id, prefix, prefix, "%\"" + organizer + "\"%")?.string("id")
-    }
-
     // MARK: - Input
 
     /// A checked v2 event body, as the shared `EventInput` plus what only v2 has.
@@ -200,21 +151,9 @@ enum V2EventRoutes {
     // MARK: - Finding events
 
     /// An event of the account by ID (a stored one, or an occurrence `<master>_<stamp>`), with its calendar.
-    static func target(_ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> (V3EventRoutes.Target, CalendarRecord) {
-        var calendarID: String?
-        if let r = try store.event(grantID: account.id, id: id) {
-            calendarID = r.calendarID
-        } else if let cut = id.lastIndex(of: "_"), let master = try store.event(grantID: account.id, id: String(id[..<cut])) {
-            calendarID = master.calendarID
-        }
-        guard let calendarID, let calendar = try store.calendar(grantID: account.id, id: calendarID) else {
-            throw NylasError.notFound("Couldn't find event \(id)")
-        }
-        do {
-            return (try V3EventRoutes.target(store, account, calendar, id), calendar)
-        } catch let e as NylasError where e.status == 404 {
-            throw NylasError.notFound("Couldn't find event \(id)")
-        }
+    static func target(_ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> (EventTarget, CalendarRecord) {
+        guard let found = try EventTarget.find(store, account, id) else { throw NylasError.notFound("Couldn't find event \(id)") }
+        return found
     }
 
     // MARK: - List
@@ -245,13 +184,13 @@ enum V2EventRoutes {
             title = q["title"]?.lowercased()
             description = q["description"]?.lowercased()
             location = q["location"]?.lowercased()
-            busy = try V2MailRoutes.bool(q, "busy")
+            busy = try q.v2Bool("busy")
             startsBefore = try time("starts_before")
             startsAfter = try time("starts_after")
             endsBefore = try time("ends_before")
             endsAfter = try time("ends_after")
-            expand = try V2MailRoutes.bool(q, "expand_recurring") ?? false
-            showCancelled = try V2MailRoutes.bool(q, "show_cancelled") ?? false
+            expand = try q.v2Bool("expand_recurring") ?? false
+            showCancelled = try q.v2Bool("show_cancelled") ?? false
             metadata = try V2Calendar.MetadataFilter(q)
         }
 
@@ -298,7 +237,7 @@ enum V2EventRoutes {
                     let edited = Set((exceptions[r.id] ?? []).compactMap(\.originalStart))
                     let start = from.map { $0 - 366 * 86400 } ?? when.startUnix
                     for occ in recurrence.occurrences(of: when, from: start, to: to) where !edited.contains(occ.originalStart) {
-                        out.append((occ.when.startUnix, r.id + "_" + occ.stamp, V3EventRoutes.occurrenceJSON(r, occ)))
+                        out.append((occ.when.startUnix, r.id + "_" + occ.stamp, EventTarget.occurrenceJSON(r, occ)))
                     }
                 } else {
                     out.append((when.startUnix, r.id, r.data))
@@ -309,15 +248,15 @@ enum V2EventRoutes {
     }
 
     @Sendable static func list(_ ctx: RequestContext) async throws -> SimResponse {
-        let (limit, offset) = try V2MailRoutes.paging(ctx.query)
-        let view = try V2Calendar.view(ctx.query)
+        let (limit, offset) = try ctx.query.v2Paging()
+        let view = try ctx.query.v2View(expanded: false)
         let q = try Query(ctx.query)
         return .json(try ctx.v2CalendarRead { s, store, account in
             let all = try collect(q, store: store, account: account, now: s.now.seconds)
             if view == "count" { return ["count": .int(all.count)] }
             let page = all.dropFirst(offset).prefix(limit)
             if view == "ids" { return .array(page.map { $0["id"] ?? .null }) }
-            return .array(page.map { json($0, account: account, store: store) })
+            return .array(page.map { V2Render.event($0, account: account, store: store) })
         })
     }
 
@@ -351,14 +290,14 @@ enum V2EventRoutes {
 
     @Sendable static func get(_ ctx: RequestContext) async throws -> SimResponse {
         .json(try ctx.v2CalendarRead { s, store, account in
-            json(try target(store, account, ctx.param("id")).0.json, account: account, store: store)
+            V2Render.event(try target(store, account, ctx.param("id")).0.json, account: account, store: store)
         })
     }
 
     // MARK: - Create
 
     @Sendable static func create(_ ctx: RequestContext) async throws -> SimResponse {
-        let notify = try V2MailRoutes.bool(ctx.query, "notify_participants") ?? false
+        let notify = try ctx.query.v2Bool("notify_participants") ?? false
         let input = try input(try ctx.body(), creating: true)
         return .json(try ctx.v2CalendarWrite { s, store, account in
             guard let calendar = try store.calendar(grantID: account.id, id: input.calendarID ?? "") else {
@@ -368,25 +307,18 @@ enum V2EventRoutes {
             var content = EventContent(when: .time(0, timezone: nil), organizer: Participant(name: account.name ?? "", email: account.email))
             try input.event.apply(to: &content, existing: nil, owner: account.email, provider: account.provider, world: s.world)
             content.when = zoned(content.when, input.recurrenceZone)
-            let uid = s.world.newICalUID(provider: account.provider, mailbox: account.email)
-            let e = try s.world.insertEvent(mailbox: account.email, calendar: calendar.worldID, icalUID: uid, content: content, time: s.now)
-            guard let record = try CalendarSync.applyEvent(s, region: ctx.region, grant: account, e, kind: ctx.changeKind(account),
-                                                           metadata: input.event.metadata ?? [:]) else {
-                throw NylasError.internal("event not synced")
-            }
-            var changed: Set<String> = [account.email.lowercased()]
-            changed.formUnion(try EventSharing.propagate(s, e))
-            if notify { changed.formUnion(try EventSharing.mail(s, kind: "Invitation", content: content, sender: content.organizer)) }
-            for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
+            let record = try EventOperations.create(s, region: ctx.region, grant: account, calendar: calendar, content: content,
+                                                    metadata: input.event.metadata ?? [:], kind: ctx.changeKind(account),
+                                                    notifyParticipants: notify)
             let job = try V2Jobs.record(s, store, account, action: "create_event", object: "event", objectID: record.id)
-            return json((try store.event(grantID: account.id, id: record.id) ?? record).data, account: account, store: store, jobStatusID: job)
+            return V2Render.event((try store.event(grantID: account.id, id: record.id) ?? record).data, account: account, store: store, jobStatusID: job)
         })
     }
 
     // MARK: - Update
 
     @Sendable static func update(_ ctx: RequestContext) async throws -> SimResponse {
-        let notify = try V2MailRoutes.bool(ctx.query, "notify_participants") ?? false
+        let notify = try ctx.query.v2Bool("notify_participants") ?? false
         let input = try input(try ctx.body(), creating: false)
         return .json(try ctx.v2CalendarWrite { s, store, account in
             let (found, calendar) = try target(store, account, ctx.param("id"))
@@ -432,14 +364,14 @@ enum V2EventRoutes {
             for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
             guard let result else { throw NylasError.internal("event not synced") }
             let job = try V2Jobs.record(s, store, account, action: "update_event", object: "event", objectID: result.id)
-            return json((try store.event(grantID: account.id, id: result.id) ?? result).data, account: account, store: store, jobStatusID: job)
+            return V2Render.event((try store.event(grantID: account.id, id: result.id) ?? result).data, account: account, store: store, jobStatusID: job)
         })
     }
 
     // MARK: - Delete
 
     @Sendable static func delete(_ ctx: RequestContext) async throws -> SimResponse {
-        let notify = try V2MailRoutes.bool(ctx.query, "notify_participants") ?? false
+        let notify = try ctx.query.v2Bool("notify_participants") ?? false
         return .json(try ctx.v2CalendarWrite { s, store, account in
             let (found, calendar) = try target(store, account, ctx.param("id"))
             if calendar.readOnly { throw NylasError.invalidRequest("Cannot delete read_only event.") }
@@ -455,7 +387,7 @@ enum V2EventRoutes {
     /// `POST /send-rsvp {event_id, status, comment?}`: the invited account answers; every copy of
     /// the event shows the answer and the organizer gets the reply (unless `notify_participants=false`).
     @Sendable static func rsvp(_ ctx: RequestContext) async throws -> SimResponse {
-        let notify = try V2MailRoutes.bool(ctx.query, "notify_participants") ?? true
+        let notify = try ctx.query.v2Bool("notify_participants") ?? true
         let body = try ctx.body()
         let eventID = try body.requiredString("event_id")
         let status = try body.requiredString("status")
@@ -476,7 +408,7 @@ enum V2EventRoutes {
             }
             for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
             guard let result else { throw NylasError.internal("event not synced") }
-            return json((try store.event(grantID: account.id, id: result.id) ?? result).data, account: account, store: store)
+            return V2Render.event((try store.event(grantID: account.id, id: result.id) ?? result).data, account: account, store: store)
         })
     }
 }

@@ -12,28 +12,6 @@ enum V2MailRoutes {
         r.add("GET", "/threads/{id}", .v2, getThread)
         r.add("PUT", "/threads/{id}", .v2, updateThread)
         r.add("POST", "/send", .v2, send)
-        V2DraftFileRoutes.register(&r)
-    }
-
-    /// v2 paging: `limit` (default 100, max 1000) and `offset`.
-    static func paging(_ q: QueryParameters) throws(NylasError) -> (Int, Int) {
-        guard let limit = Int(q["limit"] ?? "100"), limit >= 0 else { throw NylasError.invalidRequest("Limit parameter must be an integer.") }
-        if limit > 1000 { throw NylasError.invalidRequest("Cannot request more than 1000 resources at once.") }
-        guard let offset = Int(q["offset"] ?? "0"), offset >= 0 else { throw NylasError.invalidRequest("Offset parameter must be an integer.") }
-        return (limit, offset)
-    }
-
-    static func bool(_ q: QueryParameters, _ key: String) throws(NylasError) -> Bool? {
-        guard let v = q[key] else { return nil }
-        // Case-insensitive like the v2 engine's `strict_bool` (the Python SDK sends `True`/`False`).
-        switch v.lowercased() { case "true": return true; case "false": return false
-        default: throw NylasError.invalidRequest("Invalid value for \(key): must be true or false") }
-    }
-
-    static func view(_ q: QueryParameters) throws(NylasError) -> String? {
-        guard let v = q["view"] else { return nil }
-        guard ["count", "ids", "expanded"].contains(v) else { throw NylasError.invalidRequest("Unknown view type \(v).") }
-        return v
     }
 
     /// The message filters of v2 (`in` takes an ID, a name or a display name).
@@ -48,7 +26,7 @@ enum V2MailRoutes {
             f.binds.append(contentsOf: any.map { "%\($0.lowercased())%" } as [any SQLBindable])
         }
         for (key, column) in [("from", "from_json"), ("to", "to_json"), ("cc", "cc_json"), ("bcc", "bcc_json")] {
-            if let email = q[key] { f.add("CAST(m.\(column) AS TEXT) LIKE ? ESCAPE '\\'", "%\"email\":\"" + V3MessageRoutes.likeEscape(email) + "\"%") }
+            if let email = q[key] { f.add("CAST(m.\(column) AS TEXT) LIKE ? ESCAPE '\\'", "%\"email\":\"" + SQLFilter.likeEscape(email) + "\"%") }
         }
         for (key, negate) in [("in", false), ("not_in", true)] {
             guard let target = q[key] else { continue }
@@ -60,12 +38,12 @@ enum V2MailRoutes {
             let id = match?.id ?? "\u{0}none"
             f.add("m.id \(negate ? "NOT " : "")IN (SELECT message_id FROM message_folders WHERE grant_id = ? AND folder_id = ?)", account.id, id)
         }
-        if let unread = try bool(q, "unread") { f.add("m.unread = ?", unread) }
-        if let starred = try bool(q, "starred") { f.add("m.starred = ?", starred) }
+        if let unread = try q.v2Bool("unread") { f.add("m.unread = ?", unread) }
+        if let starred = try q.v2Bool("starred") { f.add("m.starred = ?", starred) }
         if let thread = q["thread_id"] { f.add("m.thread_id = ?", thread) }
         if let v = q["received_before"], let n = Int(v) { f.add("m.date < ?", n) }
         if let v = q["received_after"], let n = Int(v) { f.add("m.date > ?", n) }
-        if let has = try bool(q, "has_attachment") { f.add("m.has_attachments = ?", has) }
+        if let has = try q.v2Bool("has_attachment") { f.add("m.has_attachments = ?", has) }
         if let filename = q["filename"] { f.add("CAST(m.attachments AS TEXT) LIKE ?", "%\"filename\":\"\(filename)\"%") }
         return f
     }
@@ -81,14 +59,14 @@ enum V2MailRoutes {
         f.add("m.grant_id = ?", account.id)
         for word in searchWords(query) {
             let parts = word.split(separator: ":", maxSplits: 1).map(String.init)
-            let like = "%" + V3MessageRoutes.likeEscape(parts.last ?? word) + "%"
+            let like = "%" + SQLFilter.likeEscape(parts.last ?? word) + "%"
             switch parts.count == 2 ? parts[0].lowercased() : "" {
             case "from": f.add("CAST(m.from_json AS TEXT) LIKE ? ESCAPE '\\'", like)
             case "to": f.add("CAST(m.to_json AS TEXT) LIKE ? ESCAPE '\\'", like)
             case "cc": f.add("CAST(m.cc_json AS TEXT) LIKE ? ESCAPE '\\'", like)
             case "subject": f.add("m.subject LIKE ? ESCAPE '\\'", like)
             default:
-                let any = "%" + V3MessageRoutes.likeEscape(word) + "%"
+                let any = "%" + SQLFilter.likeEscape(word) + "%"
                 f.add("(m.subject LIKE ? ESCAPE '\\' OR m.body LIKE ? ESCAPE '\\' OR m.participants LIKE ? ESCAPE '\\')", any, any, any)
             }
         }
@@ -112,7 +90,7 @@ enum V2MailRoutes {
     }
 
     @Sendable static func searchMessages(_ ctx: RequestContext) async throws -> SimResponse {
-        let (limit, offset) = try paging(ctx.query)
+        let (limit, offset) = try ctx.query.v2Paging()
         return .json(try ctx.read { s, store in
             let (account, _) = try ctx.v2Account(s, store)
             let f = try searchFilter(ctx.query, account)
@@ -123,8 +101,8 @@ enum V2MailRoutes {
     }
 
     @Sendable static func searchThreads(_ ctx: RequestContext) async throws -> SimResponse {
-        let (limit, offset) = try paging(ctx.query)
-        let view = try view(ctx.query)
+        let (limit, offset) = try ctx.query.v2Paging()
+        let view = try ctx.query.v2View()
         return .json(try ctx.read { s, store in
             let (account, _) = try ctx.v2Account(s, store)
             let f = try searchFilter(ctx.query, account)
@@ -137,8 +115,8 @@ enum V2MailRoutes {
     }
 
     @Sendable static func listMessages(_ ctx: RequestContext) async throws -> SimResponse {
-        let (limit, offset) = try paging(ctx.query)
-        let view = try view(ctx.query)
+        let (limit, offset) = try ctx.query.v2Paging()
+        let view = try ctx.query.v2View()
         return .json(try ctx.read { s, store in
             let (account, _) = try ctx.v2Account(s, store)
             let f = try filter(ctx.query, account, store)
@@ -162,7 +140,7 @@ enum V2MailRoutes {
     }
 
     @Sendable static func getMessage(_ ctx: RequestContext) async throws -> SimResponse {
-        let view = try view(ctx.query)
+        let view = try ctx.query.v2View()
         let raw = ctx.request.header("accept")?.lowercased().contains("message/rfc822") == true
         return try ctx.read { s, store in
             // Several IDs, comma-separated: an array of those found (v2 §5 "Multiple IDs").
@@ -215,7 +193,7 @@ enum V2MailRoutes {
         return .json(try ctx.write { s, store in
             let (account, m) = try message(ctx, s, store)
             let keys = try placement(body, account, store)
-            let updated = try V3MessageRoutes.applyChange(s, ctx.region, account, m, unread: try body.bool("unread"), starred: try body.bool("starred"),
+            let updated = try MessageOperations.change(s, ctx.region, account, m, unread: try body.bool("unread"), starred: try body.bool("starred"),
                                                           folderKeys: keys, metadata: try body.object("metadata"))
             return try V2Render.message(updated, store, account: account)
         })
@@ -256,8 +234,8 @@ enum V2MailRoutes {
     }
 
     @Sendable static func listThreads(_ ctx: RequestContext) async throws -> SimResponse {
-        let (limit, offset) = try paging(ctx.query)
-        let view = try view(ctx.query)
+        let (limit, offset) = try ctx.query.v2Paging()
+        let view = try ctx.query.v2View()
         return .json(try ctx.read { s, store in
             let (account, _) = try ctx.v2Account(s, store)
             var f = try filter(ctx.query, account, store)
@@ -277,7 +255,7 @@ enum V2MailRoutes {
     }
 
     @Sendable static func getThread(_ ctx: RequestContext) async throws -> SimResponse {
-        let view = try view(ctx.query)
+        let view = try ctx.query.v2View()
         return .json(try ctx.read { s, store in
             let (account, _) = try ctx.v2Account(s, store)
             guard let t = try thread(store, account, ctx.param("id"), expanded: view == "expanded") else {
@@ -299,7 +277,7 @@ enum V2MailRoutes {
             let keys = try placement(body, account, store)
             for m in messages {
                 let isSent = m.from.contains { $0.email.lowercased() == account.email.lowercased() }
-                _ = try V3MessageRoutes.applyChange(s, ctx.region, account, m, unread: try body.bool("unread"), starred: try body.bool("starred"),
+                _ = try MessageOperations.change(s, ctx.region, account, m, unread: try body.bool("unread"), starred: try body.bool("starred"),
                                                     folderKeys: isSent && account.provider != "google" ? nil : keys, metadata: nil)
             }
             return try thread(store, account, ctx.param("id"), expanded: false) ?? .null
@@ -322,7 +300,9 @@ enum V2MailRoutes {
             let (account, _) = try ctx.v2Account(s, store)
             var out: OutgoingMessage
             if let draftID = try body.string("draft_id") {
-                let draft = try V2DraftFileRoutes.draft(store, account, draftID)
+                guard let draft = try store.draft(grantID: account.id, id: draftID) else {
+                    throw NylasError.notFound("Couldn't find draft \(draftID)")
+                }
                 guard let version = try body.int("version") else { throw NylasError.invalidRequest("Must specify draft version") }
                 guard version == draft.version else {
                     throw NylasError(status: 409, type: "invalid_request_error",
@@ -331,7 +311,7 @@ enum V2MailRoutes {
                 out = draft.out
                 try store.db.run("DELETE FROM drafts WHERE grant_id = ? AND id = ?", account.id, draftID)
             } else {
-                out = try V2DraftFileRoutes.outgoing(body, account, s, store)
+                out = try V2MessageInput.parse(body, account, s, store)
             }
             if (out.to + out.cc + out.bcc).isEmpty {
                 throw NylasError(status: 402, type: "api_error", message: "Sending to all recipients failed", v2Type: "api_error")
@@ -342,37 +322,3 @@ enum V2MailRoutes {
     }
 }
 
-/// Minimal RFC 822 reading for `POST /send` with `Content-Type: message/rfc822`.
-enum MIMEParser {
-    static func parse(_ bytes: [UInt8]) throws(NylasError) -> OutgoingMessage {
-        let text = String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
-        guard let split = text.range(of: "\n\n") else { throw NylasError.invalidRequest("Invalid MIME message: no header/body separator") }
-        var out = OutgoingMessage()
-        for line in text[..<split.lowerBound].split(separator: "\n") {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let name = line[..<colon].lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            func addresses() -> [Participant] {
-                value.split(separator: ",").map { part -> Participant in
-                    let p = part.trimmingCharacters(in: .whitespaces)
-                    if let lt = p.firstIndex(of: "<"), let gt = p.firstIndex(of: ">") {
-                        return Participant(name: p[..<lt].trimmingCharacters(in: CharacterSet(charactersIn: "\" ")),
-                                           email: String(p[p.index(after: lt)..<gt]))
-                    }
-                    return Participant(name: "", email: p)
-                }
-            }
-            switch name {
-            case "to": out.to = addresses()
-            case "cc": out.cc = addresses()
-            case "bcc": out.bcc = addresses()
-            case "from": out.from = addresses()
-            case "subject": out.subject = value
-            default: break
-            }
-        }
-        out.body = String(text[split.upperBound...])
-        if out.to.isEmpty { throw NylasError.invalidRequest("Invalid MIME message: no To header") }
-        return out
-    }
-}

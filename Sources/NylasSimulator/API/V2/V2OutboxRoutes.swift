@@ -19,8 +19,8 @@ enum V2OutboxRoutes {
         r.add("PATCH", "/v2/outbox/{id}", .v2, patch)
         r.add("DELETE", "/v2/outbox/{id}", .v2, cancel)
         r.add("GET", "/job-statuses", .v2) { ctx in
-            let (limit, offset) = try V2MailRoutes.paging(ctx.query)
-            let view = try V2Calendar.view(ctx.query)
+            let (limit, offset) = try ctx.query.v2Paging()
+            let view = try ctx.query.v2View(expanded: false)
             return .json(try ctx.read { s, store in
                 let (account, _) = try ctx.v2Account(s, store)
                 let rows = try store.db.query("SELECT * FROM schedules WHERE grant_id = ? ORDER BY created_at, rowid", account.id)
@@ -41,24 +41,12 @@ enum V2OutboxRoutes {
         }
     }
 
-    /// The message fields of the job, with its times (`original_data`).
-    static func originalData(_ row: SQLRow) -> JSON {
-        let message = row.json("message")
-        let out = OutgoingMessage(stored: message)
-        let outbox = message["v2_outbox"] ?? [:]
-        return ["subject": .string(out.subject), "to": Participant.json(out.to), "cc": Participant.json(out.cc),
-                "bcc": Participant.json(out.bcc), "from": Participant.json(out.from), "reply_to": Participant.json(out.replyTo),
-                "body": .string(out.body), "metadata": .object(out.metadata), "send_at": .int(row.int("send_at")),
-                "original_send_at": outbox["original_send_at"] ?? .int(row.int("send_at")),
-                "retry_limit_datetime": outbox["retry_limit_datetime"] ?? .null]
-    }
-
     /// The outbox job status object (no `object` key: the SDK parses it as its own type).
     static func jobJSON(_ row: SQLRow, account: GrantRecord) -> JSON {
         let message = row.json("message")
         var o: JSON = ["account_id": .string(account.id), "job_status_id": .string(row.string("id")),
                        "status": .string(V2Jobs.outboxStatuses[row.string("status")] ?? row.string("status")),
-                       "original_data": originalData(row), "send_at": .int(row.int("send_at")),
+                       "original_data": V2Render.outboxOriginalData(row), "send_at": .int(row.int("send_at")),
                        "original_send_at": message["v2_outbox"]?["original_send_at"] ?? .int(row.int("send_at")),
                        "action": "schedule_send", "created_at": .int(row.int("created_at"))]
         if let id = message["v2_outbox"]?["message_id"] { o["message_id"] = id }
@@ -105,7 +93,7 @@ enum V2OutboxRoutes {
         return .json(try ctx.write { s, store in
             let (account, _) = try ctx.v2Account(s, store)
             let (sendAt, retry) = try times(body, now: s.now.seconds, current: nil)
-            var out = try V2DraftFileRoutes.outgoing(body, account, s, store)
+            var out = try V2MessageInput.parse(body, account, s, store)
             out.sendAt = sendAt
             if (out.to + out.cc + out.bcc).isEmpty { throw NylasError.invalidRequest("No recipients: give to, cc or bcc") }
             let id = store.ids.base36("v2-job-status")
@@ -129,9 +117,9 @@ enum V2OutboxRoutes {
             let stored = existing.json("message")
             var out = OutgoingMessage(stored: stored)
             let (sendAt, retry) = try times(body, now: s.now.seconds, current: existing.int("send_at"))
-            try V2DraftFileRoutes.merge(body, into: &out, account, s, store)
+            try V2MessageInput.merge(body, into: &out, account, s, store)
             if body.has("from") || body.has("reply_to") {
-                let update = try V2DraftFileRoutes.outgoing(body, account, s, store)
+                let update = try V2MessageInput.parse(body, account, s, store)
                 if body.has("from") { out.from = update.from }
                 if body.has("reply_to") { out.replyTo = update.replyTo }
             }

@@ -197,13 +197,13 @@ extension SimulatorState {
             // The full v2 object, as its GET renders it (the contact's picture URL relative to the API root).
             switch object {
             case "event": attributes = (try? store.event(grantID: accountID, id: id)).flatMap { $0 }
-                .map { V2EventRoutes.json($0.data, account: account, store: store) } ?? .null
+                .map { V2Render.event($0.data, account: account, store: store) } ?? .null
             case "calendar": attributes = (try? store.calendar(grantID: accountID, id: id)).flatMap { $0 }
-                .map { V2CalendarRoutes.calendarJSON($0, account: account) } ?? .null
+                .map { V2Render.calendar($0, account: account) } ?? .null
             case "contact":
                 if let c = (try? store.contact(grantID: accountID, id: id)).flatMap({ $0 }),
-                   let groups = try? V2ContactRoutes.groupMap(store, account) {
-                    attributes = V2ContactRoutes.json(c, account: account, groups: groups, base: "")
+                   let groups = try? V2Render.contactGroups(store, account) {
+                    attributes = V2Render.contact(c, account: account, groups: groups, base: "")
                 }
             default: break
             }

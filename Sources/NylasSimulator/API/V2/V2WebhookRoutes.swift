@@ -18,7 +18,7 @@ enum V2WebhookRoutes {
         }
         r.add("POST", "/a/{client_id}/webhooks", .v2) { ctx in
             let body = try ctx.body()
-            let url = try V3WebhookRoutes.validURL(try body.requiredString("callback_url"), field: "callback_url")
+            let url = try WebhookURL.validated(try body.requiredString("callback_url"), field: "callback_url")
             guard let list = try body.stringArray("triggers"), !list.isEmpty else { throw NylasError.missingField("triggers") }
             if let bad = list.first(where: { !triggers.contains($0) }) {
                 throw NylasError.invalidValue("triggers", "unknown trigger '\(bad)'")

@@ -53,7 +53,7 @@ enum V3AuthRoutes {
             }
             let connectors = try store.connectors(applicationID: app.id).map(\.provider)
             let requested = q.list("provider")
-            if let bad = requested.first(where: { !V3ConnectorRoutes.providers.contains($0) }) {
+            if let bad = requested.first(where: { !ProviderKind.connectorNames.contains($0) }) {
                 throw NylasError.invalidValue("provider", "unknown provider '\(bad)'")
             }
             let provider: String
@@ -366,85 +366,3 @@ enum V3AuthRoutes {
     }
 }
 
-/// Custom-auth helpers.
-enum CustomAuth {
-    /// A refresh token of the simulated providers may name its mailbox (`sim:<email>`); any other
-    /// string stands for a mailbox derived from the token itself.
-    static func emailFromRefreshToken(_ token: String, provider: String) -> String {
-        if token.hasPrefix("sim:"), token.contains("@") { return String(token.dropFirst(4)).lowercased() }
-        let digest = SHA256.hash(data: Data(token.utf8)).prefix(5).map { String(format: "%02x", $0) }.joined()
-        return "user\(digest)@\(ProviderDetection.defaultDomain(provider))"
-    }
-}
-
-/// PKCE verification (RFC 7636, and the form the official SDKs send, reference §4.5).
-enum PKCE {
-    static func verify(verifier: String, challenge: String, method: String) -> Bool {
-        let given = challenge.trimmingCharacters(in: CharacterSet(charactersIn: "="))
-        if method.lowercased() == "plain" { return verifier == challenge }
-        let digest = Array(SHA256.hash(data: Data(verifier.utf8)))
-        let rfc = Base64URL.encode(digest)
-        let hex = digest.map { String(format: "%02x", $0) }.joined()
-        let sdk = Data(hex.utf8).base64EncodedString().trimmingCharacters(in: CharacterSet(charactersIn: "="))
-        let sdkURL = Base64URL.encode(Array(hex.utf8))
-        return given == rfc || given == sdk || given == sdkURL
-    }
-}
-
-enum Base64URL {
-    static func encode(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .trimmingCharacters(in: CharacterSet(charactersIn: "="))
-    }
-
-    static func decode(_ text: String) -> [UInt8]? {
-        var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while s.count % 4 != 0 { s += "=" }
-        return Data(base64Encoded: s).map(Array.init)
-    }
-}
-
-/// The `id_token` of a token exchange: a JWT signed with HS256 by the application's client secret.
-enum IDToken {
-    static func make(grant: GrantRecord, app: ApplicationRecord, issuedAt: Int, lifetime: Int) -> String {
-        let header: JSON = ["alg": "HS256", "typ": "JWT"]
-        let claims: JSON = ["iss": "https://nylas.com", "aud": .string(app.id), "sub": .string(grant.id),
-                            "email": .string(grant.email), "iat": .int(issuedAt), "exp": .int(issuedAt + lifetime)]
-        let signingInput = Base64URL.encode(header.bytes) + "." + Base64URL.encode(claims.bytes)
-        return signingInput + "." + signature(signingInput, key: app.clientSecret)
-    }
-
-    static func signature(_ input: String, key: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(input.utf8), using: SymmetricKey(data: Data(key.utf8)))
-        return Base64URL.encode(Array(mac))
-    }
-
-    static func claims(_ token: String) -> JSON? {
-        let parts = token.split(separator: ".")
-        guard parts.count == 3, let bytes = Base64URL.decode(String(parts[1])) else { return nil }
-        return try? JSON.parse(bytes)
-    }
-
-    static func verify(_ token: String, app: ApplicationRecord) -> Bool {
-        let parts = token.split(separator: ".")
-        guard parts.count == 3 else { return false }
-        return signature("\(parts[0]).\(parts[1])", key: app.clientSecret) == String(parts[2])
-    }
-}
-
-enum HTML {
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
-}

@@ -22,7 +22,7 @@ enum V3CalendarRoutes {
     @Sendable static func list(_ ctx: RequestContext) async throws -> SimResponse {
         try ctx.rejectV2Parameters()
         let limit = try ctx.limit(default: 50, max: 200)
-        let offset = try CalendarAccess.offset(ctx)
+        let offset = try ctx.pageOffset()
         let pairs = try CalendarAccess.metadataPairs(ctx.query)
         let (items, next) = try ctx.calendarRead { s, store -> ([JSON], String?) in
             let grant = try ctx.dataGrant(s, store)
@@ -40,50 +40,9 @@ enum V3CalendarRoutes {
         })
     }
 
-    /// The writable fields of a calendar request, checked.
-    struct Fields {
-        var name: String?
-        var description: String?
-        var location: String?
-        var timezone: String?
-        var hexColor: String?
-        var hexForegroundColor: String?
-        var metadata: [String: JSON]?
-        var notetaker: JSON?
-
-        init(_ body: BodyFields) throws(NylasError) {
-            name = try body.string("name")
-            if let name, name.isEmpty || name.count > 1024 { throw NylasError.invalidValue("name", "1 to 1024 characters") }
-            description = try body.string("description")
-            if let d = description, d.count > 8192 { throw NylasError.invalidValue("description", "at most 8192 characters") }
-            location = try body.string("location")
-            if let l = location, l.count > 1024 { throw NylasError.invalidValue("location", "at most 1024 characters") }
-            timezone = try body.string("timezone").map { n throws(NylasError) in try TimeZoneName.validated(n, field: "timezone") }
-            // The Python SDK 6.18 spells these hexColor/hexForegroundColor; the wire name is snake_case.
-            let snakeColor = try body.string("hex_color")
-            let camelColor = try body.string("hexColor")
-            hexColor = snakeColor ?? camelColor
-            let snakeForeground = try body.string("hex_foreground_color")
-            let camelForeground = try body.string("hexForegroundColor")
-            hexForegroundColor = snakeForeground ?? camelForeground
-            for (key, value) in [("hex_color", hexColor), ("hex_foreground_color", hexForegroundColor)] {
-                if let v = value, !v.isEmpty, !Fields.isHexColor(v) { throw NylasError.invalidValue(key, "'\(v)' is not a color such as #039BE5") }
-            }
-            metadata = try CalendarAccess.metadata(body)
-            if let n = body.raw("notetaker") {
-                guard case .object = n else { throw NylasError.wrongType("notetaker", expected: "object", got: n) }
-                notetaker = n
-            }
-        }
-
-        static func isHexColor(_ s: String) -> Bool {
-            s.count == 7 && s.hasPrefix("#") && s.dropFirst().allSatisfy(\.isHexDigit)
-        }
-    }
-
     @Sendable static func create(_ ctx: RequestContext) async throws -> SimResponse {
         let body = try ctx.body()
-        let fields = try Fields(body)
+        let fields = try CalendarFields(body)
         guard let name = fields.name else { throw NylasError.missingField("name") }
         return ctx.data(try ctx.calendarWrite { s, store in
             let grant = try ctx.dataGrant(s, store)
@@ -106,7 +65,7 @@ enum V3CalendarRoutes {
 
     @Sendable static func update(_ ctx: RequestContext) async throws -> SimResponse {
         let body = try ctx.body()
-        let fields = try Fields(body)
+        let fields = try CalendarFields(body)
         return ctx.data(try ctx.calendarWrite { s, store in
             let grant = try ctx.dataGrant(s, store)
             let record = try CalendarAccess.calendar(store, grant, ctx.param("calendar_id"))

@@ -17,15 +17,13 @@ enum V3ContactRoutes {
         r.add("DELETE", base + "/{contact_id}", .v3, delete)
     }
 
-    static let sources: Set<String> = ["address_book", "domain", "inbox"]
-
     @Sendable static func list(_ ctx: RequestContext) async throws -> SimResponse {
         try ctx.rejectV2Parameters()
         let q = ctx.query
         let limit = try ctx.limit(default: 30, max: 200)
         let after = try q["page_token"].map { t throws(NylasError) in try PageToken.parse(t, count: 1)[0] }
         let sourceList = q.list("source")
-        if let bad = sourceList.first(where: { !sources.contains($0) }) {
+        if let bad = sourceList.first(where: { !ContactInput.sources.contains($0) }) {
             throw NylasError.invalidValue("source", "'\(bad)' is not one of address_book, domain, inbox")
         }
         let wanted = sourceList.isEmpty ? ["address_book"] : sourceList
@@ -35,13 +33,13 @@ enum V3ContactRoutes {
             let grant = try ctx.dataGrant(s, store)
             var f = SQLFilter()
             f.add("grant_id = ?", grant.id)
-            if let email = q["email"] { f.add("emails LIKE ? ESCAPE '\\'", "% " + V3MessageRoutes.likeEscape(email.lowercased()) + " %") }
+            if let email = q["email"] { f.add("emails LIKE ? ESCAPE '\\'", "% " + SQLFilter.likeEscape(email.lowercased()) + " %") }
             if let phone = q["phone_number"] {
                 let digits = ContactRecord.normalizedPhone(phone)
                 guard !digits.isEmpty else { throw NylasError.invalidValue("phone_number", "'\(phone)' has no digits") }
                 f.add("phones LIKE ?", "% \(digits) %")
             }
-            if let group = q["group"] { f.add("groups LIKE ? ESCAPE '\\'", "% " + V3MessageRoutes.likeEscape(group) + " %") }
+            if let group = q["group"] { f.add("groups LIKE ? ESCAPE '\\'", "% " + SQLFilter.likeEscape(group) + " %") }
             f.clauses.append("source IN (" + wanted.map { _ in "?" }.joined(separator: ",") + ")")
             f.binds.append(contentsOf: wanted as [any SQLBindable])
             if let after { f.add("id > ?", after) }
@@ -137,7 +135,7 @@ enum V3ContactRoutes {
     @Sendable static func groups(_ ctx: RequestContext) async throws -> SimResponse {
         try ctx.rejectV2Parameters()
         let limit = try ctx.limit(default: 50, max: 200)
-        let offset = try CalendarAccess.offset(ctx)
+        let offset = try ctx.pageOffset()
         let (items, next) = try ctx.calendarRead { s, store -> ([JSON], String?) in
             let grant = try ctx.dataGrant(s, store)
             if grant.provider == "ews" { throw NylasError.invalidRequest("Contact groups are not available for EWS grants") }

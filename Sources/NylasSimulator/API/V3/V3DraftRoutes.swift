@@ -15,7 +15,7 @@ enum V3DraftRoutes {
             } ?? 0
             let (items, next) = try ctx.read { s, store -> ([JSON], String?) in
                 let grant = try ctx.dataGrant(s, store, mail: true)
-                var all = try drafts(store, grantID: grant.id)
+                var all = try store.draftObjects(grantID: grant.id)
                 if let subject = q["subject"]?.lowercased() { all = all.filter { ($0["subject"]?.stringValue ?? "").lowercased().contains(subject) } }
                 for key in ["to", "cc", "bcc"] {
                     for email in q.list(key) { all = all.filter { Participant.list($0[key]).contains { $0.email.lowercased() == email.lowercased() } } }
@@ -90,26 +90,9 @@ enum V3DraftRoutes {
         }
     }
 
-    struct Draft {
-        var id: String
-        var out: OutgoingMessage
-        var json: JSON
-        var createdAt: Int
-    }
-
-    static func draft(_ store: RegionStore, _ grant: GrantRecord, _ id: String) throws -> Draft {
-        guard let row = try store.db.first("SELECT * FROM drafts WHERE grant_id = ? AND id = ?", grant.id, id) else {
-            throw NylasError.notFound("Draft not found: \(id)")
-        }
-        let data = row.json("data")
-        return Draft(id: id, out: OutgoingMessage(stored: data["message"] ?? .null), json: data["object"] ?? .null,
-                     createdAt: row.int("created_at"))
-    }
-
-    static func drafts(_ store: RegionStore, grantID: String) throws -> [JSON] {
-        try store.db.query("SELECT data FROM drafts WHERE grant_id = ? ORDER BY updated_at DESC, id DESC", grantID).compactMap {
-            $0.json("data")["object"]
-        }
+    static func draft(_ store: RegionStore, _ grant: GrantRecord, _ id: String) throws -> DraftRecord {
+        guard let d = try store.draft(grantID: grant.id, id: id) else { throw NylasError.notFound("Draft not found: \(id)") }
+        return d
     }
 
     static func save(_ s: SimulatorState, _ store: RegionStore, _ grant: GrantRecord, id: String, _ out: OutgoingMessage, created: Int) throws -> JSON {

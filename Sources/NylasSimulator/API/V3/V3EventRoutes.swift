@@ -27,51 +27,6 @@ enum V3EventRoutes {
 
     // MARK: - Finding events
 
-    /// An event by ID: a stored one (single, master, exception), or a plain occurrence of a series
-    /// named `<master_id>_<YYYYMMDDTHHMMSSZ>` (`<master_id>_<YYYYMMDD>` for all-day series).
-    enum Target {
-        case record(EventRecord)
-        case occurrence(master: EventRecord, Recurrence.Occurrence)
-
-        var json: JSON {
-            switch self {
-            case .record(let r): return r.data
-            case .occurrence(let m, let occ): return V3EventRoutes.occurrenceJSON(m, occ)
-            }
-        }
-    }
-
-    static func target(_ store: RegionStore, _ grant: GrantRecord, _ calendar: CalendarRecord, _ id: String) throws -> Target {
-        if let r = try store.event(grantID: grant.id, id: id), r.calendarID == calendar.id { return .record(r) }
-        if let cut = id.lastIndex(of: "_") {
-            let masterID = String(id[..<cut])
-            let stamp = String(id[id.index(after: cut)...])
-            if let master = try store.event(grantID: grant.id, id: masterID), master.recurring, master.calendarID == calendar.id,
-               let when = master.when, let recurrence = master.recurrence, let t = instant(ofStamp: stamp, allDay: when.isAllDay),
-               let occ = recurrence.occurrences(of: when, from: t, to: t + 1).first(where: { $0.originalStart == t && $0.stamp == stamp }) {
-                return .occurrence(master: master, occ)
-            }
-        }
-        throw NylasError.notFound("Event not found: \(id)")
-    }
-
-    static func instant(ofStamp stamp: String, allDay: Bool) -> Int? {
-        if allDay { return CivilDate(stamp, compact: true).map { $0.dayNumber * 86400 } }
-        guard case .instant(let t)? = Recurrence.moment(stamp, zone: nil), stamp.hasSuffix("Z") else { return nil }
-        return t
-    }
-
-    /// A plain occurrence as the API shows it: the master's fields, its own ID, `when` and `master_event_id`.
-    static func occurrenceJSON(_ master: EventRecord, _ occ: Recurrence.Occurrence) -> JSON {
-        var o = master.data
-        o["id"] = .string(master.id + "_" + occ.stamp)
-        o["when"] = occ.when.json
-        o["master_event_id"] = .string(master.id)
-        o["original_start_time"] = .int(occ.originalStart)
-        o["recurrence"] = nil
-        return o
-    }
-
     // MARK: - List
 
     struct ListQuery {
@@ -185,7 +140,7 @@ enum V3EventRoutes {
                     let edited = Set((exceptions[r.id] ?? []).compactMap(\.originalStart))
                     if expand || q.masterEventID != nil {
                         for occ in recurrence.occurrences(of: when, from: from, to: to) where !edited.contains(occ.originalStart) {
-                            add(occurrenceJSON(r, occ))
+                            add(EventTarget.occurrenceJSON(r, occ))
                         }
                     } else if !recurrence.occurrences(of: when, from: from, to: to, limit: 1).isEmpty {
                         add(r.data)
@@ -256,7 +211,7 @@ enum V3EventRoutes {
         return ctx.data(try ctx.calendarRead { s, store in
             let grant = try ctx.dataGrant(s, store)
             let calendar = try CalendarAccess.calendar(store, grant, calendarID)
-            return ctx.selecting(try target(store, grant, calendar, try ctx.objectID("event_id", kind: "event", grant: grant, store: store)).json)
+            return ctx.selecting(try EventTarget.find(store, grant, calendar, try ctx.objectID("event_id", kind: "event", grant: grant, store: store)).json)
         })
     }
 
@@ -274,18 +229,8 @@ enum V3EventRoutes {
             guard input.when != nil else { throw NylasError.missingField("when") }
             var content = EventContent(when: .time(0, timezone: nil), organizer: Participant(name: grant.name ?? "", email: grant.email))
             try input.apply(to: &content, existing: nil, owner: grant.email, provider: grant.provider, world: s.world)
-            let uid = s.world.newICalUID(provider: grant.provider, mailbox: grant.email)
-            let e = try s.world.insertEvent(mailbox: grant.email, calendar: calendar.worldID, icalUID: uid, content: content, time: s.now)
-            guard let record = try CalendarSync.applyEvent(s, region: ctx.region, grant: grant, e, kind: ctx.changeKind(grant),
-                                                           metadata: input.metadata ?? [:]) else {
-                throw NylasError.internal("event not synced")
-            }
-            var changed: Set<String> = [grant.email.lowercased()]
-            changed.formUnion(try EventSharing.propagate(s, e))
-            if notify || grant.provider == "microsoft" {
-                changed.formUnion(try EventSharing.mail(s, kind: "Invitation", content: content, sender: content.organizer))
-            }
-            for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
+            let record = try EventOperations.create(s, region: ctx.region, grant: grant, calendar: calendar, content: content,
+                                                    metadata: input.metadata ?? [:], kind: ctx.changeKind(grant), notifyParticipants: notify)
             return ctx.selecting(record.data)
         })
     }
@@ -303,7 +248,7 @@ enum V3EventRoutes {
             let kind = ctx.changeKind(grant)
             var changed: Set<String> = [grant.email.lowercased()]
             let result: EventRecord?
-            switch try target(store, grant, calendar, ctx.param("event_id")) {
+            switch try EventTarget.find(store, grant, calendar, ctx.param("event_id")) {
             case .record(let r):
                 guard var e = try s.world.event(id: r.worldID), !e.deleted else { throw NylasError.notFound("Event not found: \(r.id)") }
                 if r.masterEventID != nil, input.recurrence != nil {
@@ -354,7 +299,7 @@ enum V3EventRoutes {
             let grant = try ctx.dataGrant(s, store)
             let calendar = try CalendarAccess.calendar(store, grant, calendarID)
             try CalendarAccess.requireWritable(calendar)
-            let changed = try EventOperations.delete(s, region: ctx.region, grant: grant, try target(store, grant, calendar, ctx.param("event_id")),
+            let changed = try EventOperations.delete(s, region: ctx.region, grant: grant, try EventTarget.find(store, grant, calendar, ctx.param("event_id")),
                                                      kind: ctx.changeKind(grant), mailCancellation: notify || grant.provider == "microsoft",
                                                      notFound: { NylasError.notFound("Event not found: \($0)") })
             for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
@@ -374,7 +319,7 @@ enum V3EventRoutes {
             let grant = try ctx.dataGrant(s, store)
             let calendar = try CalendarAccess.calendar(store, grant, calendarID)
             let (_, _, changed) = try EventOperations.rsvp(
-                s, region: ctx.region, grant: grant, try target(store, grant, calendar, ctx.param("event_id")), kind: ctx.changeKind(grant),
+                s, region: ctx.region, grant: grant, try EventTarget.find(store, grant, calendar, ctx.param("event_id")), kind: ctx.changeKind(grant),
                 status: status, mailReply: !skipEmail, notFound: { NylasError.notFound("Event not found: \($0)") }) { content in
                 guard let i = content.participants.firstIndex(where: { $0.email.lowercased() == grant.email.lowercased() }) else {
                     throw NylasError.invalidRequest("\(grant.email) is not a participant of this event: only invitees can RSVP")

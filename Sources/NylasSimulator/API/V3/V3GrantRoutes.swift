@@ -24,7 +24,7 @@ enum V3GrantRoutes {
             }
             f.ip = q["ip"]
             if let provider = q["provider"] {
-                guard V3ConnectorRoutes.providers.contains(provider) else { throw NylasError.invalidValue("provider", "unknown provider '\(provider)'") }
+                guard ProviderKind.connectorNames.contains(provider) else { throw NylasError.invalidValue("provider", "unknown provider '\(provider)'") }
                 f.provider = provider
             }
             f.accountIDs = q.list("account_id") + q.list("account_ids")

@@ -62,38 +62,3 @@ enum PageToken {
     }
 }
 
-/// A SQL WHERE clause under construction.
-struct SQLFilter {
-    var clauses: [String] = []
-    var binds: [any SQLBindable] = []
-
-    mutating func add(_ clause: String, _ values: any SQLBindable...) {
-        clauses.append(clause)
-        binds.append(contentsOf: values)
-    }
-
-    var sql: String { clauses.isEmpty ? "1" : clauses.joined(separator: " AND ") }
-}
-
-/// Email address syntax as the API checks it.
-enum EmailAddress {
-    static func isValid(_ s: String) -> Bool {
-        let parts = s.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix(".") else { return false }
-        return !s.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" || $0 == "," })
-    }
-
-    /// Reads `[{name?, email}]` from a request field, checking each address.
-    static func list(_ body: BodyFields, _ key: String) throws(NylasError) -> [Participant] {
-        guard let items = try body.array(key) else { return [] }
-        var out: [Participant] = []
-        for (i, item) in items.enumerated() {
-            guard case .object(let o) = item else { throw NylasError.wrongType("\(key)[\(i)]", expected: "object", got: item) }
-            let f = BodyFields(o)
-            let email = try f.requiredString("email")
-            guard isValid(email) else { throw NylasError.invalidValue("\(key)[\(i)].email", "'\(email)' is not a valid email address") }
-            out.append(Participant(name: try f.string("name") ?? "", email: email))
-        }
-        return out
-    }
-}

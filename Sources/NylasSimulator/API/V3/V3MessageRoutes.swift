@@ -22,80 +22,23 @@ enum V3MessageRoutes {
 
     @Sendable static func list(_ ctx: RequestContext) async throws -> SimResponse {
         try ctx.rejectV2Parameters()
-        let q = ctx.query
         let limit = try ctx.limit(default: 50, max: 200)
-        let fields = q["fields"] ?? "standard"
+        let fields = ctx.query["fields"] ?? "standard"
         guard fieldsValues.contains(fields) else { throw NylasError.invalidValue("fields", "unknown value '\(fields)'") }
-        let anyEmail = q.list("any_email")
-        if anyEmail.count > 25 { throw NylasError.invalidValue("any_email", "at most 25 addresses") }
-        let token = try q["page_token"].map { t throws(NylasError) in try PageToken.parse(t, count: 2) }
+        let cursor = try ctx.query["page_token"].map { t throws(NylasError) -> (date: Int, id: String) in
+            let parts = try PageToken.parse(t, count: 2)
+            guard let date = Int(parts[0]) else { throw NylasError.invalidRequest("Invalid page_token") }
+            return (date, parts[1])
+        }
         let (items, next) = try ctx.read { s, store -> ([JSON], String?) in
             let grant = try ctx.dataGrant(s, store, mail: true)
-            var f = try filter(ctx, grant: grant, store: store)
-            if !anyEmail.isEmpty { anyEmailClause(&f, anyEmail) }
-            if let token {
-                guard let date = Int(token[0]) else { throw NylasError.invalidRequest("Invalid page_token") }
-                // A row value, not `m.date < ? OR (m.date = ? AND m.id < ?)`: the same rows, but SQLite
-                // seeks the (…, date, id) index to the cursor instead of walking it from the top.
-                f.add("(m.date, m.id) < (?, ?)", date, token[1])
-            }
-            let rows = try store.db.query("SELECT m.* FROM messages m WHERE \(f.sql) ORDER BY m.date DESC, m.id DESC LIMIT ?",
-                                          f.binds + [limit + 1])
-            let records = rows.prefix(limit).map(MessageRecord.init)
+            let filter = try ctx.v3MessageFilter(grant: grant, store: store)
+            let rows = try store.messages(grantID: grant.id, matching: filter, after: cursor, limit: limit + 1)
+            let records = rows.prefix(limit)
             let next = rows.count > limit ? records.last.map { PageToken.make([String($0.date), $0.id]) } : nil
             return (records.map { ctx.selecting(render($0, fields: fields)) }, next)
         }
         return ctx.list(items, nextCursor: next)
-    }
-
-    /// The WHERE clause of the message filters shared by messages and threads.
-    static func filter(_ ctx: RequestContext, grant: GrantRecord, store: RegionStore) throws -> SQLFilter {
-        let q = ctx.query
-        var f = SQLFilter()
-        f.add("m.grant_id = ?", grant.id)
-        if let subject = q["subject"] { f.add("m.subject LIKE ? ESCAPE '\\'", "%" + likeEscape(subject) + "%") }
-        for (key, column) in [("from", "from_json"), ("to", "to_json"), ("cc", "cc_json"), ("bcc", "bcc_json")] {
-            // The participant columns are JSON blobs: SQLite's LIKE never matches a BLOB, so compare their text.
-            for email in q.list(key) { f.add("CAST(m.\(column) AS TEXT) LIKE ? ESCAPE '\\'", "%\"email\":\"" + likeEscape(email) + "\"%") }
-        }
-        for folder in q.list("in") {
-            let id: String
-            if let found = try store.folder(grantID: grant.id, id: folder) {
-                id = found.id
-            } else if let byName = try store.folders(grantID: grant.id).first(where: { $0.name.lowercased() == folder.lowercased() }),
-                      grant.provider == "google" {
-                id = byName.id
-            } else {
-                throw NylasError.notFound("Folder not found: \(folder)")
-            }
-            f.add("m.id IN (SELECT message_id FROM message_folders WHERE grant_id = ? AND folder_id = ?)", grant.id, id)
-        }
-        if let unread = try q.bool("unread") { f.add("m.unread = ?", unread) }
-        if let starred = try q.bool("starred") { f.add("m.starred = ?", starred) }
-        if let thread = q["thread_id"] { f.add("m.thread_id = ?", thread) }
-        if let before = try q.int("received_before") { f.add("m.date < ?", before) }
-        if let after = try q.int("received_after") { f.add("m.date > ?", after) }
-        if let has = try q.bool("has_attachment") { f.add("m.has_attachments = ?", has) }
-        if let native = q["search_query_native"] {
-            let terms = native.split(separator: " ").map { String($0) }.filter { !$0.contains(":") }
-            for t in terms { f.add("(m.subject LIKE ? OR m.body LIKE ?)", "%\(t)%", "%\(t)%") }
-        }
-        for pair in q.all("metadata_pair") {
-            let kv = pair.split(separator: ":", maxSplits: 1).map(String.init)
-            guard kv.count == 2 else { throw NylasError.invalidValue("metadata_pair", "expected key:value, got '\(pair)'") }
-            f.add("json_extract(CAST(m.metadata AS TEXT), ?) = ?", "$.\"\(kv[0])\"", kv[1])
-        }
-        return f
-    }
-
-    /// `any_email`: whole addresses among the space-separated participants (not substrings).
-    static func anyEmailClause(_ f: inout SQLFilter, _ emails: [String]) {
-        f.clauses.append("(" + emails.map { _ in "(' ' || m.participants || ' ') LIKE ? ESCAPE '\\'" }.joined(separator: " OR ") + ")")
-        f.binds.append(contentsOf: emails.map { "% \(likeEscape($0.lowercased())) %" } as [any SQLBindable])
-    }
-
-    static func likeEscape(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
     }
 
     static func render(_ m: MessageRecord, fields: String) -> JSON {
@@ -115,19 +58,10 @@ enum V3MessageRoutes {
 
     // MARK: One message
 
-    static func message(_ ctx: RequestContext, _ s: SimulatorState, _ store: RegionStore) throws -> (GrantRecord, MessageRecord) {
-        let grant = try ctx.dataGrant(s, store, mail: true)
-        let id = try ctx.objectID("message_id", kind: "message", grant: grant, store: store)
-        guard let m = try store.message(grantID: grant.id, id: id) else {
-            throw NylasError.notFound("Message not found: \(ctx.param("message_id"))")
-        }
-        return (grant, m)
-    }
-
     @Sendable static func get(_ ctx: RequestContext) async throws -> SimResponse {
         let fields = ctx.query["fields"] ?? "standard"
         guard fieldsValues.contains(fields) else { throw NylasError.invalidValue("fields", "unknown value '\(fields)'") }
-        return ctx.data(try ctx.read { s, store in ctx.selecting(render(try message(ctx, s, store).1, fields: fields)) })
+        return ctx.data(try ctx.read { s, store in ctx.selecting(render(try ctx.v3Message(s, store).1, fields: fields)) })
     }
 
     @Sendable static func update(_ ctx: RequestContext) async throws -> SimResponse {
@@ -138,7 +72,7 @@ enum V3MessageRoutes {
         let folders = try body.stringArray("folders")
         let metadata = try body.object("metadata")
         return ctx.data(try ctx.write { s, store in
-            let (grant, m) = try message(ctx, s, store)
+            let (grant, m) = try ctx.v3Message(s, store)
             var keys: [String]?
             if let folders {
                 if !ProviderKind(grant.provider).multipleFolders, folders.count != 1 {
@@ -149,46 +83,16 @@ enum V3MessageRoutes {
                     return f.worldKey
                 }
             }
-            return try applyChange(s, ctx.region, grant, m, unread: unread, starred: starred, folderKeys: keys, metadata: metadata).json()
+            return try MessageOperations.change(s, ctx.region, grant, m, unread: unread, starred: starred, folderKeys: keys,
+                                                metadata: metadata).json()
         })
-    }
-
-    /// A change made through a grant: the provider first, then this grant's copy and event, then other grants.
-    static func applyChange(_ s: SimulatorState, _ region: Region, _ grant: GrantRecord, _ m: MessageRecord, unread: Bool?,
-                            starred: Bool?, folderKeys: [String]?, metadata: [String: JSON]?) throws -> MessageRecord {
-        let store = s.store(region)
-        try s.world.update(m.worldID, unread: unread, starred: starred, folders: folderKeys, time: s.now)
-        var copy = m
-        if let unread { copy.unread = unread }
-        if let starred { copy.starred = starred }
-        if let folderKeys {
-            copy.folders = try folderKeys.compactMap { try store.folder(grantID: grant.id, worldKey: $0)?.id }
-        }
-        if let metadata { copy.metadata = metadata }
-        copy.updatedAt = s.now.seconds
-        try store.save(copy)
-        let provider = ProviderKind(grant.provider)
-        SyncEngine.emit(s, region, grant, "message.updated", copy.json(), provider.emailSource(provider.isPush ? .realtime : .incremental))
-        try SyncEngine.mailboxChanged(s, mailbox: grant.email)
-        return copy
     }
 
     @Sendable static func delete(_ ctx: RequestContext) async throws -> SimResponse {
         let hard = try ctx.query.bool("hard_delete") ?? false
         try ctx.write { s, store in
-            let (grant, m) = try message(ctx, s, store)
-            let provider = ProviderKind(grant.provider)
-            let source = provider.emailSource(provider.isPush ? .realtime : .incremental)
-            let inTrash = try m.folders.contains { try store.folder(grantID: grant.id, id: $0)?.worldKey == ProviderKind.trash }
-            if hard || inTrash {
-                try s.world.delete(m.worldID, time: s.now)
-                try store.deleteMessage(grantID: grant.id, id: m.id)
-                SyncEngine.emit(s, region: ctx.region, grant: grant, type: "message.deleted",
-                                object: ["id": .string(m.id), "grant_id": .string(grant.id), "object": "message"], source: source)
-                try SyncEngine.mailboxChanged(s, mailbox: grant.email)
-            } else {
-                _ = try applyChange(s, ctx.region, grant, m, unread: nil, starred: nil, folderKeys: [ProviderKind.trash], metadata: nil)
-            }
+            let (grant, m) = try ctx.v3Message(s, store)
+            try MessageOperations.delete(s, ctx.region, grant, m, hard: hard)
         }
         return ctx.done()
     }
@@ -289,33 +193,3 @@ enum V3MessageRoutes {
     }
 }
 
-extension SyncEngine {
-    static func emit(_ s: SimulatorState, region: Region, grant: GrantRecord, type: String, object: JSON, source: String) {
-        emit(s, region, grant, type, object, source)
-    }
-}
-
-extension Snippet {
-    /// The whole body as plain text (Clean Conversations, simplified).
-    static func clean(_ body: String) -> String {
-        var out = ""
-        var inTag = false
-        for c in body {
-            if c == "<" { inTag = true; continue }
-            if c == ">" { inTag = false; out.append(" "); continue }
-            if !inTag { out.append(c) }
-        }
-        return out.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
-    }
-}
-
-/// RFC 822 rendering for `fields=raw_mime`.
-enum MIME {
-    static func render(_ m: MessageRecord) -> String {
-        var lines = m.headers.map { "\($0.0): \($0.1)" }
-        lines.append("Content-Type: text/html; charset=utf-8")
-        lines.append("")
-        lines.append(m.body)
-        return lines.joined(separator: "\r\n")
-    }
-}

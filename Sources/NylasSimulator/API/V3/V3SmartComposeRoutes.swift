@@ -9,8 +9,8 @@ enum V3SmartComposeRoutes {
     static let maxPromptLength = 1000
 
     static func register(_ r: inout Router) {
-        r.add("POST", V3MessageRoutes.base + "/smart-compose", .v3, compose)
-        r.add("POST", V3MessageRoutes.base + "/{message_id}/smart-compose", .v3, reply)
+        r.add("POST", "/v3/grants/{grant_id}/messages/smart-compose", .v3, compose)
+        r.add("POST", "/v3/grants/{grant_id}/messages/{message_id}/smart-compose", .v3, reply)
     }
 
     @Sendable static func compose(_ ctx: RequestContext) async throws -> SimResponse {
@@ -21,7 +21,7 @@ enum V3SmartComposeRoutes {
 
     @Sendable static func reply(_ ctx: RequestContext) async throws -> SimResponse {
         let prompt = try prompt(ctx)
-        let message = try ctx.read { s, store in try V3MessageRoutes.message(ctx, s, store).1 }
+        let message = try ctx.read { s, store in try ctx.v3Message(s, store).1 }
         guard let sender = message.from.first else {
             throw NylasError(status: 400, type: "unknown_message_sender_error", message: "could not determine message sender")
         }

@@ -9,29 +9,20 @@ enum V3ThreadRoutes {
             try ctx.rejectV2Parameters()
             let q = ctx.query
             let limit = try ctx.limit(default: 20, max: 50)
-            let token = try q["page_token"].map { t throws(NylasError) in try PageToken.parse(t, count: 2) }
-            let anyEmail = q.list("any_email")
-            if anyEmail.count > 25 { throw NylasError.invalidValue("any_email", "at most 25 addresses") }
+            let cursor = try q["page_token"].map { t throws(NylasError) -> (latest: Int, id: String) in
+                let parts = try PageToken.parse(t, count: 2)
+                guard let date = Int(parts[0]) else { throw NylasError.invalidRequest("Invalid page_token") }
+                return (date, parts[1])
+            }
             let (items, next) = try ctx.read { s, store -> ([JSON], String?) in
                 let grant = try ctx.dataGrant(s, store, mail: true)
-                var f = try V3MessageRoutes.filter(ctx, grant: grant, store: store)
-                if !anyEmail.isEmpty { V3MessageRoutes.anyEmailClause(&f, anyEmail) }
-                if let after = try q.int("latest_message_after") { f.add("m.date > ?", after) }
-                if let before = try q.int("latest_message_before") { f.add("m.date < ?", before) }
-                var having = ""
-                var binds = f.binds
-                if let token {
-                    guard let date = Int(token[0]) else { throw NylasError.invalidRequest("Invalid page_token") }
-                    having = "HAVING (latest, m.thread_id) < (?, ?)"
-                    binds += [date, token[1]] as [any SQLBindable]
-                }
-                let rows = try store.db.query("""
-                    SELECT m.thread_id AS thread_id, MAX(m.date) AS latest FROM messages m WHERE \(f.sql)
-                    GROUP BY m.thread_id \(having) ORDER BY latest DESC, m.thread_id DESC LIMIT ?
-                    """, binds + [limit + 1])
+                var filter = ThreadFilter(messages: try ctx.v3MessageFilter(grant: grant, store: store))
+                filter.latestAfter = try q.int("latest_message_after")
+                filter.latestBefore = try q.int("latest_message_before")
+                let rows = try store.threads(grantID: grant.id, matching: filter, after: cursor, limit: limit + 1)
                 let page = rows.prefix(limit)
-                let threads = try page.map { try thread(store, grant, $0.string("thread_id")) }
-                let next = rows.count > limit ? page.last.map { PageToken.make([String($0.int("latest")), $0.string("thread_id")]) } : nil
+                let threads = try page.map { try thread(store, grant, $0.threadID) }
+                let next = rows.count > limit ? page.last.map { PageToken.make([String($0.latest), $0.threadID]) } : nil
                 return (threads.compactMap { $0 }.map { ctx.selecting($0) }, next)
             }
             return ctx.list(items, nextCursor: next)
@@ -66,7 +57,7 @@ enum V3ThreadRoutes {
                     }
                 }
                 for m in messages {
-                    _ = try V3MessageRoutes.applyChange(s, ctx.region, grant, m, unread: unread, starred: starred, folderKeys: keys, metadata: nil)
+                    _ = try MessageOperations.change(s, ctx.region, grant, m, unread: unread, starred: starred, folderKeys: keys, metadata: nil)
                 }
                 return try thread(store, grant, ctx.param("thread_id")) ?? .null
             })
@@ -77,7 +68,7 @@ enum V3ThreadRoutes {
                 let messages = try store.messages(grantID: grant.id, threadID: ctx.param("thread_id"))
                 guard !messages.isEmpty else { throw NylasError.notFound("Thread not found: \(ctx.param("thread_id"))") }
                 for m in messages {
-                    _ = try V3MessageRoutes.applyChange(s, ctx.region, grant, m, unread: nil, starred: nil,
+                    _ = try MessageOperations.change(s, ctx.region, grant, m, unread: nil, starred: nil,
                                                         folderKeys: [ProviderKind.trash], metadata: nil)
                 }
             }
@@ -88,7 +79,7 @@ enum V3ThreadRoutes {
     /// The thread object (§5.4), derived from its messages and drafts.
     static func thread(_ store: RegionStore, _ grant: GrantRecord, _ id: String) throws -> JSON? {
         let messages = try store.messages(grantID: grant.id, threadID: id)
-        let drafts = try V3DraftRoutes.drafts(store, grantID: grant.id).filter { $0["thread_id"]?.stringValue == id }
+        let drafts = try store.draftObjects(grantID: grant.id).filter { $0["thread_id"]?.stringValue == id }
         guard let first = messages.first else { return nil }
         let latest = messages.last!
         var participants: [Participant] = []

@@ -22,7 +22,6 @@ enum V3UploadRoutes {
         r.add("POST", base + "/{attachment_id}/complete", .v3, complete)
         // The pre-signed URL: surface v3 (the JSON error envelope, no control token), not under /v3/.
         r.add("PUT", "/__sim/uploads/{attachment_id}", .v3, upload)
-        V3SmartComposeRoutes.register(&r)
     }
 
     // MARK: Sessions

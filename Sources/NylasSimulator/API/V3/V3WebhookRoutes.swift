@@ -39,7 +39,7 @@ enum V3WebhookRoutes {
         r.add("POST", "/v3/webhooks", .v3) { ctx in
             let body = try ctx.body()
             let triggers = try validTriggers(body, required: true)!
-            let url = try validURL(try body.requiredString("webhook_url"), field: "webhook_url")
+            let url = try WebhookURL.validated(try body.requiredString("webhook_url"), field: "webhook_url")
             let description = try body.string("description")
             let emails = try body.stringArray("notification_email_addresses") ?? []
             let compressed = try body.bool("compressed_delivery") ?? false
@@ -72,7 +72,7 @@ enum V3WebhookRoutes {
             // Empty fields in the request do not overwrite existing fields (§4.16, spec PUT).
             let triggers = try validTriggers(body, required: false)
             var url: String?
-            if let u = try body.string("webhook_url"), !u.isEmpty { url = try validURL(u, field: "webhook_url") }
+            if let u = try body.string("webhook_url"), !u.isEmpty { url = try WebhookURL.validated(u, field: "webhook_url") }
             let status = try body.string("status").flatMap { $0.isEmpty ? nil : $0 }
             if let status, !["active", "pause"].contains(status) {
                 throw NylasError.invalidValue("status", "expected active or pause")
@@ -125,7 +125,7 @@ enum V3WebhookRoutes {
             let body = try ctx.body()
             let type = try body.requiredString("trigger_type")
             guard mockTypes.contains(type) else { throw NylasError.invalidValue("trigger_type", "unsupported trigger type '\(type)'") }
-            let url = try validURL(try body.requiredString("webhook_url"), field: "webhook_url")
+            let url = try WebhookURL.validated(try body.requiredString("webhook_url"), field: "webhook_url")
             let (app, policy) = try ctx.read { s, store in (try ctx.requireAPIKey(s, store), s.settings.webhooks) }
             let payload = MockPayloads.notification(type, applicationID: app.id, now: ctx.core.now).bytes
             let signature = WebhookSignature.sign(payload, secret: "mock-webhook-secret")
@@ -165,13 +165,6 @@ enum V3WebhookRoutes {
         return triggers
     }
 
-    static func validURL(_ url: String, field: String) throws(NylasError) -> String {
-        guard let c = URLComponents(string: url), let scheme = c.scheme?.lowercased(), ["http", "https"].contains(scheme),
-              let host = c.host, !host.isEmpty else {
-            throw NylasError.invalidValue(field, "'\(url)' is not an http(s) URL")
-        }
-        return url
-    }
 }
 
 /// The endpoint verification of a new (or moved) destination: `GET <url>?challenge=<value>`

@@ -1,0 +1,28 @@
+import Foundation
+
+/// A saved draft: the message it would send and the object the API shows for it.
+struct DraftRecord: Sendable {
+    var id: String
+    var out: OutgoingMessage
+    var json: JSON
+    var createdAt: Int
+    /// The v2 draft version (0 for v3 drafts, which have none).
+    var version: Int { json["version"]?.intValue ?? 0 }
+}
+
+extension RegionStore {
+    /// One draft of a grant, or nil.
+    func draft(grantID: String, id: String) throws -> DraftRecord? {
+        guard let row = try db.first("SELECT * FROM drafts WHERE grant_id = ? AND id = ?", grantID, id) else { return nil }
+        let data = row.json("data")
+        return DraftRecord(id: id, out: OutgoingMessage(stored: data["message"] ?? .null), json: data["object"] ?? .null,
+                           createdAt: row.int("created_at"))
+    }
+
+    /// The API objects of a grant's drafts, most recently updated first.
+    func draftObjects(grantID: String) throws -> [JSON] {
+        try db.query("SELECT data FROM drafts WHERE grant_id = ? ORDER BY updated_at DESC, id DESC", grantID).compactMap {
+            $0.json("data")["object"]
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+
+extension RegionStore {
+    /// The WHERE clause of a message filter over `messages m`.
+    static func whereClause(grantID: String, _ filter: MessageFilter) -> SQLFilter {
+        var f = SQLFilter()
+        f.add("m.grant_id = ?", grantID)
+        if let subject = filter.subject { f.add("m.subject LIKE ? ESCAPE '\\'", "%" + SQLFilter.likeEscape(subject) + "%") }
+        for (emails, column) in [(filter.from, "from_json"), (filter.to, "to_json"), (filter.cc, "cc_json"), (filter.bcc, "bcc_json")] {
+            // The participant columns are JSON blobs: SQLite's LIKE never matches a BLOB, so compare their text.
+            for email in emails {
+                f.add("CAST(m.\(column) AS TEXT) LIKE ? ESCAPE '\\'", "%\"email\":\"" + SQLFilter.likeEscape(email) + "\"%")
+            }
+        }
+        for folder in filter.folderIDs {
+            f.add("m.id IN (SELECT message_id FROM message_folders WHERE grant_id = ? AND folder_id = ?)", grantID, folder)
+        }
+        if let unread = filter.unread { f.add("m.unread = ?", unread) }
+        if let starred = filter.starred { f.add("m.starred = ?", starred) }
+        if let thread = filter.threadID { f.add("m.thread_id = ?", thread) }
+        if let before = filter.receivedBefore { f.add("m.date < ?", before) }
+        if let after = filter.receivedAfter { f.add("m.date > ?", after) }
+        if let has = filter.hasAttachment { f.add("m.has_attachments = ?", has) }
+        for t in filter.searchTerms { f.add("(m.subject LIKE ? OR m.body LIKE ?)", "%\(t)%", "%\(t)%") }
+        for (key, value) in filter.metadata { f.add("json_extract(CAST(m.metadata AS TEXT), ?) = ?", "$.\"\(key)\"", value) }
+        if !filter.anyEmail.isEmpty { f.addAnyEmail(filter.anyEmail) }
+        return f
+    }
+
+    /// A page of the grant's messages matching `filter`, newest first, after the cursor `(date, id)`;
+    /// `limit + 1` rows are asked for so the caller knows whether another page follows.
+    func messages(grantID: String, matching filter: MessageFilter, after cursor: (date: Int, id: String)?, limit: Int) throws -> [MessageRecord] {
+        var f = Self.whereClause(grantID: grantID, filter)
+        if let cursor {
+            // A row value, not `m.date < ? OR (m.date = ? AND m.id < ?)`: the same rows, but SQLite
+            // seeks the (…, date, id) index to the cursor instead of walking it from the top.
+            f.add("(m.date, m.id) < (?, ?)", cursor.date, cursor.id)
+        }
+        return try db.query("SELECT m.* FROM messages m WHERE \(f.sql) ORDER BY m.date DESC, m.id DESC LIMIT ?", f.binds + [limit])
+            .map(MessageRecord.init)
+    }
+
+    /// A page of the grant's threads (ID and latest message date) matching `filter`, most recent
+    /// first, after the cursor `(latest, thread_id)`.
+    func threads(grantID: String, matching filter: ThreadFilter, after cursor: (latest: Int, id: String)?,
+                 limit: Int) throws -> [(threadID: String, latest: Int)] {
+        var f = Self.whereClause(grantID: grantID, filter.messages)
+        if let after = filter.latestAfter { f.add("m.date > ?", after) }
+        if let before = filter.latestBefore { f.add("m.date < ?", before) }
+        var having = ""
+        var binds = f.binds
+        if let cursor {
+            having = "HAVING (latest, m.thread_id) < (?, ?)"
+            binds += [cursor.latest, cursor.id] as [any SQLBindable]
+        }
+        return try db.query("""
+            SELECT m.thread_id AS thread_id, MAX(m.date) AS latest FROM messages m WHERE \(f.sql)
+            GROUP BY m.thread_id \(having) ORDER BY latest DESC, m.thread_id DESC LIMIT ?
+            """, binds + [limit]).map { ($0.string("thread_id"), $0.int("latest")) }
+    }
+}
