@@ -25,36 +25,11 @@ struct OutgoingMessage: Sendable {
     var metadata: [String: JSON] = [:]
     var sendAt: Int?
     var useDraft = false
-    /// `{"id": …}` attachments (upload sessions), replaced by their files in `parse(_ ctx:)`.
+    /// `{"id": …}` attachments (upload sessions), replaced by their files through `resolveUploads`.
     var uploads: [UploadReference] = []
 
     /// JSON sends must stay under 3 MB of attachments; multipart takes up to the body limit.
     static let jsonAttachmentLimit = 3 * 1024 * 1024
-
-    static func parse(_ ctx: RequestContext, allowEmpty: Bool = false) throws(NylasError) -> OutgoingMessage {
-        let request = ctx.request
-        if request.header("content-type")?.lowercased().hasPrefix("multipart/") == true {
-            let form = try MultipartForm(request)
-            guard let json = form.part("message") ?? form.part("draft") else {
-                throw NylasError.invalidRequest("Malformed multipart body: a 'message' part with the JSON object is required")
-            }
-            guard case .object(let o) = try JSON.parse(json.body) else {
-                throw NylasError.invalidRequest("The 'message' part must be a JSON object")
-            }
-            var out = try parse(BodyFields(o), jsonAttachments: false)
-            for part in form.parts where part.name != "message" && part.name != "draft" {
-                let isInline = o["attachments"] == nil && part.name.hasPrefix("file") == false
-                out.files.append(File(filename: part.filename ?? part.name, contentType: part.contentType ?? "application/octet-stream",
-                                      content: part.body, contentID: isInline ? part.name : nil, isInline: isInline))
-            }
-            try out.resolveUploads(ctx)
-            return out
-        }
-        let body = try ctx.body(allowEmpty: allowEmpty)
-        var out = try parse(body, jsonAttachments: true)
-        try out.resolveUploads(ctx)
-        return out
-    }
 
     static func parse(_ b: BodyFields, jsonAttachments: Bool) throws(NylasError) -> OutgoingMessage {
         var m = OutgoingMessage()

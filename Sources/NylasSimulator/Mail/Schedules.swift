@@ -7,8 +7,8 @@ enum Schedules {
         let id = store.ids.uuid("schedule")
         let sendAt = VirtualTime(seconds: out.sendAt ?? s.now.seconds)
         let job = scheduleJob(s, region: region, grantID: grant.id, scheduleID: id, at: sendAt)
-        try store.db.run("INSERT INTO schedules(grant_id, id, send_at, status, message, job_id, created_at) VALUES(?,?,?,?,?,?,?)",
-                         grant.id, id, sendAt.seconds, "pending", out.json, job, s.now.seconds)
+        try store.insertSchedule(ScheduleRecord(grantID: grant.id, id: id, sendAt: sendAt.seconds, status: "pending", message: out.json,
+                                                jobID: job, createdAt: s.now.seconds))
         return id
     }
 
@@ -22,20 +22,23 @@ enum Schedules {
     /// Re-creates the jobs of pending schedules (a `--data-dir` server restarted).
     static func restore(_ s: SimulatorState) throws {
         for region in Region.allCases {
-            for row in try s.store(region).db.query("SELECT grant_id, id, send_at FROM schedules WHERE status = 'pending'") {
-                scheduleJob(s, region: region, grantID: row.string("grant_id"), scheduleID: row.string("id"),
-                            at: VirtualTime(seconds: row.int("send_at")))
+            for row in try s.store(region).pendingSchedules() {
+                scheduleJob(s, region: region, grantID: row.grantID, scheduleID: row.id,
+                            at: VirtualTime(seconds: row.sendAt))
             }
         }
     }
 
     static func run(_ s: SimulatorState, region: Region, grantID: String, scheduleID: String) throws {
         let store = s.store(region)
-        guard let row = try store.db.first("SELECT * FROM schedules WHERE grant_id = ? AND id = ?", grantID, scheduleID),
-              row.string("status") == "pending" else { return }
-        let out = OutgoingMessage(stored: row.json("message"))
+        guard let row = try store.schedule(grantID: grantID, id: scheduleID),
+              row.status == "pending" else { return }
+        let out = OutgoingMessage(stored: row.message)
         func finish(_ status: String) throws {
-            try store.db.run("UPDATE schedules SET status = ?, job_id = NULL WHERE grant_id = ? AND id = ?", status, grantID, scheduleID)
+            var finished = row
+            finished.status = status
+            finished.jobID = nil
+            try store.update(finished)
         }
         guard let grant = try store.grant(id: grantID) else { try finish("failed"); return }
         let failure: NylasError?
@@ -68,35 +71,37 @@ enum Schedules {
                         object: object, source: "/nylas/send", time: s.now))
     }
 
-    static func json(_ row: SQLRow) -> JSON {
-        let status = row.string("status")
+    static func json(_ row: ScheduleRecord) -> JSON {
+        let status = row.status
         let description = ["pending": "schedule send awaiting send at time", "success": "schedule send succeeded",
                            "failed": "schedule send failed", "cancelled": "schedule send cancelled"][status] ?? status
-        var o: JSON = ["schedule_id": .string(row.string("id")), "status": ["code": .string(status), "description": .string(description)]]
-        if status != "pending" { o["close_time"] = .int(row.int("send_at")) }
+        var o: JSON = ["schedule_id": .string(row.id), "status": ["code": .string(status), "description": .string(description)]]
+        if status != "pending" { o["close_time"] = .int(row.sendAt) }
         return o
     }
 
     static func all(_ store: RegionStore, grantID: String) throws -> [JSON] {
-        try store.db.query("SELECT * FROM schedules WHERE grant_id = ? ORDER BY send_at, id", grantID).map(json)
+        try store.schedulesBySendTime(grantID: grantID).map(json)
     }
 
     static func one(_ store: RegionStore, grantID: String, id: String) throws -> JSON? {
-        try store.db.first("SELECT * FROM schedules WHERE grant_id = ? AND id = ?", grantID, id).map(json)
+        try store.schedule(grantID: grantID, id: id).map(json)
     }
 
     static func cancel(_ s: SimulatorState, _ store: RegionStore, grantID: String, id: String) throws {
-        guard let row = try store.db.first("SELECT * FROM schedules WHERE grant_id = ? AND id = ?", grantID, id) else {
+        guard var row = try store.schedule(grantID: grantID, id: id) else {
             throw NylasError.notFound("Schedule not found: \(id)")
         }
-        guard row.string("status") == "pending" else {
-            throw NylasError.invalidRequest("The scheduled send \(id) is \(row.string("status")) and cannot be cancelled")
+        guard row.status == "pending" else {
+            throw NylasError.invalidRequest("The scheduled send \(id) is \(row.status) and cannot be cancelled")
         }
-        guard row.int("send_at") - s.now.seconds >= 10 else {
+        guard row.sendAt - s.now.seconds >= 10 else {
             throw NylasError.invalidRequest("A scheduled send can be cancelled up to 10 seconds before send_at")
         }
-        if let job = row.optionalInt("job_id") { s.jobs.cancel(job) }
-        try store.db.run("UPDATE schedules SET status = 'cancelled', job_id = NULL WHERE grant_id = ? AND id = ?", grantID, id)
+        if let job = row.jobID { s.jobs.cancel(job) }
+        row.status = "cancelled"
+        row.jobID = nil
+        try store.update(row)
     }
 }
 

@@ -264,3 +264,42 @@ extension RegionStore {
             """, grantID, cursor)
     }
 }
+
+/// Which of a grant's contacts a v3 list wants.
+struct ContactFilter: Sendable {
+    /// A whole address among the contact's e-mails (lower-cased).
+    var email: String?
+    /// Digits of a phone number among the contact's.
+    var phoneDigits: String?
+    /// A group ID the contact belongs to.
+    var group: String?
+    /// `source` values, at least one.
+    var sources: [String] = ["address_book"]
+}
+
+extension RegionStore {
+    /// The grant's contacts matching `filter`, by ID, after the ID `after`.
+    func contacts(grantID: String, matching filter: ContactFilter, after: String?) throws -> [ContactRecord] {
+        var f = SQLFilter()
+        f.add("grant_id = ?", grantID)
+        if let email = filter.email { f.add("emails LIKE ? ESCAPE '\\'", "% " + SQLFilter.likeEscape(email) + " %") }
+        if let digits = filter.phoneDigits { f.add("phones LIKE ?", "% \(digits) %") }
+        if let group = filter.group { f.add("groups LIKE ? ESCAPE '\\'", "% " + SQLFilter.likeEscape(group) + " %") }
+        f.clauses.append("source IN (" + filter.sources.map { _ in "?" }.joined(separator: ",") + ")")
+        f.binds.append(contentsOf: filter.sources as [any SQLBindable])
+        if let after { f.add("id > ?", after) }
+        return try db.query("SELECT * FROM contacts WHERE \(f.sql) ORDER BY id", f.binds).map(ContactRecord.init)
+    }
+
+    /// The grant's contacts, oldest first.
+    func contacts(grantID: String) throws -> [ContactRecord] {
+        try db.query("SELECT * FROM contacts WHERE grant_id = ? ORDER BY created_at, id", grantID).map(ContactRecord.init)
+    }
+
+    /// How many of the grant's events carry the round-robin group `group` (`metadata.key5`), and the latest start.
+    func roundRobinBookings(grantID: String, group: String) throws -> (count: Int, latestStart: Int) {
+        let rows = try db.query("SELECT start_time FROM events WHERE grant_id = ? AND json_extract(CAST(data AS TEXT), '$.metadata.key5') = ?",
+                                grantID, group)
+        return (rows.count, rows.map { $0.int("start_time") }.max() ?? 0)
+    }
+}

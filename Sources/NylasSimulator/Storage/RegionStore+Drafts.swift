@@ -25,4 +25,21 @@ extension RegionStore {
             $0.json("data")["object"]
         }
     }
+
+    /// The API objects of a grant's drafts, oldest first.
+    func draftObjectsByCreation(grantID: String) throws -> [JSON] {
+        try db.query("SELECT data FROM drafts WHERE grant_id = ? ORDER BY created_at, id", grantID).compactMap { $0.json("data")["object"] }
+    }
+
+    /// Creates or replaces a draft: the message it would send and the object the API shows.
+    func saveDraft(grantID: String, id: String, message: OutgoingMessage, object: JSON, createdAt: Int, now: Int) throws {
+        try db.run("""
+            INSERT INTO drafts(grant_id, id, data, created_at, updated_at) VALUES(?,?,?,?,?)
+            ON CONFLICT(grant_id, id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
+            """, grantID, id, JSON.object(["message": message.json, "object": object]), createdAt, now)
+    }
+
+    func deleteDraft(grantID: String, id: String) throws {
+        try db.run("DELETE FROM drafts WHERE grant_id = ? AND id = ?", grantID, id)
+    }
 }

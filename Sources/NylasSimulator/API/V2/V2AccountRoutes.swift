@@ -129,9 +129,9 @@ enum V2AccountRoutes {
         r.add("POST", "/oauth/revoke", .v2) { ctx in
             try ctx.write { s, store in
                 let (account, token) = try ctx.v2Account(s, store, allowStopped: true)
-                try store.db.run("UPDATE tokens SET revoked = 1 WHERE token = ?", token.token)
+                try store.revokeToken(token.token)
                 // The account's last live token revoked: it no longer syncs nor bills.
-                if try store.db.first("SELECT token FROM tokens WHERE grant_id = ? AND kind = 'v2' AND revoked = 0", account.id) == nil {
+                if try !store.hasLiveV2Token(accountID: account.id) {
                     try s.billingDisconnect(region: ctx.region, grantID: account.id)
                 }
             }
@@ -238,7 +238,7 @@ enum V2AccountRoutes {
             let keep = try ctx.body(allowEmpty: true).string("keep_access_token")
             try ctx.write { _, store in
                 let a = try managed(ctx, store)
-                try store.db.run("UPDATE tokens SET revoked = 1 WHERE grant_id = ? AND kind = 'v2' AND token != ?", a.id, keep ?? "")
+                try store.revokeV2Tokens(accountID: a.id, except: keep)
             }
             return .json(["success": true])
         }

@@ -411,26 +411,26 @@ enum V2Jobs {
         var metadata: [String: JSON] = extra
         if let objectID { metadata["\(object)_id"] = .string(objectID) }
         let job: JSON = ["action": .string(action), "object": .string(object), "metadata": .object(metadata)]
-        try store.db.run("INSERT INTO schedules(grant_id, id, send_at, status, message, job_id, created_at) VALUES(?,?,?,?,?,?,?)",
-                         account.id, id, s.now.seconds, "successful", JSON.object(["v2_job": job]), SQLValue.null, s.now.seconds)
+        try store.insertSchedule(ScheduleRecord(grantID: account.id, id: id, sendAt: s.now.seconds, status: "successful",
+                                                message: ["v2_job": job], jobID: nil, createdAt: s.now.seconds))
         return id
     }
 
     static let outboxStatuses = ["pending": "pending", "success": "successful", "failed": "failed", "cancelled": "cancelled"]
 
     /// The `GET /job-statuses` object of a row.
-    static func json(_ row: SQLRow, account: GrantRecord) -> JSON {
-        let message = row.json("message")
-        let id = row.string("id")
+    static func json(_ row: ScheduleRecord, account: GrantRecord) -> JSON {
+        let message = row.message
+        let id = row.id
         var o: JSON = ["id": .string(id), "account_id": .string(account.id), "job_status_id": .string(id),
-                       "created_at": .int(row.int("created_at")), "reason": .null, "original_data": .null]
+                       "created_at": .int(row.createdAt), "reason": .null, "original_data": .null]
         if let job = message["v2_job"] {
             o["action"] = job["action"] ?? .null
             o["object"] = job["object"] ?? .null
-            o["status"] = .string(row.string("status"))
+            o["status"] = .string(row.status)
             o["metadata"] = job["metadata"] ?? [:]
         } else {
-            let status = outboxStatuses[row.string("status")] ?? row.string("status")
+            let status = outboxStatuses[row.status] ?? row.status
             o["action"] = "schedule_send"
             o["object"] = "message"
             o["status"] = .string(status)

@@ -103,8 +103,7 @@ enum V2ContactRoutes {
         let filter = try Filter(ctx.query)
         let base = base(ctx)
         return .json(try ctx.v2CalendarRead { s, store, account in
-            let all = try store.db.query("SELECT * FROM contacts WHERE grant_id = ? ORDER BY created_at, id", account.id)
-                .map(ContactRecord.init).filter(filter.keeps)
+            let all = try store.contacts(grantID: account.id).filter(filter.keeps)
             if view == "count" { return ["count": .int(all.count)] }
             let page = all.dropFirst(offset).prefix(limit)
             if view == "ids" { return .strings(page.map(\.id)) }

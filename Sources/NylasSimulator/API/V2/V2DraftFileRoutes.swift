@@ -8,8 +8,7 @@ enum V2DraftFileRoutes {
             let (limit, offset) = try ctx.query.v2Paging()
             return .json(.array(try ctx.read { s, store in
                 let (account, _) = try ctx.v2Account(s, store)
-                var all = try store.db.query("SELECT * FROM drafts WHERE grant_id = ? ORDER BY updated_at DESC, id DESC", account.id)
-                    .compactMap { $0.json("data")["object"] }
+                var all = try store.draftObjects(grantID: account.id)
                 // `thread_id` (a message filter drafts share; the SDK's `Thread.drafts`).
                 if let thread = ctx.query["thread_id"] { all = all.filter { $0["thread_id"]?.stringValue == thread } }
                 return Array(all.dropFirst(offset).prefix(limit))
@@ -58,7 +57,7 @@ enum V2DraftFileRoutes {
                     throw NylasError(status: 409, type: "invalid_request_error",
                                      message: "Draft \(d.id).\(version) has already been updated to version \(d.version)")
                 }
-                try store.db.run("DELETE FROM drafts WHERE grant_id = ? AND id = ?", account.id, d.id)
+                try store.deleteDraft(grantID: account.id, id: d.id)
             }
             return SimResponse(status: 200)
         }
@@ -72,8 +71,8 @@ enum V2DraftFileRoutes {
                 return try form.parts.map { part in
                     let id = store.ids.base36("v2-file")
                     let type = part.contentType ?? "application/octet-stream"
-                    try store.db.run("INSERT INTO v2_files(account_id, id, filename, content_type, content, created_at) VALUES(?,?,?,?,?,?)",
-                                     account.id, id, part.filename ?? part.name, type, SQLValue.blob(part.body), s.now.seconds)
+                    try store.insertV2File(accountID: account.id, id: id, filename: part.filename ?? part.name, contentType: type,
+                                           content: part.body, now: s.now.seconds)
                     return fileJSON(id: id, account: account, filename: part.filename ?? part.name, type: type, size: part.body.count)
                 }
             }))
@@ -97,9 +96,9 @@ enum V2DraftFileRoutes {
                     if let type = ctx.query["content_type"] { files = files.filter { $0["content_type"]?.stringValue == type } }
                     return Array(files.dropFirst(offset).prefix(limit))
                 }
-                var all = try store.db.query("SELECT id, filename, content_type, length(content) AS size FROM v2_files WHERE account_id = ? ORDER BY created_at, id",
-                                             account.id).map { fileJSON(id: $0.string("id"), account: account, filename: $0.string("filename"),
-                                                                        type: $0.string("content_type"), size: $0.int("size")) }
+                var all = try store.v2Files(accountID: account.id).map {
+                    fileJSON(id: $0.id, account: account, filename: $0.filename, type: $0.contentType, size: $0.size)
+                }
                 if let name = ctx.query["filename"] { all = all.filter { $0["filename"]?.stringValue == name } }
                 if let type = ctx.query["content_type"] { all = all.filter { $0["content_type"]?.stringValue == type } }
                 return Array(all.dropFirst(offset).prefix(limit))
@@ -122,7 +121,7 @@ enum V2DraftFileRoutes {
             try ctx.write { s, store in
                 let (account, _) = try ctx.v2Account(s, store)
                 _ = try V2Files.file(s, store, account, ctx.param("id"))
-                try store.db.run("DELETE FROM v2_files WHERE account_id = ? AND id = ?", account.id, ctx.param("id"))
+                try store.deleteV2File(accountID: account.id, id: ctx.param("id"))
             }
             return .json([:])
         }
@@ -198,7 +197,7 @@ enum V2DraftFileRoutes {
         r.add("POST", "/delta/latest_cursor", .v2) { ctx in
             .json(try ctx.read { s, store in
                 let (account, _) = try ctx.v2Account(s, store)
-                let seq = try store.db.first("SELECT COALESCE(MAX(seq), 0) AS s FROM v2_deltas WHERE account_id = ?", account.id)?.int("s") ?? 0
+                let seq = try store.lastV2DeltaSeq(accountID: account.id)
                 return ["cursor": .string(cursor(seq))]
             })
         }
@@ -208,8 +207,7 @@ enum V2DraftFileRoutes {
             guard let start = try body.int("start") else { throw NylasError.missingField("start") }
             return .json(try ctx.read { s, store in
                 let (account, _) = try ctx.v2Account(s, store)
-                let seq = try store.db.first("SELECT COALESCE(MAX(seq), 0) AS s FROM v2_deltas WHERE account_id = ? AND time < ?",
-                                             account.id, start * 1000)?.int("s") ?? 0
+                let seq = try store.lastV2DeltaSeq(accountID: account.id, before: Int64(start) * 1000)
                 return ["cursor": .string(cursor(seq))]
             })
         }
@@ -244,18 +242,17 @@ enum V2DraftFileRoutes {
         }
         return try ctx.read { s, store in
             let (account, _) = try ctx.v2Account(s, store)
-            let rows = try store.db.query("SELECT * FROM v2_deltas WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT 100", account.id, start)
+            let rows = try store.v2Deltas(accountID: account.id, after: start, limit: 100)
             var items: [JSON] = []
             for row in rows {
-                let object = row.string("object")
-                if !include.isEmpty, !include.contains(object) { continue }
-                if exclude.contains(object) { continue }
-                var d: JSON = ["id": .string(row.string("object_id")), "object": .string(object), "event": .string(row.string("event")),
-                               "cursor": .string(cursor(row.int("seq")))]
-                if row.string("event") != "delete" { d["attributes"] = row.json("attributes") }
+                if !include.isEmpty, !include.contains(row.object) { continue }
+                if exclude.contains(row.object) { continue }
+                var d: JSON = ["id": .string(row.objectID), "object": .string(row.object), "event": .string(row.event),
+                               "cursor": .string(cursor(row.seq))]
+                if row.event != "delete" { d["attributes"] = row.attributes }
                 items.append(d)
             }
-            let end = rows.last.map { cursor($0.int("seq")) } ?? cursor(start)
+            let end = rows.last.map { cursor($0.seq) } ?? cursor(start)
             return ["cursor_start": .string(cursor(start)), "cursor_end": .string(end), "deltas": .array(items)]
         }
     }
@@ -287,10 +284,7 @@ enum V2DraftFileRoutes {
             "reply_to_message_id": .optional(out.replyToMessageID), "metadata": .object(out.metadata),
             "files": .array(out.files.map { ["filename": .string($0.filename), "content_type": .string($0.contentType), "size": .int($0.content.count)] }),
         ]
-        try store.db.run("""
-            INSERT INTO drafts(grant_id, id, data, created_at, updated_at) VALUES(?,?,?,?,?)
-            ON CONFLICT(grant_id, id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
-            """, account.id, id, JSON.object(["message": out.json, "object": object]), created, s.now.seconds)
+        try store.saveDraft(grantID: account.id, id: id, message: out, object: object, createdAt: created, now: s.now.seconds)
         return object
     }
 

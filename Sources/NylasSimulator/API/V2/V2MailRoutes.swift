@@ -14,61 +14,47 @@ enum V2MailRoutes {
         r.add("POST", "/send", .v2, send)
     }
 
-    /// The message filters of v2 (`in` takes an ID, a name or a display name).
-    static func filter(_ q: QueryParameters, _ account: GrantRecord, _ store: RegionStore) throws -> SQLFilter {
-        var f = SQLFilter()
-        f.add("m.grant_id = ?", account.id)
-        if let subject = q["subject"] { f.add("m.subject = ?", subject) }
-        let any = q.list("any_email")
-        if any.count > 25 { throw NylasError.invalidRequest("any_email accepts at most 25 addresses") }
-        if !any.isEmpty {
-            f.clauses.append("(" + any.map { _ in "m.participants LIKE ?" }.joined(separator: " OR ") + ")")
-            f.binds.append(contentsOf: any.map { "%\($0.lowercased())%" } as [any SQLBindable])
-        }
-        for (key, column) in [("from", "from_json"), ("to", "to_json"), ("cc", "cc_json"), ("bcc", "bcc_json")] {
-            if let email = q[key] { f.add("CAST(m.\(column) AS TEXT) LIKE ? ESCAPE '\\'", "%\"email\":\"" + SQLFilter.likeEscape(email) + "\"%") }
-        }
-        for (key, negate) in [("in", false), ("not_in", true)] {
-            guard let target = q[key] else { continue }
-            let folders = try store.folders(grantID: account.id)
-            let match = folders.first { f in
-                f.id == target || f.name.lowercased() == target.lowercased()
-                    || V2Render.roles[f.worldKey] == target.lowercased()
+    /// The message filters of v2 (`in` and `not_in` take an ID, a name or a display name).
+    static func filter(_ q: QueryParameters, _ account: GrantRecord, _ store: RegionStore) throws -> V2MessageFilter {
+        var f = V2MessageFilter()
+        f.subject = q["subject"]
+        f.anyEmail = q.list("any_email").map { $0.lowercased() }
+        if f.anyEmail.count > 25 { throw NylasError.invalidRequest("any_email accepts at most 25 addresses") }
+        f.from = q["from"]
+        f.to = q["to"]
+        f.cc = q["cc"]
+        f.bcc = q["bcc"]
+        func folder(_ target: String) throws -> String {
+            let match = try store.folders(grantID: account.id).first { f in
+                f.id == target || f.name.lowercased() == target.lowercased() || V2Render.roles[f.worldKey] == target.lowercased()
             }
-            let id = match?.id ?? "\u{0}none"
-            f.add("m.id \(negate ? "NOT " : "")IN (SELECT message_id FROM message_folders WHERE grant_id = ? AND folder_id = ?)", account.id, id)
+            return match?.id ?? "\u{0}none"
         }
-        if let unread = try q.v2Bool("unread") { f.add("m.unread = ?", unread) }
-        if let starred = try q.v2Bool("starred") { f.add("m.starred = ?", starred) }
-        if let thread = q["thread_id"] { f.add("m.thread_id = ?", thread) }
-        if let v = q["received_before"], let n = Int(v) { f.add("m.date < ?", n) }
-        if let v = q["received_after"], let n = Int(v) { f.add("m.date > ?", n) }
-        if let has = try q.v2Bool("has_attachment") { f.add("m.has_attachments = ?", has) }
-        if let filename = q["filename"] { f.add("CAST(m.attachments AS TEXT) LIKE ?", "%\"filename\":\"\(filename)\"%") }
+        f.inFolder = try q["in"].map(folder)
+        f.notInFolder = try q["not_in"].map(folder)
+        f.unread = try q.v2Bool("unread")
+        f.starred = try q.v2Bool("starred")
+        f.threadID = q["thread_id"]
+        f.receivedBefore = q["received_before"].flatMap { Int($0) }
+        f.receivedAfter = q["received_after"].flatMap { Int($0) }
+        f.hasAttachment = try q.v2Bool("has_attachment")
+        f.filename = q["filename"]
         return f
     }
 
     /// Provider-side search (`q`, v2 §6.1/§6.2; removed in v3 for `search_query_native`): every word
     /// (or "quoted phrase") must appear in the subject, the body or a participant's address;
     /// `from:`, `to:`, `cc:` and `subject:` narrow a word to that field, as Gmail and IMAP do.
-    static func searchFilter(_ q: QueryParameters, _ account: GrantRecord) throws(NylasError) -> SQLFilter {
+    static func searchFilter(_ q: QueryParameters) throws(NylasError) -> V2MessageFilter {
         guard let query = q["q"], !query.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw NylasError.invalidRequest("GET HTTP method must include query url parameter")
         }
-        var f = SQLFilter()
-        f.add("m.grant_id = ?", account.id)
-        for word in searchWords(query) {
+        var f = V2MessageFilter()
+        f.search = searchWords(query).map { word in
             let parts = word.split(separator: ":", maxSplits: 1).map(String.init)
-            let like = "%" + SQLFilter.likeEscape(parts.last ?? word) + "%"
-            switch parts.count == 2 ? parts[0].lowercased() : "" {
-            case "from": f.add("CAST(m.from_json AS TEXT) LIKE ? ESCAPE '\\'", like)
-            case "to": f.add("CAST(m.to_json AS TEXT) LIKE ? ESCAPE '\\'", like)
-            case "cc": f.add("CAST(m.cc_json AS TEXT) LIKE ? ESCAPE '\\'", like)
-            case "subject": f.add("m.subject LIKE ? ESCAPE '\\'", like)
-            default:
-                let any = "%" + SQLFilter.likeEscape(word) + "%"
-                f.add("(m.subject LIKE ? ESCAPE '\\' OR m.body LIKE ? ESCAPE '\\' OR m.participants LIKE ? ESCAPE '\\')", any, any, any)
-            }
+            let field = parts.count == 2 ? parts[0].lowercased() : ""
+            if ["from", "to", "cc", "subject"].contains(field) { return (field, parts[1]) }
+            return (nil, word)
         }
         return f
     }
@@ -93,9 +79,7 @@ enum V2MailRoutes {
         let (limit, offset) = try ctx.query.v2Paging()
         return .json(try ctx.read { s, store in
             let (account, _) = try ctx.v2Account(s, store)
-            let f = try searchFilter(ctx.query, account)
-            let rows = try store.db.query("SELECT m.* FROM messages m WHERE \(f.sql) ORDER BY m.date DESC, m.id DESC LIMIT ? OFFSET ?",
-                                          f.binds + [limit, offset]).map(MessageRecord.init)
+            let rows = try store.v2Messages(grantID: account.id, matching: try searchFilter(ctx.query), limit: limit, offset: offset)
             return .array(try rows.map { try V2Render.message($0, store, account: account) })
         })
     }
@@ -105,12 +89,8 @@ enum V2MailRoutes {
         let view = try ctx.query.v2View()
         return .json(try ctx.read { s, store in
             let (account, _) = try ctx.v2Account(s, store)
-            let f = try searchFilter(ctx.query, account)
-            let rows = try store.db.query("""
-                SELECT m.thread_id AS id, MAX(m.date) AS latest FROM messages m WHERE \(f.sql)
-                GROUP BY m.thread_id ORDER BY latest DESC, m.thread_id DESC LIMIT ? OFFSET ?
-                """, f.binds + [limit, offset])
-            return .array(try rows.compactMap { try thread(store, account, $0.string("id"), expanded: view == "expanded") })
+            let ids = try store.v2ThreadIDs(grantID: account.id, matching: try searchFilter(ctx.query), limit: limit, offset: offset)
+            return .array(try ids.compactMap { try thread(store, account, $0, expanded: view == "expanded") })
         })
     }
 
@@ -120,12 +100,8 @@ enum V2MailRoutes {
         return .json(try ctx.read { s, store in
             let (account, _) = try ctx.v2Account(s, store)
             let f = try filter(ctx.query, account, store)
-            if view == "count" {
-                let n = try store.db.query("SELECT COUNT(*) AS n FROM messages m WHERE \(f.sql)", f.binds).first?.int("n") ?? 0
-                return ["count": .int(n)]
-            }
-            let rows = try store.db.query("SELECT m.* FROM messages m WHERE \(f.sql) ORDER BY m.date DESC, m.id DESC LIMIT ? OFFSET ?",
-                                          f.binds + [limit, offset]).map(MessageRecord.init)
+            if view == "count" { return ["count": .int(try store.v2MessageCount(grantID: account.id, matching: f))] }
+            let rows = try store.v2Messages(grantID: account.id, matching: f, limit: limit, offset: offset)
             if view == "ids" { return .strings(rows.map(\.id)) }
             return .array(try rows.map { try V2Render.message($0, store, account: account, expanded: view == "expanded") })
         })
@@ -221,8 +197,7 @@ enum V2MailRoutes {
         ]
         o[account.provider == "google" ? "labels" : "folders"] = .array(cats)
         // The thread's drafts (replies saved with its `thread_id` or to one of its messages).
-        let drafts = try store.db.query("SELECT data FROM drafts WHERE grant_id = ? ORDER BY created_at, id", account.id)
-            .compactMap { $0.json("data")["object"] }.filter { $0["thread_id"]?.stringValue == id }
+        let drafts = try store.draftObjectsByCreation(grantID: account.id).filter { $0["thread_id"]?.stringValue == id }
         if expanded {
             o["messages"] = .array(try messages.map { try V2Render.message($0, store, account: account).removing("body").removing("events") })
             o["drafts"] = .array(drafts.map { $0.removing("body") })
@@ -239,18 +214,13 @@ enum V2MailRoutes {
         return .json(try ctx.read { s, store in
             let (account, _) = try ctx.v2Account(s, store)
             var f = try filter(ctx.query, account, store)
-            if let v = ctx.query["last_message_before"], let n = Int(v) { f.add("m.date < ?", n) }
-            if let v = ctx.query["last_message_after"], let n = Int(v) { f.add("m.date > ?", n) }
-            let rows = try store.db.query("""
-                SELECT m.thread_id AS id, MAX(m.date) AS latest FROM messages m WHERE \(f.sql)
-                GROUP BY m.thread_id ORDER BY latest DESC, m.thread_id DESC LIMIT ? OFFSET ?
-                """, f.binds + [limit, offset])
-            if view == "count" {
-                let n = try store.db.query("SELECT COUNT(DISTINCT m.thread_id) AS n FROM messages m WHERE \(f.sql)", f.binds).first?.int("n") ?? 0
-                return ["count": .int(n)]
-            }
-            if view == "ids" { return .strings(rows.map { $0.string("id") }) }
-            return .array(try rows.compactMap { try thread(store, account, $0.string("id"), expanded: view == "expanded") })
+            // As v2 did: these narrow the messages considered, like received_before/after.
+            f.lastMessageBefore = ctx.query["last_message_before"].flatMap { Int($0) }
+            f.lastMessageAfter = ctx.query["last_message_after"].flatMap { Int($0) }
+            let rows = try store.v2ThreadIDs(grantID: account.id, matching: f, limit: limit, offset: offset)
+            if view == "count" { return ["count": .int(try store.v2ThreadCount(grantID: account.id, matching: f))] }
+            if view == "ids" { return .strings(rows) }
+            return .array(try rows.compactMap { try thread(store, account, $0, expanded: view == "expanded") })
         })
     }
 
@@ -309,7 +279,7 @@ enum V2MailRoutes {
                                      message: "Draft \(draftID).\(version) has already been updated to version \(draft.version)")
                 }
                 out = draft.out
-                try store.db.run("DELETE FROM drafts WHERE grant_id = ? AND id = ?", account.id, draftID)
+                try store.deleteDraft(grantID: account.id, id: draftID)
             } else {
                 out = try V2MessageInput.parse(body, account, s, store)
             }

@@ -45,16 +45,11 @@ enum V2MessageInput {
 enum V2Files {
     /// A file of the account by ID: an uploaded one, or a message attachment.
     static func file(_ s: SimulatorState, _ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> (id: String, filename: String, type: String, content: [UInt8]) {
-        if let row = try store.db.first("SELECT * FROM v2_files WHERE account_id = ? AND id = ?", account.id, id) {
-            return (id, row.string("filename"), row.string("content_type"), row["content"].blob ?? [])
-        }
+        if let f = try store.v2File(accountID: account.id, id: id) { return (id, f.filename, f.contentType, f.content) }
         // A message attachment is a file too.
         if let key = try store.worldKey(grantID: account.id, kind: "attachment", id: id), let wid = Int64(key),
-           let content = try s.world.attachmentContent(wid),
-           let row = try store.db.first("SELECT attachments FROM messages WHERE grant_id = ? AND CAST(attachments AS TEXT) LIKE ?",
-                                        account.id, "%\"\(id)\"%") {
-            let meta = row.json("attachments").arrayValue?.first { $0["id"]?.stringValue == id }
-            return (id, meta?["filename"]?.stringValue ?? "attachment", meta?["content_type"]?.stringValue ?? "application/octet-stream", content)
+           let content = try s.world.attachmentContent(wid), let meta = try store.attachmentMetadata(grantID: account.id, id: id) {
+            return (id, meta["filename"]?.stringValue ?? "attachment", meta["content_type"]?.stringValue ?? "application/octet-stream", content)
         }
         throw NylasError.notFound("Couldn't find file \(id)")
     }

@@ -23,17 +23,17 @@ enum V2OutboxRoutes {
             let view = try ctx.query.v2View(expanded: false)
             return .json(try ctx.read { s, store in
                 let (account, _) = try ctx.v2Account(s, store)
-                let rows = try store.db.query("SELECT * FROM schedules WHERE grant_id = ? ORDER BY created_at, rowid", account.id)
+                let rows = try store.schedulesByCreation(grantID: account.id)
                 if view == "count" { return ["count": .int(rows.count)] }
                 let page = rows.dropFirst(offset).prefix(limit)
-                if view == "ids" { return .strings(page.map { $0.string("id") }) }
+                if view == "ids" { return .strings(page.map(\.id)) }
                 return .array(page.map { V2Jobs.json($0, account: account) })
             })
         }
         r.add("GET", "/job-statuses/{id}", .v2) { ctx in
             .json(try ctx.read { s, store in
                 let (account, _) = try ctx.v2Account(s, store)
-                guard let row = try store.db.first("SELECT * FROM schedules WHERE grant_id = ? AND id = ?", account.id, ctx.param("id")) else {
+                guard let row = try store.schedule(grantID: account.id, id: ctx.param("id")) else {
                     throw NylasError.notFound("Couldn't find job status \(ctx.param("id"))")
                 }
                 return V2Jobs.json(row, account: account)
@@ -42,13 +42,13 @@ enum V2OutboxRoutes {
     }
 
     /// The outbox job status object (no `object` key: the SDK parses it as its own type).
-    static func jobJSON(_ row: SQLRow, account: GrantRecord) -> JSON {
-        let message = row.json("message")
-        var o: JSON = ["account_id": .string(account.id), "job_status_id": .string(row.string("id")),
-                       "status": .string(V2Jobs.outboxStatuses[row.string("status")] ?? row.string("status")),
-                       "original_data": V2Render.outboxOriginalData(row), "send_at": .int(row.int("send_at")),
-                       "original_send_at": message["v2_outbox"]?["original_send_at"] ?? .int(row.int("send_at")),
-                       "action": "schedule_send", "created_at": .int(row.int("created_at"))]
+    static func jobJSON(_ row: ScheduleRecord, account: GrantRecord) -> JSON {
+        let message = row.message
+        var o: JSON = ["account_id": .string(account.id), "job_status_id": .string(row.id),
+                       "status": .string(V2Jobs.outboxStatuses[row.status] ?? row.status),
+                       "original_data": V2Render.outboxOriginalData(row), "send_at": .int(row.sendAt),
+                       "original_send_at": message["v2_outbox"]?["original_send_at"] ?? .int(row.sendAt),
+                       "action": "schedule_send", "created_at": .int(row.createdAt)]
         if let id = message["v2_outbox"]?["message_id"] { o["message_id"] = id }
         if let id = message["v2_outbox"]?["thread_id"] { o["thread_id"] = id }
         return o
@@ -73,9 +73,9 @@ enum V2OutboxRoutes {
         return (sendAt, retry == 0 ? nil : retry)
     }
 
-    static func row(_ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> SQLRow {
-        guard let row = try store.db.first("SELECT * FROM schedules WHERE grant_id = ? AND id = ?", account.id, id),
-              row.json("message")["v2_job"] == nil else {
+    static func row(_ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> ScheduleRecord {
+        guard let row = try store.schedule(grantID: account.id, id: id),
+              row.message["v2_job"] == nil else {
             throw NylasError.notFound("Couldn't find outbox job \(id)")
         }
         return row
@@ -100,8 +100,8 @@ enum V2OutboxRoutes {
             guard case .object(var message) = out.json else { throw NylasError.internal("message not stored") }
             message["v2_outbox"] = ["original_send_at": .int(sendAt), "retry_limit_datetime": .optional(retry)]
             let job = scheduleJob(s, region: ctx.region, accountID: account.id, id: id, at: sendAt)
-            try store.db.run("INSERT INTO schedules(grant_id, id, send_at, status, message, job_id, created_at) VALUES(?,?,?,?,?,?,?)",
-                             account.id, id, sendAt, "pending", JSON.object(message), job, s.now.seconds)
+            try store.insertSchedule(ScheduleRecord(grantID: account.id, id: id, sendAt: sendAt, status: "pending",
+                                                    message: .object(message), jobID: job, createdAt: s.now.seconds))
             return jobJSON(try row(store, account, id), account: account)
         })
     }
@@ -111,12 +111,12 @@ enum V2OutboxRoutes {
         return .json(try ctx.write { s, store in
             let (account, _) = try ctx.v2Account(s, store)
             let existing = try row(store, account, ctx.param("id"))
-            guard existing.string("status") == "pending" else {
-                throw NylasError.invalidRequest("Outbox job \(existing.string("id")) is \(V2Jobs.outboxStatuses[existing.string("status")] ?? "done") and cannot be changed")
+            guard existing.status == "pending" else {
+                throw NylasError.invalidRequest("Outbox job \(existing.id) is \(V2Jobs.outboxStatuses[existing.status] ?? "done") and cannot be changed")
             }
-            let stored = existing.json("message")
+            let stored = existing.message
             var out = OutgoingMessage(stored: stored)
-            let (sendAt, retry) = try times(body, now: s.now.seconds, current: existing.int("send_at"))
+            let (sendAt, retry) = try times(body, now: s.now.seconds, current: existing.sendAt)
             try V2MessageInput.merge(body, into: &out, account, s, store)
             if body.has("from") || body.has("reply_to") {
                 let update = try V2MessageInput.parse(body, account, s, store)
@@ -129,14 +129,17 @@ enum V2OutboxRoutes {
             var outbox = stored["v2_outbox"]?.objectValue ?? [:]
             if body.has("retry_limit_datetime") { outbox["retry_limit_datetime"] = .optional(retry) }
             message["v2_outbox"] = .object(outbox)
-            var job = existing.optionalInt("job_id")
-            if sendAt != existing.int("send_at") {
+            var job = existing.jobID
+            if sendAt != existing.sendAt {
                 if let job { s.jobs.cancel(job) }
-                job = scheduleJob(s, region: ctx.region, accountID: account.id, id: existing.string("id"), at: sendAt)
+                job = scheduleJob(s, region: ctx.region, accountID: account.id, id: existing.id, at: sendAt)
             }
-            try store.db.run("UPDATE schedules SET send_at = ?, message = ?, job_id = ? WHERE grant_id = ? AND id = ?",
-                             sendAt, JSON.object(message), job, account.id, existing.string("id"))
-            return jobJSON(try row(store, account, existing.string("id")), account: account)
+            var changed = existing
+            changed.sendAt = sendAt
+            changed.message = .object(message)
+            changed.jobID = job
+            try store.update(changed)
+            return jobJSON(try row(store, account, existing.id), account: account)
         })
     }
 
@@ -144,11 +147,14 @@ enum V2OutboxRoutes {
         try ctx.write { s, store in
             let (account, _) = try ctx.v2Account(s, store)
             let existing = try row(store, account, ctx.param("id"))
-            guard existing.string("status") == "pending" else {
-                throw NylasError.invalidRequest("Outbox job \(existing.string("id")) is \(V2Jobs.outboxStatuses[existing.string("status")] ?? "done") and cannot be deleted")
+            guard existing.status == "pending" else {
+                throw NylasError.invalidRequest("Outbox job \(existing.id) is \(V2Jobs.outboxStatuses[existing.status] ?? "done") and cannot be deleted")
             }
-            if let job = existing.optionalInt("job_id") { s.jobs.cancel(job) }
-            try store.db.run("UPDATE schedules SET status = 'cancelled', job_id = NULL WHERE grant_id = ? AND id = ?", account.id, existing.string("id"))
+            if let job = existing.jobID { s.jobs.cancel(job) }
+            var cancelled = existing
+            cancelled.status = "cancelled"
+            cancelled.jobID = nil
+            try store.update(cancelled)
         }
         return SimResponse(status: 200)
     }
@@ -157,8 +163,8 @@ enum V2OutboxRoutes {
     /// `job.successful` / `job.failed` to the account's v2 webhooks.
     static func run(_ s: SimulatorState, region: Region, accountID: String, id: String) throws {
         let store = s.store(region)
-        guard let row = try store.db.first("SELECT * FROM schedules WHERE grant_id = ? AND id = ?", accountID, id),
-              row.string("status") == "pending", case .object(var message) = row.json("message") else { return }
+        guard let row = try store.schedule(grantID: accountID, id: id),
+              row.status == "pending", case .object(var message) = row.message else { return }
         var outbox = message["v2_outbox"]?.objectValue ?? [:]
         let out = OutgoingMessage(stored: .object(message))
         let account = try store.grant(id: accountID)
@@ -180,14 +186,17 @@ enum V2OutboxRoutes {
             outbox["thread_id"] = .string(record.threadID)
         }
         message["v2_outbox"] = .object(outbox)
-        try store.db.run("UPDATE schedules SET status = ?, message = ?, job_id = NULL WHERE grant_id = ? AND id = ?",
-                         status, JSON.object(message), accountID, id)
+        var finished = row
+        finished.status = status
+        finished.message = .object(message)
+        finished.jobID = nil
+        try store.update(finished)
         if let account {
             var attributes: JSON = ["action": "schedule_send", "job_status_id": .string(id)]
             if let m = outbox["message_id"] { attributes["message_id"] = m }
             if let t = outbox["thread_id"] { attributes["thread_id"] = t }
-            attributes["extras"] = ["reason": outbox["reason"] ?? .null, "send_at": .int(row.int("send_at")),
-                                    "original_send_at": outbox["original_send_at"] ?? .int(row.int("send_at"))]
+            attributes["extras"] = ["reason": outbox["reason"] ?? .null, "send_at": .int(row.sendAt),
+                                    "original_send_at": outbox["original_send_at"] ?? .int(row.sendAt)]
             s.emit(SimEvent(region: region, applicationID: account.applicationID, grantID: account.id,
                             type: failure == nil ? "job.successful" : "job.failed",
                             object: ["id": .string(id), "object": "message", "attributes": attributes],

@@ -101,14 +101,14 @@ extension V2Render {
 
 
     /// The message fields of the job, with its times (`original_data`).
-    static func outboxOriginalData(_ row: SQLRow) -> JSON {
-        let message = row.json("message")
+    static func outboxOriginalData(_ row: ScheduleRecord) -> JSON {
+        let message = row.message
         let out = OutgoingMessage(stored: message)
         let outbox = message["v2_outbox"] ?? [:]
         return ["subject": .string(out.subject), "to": Participant.json(out.to), "cc": Participant.json(out.cc),
                 "bcc": Participant.json(out.bcc), "from": Participant.json(out.from), "reply_to": Participant.json(out.replyTo),
-                "body": .string(out.body), "metadata": .object(out.metadata), "send_at": .int(row.int("send_at")),
-                "original_send_at": outbox["original_send_at"] ?? .int(row.int("send_at")),
+                "body": .string(out.body), "metadata": .object(out.metadata), "send_at": .int(row.sendAt),
+                "original_send_at": outbox["original_send_at"] ?? .int(row.sendAt),
                 "retry_limit_datetime": outbox["retry_limit_datetime"] ?? .null]
     }
 }

@@ -208,7 +208,7 @@ extension SimulatorState {
             default: break
             }
         }
-        _ = try? store.db.run("INSERT INTO v2_deltas(account_id, object, event, object_id, attributes, time) VALUES(?,?,?,?,?,?)",
-                          accountID, object, change, id, attributes, s.now.milliseconds)
+        try? store.appendV2Delta(accountID: accountID, object: object, event: change, objectID: id, attributes: attributes,
+                                 time: s.now.milliseconds)
     }
 }

@@ -171,10 +171,8 @@ enum V3CalendarRoutes {
                                                        from: request.start, to: request.end, tentativeAsBusy: request.tentativeAsBusy,
                                                        widen: (request.bufferBefore, request.bufferAfter))
                 if let group = request.roundRobinGroupID {
-                    let rows = try store.db.query("""
-                        SELECT start_time FROM events WHERE grant_id = ? AND json_extract(CAST(data AS TEXT), '$.metadata.key5') = ?
-                        """, grant.id, group)
-                    fairness[p.email] = (rows.count, rows.map { $0.int("start_time") }.max() ?? 0)
+                    let bookings = try store.roundRobinBookings(grantID: grant.id, group: group)
+                    fairness[p.email] = (bookings.count, bookings.latestStart)
                 }
             }
             let emails = request.participants.map(\.email)

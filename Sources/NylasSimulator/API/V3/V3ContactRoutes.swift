@@ -31,19 +31,15 @@ enum V3ContactRoutes {
         let pairs = try CalendarAccess.metadataPairs(q)
         let (items, next) = try ctx.calendarRead { s, store -> ([JSON], String?) in
             let grant = try ctx.dataGrant(s, store)
-            var f = SQLFilter()
-            f.add("grant_id = ?", grant.id)
-            if let email = q["email"] { f.add("emails LIKE ? ESCAPE '\\'", "% " + SQLFilter.likeEscape(email.lowercased()) + " %") }
+            var filter = ContactFilter(sources: wanted)
+            filter.email = q["email"]?.lowercased()
             if let phone = q["phone_number"] {
                 let digits = ContactRecord.normalizedPhone(phone)
                 guard !digits.isEmpty else { throw NylasError.invalidValue("phone_number", "'\(phone)' has no digits") }
-                f.add("phones LIKE ?", "% \(digits) %")
+                filter.phoneDigits = digits
             }
-            if let group = q["group"] { f.add("groups LIKE ? ESCAPE '\\'", "% " + SQLFilter.likeEscape(group) + " %") }
-            f.clauses.append("source IN (" + wanted.map { _ in "?" }.joined(separator: ",") + ")")
-            f.binds.append(contentsOf: wanted as [any SQLBindable])
-            if let after { f.add("id > ?", after) }
-            var records = try store.db.query("SELECT * FROM contacts WHERE \(f.sql) ORDER BY id", f.binds).map(ContactRecord.init)
+            filter.group = q["group"]
+            var records = try store.contacts(grantID: grant.id, matching: filter, after: after)
             if !pairs.isEmpty { records = records.filter { CalendarAccess.matches($0.metadata, pairs) } }
             let page = records.prefix(limit)
             let next = records.count > limit ? page.last.map { PageToken.make([$0.id]) } : nil

@@ -34,7 +34,7 @@ enum V3DraftRoutes {
             return ctx.list(items, nextCursor: next)
         }
         r.add("POST", base, .v3) { ctx in
-            let out = try OutgoingMessage.parse(ctx)
+            let out = try ctx.v3OutgoingMessage()
             return ctx.data(try ctx.write { s, store in
                 let grant = try ctx.dataGrant(s, store, mail: true)
                 let id = try store.mintID(grant: grant, kind: "draft", worldKey: "draft:" + store.ids.base36("draft-key", length: 12))
@@ -48,7 +48,7 @@ enum V3DraftRoutes {
             })
         }
         r.add("PUT", base + "/{draft_id}", .v3) { ctx in
-            let update = try OutgoingMessage.parse(ctx)
+            let update = try ctx.v3OutgoingMessage()
             let raw = ctx.request.header("content-type")?.lowercased().hasPrefix("multipart/") == true ? nil : try? ctx.body()
             return ctx.data(try ctx.write { s, store in
                 let grant = try ctx.dataGrant(s, store, mail: true)
@@ -75,7 +75,7 @@ enum V3DraftRoutes {
             try ctx.write { s, store in
                 let grant = try ctx.dataGrant(s, store, mail: true)
                 _ = try draft(store, grant, ctx.param("draft_id"))
-                try store.db.run("DELETE FROM drafts WHERE grant_id = ? AND id = ?", grant.id, ctx.param("draft_id"))
+                try store.deleteDraft(grantID: grant.id, id: ctx.param("draft_id"))
             }
             return ctx.done()
         }
@@ -84,7 +84,7 @@ enum V3DraftRoutes {
                 let grant = try ctx.dataGrant(s, store, mail: true)
                 let d = try draft(store, grant, ctx.param("draft_id"))
                 let record = try MailSender.send(s, region: ctx.region, grant: grant, d.out)
-                try store.db.run("DELETE FROM drafts WHERE grant_id = ? AND id = ?", grant.id, d.id)
+                try store.deleteDraft(grantID: grant.id, id: d.id)
                 return MailSender.response(record, d.out)
             })
         }
@@ -124,10 +124,7 @@ enum V3DraftRoutes {
         if let t = out.trackingOptions { object["tracking_options"] = t }
         // The description requires a non-empty snippet (minLength 1); a draft without a body has none.
         if Snippet.make(out.body).isEmpty { object["snippet"] = nil }
-        try store.db.run("""
-            INSERT INTO drafts(grant_id, id, data, created_at, updated_at) VALUES(?,?,?,?,?)
-            ON CONFLICT(grant_id, id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
-            """, grant.id, id, JSON.object(["message": out.json, "object": object]), created, s.now.seconds)
+        try store.saveDraft(grantID: grant.id, id: id, message: out, object: object, createdAt: created, now: s.now.seconds)
         return object
     }
 }

@@ -103,7 +103,7 @@ enum V3MessageRoutes {
         if ctx.query["type"] == "mime" {
             throw NylasError.invalidRequest("Raw MIME sending is not supported: send a JSON or multipart message and set custom_headers")
         }
-        let out = try OutgoingMessage.parse(ctx)
+        let out = try ctx.v3OutgoingMessage()
         let key = ctx.request.header("idempotency-key")
         if let key, key.count > 256 {
             throw NylasError(status: 400, type: "api.invalid_idempotency_key", message: "Idempotency-Key must be 256 characters or fewer.")

@@ -26,55 +26,6 @@ enum V3UploadRoutes {
 
     // MARK: Sessions
 
-    struct Session: Sendable {
-        var id: String
-        var grantID: String
-        var filename: String
-        var contentType: String
-        var declaredSize: Int
-        var status: String
-        var secret: String
-        var uploadedSize: Int?
-        var createdAt: Int
-        var expiresAt: Int
-
-        init(_ row: SQLRow) {
-            id = row.string("id")
-            grantID = row.string("grant_id")
-            filename = row.string("filename")
-            contentType = row.string("content_type")
-            declaredSize = row.int("declared_size")
-            status = row.string("status")
-            secret = row.string("secret")
-            uploadedSize = row.optionalInt("uploaded_size")
-            createdAt = row.int("created_at")
-            expiresAt = row.int("expires_at")
-        }
-
-        /// The status as of `now`: past `expires_at` every session but a failed one is expired.
-        func status(now: Int) -> String {
-            status != "failed" && now >= expiresAt ? "expired" : status
-        }
-
-        /// Hex HMAC-SHA256 of the upload target, keyed with the session's own secret.
-        var signature: String {
-            let mac = HMAC<SHA256>.authenticationCode(for: Array("PUT\n/__sim/uploads/\(id)\n\(expiresAt)".utf8),
-                                                      using: SymmetricKey(data: Data(secret.utf8)))
-            return mac.map { String(format: "%02x", $0) }.joined()
-        }
-    }
-
-    /// Sessions are read without their bytes; `length(content)` says how many arrived.
-    static let columns = "id, grant_id, filename, content_type, declared_size, status, secret, length(content) AS uploaded_size, created_at, expires_at"
-
-    static func session(_ store: RegionStore, id: String) throws -> Session? {
-        try store.db.first("SELECT \(columns) FROM attachment_uploads WHERE id = ?", id).map(Session.init)
-    }
-
-    static func session(_ store: RegionStore, grantID: String, id: String) throws -> Session? {
-        try store.db.first("SELECT \(columns) FROM attachment_uploads WHERE grant_id = ? AND id = ?", grantID, id).map(Session.init)
-    }
-
     /// RFC 3339 in UTC, whole seconds: `2026-04-22T19:00:00Z`.
     static func rfc3339(_ seconds: Int) -> String {
         String(DateText.iso8601(milliseconds: Int64(seconds) * 1000).dropLast(5)) + "Z"
@@ -110,16 +61,12 @@ enum V3UploadRoutes {
                 size = n
             }
             let now = s.now.seconds
-            // The storage clean-up: bytes of sessions past their expiry are dropped.
-            try store.db.run("UPDATE attachment_uploads SET status = 'expired', content = NULL, updated_at = ? WHERE expires_at <= ? AND status IN ('uploading', 'ready')",
-                             now, now)
+            try store.expireUploadSessions(now: now)
             let id = store.ids.uuid("attachment-upload")
             let secret = store.ids.base36("attachment-upload-secret", length: 32)
-            try store.db.run("""
-                INSERT INTO attachment_uploads(id, grant_id, filename, content_type, declared_size, status, secret, content,
-                    created_at, expires_at, updated_at) VALUES(?,?,?,?,?,'uploading',?,NULL,?,?,?)
-                """, id, grant.id, filename, contentType, size, secret, now, now + lifetime, now)
-            guard let session = try session(store, id: id) else { throw NylasError.internal("The upload session was not stored") }
+            try store.insertUploadSession(id: id, grantID: grant.id, filename: filename, contentType: contentType, declaredSize: size,
+                                          secret: secret, now: now, expiresAt: now + lifetime)
+            guard let session = try store.uploadSession(id: id) else { throw NylasError.internal("The upload session was not stored") }
             return [
                 "attachment_id": .string(id), "method": "PUT",
                 "url": .string("\(origin)/__sim/uploads/\(id)?signature=\(session.signature)"),
@@ -136,7 +83,7 @@ enum V3UploadRoutes {
         let id = ctx.param("attachment_id")
         let bytes = ctx.request.body
         let out: JSON = try ctx.write { s, store in
-            guard let session = try session(store, id: id) else { throw NylasError.notFound("Upload session not found: \(id)") }
+            guard let session = try store.uploadSession(id: id) else { throw NylasError.notFound("Upload session not found: \(id)") }
             guard let given = ctx.query["signature"], given.lowercased() == session.signature else {
                 throw NylasError.forbidden("The upload URL's signature is missing or does not match this upload session")
             }
@@ -153,8 +100,7 @@ enum V3UploadRoutes {
                 throw NylasError(status: 413, type: "invalid_request_error",
                                  message: "The upload is \(bytes.count) bytes: the maximum is \(maxSize) bytes")
             }
-            try store.db.run("UPDATE attachment_uploads SET content = ?, updated_at = ? WHERE id = ?",
-                             SQLValue.blob(bytes), s.now.seconds, id)
+            try store.setUploadContent(id: id, bytes, now: s.now.seconds)
             return ["attachment_id": .string(id), "size": .int(bytes.count), "status": "uploading"]
         }
         return .json(out)
@@ -167,7 +113,7 @@ enum V3UploadRoutes {
         let id = ctx.param("attachment_id")
         let result: Result<JSON, NylasError> = try ctx.write { s, store in
             let grant = try ctx.dataGrant(s, store, mail: true)
-            guard let session = try session(store, grantID: grant.id, id: id) else {
+            guard let session = try store.uploadSession(grantID: grant.id, id: id) else {
                 throw NylasError(status: 404, type: "not_found_error", message: "Upload session not found: \(id)")
             }
             switch session.status(now: s.now.seconds) {
@@ -193,66 +139,13 @@ enum V3UploadRoutes {
             }
             if let mismatch {
                 // Verification failed: the session is failed for good (a later complete answers 409).
-                try store.db.run("UPDATE attachment_uploads SET status = 'failed', updated_at = ? WHERE id = ?", s.now.seconds, id)
+                try store.setUploadStatus(id: id, "failed", now: s.now.seconds)
                 return .failure(NylasError(status: 422, type: "invalid_request_error", message: mismatch))
             }
-            try store.db.run("UPDATE attachment_uploads SET status = 'ready', updated_at = ? WHERE id = ?", s.now.seconds, id)
+            try store.setUploadStatus(id: id, "ready", now: s.now.seconds)
             return .success(["attachment_id": .string(id), "grant_id": .string(grant.id), "status": "ready"])
         }
         return ctx.data(try result.get())
     }
 
-    // MARK: Sending
-
-    /// The file of a ready, unexpired session of `grantID`, or a 400 naming the attachment.
-    static func file(_ store: RegionStore, grantID: String, _ ref: UploadReference, now: Int) throws -> OutgoingMessage.File {
-        let field = "attachments[\(ref.item)].id"
-        guard let session = try session(store, grantID: grantID, id: ref.id) else {
-            throw NylasError.invalidValue(field, "no attachment upload session \(ref.id) for this grant")
-        }
-        let status = session.status(now: now)
-        guard status == "ready" else {
-            throw NylasError.invalidValue(field, "attachment upload session \(ref.id) is \(status), not ready: complete it before sending")
-        }
-        guard let row = try store.db.first("SELECT content FROM attachment_uploads WHERE id = ?", ref.id), let bytes = row["content"].blob else {
-            throw NylasError.invalidValue(field, "attachment upload session \(ref.id) has no uploaded file")
-        }
-        return OutgoingMessage.File(filename: session.filename, contentType: session.contentType, content: bytes,
-                                    contentID: ref.contentID, isInline: ref.isInline ?? (ref.contentID != nil))
-    }
-}
-
-/// An `{"id": "<attachment_id>"}` item of a send or draft body.
-struct UploadReference: Sendable {
-    /// Its index in `attachments` (for error messages).
-    var item: Int
-    /// Where its file goes among the message's files.
-    var position: Int
-    var id: String
-    var contentID: String?
-    var isInline: Bool?
-}
-
-extension OutgoingMessage {
-    /// Replaces the `{"id": …}` attachments by the files of the grant's ready upload sessions.
-    mutating func resolveUploads(_ ctx: RequestContext) throws(NylasError) {
-        guard !uploads.isEmpty else { return }
-        let refs = uploads
-        let resolved: [File]
-        do {
-            resolved = try ctx.read { s, store in
-                let grant = try ctx.dataGrant(s, store, mail: true)
-                let now = s.now.seconds
-                return try refs.map { try V3UploadRoutes.file(store, grantID: grant.id, $0, now: now) }
-            }
-        } catch let error as NylasError {
-            throw error
-        } catch {
-            throw NylasError.internal("Reading the attachment upload sessions failed: \(error)")
-        }
-        for (ref, file) in zip(refs, resolved).reversed() {
-            files.insert(file, at: min(ref.position, files.count))
-        }
-        uploads = []
-    }
 }
