@@ -1,9 +1,7 @@
 import Foundation
-import Hummingbird
-import HummingbirdCore
-import Logging
 import NIOCore
-import ServiceLifecycle
+import NIOHTTP1
+import NIOPosix
 import Synchronization
 
 /// A webhook receiver for tests: a real local HTTP server that answers challenges, checks
@@ -53,51 +51,46 @@ public final class WebhookReceiver: Sendable {
     }
 
     private let state = Mutex(State())
-    private let group: ServiceGroup
-    private let task: Task<Void, any Error>
+    private let channel: any Channel
+    private let connections: ReceiverConnections
     /// The URL to register as `webhook_url` / `callback_url`.
     public let url: String
 
-    private init(url: String, group: ServiceGroup, task: Task<Void, any Error>) {
+    private init(url: String, channel: any Channel, connections: ReceiverConnections) {
         self.url = url
-        self.group = group
-        self.task = task
+        self.channel = channel
+        self.connections = connections
     }
 
-    /// Starts a receiver on a free loopback port.
+    /// Starts a receiver on a free loopback port (or `port`).
     public static func start(host: String = "127.0.0.1", port: Int = 0) async throws -> WebhookReceiver {
         let box = ReceiverBox()
-        let responder = CallbackResponder<ChannelRequestContext> { request, context in
-            guard let receiver = box.receiver.withLock({ $0 }) else { return Response(status: .serviceUnavailable) }
-            return try await receiver.answer(request, context)
-        }
-        let started = ReceiverStart()
-        var logger = Logger(label: "nylas-sim.webhook-receiver")
-        logger.logLevel = .critical
-        let app = Application(
-            responder: responder, configuration: .init(address: .hostname(host, port: port), serverName: nil),
-            onServerRunning: { channel in started.value.withLock { $0?.resume(returning: channel.localAddress?.port ?? port); $0 = nil } },
-            logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
-        let taskBox = ReceiverTask()
-        let bound = try await withCheckedThrowingContinuation { continuation in
-            started.value.withLock { $0 = continuation }
-            let task = Task {
-                do { try await group.run() } catch {
-                    started.value.withLock { $0?.resume(throwing: error); $0 = nil }
-                    throw error
+        let connections = ReceiverConnections()
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                connections.insert(channel)
+                channel.closeFuture.whenComplete { _ in connections.remove(channel) }
+                return channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                    try sync.addHandler(ReceiverHTTPHandler(box: box))
                 }
             }
-            taskBox.value.withLock { $0 = task }
-        }
-        let receiver = WebhookReceiver(url: "http://\(host):\(bound)/webhook", group: group, task: taskBox.value.withLock { $0! })
+            .bind(host: host, port: port)
+            .get()
+        let bound = channel.localAddress?.port ?? port
+        let urlHost = host.contains(":") ? "[\(host)]" : host
+        let receiver = WebhookReceiver(url: "http://\(urlHost):\(bound)/webhook", channel: channel, connections: connections)
         box.receiver.withLock { $0 = receiver }
         return receiver
     }
 
+    /// Stops accepting, then closes the open connections.
     public func stop() async {
-        await group.triggerGracefulShutdown()
-        _ = try? await task.value
+        try? await channel.close()
+        for connection in connections.all() { try? await connection.close() }
     }
 
     // MARK: Scripting
@@ -122,57 +115,109 @@ public final class WebhookReceiver: Sendable {
 
     // MARK: Answering
 
-    private func answer(_ request: Request, _ context: ChannelRequestContext) async throws -> Response {
-        if request.method == .get, let challenge = request.uri.queryParameters["challenge"].map(String.init) {
+    /// What to answer a request: a challenge (`GET ?challenge=`) is echoed, a notification recorded.
+    fileprivate func behaviour(method: HTTPMethod, uri: String, headers: HTTPHeaders, body: [UInt8]) -> (Behaviour, String) {
+        if method == .GET, let challenge = URLComponents(string: uri)?.queryItems?.first(where: { $0.name == "challenge" })?.value {
             let behaviour = state.withLock { s in
                 s.challenges.append(challenge)
                 return s.challengeBehaviour
             }
-            return try await respond(behaviour, context, body: challenge)
+            return (behaviour, challenge)
         }
-        var req = request
-        let buffer = try await req.collectBody(upTo: 64 * 1024 * 1024)
-        let body = Array(buffer.readableBytesView)
-        var headers: [String: String] = [:]
-        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        var fields: [String: String] = [:]
+        for field in headers {
+            let name = field.name.lowercased()
+            fields[name] = fields[name].map { "\($0), \(field.value)" } ?? field.value
+        }
         let behaviour = state.withLock { s -> Behaviour in
             let b = s.scripted.isEmpty ? s.behaviour : s.scripted.removeFirst()
-            let signature = headers["x-nylas-signature"]
+            let signature = fields["x-nylas-signature"]
             let valid: Bool? = s.secrets.isEmpty ? nil
                 : signature.map { sig in s.secrets.contains { WebhookSignature.verify(body, signature: sig, secret: $0) } } ?? false
-            s.received.append(Received(headers: headers, body: body, signatureValid: valid, answeredWith: b))
+            s.received.append(Received(headers: fields, body: body, signatureValid: valid, answeredWith: b))
             return b
         }
-        return try await respond(behaviour, context, body: "")
-    }
-
-    private func respond(_ behaviour: Behaviour, _ context: ChannelRequestContext, body: String) async throws -> Response {
-        switch behaviour {
-        case .ok:
-            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: body)))
-        case .status(let code):
-            return Response(status: .init(code: code), body: .init(byteBuffer: ByteBuffer(string: "failure")))
-        case .delay(let d):
-            try await Task.sleep(for: d)
-            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: body)))
-        case .drop:
-            context.channel.close(mode: .all, promise: nil)
-            throw CancellationError()
-        }
+        return (behaviour, "")
     }
 }
 
-/// A request context that keeps the channel, so that a dropped connection can be closed.
-struct ChannelRequestContext: Hummingbird.RequestContext {
-    var coreContext: CoreRequestContextStorage
-    let channel: any Channel
+/// One connection of a receiver: collects each request (up to 64 MiB), asks the receiver how to
+/// answer, and answers, after a delay, with a status, or by closing the connection.
+private final class ReceiverHTTPHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
 
-    init(source: ApplicationRequestContextSource) {
-        coreContext = .init(source: source)
-        channel = source.channel
+    private static let maxBody = 64 * 1024 * 1024
+    private let box: ReceiverBox
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+
+    init(box: ReceiverBox) { self.box = box }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body = []
+        case .body(let chunk):
+            guard body.count + chunk.readableBytes <= Self.maxBody else {
+                context.close(promise: nil)
+                return
+            }
+            body.append(contentsOf: chunk.readableBytesView)
+        case .end:
+            guard let head, let receiver = box.receiver.withLock({ $0 }) else {
+                context.close(promise: nil)
+                return
+            }
+            self.head = nil
+            let (behaviour, text) = receiver.behaviour(method: head.method, uri: head.uri, headers: head.headers, body: body)
+            body = []
+            let keepAlive = head.isKeepAlive
+            switch behaviour {
+            case .ok: write(context, status: 200, text: text, version: head.version, keepAlive: keepAlive)
+            case .status(let code): write(context, status: code, text: "failure", version: head.version, keepAlive: keepAlive)
+            case .drop: context.close(promise: nil)
+            case .delay(let d):
+                let parts = d.components
+                let delay = TimeAmount.nanoseconds(parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000)
+                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                context.eventLoop.scheduleTask(in: delay) {
+                    let (handler, context) = bound.value
+                    handler.write(context, status: 200, text: text, version: head.version, keepAlive: keepAlive)
+                }
+            }
+        }
+    }
+
+    private func write(_ context: ChannelHandlerContext, status: Int, text: String, version: HTTPVersion, keepAlive: Bool) {
+        guard context.channel.isActive else { return }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Length", value: String(text.utf8.count))
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: status),
+                                                             headers: headers))), promise: nil)
+        if !text.isEmpty {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: text)))), promise: nil)
+        }
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            written.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
     }
 }
 
 private final class ReceiverBox: Sendable { let receiver = Mutex<WebhookReceiver?>(nil) }
-private final class ReceiverStart: Sendable { let value = Mutex<CheckedContinuation<Int, any Error>?>(nil) }
-private final class ReceiverTask: Sendable { let value = Mutex<Task<Void, any Error>?>(nil) }
+
+/// The open connections of a receiver, closed when it stops.
+private final class ReceiverConnections: Sendable {
+    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+    func insert(_ c: any Channel) { channels.withLock { $0[ObjectIdentifier(c)] = c } }
+    func remove(_ c: any Channel) { channels.withLock { $0[ObjectIdentifier(c)] = nil } }
+    func all() -> [any Channel] { channels.withLock { Array($0.values) } }
+}
