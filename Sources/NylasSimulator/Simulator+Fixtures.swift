@@ -23,3 +23,24 @@ extension Simulator {
         try core.loadFixture(fixture, path: nil, mailbox: mailbox, provider: provider).loaded
     }
 }
+
+extension Simulator {
+    /// Loads a calendar fixture (such as `fixtures/calendar.json`: calendars, one-off and recurring
+    /// events, contacts) into the provider world in one transaction; `mailbox` loads it as another
+    /// owner address. Throws a `NylasError` (400) on a bad fixture.
+    ///
+    /// ```swift
+    /// try sim.loadCalendarFixture(path: "fixtures/calendar.json", mailbox: "me@gmail.com")
+    /// let grant = try sim.createGrant(email: "me@gmail.com", provider: "google")
+    /// ```
+    @discardableResult
+    public func loadCalendarFixture(path: String, mailbox: String? = nil) throws -> JSON {
+        try core.loadCalendarFixture(nil, path: path, mailbox: mailbox).json
+    }
+
+    /// Loads a calendar fixture given as a JSON object (the same format as the file).
+    @discardableResult
+    public func loadCalendarFixture(_ fixture: JSON, mailbox: String? = nil) throws -> JSON {
+        try core.loadCalendarFixture(fixture, path: nil, mailbox: mailbox).json
+    }
+}

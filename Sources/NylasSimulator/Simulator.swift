@@ -14,7 +14,7 @@ import NIOSSL
 /// await sim.advance(by: .seconds(3600))
 /// ```
 public final class Simulator: Sendable {
-    let core: SimulatorCore
+    package let core: SimulatorCore
     private let listeners: [Region: RegionListener]
     /// The local CA when serving HTTPS.
     public let certificateAuthority: LocalCertificateAuthority?
@@ -32,7 +32,11 @@ public final class Simulator: Sendable {
         }
         var opts = options
         if let seed = opts.config.seed, opts.seed == nil { opts.seed = seed }
-        let core = try SimulatorCore(options: opts)
+        let pipeline = RequestPipeline(router: SimulatorRoutes.shared)
+        let core = try SimulatorCore(options: opts) { core, request, region, failure in
+            await pipeline.answer(core, request, region: region, failure: failure)
+        }
+        let hosts = HostAllowList(extra: opts.allowedHosts)
         var ca: LocalCertificateAuthority?
         var tls: TLSConfiguration?
         if let dir = opts.tlsDirectory {
@@ -46,10 +50,10 @@ public final class Simulator: Sendable {
         var failures: [Region: any Error] = [:]
         await withTaskGroup(of: (Region, Result<RegionListener, any Error>).self) { group in
             for region in Region.allCases {
-                group.addTask { [tls, opts] in
+                group.addTask { [tls, opts, hosts] in
                     do {
                         return (region, .success(try await RegionListener.start(
-                            core: core, region: region, host: opts.host, port: opts.ports[region] ?? 0, tls: tls,
+                            core: core, region: region, host: opts.host, port: opts.ports[region] ?? 0, tls: tls, hosts: hosts,
                             maxBodyBytes: opts.settings.maxBodyBytes, bodyTimeout: opts.settings.bodyTimeout)))
                     } catch {
                         return (region, .failure(error))
@@ -72,13 +76,12 @@ public final class Simulator: Sendable {
             for (r, l) in listeners { urls[r] = l.baseURL }
         }
         let sim = Simulator(core: core, listeners: listeners, ca: ca)
-        core.owner.withLock { $0 = sim }
-        return sim
+                return sim
     }
 
     /// Stops the listeners and the clock driver.
     public func shutdown() async {
-        core.owner.withLock { $0 = nil }
+        core.isRunning.withLock { $0 = false }
         core.stopDriver()
         for region in Region.allCases {
             await listeners[region]?.stop()

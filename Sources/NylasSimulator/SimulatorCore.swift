@@ -36,7 +36,7 @@ public struct SimulatorOptions: Sendable {
     /// Options a simulator refuses to start with.
     public struct Invalid: Error, Sendable, CustomStringConvertible {
         public let description: String
-        init(_ description: String) { self.description = description }
+        package init(_ description: String) { self.description = description }
     }
 
     /// Whether `token` is empty or only white space.
@@ -46,45 +46,42 @@ public struct SimulatorOptions: Sendable {
 }
 
 /// Notes a handler leaves for the request journal: whose request it was.
-final class RequestNotes: Sendable {
+package final class RequestNotes: Sendable {
     private let value = Mutex<(application: String?, grant: String?)>((nil, nil))
-    func set(application: String?, grant: String? = nil) {
+    package func set(application: String?, grant: String? = nil) {
         value.withLock {
             if let application { $0.application = application }
             if let grant { $0.grant = grant }
         }
     }
-    var application: String? { value.withLock { $0.application } }
-    var grant: String? { value.withLock { $0.grant } }
+    package var application: String? { value.withLock { $0.application } }
+    package var grant: String? { value.withLock { $0.grant } }
 }
 
-/// The heart of a simulator: its state behind one lock, its router, and the job runner that
-/// moves the virtual clock. The listeners, the in-process API, the CLI and scenarios all
+/// The heart of a simulator: its state behind one lock and the job runner that moves the
+/// virtual clock; requests reach it through the pipeline it is given. The listeners, the in-process API, the CLI and scenarios all
 /// drive it through the same operations.
-final class SimulatorCore: Sendable {
+package final class SimulatorCore: Sendable {
     /// The state is reached only through `withState`/`transaction`, which hold `lock`:
     /// that is the one invariant that makes the unchecked access sound.
     private nonisolated(unsafe) let state: SimulatorState
     private let lock = NSLock()
-    let router: Router
-    let logger: Logger
-    let controlToken: String?
-    /// The `Host` names the listeners answer.
-    let hosts: HostAllowList
+    package let logger: Logger
+    package let controlToken: String?
     private let gate = SerialGate()
     private let driver = Mutex<Task<Void, Never>?>(nil)
-    /// Records API traffic when `serve --record` is on.
-    let recorder = Mutex<RequestRecorder?>(nil)
-    /// The running simulator, for loading scenarios at run time.
-    let owner = Mutex<Simulator?>(nil)
+    /// How a request is answered: the API layer's pipeline (router, faults, handlers, error
+    /// rendering, journal), given by whoever assembles the simulator.
+    package typealias Answer = @Sendable (SimulatorCore, SimRequest, Region, NylasError?) async -> SimResponse
+    private let answer: Answer
+    /// Sees every API request with its answer (the recorder of `serve --record`).
+    package let requestObserver = Mutex<(@Sendable (SimRequest, SimResponse, Region, VirtualTime) -> Void)?>(nil)
+    /// False once the simulator shuts down: control calls that would start new work refuse then.
+    package let isRunning = Mutex(true)
     /// Base URLs of the running listeners, per region.
-    let baseURLs = Mutex<[Region: String]>([:])
+    package let baseURLs = Mutex<[Region: String]>([:])
 
-    /// The routes are the same for every simulator (handlers reach their simulator through the
-    /// request context): built once per process.
-    private static let sharedRouter = APIRoutes.build()
-
-    init(options: SimulatorOptions) throws {
+    package init(options: SimulatorOptions, answer: @escaping Answer) throws {
         if let token = options.controlToken, SimulatorOptions.isBlank(token) {
             throw SimulatorOptions.Invalid("controlToken is empty: an empty token would leave the control API open")
         }
@@ -92,30 +89,29 @@ final class SimulatorCore: Sendable {
             throw SimulatorOptions.Invalid("clockRate must be from 0 to 1000000")
         }
         state = try SimulatorState(options: options)
-        router = Self.sharedRouter
+        self.answer = answer
         logger = options.logger
         controlToken = options.controlToken
-        hosts = HostAllowList(extra: options.allowedHosts)
         if options.clockMode == .running { startDriver() }
     }
 
     // MARK: State access
 
     /// Reads or changes the state under the lock, outside any transaction.
-    func withState<T>(_ body: (SimulatorState) throws -> T) rethrows -> T {
+    package func withState<T>(_ body: (SimulatorState) throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
         return try body(state)
     }
 
     /// Changes the state atomically: every database write, event and job of `body`, or none.
-    func transaction<T>(_ body: (SimulatorState) throws -> T) throws -> T {
+    package func transaction<T>(_ body: (SimulatorState) throws -> T) throws -> T {
         try withStateThenKick { s in try s.transaction { try body(s) } }
     }
 
     /// `withState`, then starts the jobs that `body` left due now (a webhook to send), whatever
     /// the clock mode — unless the job loop is running and will reach them anyway.
-    func withStateThenKick<T>(_ body: (SimulatorState) throws -> T) rethrows -> T {
+    package func withStateThenKick<T>(_ body: (SimulatorState) throws -> T) rethrows -> T {
         let (result, kick) = try withState { s in
             let result = try body(s)
             guard let next = s.jobs.nextDue, next <= s.now else { return (result, false) }
@@ -126,139 +122,30 @@ final class SimulatorCore: Sendable {
         return result
     }
 
-    var now: VirtualTime { withState { $0.now } }
+    package var now: VirtualTime { withState { $0.now } }
 
     // MARK: Requests
 
-    /// Answers one request for `region`: routing, handler, error rendering, journal.
-    func handle(_ request: SimRequest, region: Region, failure: NylasError? = nil) async -> SimResponse {
-        let started = ContinuousClock.now
-        let parts = Router.segments(of: request.path)
-        let resolution = router.resolve(method: request.method, parts: parts)
-        // One turn of the lock: the request ID, then scripted faults and provider rate limits.
-        var intercepted: FaultAction?
-        let requestID = withState { s in
-            let id = s.store(region).ids.uuid("request")
-            if failure == nil, case .found(let route, let params) = resolution, route.surface != .control {
-                intercepted = interceptions(s, request, region: region, surface: route.surface, parts: parts, params: params)
-            }
-            return id
-        }
-        let notes = RequestNotes()
-        var surface = Router.surface(forPath: parts)
-        var response: SimResponse
-        do {
-            if let failure { throw failure }
-            switch resolution {
-            case .found(let route, let params):
-                surface = route.surface
-                if surface == .control, let refused = ControlGuard.check(request, token: controlToken) { throw refused }
-                if let action = intercepted {
-                    if let latency = action.latency { try? await Task.sleep(for: latency) }
-                    if action.drop {
-                        var dropped = SimResponse(status: 0)
-                        dropped.dropConnection = true
-                        record(request, dropped, region: region, surface: surface, requestID: requestID, notes: notes, micros: 0)
-                        return dropped
-                    }
-                    if let error = action.error { throw error }
-                }
-                let context = RequestContext(core: self, request: request, region: region, params: params,
-                                             surface: surface, requestID: requestID, notes: notes)
-                response = try await route.handler(context)
-            case .wrongMethod(let s):
-                surface = s
-                throw NylasError.methodNotAllowed(request.method, request.path)
-            case .notFound(let s):
-                surface = s
-                throw APIRoutes.notFoundError(method: request.method, parts: parts, surface: s)
-            }
-        } catch let error as NylasError {
-            response = SimResponse.json(error.body(surface: surface, requestID: requestID), status: error.status,
-                                        headers: error.headers)
-        } catch {
-            logger.error("unexpected error", metadata: ["path": "\(request.path)", "error": "\(error)"])
-            let e = NylasError.internal("Internal error, contact administrator.")
-            response = SimResponse.json(e.body(surface: surface, requestID: requestID), status: 500)
-        }
-        response.headers["x-request-id"] = requestID
-        if surface == .v2 { response.headers["Nylas-API-Version"] = "2.5" }
-        if request.method == "HEAD" { response.body = [] }
-        let elapsed = (ContinuousClock.now - started).components
-        let micros = Int(elapsed.seconds * 1_000_000 + elapsed.attoseconds / 1_000_000_000_000)
-        record(request, response, region: region, surface: surface, requestID: requestID, notes: notes, micros: micros)
-        return response
-    }
-
-    /// Writes the journal entry.
-    private func record(_ request: SimRequest, _ response: SimResponse, region: Region, surface: APISurface,
-                        requestID: String, notes: RequestNotes, micros: Int) {
-        logger.info("\(request.method) \(request.path) \(response.status)",
-                    metadata: ["region": "\(region.rawValue)", "us": "\(micros)"])
-        guard surface != .control else { return }
-        if let recorder = self.recorder.withLock({ $0 }) { recorder.append(request, response, region: region, now: now) }
-        withState { s in
-            try? s.store(region).appendJournal(
-                requestID: requestID, time: s.now, surface: surface, method: request.method, path: request.path,
-                query: request.query.encoded, status: response.status, applicationID: notes.application,
-                grantID: notes.grant, micros: micros, requestBody: request.body, responseBody: response.body,
-                keep: s.settings.journalLimit)
-        }
-    }
-
-    /// Scripted faults and provider rate limits, checked before the handler runs.
-    private func interceptions(_ s: SimulatorState, _ request: SimRequest, region: Region, surface: APISurface, parts: [String],
-                               params: [String: String]) -> FaultAction? {
-        let store = s.store(region)
-        var grant: GrantRecord?
-        if let gid = params["grant_id"] {
-            grant = (try? store.grant(id: gid.hasPrefix("grant:") ? String(gid.dropFirst(6)) : gid)) ?? nil
-        }
-        if !s.faults.isEmpty {
-            var appID = grant?.applicationID
-            if appID == nil, let auth = request.header("authorization"), auth.lowercased().hasPrefix("bearer ") {
-                let token = String(auth.dropFirst(7))
-                appID = (try? store.application(apiKey: token))??.id ?? (try? store.token(token))??.applicationID
-            }
-            if let (rule, action) = s.faults.evaluate(region: region, surface: surface, method: request.method, parts: parts,
-                                                      applicationID: appID, grantID: grant?.id, provider: grant?.provider,
-                                                      now: s.now) {
-                if let outage = rule.outage {
-                    s.outages.append(ProviderOutage(provider: rule.provider ?? grant?.provider, mailbox: nil, start: s.now,
-                                                    end: s.now + outage))
-                }
-                if action.error != nil || action.drop || action.latency != nil { return action }
-            }
-        }
-        // Provider rate limits apply to data calls of a grant.
-        guard let grant, parts.count > 3, let limit = s.settings.providerRateLimits[grant.provider] else { return nil }
-        let key = "\(grant.provider)|\(grant.email.lowercased())"
-        var usage = s.providerUsage[key] ?? (s.now, 0)
-        if s.now >= usage.windowStart + limit.window { usage = (s.now, 0) }
-        usage.count += 1
-        s.providerUsage[key] = usage
-        guard usage.count > limit.requests else { return nil }
-        let retry = max(1, Int(((usage.windowStart + limit.window) - s.now).milliseconds + 999) / 1000)
-        var error = NylasError.rateLimited(retryAfter: retry)
-        error.message = "Too many requests, please try again shortly. The \(grant.provider) provider limit is \(limit.requests) requests per \(limit.window.milliseconds / 1000) seconds for this mailbox."
-        return FaultAction(error: error, latency: nil, drop: false)
+    /// Answers one request for `region` through the API layer's pipeline.
+    package func handle(_ request: SimRequest, region: Region, failure: NylasError? = nil) async -> SimResponse {
+        await answer(self, request, region, failure)
     }
 
     // MARK: Clock and jobs
 
     /// Advances the virtual clock by `duration`, running every job that falls due, in order.
-    func advance(by duration: Duration) async {
+    package func advance(by duration: Duration) async {
         let target = now + duration
         await runJobs(until: target, moveClock: true)
     }
 
     /// Advances the virtual clock to `time` (never backwards), running due jobs in order.
-    func advance(to time: VirtualTime) async {
+    package func advance(to time: VirtualTime) async {
         await runJobs(until: time, moveClock: true)
     }
 
     /// Runs the jobs already due (a webhook to send now, a job due in running mode).
-    func runDueJobs() async {
+    package func runDueJobs() async {
         await runJobs(until: nil, moveClock: false)
     }
 
@@ -306,7 +193,7 @@ final class SimulatorCore: Sendable {
     }
 
     /// How many overlapping jobs (webhook attempts) run at once.
-    static let maxOverlappingJobs = 32
+    package static let maxOverlappingJobs = 32
 
     /// Jobs due at the same instant that may overlap: prepared in order, their work concurrently,
     /// finished in order — the state changes happen in the order the jobs would have run one by one.
@@ -324,7 +211,7 @@ final class SimulatorCore: Sendable {
     }
 
     /// Switches the clock mode (and rate); running mode starts the wall-clock driver.
-    func setClockMode(_ mode: ClockState.Mode, rate: Double?) {
+    package func setClockMode(_ mode: ClockState.Mode, rate: Double?) {
         withState { $0.clock.setMode(mode, rate: rate) }
         if mode == .running { startDriver() } else { stopDriver() }
     }
@@ -347,7 +234,7 @@ final class SimulatorCore: Sendable {
         }
     }
 
-    func stopDriver() {
+    package func stopDriver() {
         driver.withLock { task in
             task?.cancel()
             task = nil

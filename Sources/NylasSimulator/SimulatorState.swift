@@ -37,40 +37,40 @@ public struct SimulatorSettings: Sendable, Equatable {
 
 /// Everything a simulator holds: the clock, the scheduler, both regions' databases and the
 /// provider world. It lives behind the core's one lock; nothing touches it outside.
-final class SimulatorState {
-    var clock: ClockState
-    let startTime: VirtualTime
-    var jobs = JobQueue()
-    var regions: [Region: RegionStore]
-    let world: ProviderWorld
-    var config: SimulatorConfig
-    var settings: SimulatorSettings
-    var events = EventBuffer()
+package final class SimulatorState {
+    package var clock: ClockState
+    package let startTime: VirtualTime
+    package var jobs = JobQueue()
+    package var regions: [Region: RegionStore]
+    package let world: ProviderWorld
+    package var config: SimulatorConfig
+    package var settings: SimulatorSettings
+    package var events = EventBuffer()
     /// Jobs scheduled by the transaction under way, cancelled if it fails.
-    var transactionJobs: [Int] = []
+    package var transactionJobs: [Int] = []
     /// Items the transaction under way added to batch jobs (`scheduleBatched`), removed if it fails.
-    var transactionJoins: [(job: Int, item: String)] = []
+    package var transactionJoins: [(job: Int, item: String)] = []
     /// While the core's job loop runs: the time up to which it runs jobs (it will run any job
     /// due by then, so a transaction need not start another run).
-    var jobsRunningUntil: VirtualTime?
+    package var jobsRunningUntil: VirtualTime?
     /// Consent behaviour of the simulated OAuth providers (`/__sim/oauth`).
-    var consent = ConsentSettings()
+    package var consent = ConsentSettings()
     /// Called with every committed event, in order, inside the lock.
-    var eventHandlers: [(SimulatorState, SimEvent) -> Void] = [WebhookDispatcher.handle, SimulatorState.recordDelta]
+    package var eventHandlers: [(SimulatorState, SimEvent) -> Void] = [WebhookDispatcher.handle, SimulatorState.recordDelta]
     /// Answers of sends made with an `Idempotency-Key`, by grant and key (kept while the process lives).
-    var idempotency: [String: (request: [UInt8], response: SimResponse)] = [:]
+    package var idempotency: [String: (request: [UInt8], response: SimResponse)] = [:]
     /// Scripted provider outages.
-    var outages: [ProviderOutage] = []
+    package var outages: [ProviderOutage] = []
     /// Scenarios loaded into this simulator and how they went.
-    var scenarioResults: [ScenarioResult] = []
+    package var scenarioResults: [ScenarioResult] = []
     /// Scripted failures.
-    var faults: FaultEngine
+    package var faults: FaultEngine
     /// Provider request counts per mailbox in the current rate-limit window.
-    var providerUsage: [String: (windowStart: VirtualTime, count: Int)] = [:]
+    package var providerUsage: [String: (windowStart: VirtualTime, count: Int)] = [:]
     /// Tests awaiting a webhook delivery.
-    let deliveryWaiters = DeliveryWaiters()
+    package let deliveryWaiters = DeliveryWaiters()
 
-    init(options: SimulatorOptions) throws {
+    package init(options: SimulatorOptions) throws {
         let start = options.startTime ?? (options.seed != nil ? VirtualTime(seconds: 1_767_258_000) : VirtualTime(Date()))
         startTime = start
         clock = ClockState(start: start, mode: options.clockMode, rate: options.clockRate)
@@ -105,13 +105,13 @@ final class SimulatorState {
         transactionJoins.removeAll()
     }
 
-    var now: VirtualTime { clock.now }
+    package var now: VirtualTime { clock.now }
 
-    func store(_ region: Region) -> RegionStore { regions[region]! }
+    package func store(_ region: Region) -> RegionStore { regions[region]! }
 
     /// Schedules `run` at `due` on the virtual clock; returns the job ID (for cancelling).
     @discardableResult
-    func schedule(at due: VirtualTime, _ label: String, _ run: @escaping @Sendable (SimulatorCore) async -> Void) -> Int {
+    package func schedule(at due: VirtualTime, _ label: String, _ run: @escaping @Sendable (SimulatorCore) async -> Void) -> Int {
         let id = jobs.makeID()
         jobs.insert(ScheduledJob(id: id, due: due, label: label, run: run))
         transactionJobs.append(id)
@@ -120,7 +120,7 @@ final class SimulatorState {
 
     /// Schedules a job that may overlap others due at the same instant (`JobOverlap`).
     @discardableResult
-    func schedule(at due: VirtualTime, _ label: String, overlap: JobOverlap) -> Int {
+    package func schedule(at due: VirtualTime, _ label: String, overlap: JobOverlap) -> Int {
         let id = jobs.makeID()
         let run: @Sendable (SimulatorCore) async -> Void = { core in
             guard let work = overlap.prepare(core) else { return }
@@ -135,7 +135,7 @@ final class SimulatorState {
     /// Schedules `item` in the batch job `key` due at `due`: joins it when that batch is the
     /// newest job, so the batch runs the item exactly where a job of its own would have run;
     /// otherwise schedules a new batch. `run` gets the job ID, to take the items (`jobs.takeBatch`).
-    func scheduleBatched(at due: VirtualTime, key: String, labelPrefix: String, item: String,
+    package func scheduleBatched(at due: VirtualTime, key: String, labelPrefix: String, item: String,
                          _ run: @escaping @Sendable (SimulatorCore, Int) async -> Void) {
         if let id = jobs.join(key: key, due: due, item: item) {
             transactionJoins.append((id, item))
@@ -147,14 +147,14 @@ final class SimulatorState {
         transactionJobs.append(id)
     }
 
-    func emit(_ event: SimEvent) { events.pending.append(event) }
+    package func emit(_ event: SimEvent) { events.pending.append(event) }
 
     // MARK: Transactions
 
     private var databases: [SQLiteDatabase] { [world.db] + Region.allCases.map { regions[$0]!.db } }
 
     /// Runs `body` atomically over every database: all its writes, events and jobs, or none.
-    func transaction<T>(_ body: () throws -> T) throws -> T {
+    package func transaction<T>(_ body: () throws -> T) throws -> T {
         events.pending.removeAll()
         transactionJobs.removeAll()
         transactionJoins.removeAll()
@@ -184,7 +184,7 @@ final class SimulatorState {
     }
 
     /// Empties every region and the world, re-seeds the applications and rewinds the clock.
-    func reset() throws {
+    package func reset() throws {
         jobs.removeAll()
         clock = ClockState(start: startTime, mode: clock.mode, rate: clock.rate)
         try world.wipe()
@@ -205,10 +205,10 @@ final class SimulatorState {
 }
 
 /// How the simulated OAuth providers answer a consent request.
-struct ConsentSettings: Sendable {
+package struct ConsentSettings: Sendable {
     /// `approve` (default): consent at once; `deny`: redirect with `error=access_denied`;
     /// `page`: show a consent page with approve and deny links.
-    var mode: String = "approve"
+    package var mode: String = "approve"
 }
 
 /// A provider's request budget per mailbox.

@@ -43,12 +43,12 @@ struct RouterTests {
         r.add("GET", "/v3/grants/{grant_id}/events/import", .v3, Self.handler("d"))
         #expect(r.conflicts.count == 1)
         #expect(r.conflicts.first?.1 == "GET /v3/grants/{id}/events/{other}")
-        #expect(APIRoutes.build().conflicts.isEmpty)
+        #expect(SimulatorRoutes.build().conflicts.isEmpty)
     }
 
     @Test("Every registered route resolves to itself")
     func everyRouteReachable() {
-        let r = APIRoutes.build()
+        let r = SimulatorRoutes.build()
         for route in r.all {
             let path = route.pattern.split(separator: "/").map { $0.hasPrefix("{") ? "p1" : String($0) }.joined(separator: "/")
             let found = Self.resolved(r, route.method, "/" + path)

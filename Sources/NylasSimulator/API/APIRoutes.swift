@@ -1,10 +1,9 @@
 import Foundation
 
-/// Builds the one router: control routes, v3 and v2 route groups, by resource.
-enum APIRoutes {
-    static func build() -> Router {
-        var router = Router()
-        ControlRoutes.register(&router)
+/// The v3 and v2 route groups, by resource, and the 404 hints of the API.
+package enum APIRoutes {
+    /// Registers every v3 and v2 route group (the control API registers its own).
+    package static func register(_ router: inout Router) {
         V3ApplicationRoutes.register(&router)
         V3ConnectorRoutes.register(&router)
         V3AuthRoutes.register(&router)
@@ -19,7 +18,6 @@ enum APIRoutes {
         V3CalendarRoutes.register(&router)
         V3EventRoutes.register(&router)
         V3ContactRoutes.register(&router)
-        ControlRoutes.registerCalendar(&router)
         MigrationToolRoutes.register(&router)
         V2WebhookRoutes.register(&router)
         V2AccountRoutes.register(&router)
@@ -30,20 +28,10 @@ enum APIRoutes {
         V2ContactRoutes.register(&router)
         V2OutboxRoutes.register(&router)
         RoomResourceRoutes.register(&router)
-        ControlRoutes.registerWebhooks(&router)
-        ControlRoutes.registerProviders(&router)
-        ControlRoutes.registerFixtures(&router)
-        ControlRoutes.registerFaults(&router)
-        ControlRoutes.registerScenarios(&router)
-        ControlRoutes.registerMigration(&router)
-        ControlRoutes.registerDashboard(&router)
-        let conflicts = router.conflicts
-        precondition(conflicts.isEmpty, "routes that answer the same requests: \(conflicts)")
-        return router
     }
 
     /// The 404 for a path no route matches, naming the v3 replacement of a v2 habit where there is one.
-    static func notFoundError(method: String, parts: [String], surface: APISurface) -> NylasError {
+    package static func notFoundError(method: String, parts: [String], surface: APISurface) -> NylasError {
         let path = "/" + parts.joined(separator: "/")
         if surface == .v3, parts.count >= 2 {
             let rest = Array(parts.dropFirst())
@@ -56,8 +44,8 @@ enum APIRoutes {
 }
 
 /// v2 paths that clients carry over into v3 by mistake, with their replacements.
-enum V2Replacements {
-    static func hint(forV3Path rest: [String]) -> String? {
+package enum V2Replacements {
+    package static func hint(forV3Path rest: [String]) -> String? {
         guard let first = rest.first else { return nil }
         switch first {
         case "delta": return "The v2 /delta endpoints are removed in v3: subscribe to webhooks instead."

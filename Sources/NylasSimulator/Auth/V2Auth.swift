@@ -3,7 +3,7 @@ import Foundation
 extension RequestContext {
     /// The v2 application of an `/a/{client_id}/...` call: HTTP Basic with the client secret as
     /// user name (or the raw secret), and the path's client ID must be that application's.
-    func requireV2Application(_ store: RegionStore) throws -> ApplicationRecord {
+    package func requireV2Application(_ store: RegionStore) throws -> ApplicationRecord {
         guard let header = request.header("authorization"), !header.isEmpty else {
             throw NylasError.unauthorized("Could not verify access credential.")
         }

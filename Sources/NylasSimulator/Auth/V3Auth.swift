@@ -1,17 +1,17 @@
 import Foundation
 
 /// Who is calling a v3 endpoint: an application by its API key, or one grant by its access token.
-struct V3Caller: Sendable {
-    let application: ApplicationRecord
+package struct V3Caller: Sendable {
+    package let application: ApplicationRecord
     /// The access token, when the caller used one.
-    let token: TokenRecord?
+    package let token: TokenRecord?
 
-    var isAPIKey: Bool { token == nil }
+    package var isAPIKey: Bool { token == nil }
 }
 
 extension RequestContext {
     /// The bearer token of `Authorization: Bearer <token>`; v3 accepts no other scheme.
-    func bearerToken() throws(NylasError) -> String {
+    package func bearerToken() throws(NylasError) -> String {
         guard let header = request.header("authorization"), !header.isEmpty else {
             throw NylasError.unauthorized("Unauthorized: missing Authorization header (expected 'Bearer <API key or access token>')")
         }
@@ -23,7 +23,7 @@ extension RequestContext {
     }
 
     /// Resolves the v3 caller in this region: an API key of a v3 application or a live access token.
-    func v3Caller(_ s: SimulatorState, _ store: RegionStore) throws -> V3Caller {
+    package func v3Caller(_ s: SimulatorState, _ store: RegionStore) throws -> V3Caller {
         let token = try bearerToken()
         if let app = try store.application(apiKey: token), app.apiVersion == 3 {
             notes.set(application: app.id)
@@ -40,7 +40,7 @@ extension RequestContext {
     }
 
     /// The application of an API-key caller; an access token is refused on admin endpoints.
-    func requireAPIKey(_ s: SimulatorState, _ store: RegionStore) throws -> ApplicationRecord {
+    package func requireAPIKey(_ s: SimulatorState, _ store: RegionStore) throws -> ApplicationRecord {
         let caller = try v3Caller(s, store)
         guard caller.isAPIKey else {
             throw NylasError.unauthorized("Unauthorized: this endpoint requires an API key, not an access token")
@@ -50,7 +50,7 @@ extension RequestContext {
 
     /// Resolves a `{grant_id}` path identifier (§1.3) for the caller: the ID, `grant:<id>`,
     /// an email address, `email:<email>`, `external:<id>`, or `me` (access token only).
-    func resolveGrant(_ identifier: String, _ s: SimulatorState, _ store: RegionStore) throws -> (V3Caller, GrantRecord) {
+    package func resolveGrant(_ identifier: String, _ s: SimulatorState, _ store: RegionStore) throws -> (V3Caller, GrantRecord) {
         let caller = try v3Caller(s, store)
         let appID = caller.application.id
         let grant: GrantRecord?
@@ -79,7 +79,7 @@ extension RequestContext {
     }
 
     /// Like `resolveGrant`, and refuses data calls on a grant whose credentials need re-authentication.
-    func resolveValidGrant(_ identifier: String, _ s: SimulatorState, _ store: RegionStore) throws -> (V3Caller, GrantRecord) {
+    package func resolveValidGrant(_ identifier: String, _ s: SimulatorState, _ store: RegionStore) throws -> (V3Caller, GrantRecord) {
         let (caller, grant) = try resolveGrant(identifier, s, store)
         guard grant.status == "valid" else {
             throw NylasError(status: 401, type: "grant.invalid",

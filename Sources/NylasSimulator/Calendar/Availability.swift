@@ -2,10 +2,10 @@ import Foundation
 
 /// Busy time as a provider reports it: from the stored events of a mailbox's calendars, with
 /// recurring series expanded on their own wall clock and exceptions applied.
-enum BusyTime {
+package enum BusyTime {
     /// Every occurrence of the live events of `calendars` overlapping `[from, to)`, with the content
     /// that applies to it (an edited occurrence's own). Cancelled occurrences are left out.
-    static func occurrences(_ world: ProviderWorld, mailbox: String, calendars: [Int64], from: Int, to: Int) throws
+    package static func occurrences(_ world: ProviderWorld, mailbox: String, calendars: [Int64], from: Int, to: Int) throws
         -> [(when: EventWhen, content: EventContent)] {
         var out: [(when: EventWhen, content: EventContent)] = []
         for calendar in calendars {
@@ -30,7 +30,7 @@ enum BusyTime {
 
     /// Busy intervals of `mailbox` in `[from, to)`, merged and clipped to the window. An event
     /// marked free, declined by the owner, or tentative (when tentative is not busy) is free time.
-    static func intervals(_ world: ProviderWorld, mailbox: String, calendars: [Int64], from: Int, to: Int,
+    package static func intervals(_ world: ProviderWorld, mailbox: String, calendars: [Int64], from: Int, to: Int,
                           tentativeAsBusy: Bool, widen: (before: Int, after: Int) = (0, 0)) throws -> [(Int, Int)] {
         var spans: [(Int, Int)] = []
         for (when, content) in try occurrences(world, mailbox: mailbox, calendars: calendars, from: from - widen.after, to: to + widen.before) {
@@ -45,7 +45,7 @@ enum BusyTime {
         return merge(spans.filter { $0.1 > $0.0 })
     }
 
-    static func merge(_ spans: [(Int, Int)]) -> [(Int, Int)] {
+    package static func merge(_ spans: [(Int, Int)]) -> [(Int, Int)] {
         var out: [(Int, Int)] = []
         for span in spans.sorted(by: { $0 < $1 }) {
             if let last = out.last, span.0 <= last.1 {
@@ -60,45 +60,45 @@ enum BusyTime {
 
 /// `POST /v3/calendars/availability` (reference §4.13): the slots of `duration_minutes` when the
 /// participants are free, inside their open hours, with buffers around their meetings.
-struct AvailabilityRequest: Sendable {
-    struct OpenHours: Sendable {
-        var days: [Int]
-        var zone: TimeZone
-        var start: (Int, Int)
-        var end: (Int, Int)
-        var exdates: [CivilDate]
+package struct AvailabilityRequest: Sendable {
+    package struct OpenHours: Sendable {
+        package var days: [Int]
+        package var zone: TimeZone
+        package var start: (Int, Int)
+        package var end: (Int, Int)
+        package var exdates: [CivilDate]
     }
 
-    struct SpecificTime: Sendable {
-        var date: CivilDate
-        var start: (Int, Int)
-        var end: (Int, Int)
-        var zone: TimeZone?
+    package struct SpecificTime: Sendable {
+        package var date: CivilDate
+        package var start: (Int, Int)
+        package var end: (Int, Int)
+        package var zone: TimeZone?
     }
 
-    struct Participant: Sendable {
-        var email: String
-        var grantID: String?
-        var calendarIDs: [String]
-        var openHours: [OpenHours]?
-        var specific: [SpecificTime]
-        var onlySpecific: Bool
+    package struct Participant: Sendable {
+        package var email: String
+        package var grantID: String?
+        package var calendarIDs: [String]
+        package var openHours: [OpenHours]?
+        package var specific: [SpecificTime]
+        package var onlySpecific: Bool
     }
 
-    var start: Int
-    var end: Int
-    var duration: Int
-    var interval: Int
-    var roundTo: Int
-    var participants: [Participant]
-    var method: String
-    var bufferBefore: Int
-    var bufferAfter: Int
-    var defaultOpenHours: [OpenHours]
-    var roundRobinGroupID: String?
-    var tentativeAsBusy: Bool
+    package var start: Int
+    package var end: Int
+    package var duration: Int
+    package var interval: Int
+    package var roundTo: Int
+    package var participants: [Participant]
+    package var method: String
+    package var bufferBefore: Int
+    package var bufferAfter: Int
+    package var defaultOpenHours: [OpenHours]
+    package var roundRobinGroupID: String?
+    package var tentativeAsBusy: Bool
 
-    static func minutes(_ body: BodyFields, _ key: String, required: Bool = false, range: ClosedRange<Int>) throws(NylasError) -> Int? {
+    package static func minutes(_ body: BodyFields, _ key: String, required: Bool = false, range: ClosedRange<Int>) throws(NylasError) -> Int? {
         guard let n = try body.int(key) else {
             if required { throw NylasError.missingField(key) }
             return nil
@@ -110,7 +110,7 @@ struct AvailabilityRequest: Sendable {
     }
 
     /// `H:MM` or `HH:MM`.
-    static func clock(_ s: String, field: String) throws(NylasError) -> (Int, Int) {
+    package static func clock(_ s: String, field: String) throws(NylasError) -> (Int, Int) {
         let parts = s.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, (1...2).contains(parts[0].count), parts[1].count == 2, let h = Int(parts[0]), let m = Int(parts[1]),
               (0...24).contains(h), (0...59).contains(m), h < 24 || m == 0 else {
@@ -119,7 +119,7 @@ struct AvailabilityRequest: Sendable {
         return (h, m)
     }
 
-    static func openHours(_ items: [JSON]?, field: String) throws(NylasError) -> [OpenHours]? {
+    package static func openHours(_ items: [JSON]?, field: String) throws(NylasError) -> [OpenHours]? {
         guard let items else { return nil }
         var out: [OpenHours] = []
         for (i, item) in items.enumerated() {
@@ -148,7 +148,7 @@ struct AvailabilityRequest: Sendable {
         return out
     }
 
-    static func parse(_ body: BodyFields) throws(NylasError) -> AvailabilityRequest {
+    package static func parse(_ body: BodyFields) throws(NylasError) -> AvailabilityRequest {
         guard let start = try body.int("start_time") else { throw NylasError.missingField("start_time") }
         guard let end = try body.int("end_time") else { throw NylasError.missingField("end_time") }
         guard end > start else { throw NylasError.invalidValue("end_time", "must be after start_time") }
@@ -208,7 +208,7 @@ struct AvailabilityRequest: Sendable {
     }
 
     /// The intervals a participant is open in `[start, end)` (the whole window when they set no hours).
-    func openIntervals(_ p: Participant) -> [(Int, Int)] {
+    package func openIntervals(_ p: Participant) -> [(Int, Int)] {
         let hours = p.openHours ?? (defaultOpenHours.isEmpty ? nil : defaultOpenHours)
         var spans: [(Int, Int)] = []
         var overridden = Set<Int>()
@@ -241,7 +241,7 @@ struct AvailabilityRequest: Sendable {
     /// The slots: every `interval` from `start` rounded up to `round_to`, `duration` long, inside
     /// the window, when every participant (collective) or at least one (round-robin) is open and
     /// not busy. `busy` holds each participant's busy intervals (buffers included), by email.
-    func slots(busy: [String: [(Int, Int)]], order: [String]) -> [JSON] {
+    package func slots(busy: [String: [(Int, Int)]], order: [String]) -> [JSON] {
         let open = Dictionary(uniqueKeysWithValues: participants.map { ($0.email, openIntervals($0)) })
         func free(_ email: String, _ a: Int, _ b: Int) -> Bool {
             guard open[email]?.contains(where: { $0.0 <= a && b <= $0.1 }) == true else { return false }

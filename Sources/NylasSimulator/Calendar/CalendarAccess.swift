@@ -1,9 +1,9 @@
 import Foundation
 
 /// Calendars as a grant reaches them: by ID, `primary` or its address; writability; metadata and its filters.
-enum CalendarAccess {
+package enum CalendarAccess {
     /// A calendar of the grant by ID, `primary`, or the grant's email address (its primary calendar).
-    static func calendar(_ store: RegionStore, _ grant: GrantRecord, _ ref: String, field: String = "calendar_id") throws -> CalendarRecord {
+    package static func calendar(_ store: RegionStore, _ grant: GrantRecord, _ ref: String, field: String = "calendar_id") throws -> CalendarRecord {
         if ref == "primary" || ref.lowercased() == grant.email.lowercased() {
             if let c = try store.primaryCalendar(grantID: grant.id) { return c }
         }
@@ -12,14 +12,14 @@ enum CalendarAccess {
     }
 
     /// Refuses writes to a calendar the user may only read (holiday calendars, shared read-only ones).
-    static func requireWritable(_ c: CalendarRecord) throws {
+    package static func requireWritable(_ c: CalendarRecord) throws {
         guard !c.readOnly else {
             throw NylasError(status: 403, type: "forbidden", message: "Calendar \(c.id) is read-only: its events cannot be created, changed or deleted")
         }
     }
 
     /// A `metadata` object from a request: at most 50 keys, values strings (or other JSON), keys non-empty.
-    static func metadata(_ body: BodyFields) throws(NylasError) -> [String: JSON]? {
+    package static func metadata(_ body: BodyFields) throws(NylasError) -> [String: JSON]? {
         guard let o = try body.object("metadata") else { return nil }
         guard o.count <= 50 else { throw NylasError.invalidValue("metadata", "at most 50 keys") }
         if let bad = o.keys.first(where: { $0.isEmpty || $0.count > 40 }) {
@@ -33,7 +33,7 @@ enum CalendarAccess {
     }
 
     /// `metadata_pair=key:value` filters (keys `key1`…`key5`, the indexed ones).
-    static func metadataPairs(_ q: QueryParameters) throws(NylasError) -> [(String, String)] {
+    package static func metadataPairs(_ q: QueryParameters) throws(NylasError) -> [(String, String)] {
         var out: [(String, String)] = []
         for pair in q.all("metadata_pair") {
             let kv = pair.split(separator: ":", maxSplits: 1).map(String.init)
@@ -46,7 +46,7 @@ enum CalendarAccess {
         return out
     }
 
-    static func matches(_ metadata: [String: JSON], _ pairs: [(String, String)]) -> Bool {
+    package static func matches(_ metadata: [String: JSON], _ pairs: [(String, String)]) -> Bool {
         pairs.allSatisfy { k, v in
             switch metadata[k] {
             case .string(let s)?: return s == v

@@ -1,17 +1,17 @@
 import Foundation
 
 /// The writable fields of a calendar (an API request, a fixture, a provider-side change), checked.
-struct CalendarFields {
-    var name: String?
-    var description: String?
-    var location: String?
-    var timezone: String?
-    var hexColor: String?
-    var hexForegroundColor: String?
-    var metadata: [String: JSON]?
-    var notetaker: JSON?
+package struct CalendarFields {
+    package var name: String?
+    package var description: String?
+    package var location: String?
+    package var timezone: String?
+    package var hexColor: String?
+    package var hexForegroundColor: String?
+    package var metadata: [String: JSON]?
+    package var notetaker: JSON?
 
-    init(_ body: BodyFields) throws(NylasError) {
+    package init(_ body: BodyFields) throws(NylasError) {
         name = try body.string("name")
         if let name, name.isEmpty || name.count > 1024 { throw NylasError.invalidValue("name", "1 to 1024 characters") }
         description = try body.string("description")
@@ -36,7 +36,7 @@ struct CalendarFields {
         }
     }
 
-    static func isHexColor(_ s: String) -> Bool {
+    package static func isHexColor(_ s: String) -> Bool {
         s.count == 7 && s.hasPrefix("#") && s.dropFirst().allSatisfy(\.isHexDigit)
     }
 }

@@ -19,18 +19,18 @@ import Foundation
 /// calendar `key` of the fixture, or a calendar name. Contact `groups` name the mailbox's group
 /// keys (Google: `myContacts`, `starred`, `friends`, `family`, `coworkers`). Loading twice adds
 /// nothing: calendars are matched by name, events by `ical_uid`, contacts by first email address.
-enum CalendarFixture {
-    static let providers: Set<String> = ["google", "microsoft", "imap", "icloud", "yahoo", "ews", "virtual-calendar"]
+package enum CalendarFixture {
+    package static let providers: Set<String> = ["google", "microsoft", "imap", "icloud", "yahoo", "ews", "virtual-calendar"]
 
-    struct Result: Sendable {
-        var mailbox: String
-        var provider: String
-        var calendars: Int
-        var events: Int
-        var contacts: Int
-        var skipped: Int
+    package struct Result: Sendable {
+        package var mailbox: String
+        package var provider: String
+        package var calendars: Int
+        package var events: Int
+        package var contacts: Int
+        package var skipped: Int
 
-        var json: JSON {
+        package var json: JSON {
             ["mailbox": .string(mailbox), "provider": .string(provider), "calendars": .int(calendars), "events": .int(events),
              "contacts": .int(contacts), "skipped": .int(skipped)]
         }
@@ -47,7 +47,7 @@ enum CalendarFixture {
     }
 
     /// Loads a fixture inside the caller's transaction.
-    static func load(_ json: JSON, mailbox override: String?, into s: SimulatorState) throws -> Result {
+    package static func load(_ json: JSON, mailbox override: String?, into s: SimulatorState) throws -> Result {
         guard case .object(let top) = json else {
             throw NylasError.invalidRequest("Invalid calendar fixture: expected a JSON object with mailbox, calendars, events and contacts")
         }
@@ -179,7 +179,7 @@ enum CalendarFixture {
 
 extension SimulatorCore {
     /// Loads a calendar fixture object (or the file at `path`) into the provider world in one transaction.
-    func loadCalendarFixture(_ json: JSON?, path: String?, mailbox: String?) throws -> CalendarFixture.Result {
+    package func loadCalendarFixture(_ json: JSON?, path: String?, mailbox: String?) throws -> CalendarFixture.Result {
         let source: JSON
         if let path {
             source = try MailboxFixture.read(path: path)
@@ -192,23 +192,3 @@ extension SimulatorCore {
     }
 }
 
-extension Simulator {
-    /// Loads a calendar fixture (such as `fixtures/calendar.json`: calendars, one-off and recurring
-    /// events, contacts) into the provider world in one transaction; `mailbox` loads it as another
-    /// owner address. Throws a `NylasError` (400) on a bad fixture.
-    ///
-    /// ```swift
-    /// try sim.loadCalendarFixture(path: "fixtures/calendar.json", mailbox: "me@gmail.com")
-    /// let grant = try sim.createGrant(email: "me@gmail.com", provider: "google")
-    /// ```
-    @discardableResult
-    public func loadCalendarFixture(path: String, mailbox: String? = nil) throws -> JSON {
-        try core.loadCalendarFixture(nil, path: path, mailbox: mailbox).json
-    }
-
-    /// Loads a calendar fixture given as a JSON object (the same format as the file).
-    @discardableResult
-    public func loadCalendarFixture(_ fixture: JSON, mailbox: String? = nil) throws -> JSON {
-        try core.loadCalendarFixture(fixture, path: nil, mailbox: mailbox).json
-    }
-}

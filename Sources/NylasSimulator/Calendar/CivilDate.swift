@@ -2,19 +2,19 @@ import Foundation
 
 /// A calendar date without a time or a zone (`2026-03-08`), with integer day arithmetic in the
 /// proleptic Gregorian calendar: all-day events and recurrence days are counted on these.
-struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible {
-    var year: Int
-    var month: Int
-    var day: Int
+package struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible {
+    package var year: Int
+    package var month: Int
+    package var day: Int
 
-    init(year: Int, month: Int, day: Int) {
+    package init(year: Int, month: Int, day: Int) {
         self.year = year
         self.month = month
         self.day = day
     }
 
     /// Days since 1970-01-01 (H. Hinnant's `days_from_civil`).
-    var dayNumber: Int {
+    package var dayNumber: Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -24,7 +24,7 @@ struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible {
         return era * 146097 + doe - 719468
     }
 
-    init(dayNumber z0: Int) {
+    package init(dayNumber z0: Int) {
         let z = z0 + 719468
         let era = (z >= 0 ? z : z - 146096) / 146097
         let doe = z - era * 146097
@@ -37,11 +37,11 @@ struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     /// 0 = Sunday ... 6 = Saturday (the availability API's numbering).
-    var weekday: Int { ((dayNumber % 7) + 11) % 7 }
+    package var weekday: Int { ((dayNumber % 7) + 11) % 7 }
 
-    func adding(days: Int) -> CivilDate { CivilDate(dayNumber: dayNumber + days) }
+    package func adding(days: Int) -> CivilDate { CivilDate(dayNumber: dayNumber + days) }
 
-    static func daysInMonth(year: Int, month: Int) -> Int {
+    package static func daysInMonth(year: Int, month: Int) -> Int {
         switch month {
         case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
         case 4, 6, 9, 11: return 30
@@ -50,7 +50,7 @@ struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     /// Parses `YYYY-MM-DD` (or `YYYYMMDD` with `compact`), checking the day exists.
-    init?(_ text: String, compact: Bool = false) {
+    package init?(_ text: String, compact: Bool = false) {
         let digits: [Int]
         if compact {
             guard text.count == 8, text.allSatisfy(\.isASCII), let _ = Int(text) else { return nil }
@@ -69,22 +69,22 @@ struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     /// The date of a Unix time in `zone`.
-    init(unix: Int, in zone: TimeZone) {
+    package init(unix: Int, in zone: TimeZone) {
         let local = unix + zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(unix)))
         self.init(dayNumber: Int((Double(local) / 86400).rounded(.down)))
     }
 
-    var description: String { String(format: "%04d-%02d-%02d", year, month, day) }
-    var compact: String { String(format: "%04d%02d%02d", year, month, day) }
+    package var description: String { String(format: "%04d-%02d-%02d", year, month, day) }
+    package var compact: String { String(format: "%04d%02d%02d", year, month, day) }
 
-    static func < (a: CivilDate, b: CivilDate) -> Bool { a.dayNumber < b.dayNumber }
+    package static func < (a: CivilDate, b: CivilDate) -> Bool { a.dayNumber < b.dayNumber }
 }
 
 /// Wall-clock time in a zone, made DST-correct by Foundation's calendar.
-enum WallClock {
+package enum WallClock {
     /// The instant of `date` at `hour:minute:second` local time in `zone` (a time skipped by a
     /// spring-forward change moves to the first valid time after it, as calendar apps do).
-    static func instant(_ date: CivilDate, hour: Int, minute: Int, second: Int, in zone: TimeZone) -> Int {
+    package static func instant(_ date: CivilDate, hour: Int, minute: Int, second: Int, in zone: TimeZone) -> Int {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
         let components = DateComponents(year: date.year, month: date.month, day: date.day, hour: hour, minute: minute, second: second)
@@ -95,7 +95,7 @@ enum WallClock {
     }
 
     /// The local date and time of day of `unix` in `zone`.
-    static func local(_ unix: Int, in zone: TimeZone) -> (date: CivilDate, hour: Int, minute: Int, second: Int) {
+    package static func local(_ unix: Int, in zone: TimeZone) -> (date: CivilDate, hour: Int, minute: Int, second: Int) {
         let local = unix + zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(unix)))
         let days = Int((Double(local) / 86400).rounded(.down))
         let rest = local - days * 86400
@@ -103,16 +103,16 @@ enum WallClock {
     }
 
     /// `YYYYMMDDTHHMMSSZ` of a Unix time (Google instance IDs, EXDATE values).
-    static func utcStamp(_ unix: Int) -> String {
+    package static func utcStamp(_ unix: Int) -> String {
         let l = local(unix, in: TimeZone(identifier: "UTC")!)
         return l.date.compact + String(format: "T%02d%02d%02dZ", l.hour, l.minute, l.second)
     }
 }
 
 /// IANA time zone names as the API accepts them.
-enum TimeZoneName {
+package enum TimeZoneName {
     /// The zone of an IANA name; nil for anything else (offsets such as `GMT+5`, unknown names).
-    static func zone(_ name: String) -> TimeZone? {
+    package static func zone(_ name: String) -> TimeZone? {
         let upper = name.uppercased()
         if upper.hasPrefix("GMT+") || upper.hasPrefix("GMT-") || upper.hasPrefix("UTC+") || upper.hasPrefix("UTC-")
             || name.hasPrefix("+") || name.hasPrefix("-") || name.isEmpty || name.contains(" ") {
@@ -122,12 +122,12 @@ enum TimeZoneName {
     }
 
     /// Checks a request field holding a time zone name.
-    static func validated(_ name: String, field: String) throws(NylasError) -> String {
+    package static func validated(_ name: String, field: String) throws(NylasError) -> String {
         guard zone(name) != nil else {
             throw NylasError.invalidValue(field, "'\(name)' is not an IANA time zone (for example America/New_York)")
         }
         return name
     }
 
-    static let utc = TimeZone(identifier: "UTC")!
+    package static let utc = TimeZone(identifier: "UTC")!
 }

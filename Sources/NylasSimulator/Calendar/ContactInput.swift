@@ -1,24 +1,24 @@
 import Foundation
 
 /// The fields of a contact create or update request, checked before anything changes.
-struct ContactInput {
+package struct ContactInput {
     /// The `source` values of a contact.
-    static let sources: Set<String> = ["address_book", "domain", "inbox"]
+    package static let sources: Set<String> = ["address_book", "domain", "inbox"]
 
     /// Top-level fields given (nil clears one).
-    var fields: [String: JSON] = [:]
-    var groupIDs: [String]?
-    var metadata: [String: JSON]?
-    var picture: [UInt8]?
+    package var fields: [String: JSON] = [:]
+    package var groupIDs: [String]?
+    package var metadata: [String: JSON]?
+    package var picture: [UInt8]?
 
-    static let stringFields: [(String, Int)] = [
+    package static let stringFields: [(String, Int)] = [
         ("given_name", 256), ("middle_name", 256), ("surname", 256), ("suffix", 64), ("nickname", 256), ("display_name", 512),
         ("company_name", 512), ("job_title", 512), ("manager_name", 512), ("notes", 65536), ("office_location", 512),
         ("picture_url", 2048),
     ]
 
     /// Each list field: its required key and the allowed `type` values (nil: any).
-    static let listFields: [(String, String, Set<String>?)] = [
+    package static let listFields: [(String, String, Set<String>?)] = [
         ("emails", "email", ["work", "home", "other"]),
         ("phone_numbers", "number", ["work", "home", "mobile", "other"]),
         ("physical_addresses", "type", ["work", "home", "other"]),
@@ -26,20 +26,20 @@ struct ContactInput {
         ("im_addresses", "im_address", nil),
     ]
 
-    static let placeholderPicture: [UInt8] = Array(Data(base64Encoded:
+    package static let placeholderPicture: [UInt8] = Array(Data(base64Encoded:
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")!)
 
     /// Where an uploaded picture is served from (a new name each time, reproducible with a seed).
-    static func pictureURL(_ provider: String, _ ids: inout IDGenerator) -> String {
+    package static func pictureURL(_ provider: String, _ ids: inout IDGenerator) -> String {
         "https://contacts.nylas-sim.local/\(provider)/photos/\(ids.base36("photo", length: 12)).png"
     }
 
-    var hasIdentity: Bool {
+    package var hasIdentity: Bool {
         ["given_name", "surname", "nickname", "display_name", "company_name", "middle_name"].contains { fields[$0]?.stringValue?.isEmpty == false }
             || !(fields["emails"]?.arrayValue ?? []).isEmpty || !(fields["phone_numbers"]?.arrayValue ?? []).isEmpty
     }
 
-    init(_ body: BodyFields) throws(NylasError) {
+    package init(_ body: BodyFields) throws(NylasError) {
         for (key, max) in ContactInput.stringFields where body.has(key) {
             let v = try body.string(key)
             if let v, v.count > max { throw NylasError.invalidValue(key, "at most \(max) characters") }
@@ -95,7 +95,7 @@ struct ContactInput {
     }
 
     /// Applies the request to a stored contact (group IDs become the mailbox's group keys).
-    func apply(to content: inout [String: JSON], store: RegionStore, grant: GrantRecord) throws {
+    package func apply(to content: inout [String: JSON], store: RegionStore, grant: GrantRecord) throws {
         for (k, v) in fields { if v.isNull { content.removeValue(forKey: k) } else { content[k] = v } }
         if let groupIDs {
             let known = try store.contactGroups(grantID: grant.id)

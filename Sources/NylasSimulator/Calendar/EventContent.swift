@@ -1,15 +1,15 @@
 import Foundation
 
 /// A participant of an event, with their answer.
-struct EventParticipant: Sendable, Equatable {
-    var email: String
-    var name: String?
+package struct EventParticipant: Sendable, Equatable {
+    package var email: String
+    package var name: String?
     /// `noreply`, `yes`, `no`, `maybe`.
-    var status: String
-    var comment: String?
-    var phoneNumber: String?
+    package var status: String
+    package var comment: String?
+    package var phoneNumber: String?
 
-    var json: JSON {
+    package var json: JSON {
         var o: JSON = ["email": .string(email), "status": .string(status)]
         if let name { o["name"] = .string(name) }
         if let comment { o["comment"] = .string(comment) }
@@ -17,7 +17,7 @@ struct EventParticipant: Sendable, Equatable {
         return o
     }
 
-    init(email: String, name: String? = nil, status: String = "noreply", comment: String? = nil, phoneNumber: String? = nil) {
+    package init(email: String, name: String? = nil, status: String = "noreply", comment: String? = nil, phoneNumber: String? = nil) {
         self.email = email
         self.name = name
         self.status = status
@@ -25,7 +25,7 @@ struct EventParticipant: Sendable, Equatable {
         self.phoneNumber = phoneNumber
     }
 
-    init?(_ j: JSON) {
+    package init?(_ j: JSON) {
         guard let email = j["email"]?.stringValue else { return nil }
         self.init(email: email, name: j["name"]?.stringValue, status: j["status"]?.stringValue ?? "noreply",
                   comment: j["comment"]?.stringValue, phoneNumber: j["phone_number"]?.stringValue)
@@ -34,35 +34,35 @@ struct EventParticipant: Sendable, Equatable {
 
 /// An event as the provider holds it: everything but the IDs a grant gives it and the metadata
 /// Nylas keeps beside it. Stored as JSON in the provider world.
-struct EventContent: Sendable, Equatable {
-    var title: String?
-    var description: String?
-    var location: String?
-    var when: EventWhen
-    var busy = true
-    var participants: [EventParticipant] = []
-    var resources: [JSON] = []
-    var conferencing: JSON?
-    var reminders: JSON = ["use_default": true, "overrides": []]
-    var recurrence: Recurrence?
-    var visibility = "default"
+package struct EventContent: Sendable, Equatable {
+    package var title: String?
+    package var description: String?
+    package var location: String?
+    package var when: EventWhen
+    package var busy = true
+    package var participants: [EventParticipant] = []
+    package var resources: [JSON] = []
+    package var conferencing: JSON?
+    package var reminders: JSON = ["use_default": true, "overrides": []]
+    package var recurrence: Recurrence?
+    package var visibility = "default"
     /// `confirmed`, `tentative`, `cancelled`.
-    var status = "confirmed"
-    var organizer: Participant
-    var creator: Participant
-    var capacity: Int?
-    var hideParticipants = false
+    package var status = "confirmed"
+    package var organizer: Participant
+    package var creator: Participant
+    package var capacity: Int?
+    package var hideParticipants = false
     /// Google's event types: `default`, `outOfOffice`, `focusTime`, `workingLocation`.
-    var eventType = "default"
+    package var eventType = "default"
 
-    init(when: EventWhen, organizer: Participant) {
+    package init(when: EventWhen, organizer: Participant) {
         self.when = when
         self.organizer = organizer
         self.creator = organizer
     }
 
     /// The stored form (also the provider-side fields of the API object).
-    var json: JSON {
+    package var json: JSON {
         var o: JSON = [
             "when": when.json, "busy": .bool(busy), "participants": .array(participants.map(\.json)),
             "resources": .array(resources), "reminders": reminders, "visibility": .string(visibility),
@@ -79,7 +79,7 @@ struct EventContent: Sendable, Equatable {
         return o
     }
 
-    init?(stored j: JSON) {
+    package init?(stored j: JSON) {
         guard let when = EventWhen(stored: j["when"]) else { return nil }
         self.init(when: when, organizer: Participant.list(.array([j["organizer"] ?? .null])).first ?? Participant(name: "", email: ""))
         creator = Participant.list(.array([j["creator"] ?? .null])).first ?? organizer
@@ -101,21 +101,21 @@ struct EventContent: Sendable, Equatable {
         eventType = j["event_type"]?.stringValue ?? "default"
     }
 
-    var isRecurring: Bool { recurrence?.rule != nil }
+    package var isRecurring: Bool { recurrence?.rule != nil }
 
     /// The answer `email` gave, if they are a participant.
-    func status(of email: String) -> String? {
+    package func status(of email: String) -> String? {
         participants.first { $0.email.lowercased() == email.lowercased() }?.status
     }
 }
 
 /// Conferencing providers the API names.
-enum Conferencing {
-    static let providers: Set<String> = ["Google Meet", "Zoom Meeting", "Microsoft Teams", "Teams for Business",
+package enum Conferencing {
+    package static let providers: Set<String> = ["Google Meet", "Zoom Meeting", "Microsoft Teams", "Teams for Business",
                                          "Skype for Consumer", "Skype for Business", "WebEx", "GoToMeeting", "unknown"]
 
     /// Meeting details for an `autocreate` request, in the provider's URL style.
-    static func autocreate(provider: String, ids: inout IDGenerator) -> JSON {
+    package static func autocreate(provider: String, ids: inout IDGenerator) -> JSON {
         switch provider {
         case "Google Meet":
             let letters = ids.base36("meet", length: 10).map { c -> Character in

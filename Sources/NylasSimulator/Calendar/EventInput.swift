@@ -1,25 +1,25 @@
 import Foundation
 
 /// The fields of an event create or update request, checked before anything changes.
-struct EventInput {
-    var when: JSON?
-    var strings: [String: String?] = [:]
-    var busy: Bool?
-    var participants: [EventParticipant]?
-    var resources: [JSON]?
-    var conferencing: JSON??
-    var reminders: JSON?
-    var recurrence: Recurrence??
-    var visibility: String?
-    var capacity: Int?
-    var hideParticipants: Bool?
-    var metadata: [String: JSON]?
-    var calendarID: String?
+package struct EventInput {
+    package var when: JSON?
+    package var strings: [String: String?] = [:]
+    package var busy: Bool?
+    package var participants: [EventParticipant]?
+    package var resources: [JSON]?
+    package var conferencing: JSON??
+    package var reminders: JSON?
+    package var recurrence: Recurrence??
+    package var visibility: String?
+    package var capacity: Int?
+    package var hideParticipants: Bool?
+    package var metadata: [String: JSON]?
+    package var calendarID: String?
 
     /// Whether participants would care (time, place, title, who).
-    var changesInvitation: Bool { when != nil || participants != nil || strings["title"] != nil || strings["location"] != nil }
+    package var changesInvitation: Bool { when != nil || participants != nil || strings["title"] != nil || strings["location"] != nil }
 
-    init(_ body: BodyFields, creating: Bool) throws(NylasError) {
+    package init(_ body: BodyFields, creating: Bool) throws(NylasError) {
         if let w = body.raw("when") { when = w }
         for (key, max) in [("title", 1024), ("description", 65536), ("location", 255)] where body.has(key) {
             let value = try body.string(key)
@@ -113,7 +113,7 @@ struct EventInput {
     }
 
     /// Applies the request to `content` (an update keeps what it leaves out).
-    func apply(to content: inout EventContent, existing: EventContent?, owner: String, provider: String, world: ProviderWorld) throws {
+    package func apply(to content: inout EventContent, existing: EventContent?, owner: String, provider: String, world: ProviderWorld) throws {
         if let when { content.when = try EventWhen.parse(when, existing: existing?.when) }
         if let v = strings["title"] { content.title = v }
         if let v = strings["description"] { content.description = v }

@@ -2,11 +2,11 @@ import Foundation
 
 /// An event by ID: a stored one (single, master, exception), or a plain occurrence of a series
 /// named `<master_id>_<YYYYMMDDTHHMMSSZ>` (`<master_id>_<YYYYMMDD>` for all-day series).
-enum EventTarget {
+package enum EventTarget {
     case record(EventRecord)
     case occurrence(master: EventRecord, Recurrence.Occurrence)
 
-    var json: JSON {
+    package var json: JSON {
         switch self {
         case .record(let r): return r.data
         case .occurrence(let m, let occ): return EventTarget.occurrenceJSON(m, occ)
@@ -14,7 +14,7 @@ enum EventTarget {
     }
 
     /// The event `id` of `calendar`, stored or an occurrence of a stored series.
-    static func find(_ store: RegionStore, _ grant: GrantRecord, _ calendar: CalendarRecord, _ id: String) throws -> EventTarget {
+    package static func find(_ store: RegionStore, _ grant: GrantRecord, _ calendar: CalendarRecord, _ id: String) throws -> EventTarget {
         if let r = try store.event(grantID: grant.id, id: id), r.calendarID == calendar.id { return .record(r) }
         if let cut = id.lastIndex(of: "_") {
             let masterID = String(id[..<cut])
@@ -28,14 +28,14 @@ enum EventTarget {
         throw NylasError.notFound("Event not found: \(id)")
     }
 
-    static func instant(ofStamp stamp: String, allDay: Bool) -> Int? {
+    package static func instant(ofStamp stamp: String, allDay: Bool) -> Int? {
         if allDay { return CivilDate(stamp, compact: true).map { $0.dayNumber * 86400 } }
         guard case .instant(let t)? = Recurrence.moment(stamp, zone: nil), stamp.hasSuffix("Z") else { return nil }
         return t
     }
 
     /// A plain occurrence as the API shows it: the master's fields, its own ID, `when` and `master_event_id`.
-    static func occurrenceJSON(_ master: EventRecord, _ occ: Recurrence.Occurrence) -> JSON {
+    package static func occurrenceJSON(_ master: EventRecord, _ occ: Recurrence.Occurrence) -> JSON {
         var o = master.data
         o["id"] = .string(master.id + "_" + occ.stamp)
         o["when"] = occ.when.json
@@ -47,7 +47,7 @@ enum EventTarget {
 
     /// An event of the grant by ID (a stored one, or an occurrence `<master>_<stamp>`) in whichever
     /// calendar holds it, with that calendar; nil when there is none.
-    static func find(_ store: RegionStore, _ grant: GrantRecord, _ id: String) throws -> (EventTarget, CalendarRecord)? {
+    package static func find(_ store: RegionStore, _ grant: GrantRecord, _ id: String) throws -> (EventTarget, CalendarRecord)? {
         var calendarID: String?
         if let r = try store.event(grantID: grant.id, id: id) {
             calendarID = r.calendarID

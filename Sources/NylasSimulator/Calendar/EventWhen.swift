@@ -2,14 +2,14 @@ import Foundation
 
 /// The `when` of an event: one of the four shapes of the v3 API (§5.7). Requests give the fields
 /// only; responses always carry the `object` discriminator.
-enum EventWhen: Sendable, Equatable {
+package enum EventWhen: Sendable, Equatable {
     case time(Int, timezone: String?)
     case timespan(start: Int, end: Int, startTimezone: String?, endTimezone: String?)
     case date(CivilDate)
     case datespan(start: CivilDate, end: CivilDate)
 
     /// The response object.
-    var json: JSON {
+    package var json: JSON {
         switch self {
         case .time(let t, let tz):
             var o: JSON = ["object": "time", "time": .int(t)]
@@ -27,7 +27,7 @@ enum EventWhen: Sendable, Equatable {
         }
     }
 
-    var shape: String {
+    package var shape: String {
         switch self {
         case .time: "time"
         case .timespan: "timespan"
@@ -36,7 +36,7 @@ enum EventWhen: Sendable, Equatable {
         }
     }
 
-    var isAllDay: Bool {
+    package var isAllDay: Bool {
         switch self {
         case .date, .datespan: true
         default: false
@@ -44,7 +44,7 @@ enum EventWhen: Sendable, Equatable {
     }
 
     /// The zone the event's wall clock (and its recurrence) is read in.
-    var zoneName: String? {
+    package var zoneName: String? {
         switch self {
         case .time(_, let tz): tz
         case .timespan(_, _, let stz, _): stz
@@ -52,10 +52,10 @@ enum EventWhen: Sendable, Equatable {
         }
     }
 
-    var zone: TimeZone { zoneName.flatMap(TimeZoneName.zone) ?? TimeZoneName.utc }
+    package var zone: TimeZone { zoneName.flatMap(TimeZoneName.zone) ?? TimeZoneName.utc }
 
     /// The instant the event starts (all-day events: midnight UTC of the first day).
-    var startUnix: Int {
+    package var startUnix: Int {
         switch self {
         case .time(let t, _): t
         case .timespan(let s, _, _, _): s
@@ -65,7 +65,7 @@ enum EventWhen: Sendable, Equatable {
     }
 
     /// The instant the event ends (all-day events: midnight UTC after the last day; `end_date` is inclusive).
-    var endUnix: Int {
+    package var endUnix: Int {
         switch self {
         case .time(let t, _): t
         case .timespan(_, let e, _, _): e
@@ -75,13 +75,13 @@ enum EventWhen: Sendable, Equatable {
     }
 
     /// Whether the event overlaps `[start, end)`; a point in time overlaps when it falls inside.
-    func overlaps(_ start: Int, _ end: Int) -> Bool {
+    package func overlaps(_ start: Int, _ end: Int) -> Bool {
         if startUnix == endUnix { return startUnix >= start && startUnix < end }
         return startUnix < end && endUnix > start
     }
 
     /// This event moved so that it starts on `date` (all-day) or at `instant` (timed), keeping its length.
-    func moved(toInstant instant: Int, date: CivilDate) -> EventWhen {
+    package func moved(toInstant instant: Int, date: CivilDate) -> EventWhen {
         switch self {
         case .time(_, let tz): return .time(instant, timezone: tz)
         case .timespan(let s, let e, let stz, let etz): return .timespan(start: instant, end: instant + (e - s), startTimezone: stz, endTimezone: etz)
@@ -91,7 +91,7 @@ enum EventWhen: Sendable, Equatable {
     }
 
     /// The first day in the event's own zone (the day a recurrence counts from).
-    var firstDate: CivilDate {
+    package var firstDate: CivilDate {
         switch self {
         case .date(let d): return d
         case .datespan(let s, _): return s
@@ -100,7 +100,7 @@ enum EventWhen: Sendable, Equatable {
     }
 
     /// A stored `when` (response form).
-    init?(stored j: JSON?) {
+    package init?(stored j: JSON?) {
         guard let j, let object = j["object"]?.stringValue else { return nil }
         switch object {
         case "time":
@@ -132,7 +132,7 @@ enum EventWhen: Sendable, Equatable {
     /// Reads a request `when`: its shape is inferred from its fields (`time`; `start_time` and
     /// `end_time`; `date`; `start_date` and `end_date`). With `existing`, a partial `when` of the
     /// same shape keeps the fields it leaves out (an update). Every problem is a 400 naming the field.
-    static func parse(_ value: JSON, existing: EventWhen? = nil, field: String = "when") throws(NylasError) -> EventWhen {
+    package static func parse(_ value: JSON, existing: EventWhen? = nil, field: String = "when") throws(NylasError) -> EventWhen {
         guard case .object(var o) = value else { throw NylasError.wrongType(field, expected: "object", got: value) }
         let declared = o.removeValue(forKey: "object")?.stringValue
         let keys = Set(o.filter { !$0.value.isNull }.keys)

@@ -1,10 +1,10 @@
 import Foundation
 
 /// iCalendar (RFC 5545) text of an event, as `POST /events/to-ics` (v2) returns it.
-enum ICS {
+package enum ICS {
     /// The VCALENDAR of one event given as its stored API object (title, description, location,
     /// `when`, participants, organizer, recurrence, `ical_uid`, status).
-    static func render(_ event: JSON, uid: String?, method: String, prodid: String, stamp: Int) -> String {
+    package static func render(_ event: JSON, uid: String?, method: String, prodid: String, stamp: Int) -> String {
         var lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:" + prodid, "CALSCALE:GREGORIAN", "METHOD:" + method,
                      "BEGIN:VEVENT"]
         lines.append("UID:" + (uid ?? event["ical_uid"]?.stringValue ?? UUID().uuidString))
@@ -41,20 +41,20 @@ enum ICS {
     }
 
     /// `YYYYMMDDTHHMMSSZ`.
-    static func utc(_ unix: Int) -> String {
+    package static func utc(_ unix: Int) -> String {
         let day = Int((Double(unix) / 86_400).rounded(.down))
         let secs = unix - day * 86_400
         return compact(CivilDate(dayNumber: day)) + "T" + two(secs / 3600) + two(secs / 60 % 60) + two(secs % 60) + "Z"
     }
 
-    static func compact(_ d: CivilDate) -> String {
+    package static func compact(_ d: CivilDate) -> String {
         String(format: "%04d", d.year) + two(d.month) + two(d.day)
     }
 
     private static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
 
     /// TEXT escaping of RFC 5545 §3.3.11.
-    static func escape(_ s: String) -> String {
+    package static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: ";", with: "\\;")
             .replacingOccurrences(of: ",", with: "\\,").replacingOccurrences(of: "\r\n", with: "\\n")
             .replacingOccurrences(of: "\n", with: "\\n")
@@ -63,7 +63,7 @@ enum ICS {
     private static func quoted(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "'") + "\"" }
 
     /// Lines longer than 75 octets are folded (RFC 5545 §3.1), never inside a UTF-8 sequence.
-    static func fold(_ line: String) -> String {
+    package static func fold(_ line: String) -> String {
         var out: [String] = [], current = "", size = 0
         for ch in line {
             let n = String(ch).utf8.count

@@ -8,11 +8,11 @@ import Foundation
 /// Supported: `FREQ` (DAILY, WEEKLY, MONTHLY, YEARLY), `INTERVAL`, `COUNT`, `UNTIL`, `BYDAY`
 /// (with ordinals such as `2TU` or `-1FR` for monthly and yearly rules), `BYMONTHDAY`, `BYMONTH`,
 /// `WKST`; `EXDATE` as UTC (`…Z`), floating, `TZID=` or `VALUE=DATE` values, comma-separated.
-struct Recurrence: Sendable, Equatable {
-    enum Frequency: String, Sendable { case daily = "DAILY", weekly = "WEEKLY", monthly = "MONTHLY", yearly = "YEARLY" }
+package struct Recurrence: Sendable, Equatable {
+    package enum Frequency: String, Sendable { case daily = "DAILY", weekly = "WEEKLY", monthly = "MONTHLY", yearly = "YEARLY" }
 
     /// A date-time value of `UNTIL` or `EXDATE`.
-    enum Moment: Sendable, Equatable {
+    package enum Moment: Sendable, Equatable {
         /// An exact instant (`…Z`, or a local time with `TZID`).
         case instant(Int)
         /// A local time in the event's zone (no `Z`, no `TZID`).
@@ -21,35 +21,35 @@ struct Recurrence: Sendable, Equatable {
         case day(CivilDate)
     }
 
-    struct Rule: Sendable, Equatable {
-        var frequency: Frequency
-        var interval = 1
-        var count: Int?
-        var until: Moment?
+    package struct Rule: Sendable, Equatable {
+        package var frequency: Frequency
+        package var interval = 1
+        package var count: Int?
+        package var until: Moment?
         /// `(ordinal, weekday)`: ordinal 0 means every such weekday; weekday 0 = Sunday.
-        var byDay: [WeekdayNum] = []
-        var byMonthDay: [Int] = []
-        var byMonth: [Int] = []
+        package var byDay: [WeekdayNum] = []
+        package var byMonthDay: [Int] = []
+        package var byMonth: [Int] = []
         /// First day of the week (0 = Sunday); Monday unless `WKST` says otherwise.
-        var weekStart = 1
+        package var weekStart = 1
     }
 
-    struct WeekdayNum: Sendable, Equatable {
-        var ordinal: Int
-        var weekday: Int
+    package struct WeekdayNum: Sendable, Equatable {
+        package var ordinal: Int
+        package var weekday: Int
     }
 
-    var rule: Rule?
-    var exdates: [Moment]
+    package var rule: Rule?
+    package var exdates: [Moment]
     /// The lines as given (returned unchanged in responses).
-    var lines: [String]
+    package var lines: [String]
 
-    static let weekdayCodes = ["SU", "MO", "TU", "WE", "TH", "FR", "SA"]
+    package static let weekdayCodes = ["SU", "MO", "TU", "WE", "TH", "FR", "SA"]
 
     // MARK: - Parsing
 
     /// Parses and checks `recurrence`; every problem is a 400 that names the line.
-    static func parse(_ lines: [String], field: String = "recurrence") throws(NylasError) -> Recurrence {
+    package static func parse(_ lines: [String], field: String = "recurrence") throws(NylasError) -> Recurrence {
         var rule: Rule?
         var exdates: [Moment] = []
         for (i, raw) in lines.enumerated() {
@@ -107,7 +107,7 @@ struct Recurrence: Sendable, Equatable {
     }
 
     /// `YYYYMMDD`, `YYYYMMDDTHHMMSS`, `YYYYMMDDTHHMMSSZ`.
-    static func moment(_ s: String, zone: TimeZone?) -> Moment? {
+    package static func moment(_ s: String, zone: TimeZone?) -> Moment? {
         if s.count == 8 { return CivilDate(s, compact: true).map(Moment.day) }
         let utc = s.hasSuffix("Z")
         let body = utc ? String(s.dropLast()) : s
@@ -196,18 +196,18 @@ struct Recurrence: Sendable, Equatable {
     // MARK: - Expansion
 
     /// One occurrence of a recurring event.
-    struct Occurrence: Sendable, Equatable {
+    package struct Occurrence: Sendable, Equatable {
         /// The occurrence's `when` (the master's shape and length, moved).
-        var when: EventWhen
+        package var when: EventWhen
         /// When the occurrence starts as the rule places it (an exception's `original_start_time`).
-        var originalStart: Int
+        package var originalStart: Int
         /// `YYYYMMDDTHHMMSSZ` (timed) or `YYYYMMDD` (all-day): the suffix of a Google instance ID.
-        var stamp: String
+        package var stamp: String
     }
 
     /// Occurrences of an event whose first occurrence is `first`, overlapping `[from, to)`, in order.
     /// COUNT counts every occurrence the rule makes (EXDATEs included), as RFC 5545 says.
-    func occurrences(of first: EventWhen, from: Int, to: Int, limit: Int = 5000) -> [Occurrence] {
+    package func occurrences(of first: EventWhen, from: Int, to: Int, limit: Int = 5000) -> [Occurrence] {
         guard let rule else {
             return first.overlaps(from, to) ? [Recurrence.occurrence(first, first.firstDate, first.startUnix)] : []
         }
@@ -275,7 +275,7 @@ struct Recurrence: Sendable, Equatable {
     }
 
     /// The first day of period `n` (a day, the week per WKST, the month, the year).
-    static func periodStart(_ rule: Rule, _ start: CivilDate, _ n: Int) -> CivilDate {
+    package static func periodStart(_ rule: Rule, _ start: CivilDate, _ n: Int) -> CivilDate {
         switch rule.frequency {
         case .daily: return start.adding(days: n * rule.interval)
         case .weekly:

@@ -3,60 +3,60 @@ import Synchronization
 
 /// A delayed piece of work on the virtual clock: a token expiry, a sync tick, a webhook retry,
 /// a scheduled send. Jobs run in time order (ties in the order they were scheduled).
-struct ScheduledJob: Sendable {
-    let id: Int
-    let due: VirtualTime
-    let label: String
-    let run: @Sendable (SimulatorCore) async -> Void
+package struct ScheduledJob: Sendable {
+    package let id: Int
+    package let due: VirtualTime
+    package let label: String
+    package let run: @Sendable (SimulatorCore) async -> Void
     /// Set when the job may overlap others due at the same instant (see `JobOverlap`).
-    var overlap: JobOverlap? = nil
+    package var overlap: JobOverlap? = nil
 }
 
 /// A job that may run beside the next overlapping jobs of the queue due at the same instant (webhook
 /// attempts to different destinations): each `prepare` runs in queue order, the work they return
 /// runs concurrently (the slow part: an HTTP request), and the finishing steps that work returns
 /// run in queue order again. Together they do what `run` does.
-struct JobOverlap: Sendable {
-    typealias Finish = @Sendable (SimulatorCore) -> Void
-    typealias Work = @Sendable () async -> Finish
+package struct JobOverlap: Sendable {
+    package typealias Finish = @Sendable (SimulatorCore) -> Void
+    package typealias Work = @Sendable () async -> Finish
     /// Jobs with the same key never overlap (one destination's attempts stay one after another).
-    let key: String
-    let prepare: @Sendable (SimulatorCore) -> Work?
+    package let key: String
+    package let prepare: @Sendable (SimulatorCore) -> Work?
 }
 
 /// Work that runs as one job for many items: the sync ticks of the grants polled at the same
 /// instant. Items join the batch only while it is the newest job (see `JobQueue.join`), so the
 /// batch runs its items exactly where their own jobs would have run, one after another.
-struct JobBatch {
-    var key: String
-    var due: VirtualTime
+package struct JobBatch {
+    package var key: String
+    package var due: VirtualTime
     /// Each item's label in `pending` is `labelPrefix + item`.
-    var labelPrefix: String
-    var items: [String]
+    package var labelPrefix: String
+    package var items: [String]
 }
 
 /// The queue of jobs, a binary min-heap on (due, id).
-struct JobQueue {
+package struct JobQueue {
     private var heap: [ScheduledJob] = []
     private var cancelled: Set<Int> = []
     private var nextID = 1
     /// Batched jobs not yet run, by job ID.
     private var batches: [Int: JobBatch] = [:]
 
-    var count: Int { heap.count - cancelled.count }
-    var nextDue: VirtualTime? {
+    package var count: Int { heap.count - cancelled.count }
+    package var nextDue: VirtualTime? {
         mutating get {
             dropCancelled()
             return heap.first?.due
         }
     }
 
-    mutating func makeID() -> Int {
+    package mutating func makeID() -> Int {
         defer { nextID += 1 }
         return nextID
     }
 
-    mutating func insert(_ job: ScheduledJob) {
+    package mutating func insert(_ job: ScheduledJob) {
         heap.append(job)
         var i = heap.count - 1
         while i > 0 {
@@ -67,13 +67,13 @@ struct JobQueue {
         }
     }
 
-    mutating func cancel(_ id: Int) {
+    package mutating func cancel(_ id: Int) {
         cancelled.insert(id)
         batches[id] = nil
     }
 
     /// Schedules a batch job (`job` runs the batch's items: it takes them with `takeBatch`).
-    mutating func insert(_ job: ScheduledJob, batch: JobBatch) {
+    package mutating func insert(_ job: ScheduledJob, batch: JobBatch) {
         batches[job.id] = batch
         insert(job)
     }
@@ -81,7 +81,7 @@ struct JobQueue {
     /// Adds `item` to the batch `key` due at `due` when that batch is the newest job scheduled:
     /// a job of its own would have come right after the batch's last item, so running the item
     /// there keeps the order of everything. Returns the batch's job ID, or nil (schedule a new one).
-    mutating func join(key: String, due: VirtualTime, item: String) -> Int? {
+    package mutating func join(key: String, due: VirtualTime, item: String) -> Int? {
         let last = nextID - 1
         guard batches[last].map({ $0.key == key && $0.due == due }) == true else { return nil }
         batches[last]!.items.append(item)  // in place: the items are not copied
@@ -89,18 +89,18 @@ struct JobQueue {
     }
 
     /// Undoes a `join` (its transaction failed).
-    mutating func unjoin(_ id: Int, item: String) {
+    package mutating func unjoin(_ id: Int, item: String) {
         guard let i = batches[id]?.items.lastIndex(of: item) else { return }
         batches[id]!.items.remove(at: i)
     }
 
     /// The items of a batch job, removed: called once, when the job runs.
-    mutating func takeBatch(_ id: Int) -> [String] {
+    package mutating func takeBatch(_ id: Int) -> [String] {
         batches.removeValue(forKey: id)?.items ?? []
     }
 
     /// Removes and returns the earliest job due at or before `time`.
-    mutating func popDue(atOrBefore time: VirtualTime) -> ScheduledJob? {
+    package mutating func popDue(atOrBefore time: VirtualTime) -> ScheduledJob? {
         dropCancelled()
         guard let first = heap.first, first.due <= time else { return nil }
         return popFirst()
@@ -108,7 +108,7 @@ struct JobQueue {
 
     /// Removes and returns the next job when it is due at `due` exactly, may overlap, and its key
     /// is none of `keys`.
-    mutating func popOverlapping(due: VirtualTime, excluding keys: Set<String>) -> ScheduledJob? {
+    package mutating func popOverlapping(due: VirtualTime, excluding keys: Set<String>) -> ScheduledJob? {
         dropCancelled()
         guard let first = heap.first, first.due == due, let overlap = first.overlap, !keys.contains(overlap.key) else { return nil }
         return popFirst()
@@ -116,14 +116,14 @@ struct JobQueue {
 
     /// Jobs still pending, in order (for the control API).
     /// A batch is listed as one entry per item, under the batch's job ID.
-    var pending: [ScheduledJob] {
+    package var pending: [ScheduledJob] {
         heap.filter { !cancelled.contains($0.id) }.sorted(by: Self.before).flatMap { job -> [ScheduledJob] in
             guard let batch = batches[job.id] else { return [job] }
             return batch.items.map { ScheduledJob(id: job.id, due: job.due, label: batch.labelPrefix + $0, run: job.run, overlap: job.overlap) }
         }
     }
 
-    mutating func removeAll() {
+    package mutating func removeAll() {
         heap.removeAll()
         cancelled.removeAll()
         batches.removeAll()
@@ -165,15 +165,15 @@ struct JobQueue {
 /// A lock, not an actor: taking a free gate costs no executor hop and no suspension, and the
 /// waiters are a FIFO with O(1) removal at the front. Every transaction that leaves work due
 /// starts a task that waits here, so thousands can queue while the clock runs a busy instant.
-final class SerialGate: Sendable {
+package final class SerialGate: Sendable {
     private struct State {
-        var busy = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
-        var head = 0
+        package var busy = false
+        package var waiters: [CheckedContinuation<Void, Never>] = []
+        package var head = 0
 
-        var hasWaiters: Bool { head < waiters.count }
+        package var hasWaiters: Bool { head < waiters.count }
 
-        mutating func popWaiter() -> CheckedContinuation<Void, Never> {
+        package mutating func popWaiter() -> CheckedContinuation<Void, Never> {
             let next = waiters[head]
             head += 1
             if head == waiters.count {
@@ -189,7 +189,7 @@ final class SerialGate: Sendable {
 
     private let state = Mutex(State())
 
-    func acquire() async {
+    package func acquire() async {
         let taken = state.withLock { s -> Bool in
             if s.busy { return false }
             s.busy = true
@@ -210,7 +210,7 @@ final class SerialGate: Sendable {
     }
 
     /// Hands the gate to the longest waiter (it stays busy), or frees it.
-    func release() async {
+    package func release() async {
         let next = state.withLock { s -> CheckedContinuation<Void, Never>? in
             guard s.hasWaiters else {
                 s.busy = false

@@ -151,7 +151,7 @@ public struct ClockState: Sendable {
     private var anchorVirtual: Int64
     private var anchorWall: ContinuousClock.Instant
 
-    init(start: VirtualTime, mode: Mode, rate: Double) {
+    package init(start: VirtualTime, mode: Mode, rate: Double) {
         self.mode = mode
         self.rate = rate
         self.anchorVirtual = start.milliseconds
@@ -167,13 +167,13 @@ public struct ClockState: Sendable {
     }
 
     /// Moves the clock to `time` (never backwards) and re-anchors it to the wall clock.
-    mutating func set(_ time: VirtualTime) {
+    package mutating func set(_ time: VirtualTime) {
         let current = now
         anchorVirtual = max(current, time).milliseconds
         anchorWall = .now
     }
 
-    mutating func setMode(_ mode: Mode, rate: Double?) {
+    package mutating func setMode(_ mode: Mode, rate: Double?) {
         let current = now
         self.mode = mode
         if let rate { self.rate = rate }
@@ -182,14 +182,14 @@ public struct ClockState: Sendable {
     }
 
     /// Wall-clock time until virtual time reaches `time` (running mode), nil in manual mode.
-    func wallDelay(until time: VirtualTime) -> Duration? {
+    package func wallDelay(until time: VirtualTime) -> Duration? {
         guard mode == .running, rate > 0 else { return nil }
         let remaining = time.milliseconds - now.milliseconds
         let wall = Double(remaining) / rate
         return .milliseconds(wall < 9e15 ? max(0, Int64(wall)) : 9_000_000_000_000_000)
     }
 
-    var json: JSON {
+    package var json: JSON {
         ["now": .string(now.description), "now_unix": .int(now.seconds), "now_ms": .int(Int(now.milliseconds)),
          "mode": .string(mode.rawValue), "rate": .double(rate)]
     }

@@ -8,7 +8,7 @@ extension ControlRoutes {
     ///
     /// Events are named by world ID or `ical_uid`; calendars by `primary`, world ID or name;
     /// contacts by world ID or email address.
-    static func registerCalendar(_ r: inout Router) {
+    package static func registerCalendar(_ r: inout Router) {
         let mailbox = "/__sim/providers/mailboxes/{email}"
         r.add("GET", mailbox + "/calendars", .control) { ctx in
             .json(["data": try ctx.core.worldCalendarsJSON(mailbox: ctx.param("email"))])

@@ -3,7 +3,7 @@ import Foundation
 extension ControlRoutes {
     /// `/__sim/ui`: the web dashboard (see `Dashboard`). Like every control route it needs the
     /// control token when one is set; these GET routes also take it as `?token=`.
-    static func registerDashboard(_ r: inout Router) {
+    package static func registerDashboard(_ r: inout Router) {
         r.add("GET", "/__sim/ui", .control) { ctx in
             try Dashboard.page(core: ctx.core, query: ctx.query)
         }
@@ -28,7 +28,7 @@ extension ControlRoutes {
     }
 
     /// `region` and `seq` of a journal or delivery entry, and whether to show its secrets.
-    static func dashboardEntry(_ q: QueryParameters) throws(NylasError) -> (Region, Int, Bool) {
+    package static func dashboardEntry(_ q: QueryParameters) throws(NylasError) -> (Region, Int, Bool) {
         guard let name = q["region"], let region = Region(rawValue: name) else { throw NylasError.invalidValue("region", "expected us or eu") }
         guard let seq = try q.int("seq", in: 1...Int.max) else { throw NylasError.missingField("seq") }
         return (region, seq, DashboardModel.Options(q).reveal)

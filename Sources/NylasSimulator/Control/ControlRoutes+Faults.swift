@@ -2,7 +2,7 @@ import Foundation
 
 extension ControlRoutes {
     /// `/__sim/faults`: the fault engine's rules.
-    static func registerFaults(_ r: inout Router) {
+    package static func registerFaults(_ r: inout Router) {
         r.add("GET", "/__sim/faults", .control) { ctx in
             .json(["data": .array(ctx.core.withState { $0.faults.rules.map(\.json) })])
         }
@@ -25,27 +25,6 @@ extension ControlRoutes {
 }
 
 extension SimulatorCore {
-    func addFault(_ rule: FaultRule) -> FaultRule { withState { $0.faults.add(rule) } }
+    package func addFault(_ rule: FaultRule) -> FaultRule { withState { $0.faults.add(rule) } }
 }
 
-extension Simulator {
-    /// Adds a fault rule; returns it with its ID.
-    ///
-    /// ```swift
-    /// var rule = FaultRule()
-    /// rule.path = "/v3/grants/*/messages"
-    /// rule.status = 429
-    /// rule.retryAfter = 30
-    /// rule.count = 3
-    /// sim.addFault(rule)
-    /// ```
-    @discardableResult
-    public func addFault(_ rule: FaultRule) -> FaultRule { core.addFault(rule) }
-
-    /// Removes a fault rule by ID.
-    @discardableResult
-    public func removeFault(_ id: String) -> Bool { core.withState { $0.faults.remove(id) } }
-
-    /// The active rules with their hit counts.
-    public var faults: [FaultRule] { core.withState { $0.faults.rules } }
-}

@@ -7,7 +7,7 @@ extension ControlRoutes {
     /// the fixture object itself (`{"mailbox", "provider", "folders", "messages"}`), plus optional
     /// `"mailbox"` (load it as another owner address) and `"provider"`. Answers 201 with
     /// `{mailbox, provider, messages, skipped, threads, folders_added}`; a bad fixture is a 400.
-    static func registerFixtures(_ r: inout Router) {
+    package static func registerFixtures(_ r: inout Router) {
         r.add("POST", "/__sim/fixtures", .control) { ctx in
             let body = try ctx.body()
             let path = try body.string("path")

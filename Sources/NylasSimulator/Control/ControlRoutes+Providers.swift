@@ -2,7 +2,7 @@ import Foundation
 
 extension ControlRoutes {
     /// `/__sim/providers/...`: the provider world, changed from outside as the user's provider would.
-    static func registerProviders(_ r: inout Router) {
+    package static func registerProviders(_ r: inout Router) {
         r.add("GET", "/__sim/providers/mailboxes", .control) { ctx in
             .json(["data": .array(try ctx.core.withState { try $0.world.mailboxes().map(\.json) })])
         }

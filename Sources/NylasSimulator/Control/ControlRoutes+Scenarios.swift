@@ -2,7 +2,7 @@ import Foundation
 
 extension ControlRoutes {
     /// `/__sim/scenarios`: load a scenario into the running server, and see how loaded ones went.
-    static func registerScenarios(_ r: inout Router) {
+    package static func registerScenarios(_ r: inout Router) {
         r.add("POST", "/__sim/scenarios", .control) { ctx in
             let body = try ctx.body()
             let scenario: Scenario
@@ -17,8 +17,8 @@ extension ControlRoutes {
             } catch let e as ScenarioError {
                 throw NylasError.invalidRequest("Invalid scenario: \(e.description)")
             }
-            guard let sim = ctx.core.owner.withLock({ $0 }) else { throw NylasError.invalidRequest("The simulator is shutting down") }
-            let task = sim.load(scenario)
+            guard ctx.core.isRunning.withLock({ $0 }) else { throw NylasError.invalidRequest("The simulator is shutting down") }
+            let task = ScenarioRunner.load(scenario, core: ctx.core)
             if try body.bool("wait") ?? false {
                 let result = await task.value
                 return .json(ScenarioReport.json(result))
@@ -33,7 +33,7 @@ extension ControlRoutes {
 
 /// Scenario results as JSON and JUnit XML.
 public enum ScenarioReport {
-    static func json(_ r: ScenarioResult) -> JSON {
+    package static func json(_ r: ScenarioResult) -> JSON {
         ["name": .string(r.name), "file": .string(r.file), "passed": .bool(r.passed),
          "wall_ms": .int(Int(r.wallTime.milliseconds)),
          "steps": .array(r.steps.map { ["index": .int($0.index), "line": .int($0.line), "kind": .string($0.kind),

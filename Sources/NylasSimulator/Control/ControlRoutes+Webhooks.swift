@@ -3,7 +3,7 @@ import Synchronization
 
 extension ControlRoutes {
     /// `/__sim/webhooks/...`: the delivery journal, destinations of both versions, notification e-mails.
-    static func registerWebhooks(_ r: inout Router) {
+    package static func registerWebhooks(_ r: inout Router) {
         r.add("GET", "/__sim/webhooks/deliveries", .control) { ctx in
             let q = ctx.query
             let region = try q["region"].map { name throws(NylasError) -> Region in
@@ -39,7 +39,7 @@ extension ControlRoutes {
 
 extension SimulatorCore {
     /// The delivery journal, in time order.
-    func deliveries(region: Region? = nil, webhookID: String? = nil, after: Int = 0) throws -> [WebhookDelivery] {
+    package func deliveries(region: Region? = nil, webhookID: String? = nil, after: Int = 0) throws -> [WebhookDelivery] {
         try withState { s in
             try Region.allCases.filter { region == nil || $0 == region }
                 .flatMap { try s.store($0).deliveries(webhookID: webhookID, afterSequence: after) }
@@ -49,7 +49,7 @@ extension SimulatorCore {
 
     /// Waits (wall time) for a delivery matching `predicate`, including ones already recorded
     /// after sequence `after` in the region(s) asked for.
-    func waitForDelivery(region: Region?, after: Int, timeout: Duration,
+    package func waitForDelivery(region: Region?, after: Int, timeout: Duration,
                          where predicate: @escaping @Sendable (WebhookDelivery) -> Bool) async -> WebhookDelivery? {
         let box = WaiterBox()
         return await withTaskGroup(of: WebhookDelivery?.self) { group in
@@ -80,6 +80,6 @@ extension SimulatorCore {
 
 private final class WaiterBox: Sendable {
     private let value = Mutex<Int?>(nil)
-    func set(_ id: Int) { value.withLock { $0 = id } }
-    var id: Int? { value.withLock { $0 } }
+    package func set(_ id: Int) { value.withLock { $0 = id } }
+    package var id: Int? { value.withLock { $0 } }
 }

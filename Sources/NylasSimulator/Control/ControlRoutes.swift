@@ -1,8 +1,22 @@
 import Foundation
 
 /// The control API under `/__sim/`: state, clock, reset, request journal, test set-up.
-enum ControlRoutes {
-    static func register(_ r: inout Router) {
+package enum ControlRoutes {
+    /// Registers every control route: `/__sim/` state, clock, test set-up, providers, fixtures,
+    /// faults, webhooks, scenarios, reports and the dashboard.
+    package static func registerAll(_ router: inout Router) {
+        registerCore(&router)
+        registerCalendar(&router)
+        registerWebhooks(&router)
+        registerProviders(&router)
+        registerFixtures(&router)
+        registerFaults(&router)
+        registerScenarios(&router)
+        registerMigration(&router)
+        registerDashboard(&router)
+    }
+
+    private static func registerCore(_ r: inout Router) {
         r.add("GET", "/__sim/state", .control) { ctx in
             .json(try ctx.core.stateJSON())
         }
@@ -72,7 +86,7 @@ enum ControlRoutes {
 
     /// `POST /__sim/clock`: `mode`, `rate`, then `advance` (a duration) or `to` (an instant).
     /// Every number is checked before anything changes: a value out of range is a 400 naming its field.
-    @Sendable static func moveClock(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func moveClock(_ ctx: RequestContext) async throws -> SimResponse {
         let body = try ctx.body(allowEmpty: true)
         var mode: ClockState.Mode?
         if let modeName = try body.string("mode") {
@@ -129,7 +143,7 @@ enum ControlRoutes {
     }
 
     /// The `region` of a control call (body or query); US when absent.
-    static func region(_ body: BodyFields, query: QueryParameters? = nil) throws(NylasError) -> Region {
+    package static func region(_ body: BodyFields, query: QueryParameters? = nil) throws(NylasError) -> Region {
         guard let name = try body.string("region") ?? query?["region"] else { return .us }
         guard let region = Region(rawValue: name.lowercased()) else { throw NylasError.invalidValue("region", "expected us or eu") }
         return region
@@ -138,7 +152,7 @@ enum ControlRoutes {
 
 extension SimulatorCore {
     /// The request journal of both regions (or one), in order.
-    func journal(_ filter: JournalFilter) throws -> [JournalEntry] {
+    package func journal(_ filter: JournalFilter) throws -> [JournalEntry] {
         try withState { s in
             var out: [JournalEntry] = []
             for region in Region.allCases where filter.region == nil || filter.region == region {
@@ -149,7 +163,7 @@ extension SimulatorCore {
     }
 
     /// `GET /__sim/state`: regions, applications with credentials, grants, mailboxes, clock.
-    func stateJSON() throws -> JSON {
+    package func stateJSON() throws -> JSON {
         let urls = baseURLs.withLock { $0 }
         return try withState { s in
             var regions: [String: JSON] = [:]

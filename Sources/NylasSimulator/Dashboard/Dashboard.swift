@@ -8,23 +8,15 @@ import Mustache
 /// Every value goes through Mustache's `{{ }}` HTML escaping; secrets (client secrets, API keys,
 /// webhook secrets, access tokens) are masked unless the page is asked for them (`?reveal=1`,
 /// or a click that fetches one through `/__sim/ui/secret`).
-enum Dashboard {
+package enum Dashboard {
     /// The templates, their script and their style, loaded once from the resource bundle.
-    struct Assets: Sendable {
-        let library: MustacheLibrary
-        let script: String
-        let style: String
+    package struct Assets: Sendable {
+        package let library: MustacheLibrary
+        package let script: String
+        package let style: String
     }
 
-    static let assets: Result<Assets, NylasError> = loadAssets()
-
-    /// `?token=` stands in for the control-token header on the dashboard's own GET routes only,
-    /// so that a browser can open the page; every other control route still needs the header.
-    static func acceptsQueryToken(_ request: SimRequest) -> Bool {
-        guard request.method == "GET" || request.method == "HEAD" else { return false }
-        let parts = Router.segments(of: request.path)
-        return parts.count >= 2 && parts[0] == "__sim" && parts[1] == "ui"
-    }
+    package static let assets: Result<Assets, NylasError> = loadAssets()
 
     private static func loadAssets() -> Result<Assets, NylasError> {
         guard let dir = Bundle.module.url(forResource: "Templates", withExtension: nil) else {
@@ -51,7 +43,7 @@ enum Dashboard {
     }
 
     /// Renders template `name` with `model`.
-    static func render(_ name: String, _ model: [String: Any]) throws(NylasError) -> String {
+    package static func render(_ name: String, _ model: [String: Any]) throws(NylasError) -> String {
         let assets = try assets.get()
         guard let html = assets.library.render(model, withTemplate: name) else {
             throw NylasError.internal("No dashboard template \(name)")
@@ -60,7 +52,7 @@ enum Dashboard {
     }
 
     /// The whole page.
-    static func page(core: SimulatorCore, query: QueryParameters) throws -> SimResponse {
+    package static func page(core: SimulatorCore, query: QueryParameters) throws -> SimResponse {
         let assets = try assets.get()
         let nonce = makeNonce()
         var model = try DashboardModel.build(core: core, options: .init(query))
@@ -71,7 +63,7 @@ enum Dashboard {
     }
 
     /// The live sections only, which the page's script fetches every second.
-    static func live(core: SimulatorCore, query: QueryParameters) throws -> SimResponse {
+    package static func live(core: SimulatorCore, query: QueryParameters) throws -> SimResponse {
         html(try render("live", try DashboardModel.build(core: core, options: .init(query))), nonce: nil)
     }
 
@@ -96,7 +88,7 @@ enum Dashboard {
 
     /// The value behind a masked secret: `app:REGION:CLIENT_ID:client_secret|api_key`,
     /// `webhook:REGION:ID:secret`, `token:REGION:GRANT_ID:access`.
-    static func secret(core: SimulatorCore, ref: String) throws -> String {
+    package static func secret(core: SimulatorCore, ref: String) throws -> String {
         let parts = ref.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 4, let region = Region(rawValue: parts[1]) else {
             throw NylasError.invalidValue("ref", "expected kind:region:id:field")

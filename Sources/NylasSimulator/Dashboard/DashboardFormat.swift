@@ -1,18 +1,18 @@
 import Foundation
 
 /// Formatting for the dashboard: virtual times, durations, offsets, bodies, masked secrets.
-enum DashboardFormat {
-    static let mask = "••••••••"
+package enum DashboardFormat {
+    package static let mask = "••••••••"
 
     /// `2026-01-01 09:00:00` (UTC, no fraction).
-    static func time(_ t: VirtualTime) -> String {
+    package static func time(_ t: VirtualTime) -> String {
         String(t.description.prefix(19)).replacingOccurrences(of: "T", with: " ")
     }
 
-    static func time(unix: Int) -> String { time(VirtualTime(seconds: unix)) }
+    package static func time(unix: Int) -> String { time(VirtualTime(seconds: unix)) }
 
     /// A length of time in its two largest units: `3d 2h`, `5h 20m`, `20m 5s`, `45s`.
-    static func duration(_ ms: Int64) -> String {
+    package static func duration(_ ms: Int64) -> String {
         let total = abs(ms) / 1000
         let (d, h, m, s) = (total / 86400, (total / 3600) % 24, (total / 60) % 60, total % 60)
         if d > 0 { return h > 0 ? "\(d)d \(h)h" : "\(d)d" }
@@ -22,14 +22,14 @@ enum DashboardFormat {
     }
 
     /// `in 20m` or `5m ago`, relative to now.
-    static func relative(_ t: VirtualTime, now: VirtualTime) -> String {
+    package static func relative(_ t: VirtualTime, now: VirtualTime) -> String {
         let ms = t.milliseconds - now.milliseconds
         if ms == 0 { return "now" }
         return ms > 0 ? "in \(duration(ms))" : "\(duration(ms)) ago"
     }
 
     /// An offset from a notification's first attempt, in hours at most: `+0`, `+20m`, `+2h`, `+72h`, `+1h 30m`.
-    static func offset(_ ms: Int64) -> String {
+    package static func offset(_ ms: Int64) -> String {
         let total = max(0, ms) / 1000
         if total == 0 { return "+0" }
         let (h, m, s) = (total / 3600, (total / 60) % 60, total % 60)
@@ -41,7 +41,7 @@ enum DashboardFormat {
     }
 
     /// CSS class of an HTTP status.
-    static func statusClass(_ status: Int?) -> String {
+    package static func statusClass(_ status: Int?) -> String {
         guard let status else { return "bad" }
         switch status {
         case 200..<300: return "ok"
@@ -52,7 +52,7 @@ enum DashboardFormat {
     }
 
     /// A grant's or a destination's status as a CSS class.
-    static func healthClass(_ status: String) -> String {
+    package static func healthClass(_ status: String) -> String {
         switch status {
         case "valid", "active", "delivered", "passed": return "ok"
         case "failing", "retrying", "pause", "paused": return "warn"
@@ -63,17 +63,17 @@ enum DashboardFormat {
     // MARK: Secrets
 
     /// A masked secret: the value only when the page was asked to reveal secrets.
-    static func secret(_ label: String, ref: String, value: String, reveal: Bool) -> [String: Any] {
+    package static func secret(_ label: String, ref: String, value: String, reveal: Bool) -> [String: Any] {
         ["label": label, "ref": ref, "revealed": reveal, "value": reveal ? value : ""]
     }
 
     /// Fields that hold credentials wherever they appear in a body or a query.
-    static let secretKeys: Set<String> = [
+    package static let secretKeys: Set<String> = [
         "access_token", "refresh_token", "id_token", "api_key", "client_secret", "webhook_secret", "secret",
         "password", "code", "code_verifier", "token", "credentials", "private_key", "secret_key",
     ]
 
-    static func redact(_ value: JSON) -> JSON {
+    package static func redact(_ value: JSON) -> JSON {
         switch value {
         case .object(let o):
             var out: [String: JSON] = [:]
@@ -87,7 +87,7 @@ enum DashboardFormat {
     }
 
     /// A query string with credential parameters masked.
-    static func redact(query: String) -> String {
+    package static func redact(query: String) -> String {
         guard !query.isEmpty else { return query }
         return query.split(separator: "&", omittingEmptySubsequences: false).map { pair in
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -98,10 +98,10 @@ enum DashboardFormat {
 
     // MARK: Bodies
 
-    static let bodyLimit = 16 * 1024
+    package static let bodyLimit = 16 * 1024
 
     /// A body for display: JSON pretty-printed with credentials masked (unless revealing), other text as is, cut at 16 KiB.
-    static func body(_ bytes: [UInt8], reveal: Bool) -> String {
+    package static func body(_ bytes: [UInt8], reveal: Bool) -> String {
         guard !bytes.isEmpty else { return "" }
         if let json = JSON.parse(string: String(decoding: bytes, as: UTF8.self)) {
             return cut(pretty(reveal ? json : redact(json)))
@@ -114,14 +114,14 @@ enum DashboardFormat {
         return bytes.count > bodyLimit ? text + "\n… (\(bytes.count) bytes)" : text
     }
 
-    static func body(_ json: JSON, reveal: Bool) -> String { cut(pretty(reveal ? json : redact(json))) }
+    package static func body(_ json: JSON, reveal: Bool) -> String { cut(pretty(reveal ? json : redact(json))) }
 
     private static func cut(_ s: String) -> String {
         s.utf8.count > bodyLimit ? String(decoding: Array(s.utf8.prefix(bodyLimit)), as: UTF8.self) + "\n… (cut)" : s
     }
 
     /// Two-space indented JSON with sorted keys.
-    static func pretty(_ value: JSON) -> String {
+    package static func pretty(_ value: JSON) -> String {
         var out: [UInt8] = []
         write(value, indent: 0, into: &out)
         return String(decoding: out, as: UTF8.self)

@@ -7,16 +7,16 @@ import Foundation
 /// with everything formatted for display and every secret masked unless `reveal` is set.
 /// Every key a template reads is always present, so that a missing value never falls back
 /// to a key of an enclosing section.
-enum DashboardModel {
+package enum DashboardModel {
     /// What the page was asked for: revealed secrets and the request journal's filters.
-    struct Options {
-        var reveal = false
-        var region = ""
-        var api = ""
-        var status = ""
-        var grantID = ""
+    package struct Options {
+        package var reveal = false
+        package var region = ""
+        package var api = ""
+        package var status = ""
+        package var grantID = ""
 
-        init(_ q: QueryParameters) {
+        package init(_ q: QueryParameters) {
             reveal = ["1", "true", "yes"].contains((q["reveal"] ?? "").lowercased())
             region = q["region"]?.lowercased() ?? ""
             api = q["api"]?.lowercased() ?? ""
@@ -25,14 +25,14 @@ enum DashboardModel {
         }
     }
 
-    typealias HookRow = (region: Region, hook: WebhookRecord, deliveries: [WebhookDelivery])
-    typealias JournalRow = (region: Region, row: SQLRow)
+    package typealias HookRow = (region: Region, hook: WebhookRecord, deliveries: [WebhookDelivery])
+    package typealias JournalRow = (region: Region, row: SQLRow)
 
-    static let journalLimit = 100
-    static let deliveryLimit = 600
-    static let notificationsPerDestination = 12
+    package static let journalLimit = 100
+    package static let deliveryLimit = 600
+    package static let notificationsPerDestination = 12
 
-    static func build(core: SimulatorCore, options: Options) throws -> [String: Any] {
+    package static func build(core: SimulatorCore, options: Options) throws -> [String: Any] {
         let state = try core.stateJSON()
         let (filter, initialError) = journalFilter(options)
         var filterError = initialError
@@ -79,9 +79,9 @@ enum DashboardModel {
 
     // MARK: Clock
 
-    static let advances: [(label: String, value: String)] = [("+10 min", "10m"), ("+1 hour", "1h"), ("+1 day", "24h"), ("+72 hours", "72h")]
+    package static let advances: [(label: String, value: String)] = [("+10 min", "10m"), ("+1 hour", "1h"), ("+1 day", "24h"), ("+72 hours", "72h")]
 
-    static func clock(_ c: ClockState) -> [String: Any] {
+    package static func clock(_ c: ClockState) -> [String: Any] {
         let rate = c.rate.rounded() == c.rate ? String(Int(c.rate)) : String(c.rate)
         return ["time": DashboardFormat.time(c.now), "iso": c.now.description, "unix": c.now.seconds, "mode": c.mode.rawValue,
                 "running": c.mode == .running, "rate": rate,
@@ -90,7 +90,7 @@ enum DashboardModel {
 
     // MARK: Regions
 
-    static func region(_ region: Region, state: JSON, store: RegionStore, now: VirtualTime, reveal: Bool) throws -> [String: Any] {
+    package static func region(_ region: Region, state: JSON, store: RegionStore, now: VirtualTime, reveal: Bool) throws -> [String: Any] {
         let r = state["regions"]?[region.rawValue]
         let name = region.rawValue
         let apps = (r?["applications"]?.arrayValue ?? []).map { app -> [String: Any] in
@@ -135,7 +135,7 @@ enum DashboardModel {
     }
 
     /// The newest live access token of each grant.
-    static func accessTokens(_ store: RegionStore) throws -> [String: TokenRecord] {
+    package static func accessTokens(_ store: RegionStore) throws -> [String: TokenRecord] {
         var out: [String: TokenRecord] = [:]
         for row in try store.db.query("""
             SELECT * FROM tokens WHERE kind = 'access' AND revoked = 0 AND grant_id IS NOT NULL ORDER BY created_at, rowid
@@ -148,7 +148,7 @@ enum DashboardModel {
 
     // MARK: Provider world
 
-    static func mailboxes(_ world: ProviderWorld) throws -> [[String: Any]] {
+    package static func mailboxes(_ world: ProviderWorld) throws -> [[String: Any]] {
         var counts: [String: Int] = [:]
         for row in try world.db.query("SELECT mailbox, COUNT(*) AS n FROM messages WHERE deleted = 0 GROUP BY mailbox") {
             counts[row.string("mailbox")] = row.int("n")
@@ -171,7 +171,7 @@ enum DashboardModel {
     // MARK: Webhooks
 
     /// Every destination with its recent deliveries (read under the lock).
-    static func webhookRows(_ s: SimulatorState) throws -> [HookRow] {
+    package static func webhookRows(_ s: SimulatorState) throws -> [HookRow] {
         var out: [HookRow] = []
         for region in Region.allCases {
             let store = s.store(region)
@@ -191,7 +191,7 @@ enum DashboardModel {
         return out
     }
 
-    static func webhooks(_ rows: [HookRow], now: VirtualTime,
+    package static func webhooks(_ rows: [HookRow], now: VirtualTime,
                          reveal: Bool) -> [[String: Any]] {
         rows.map { region, h, deliveries in
             let notes = notifications(deliveries, now: now, reveal: reveal)
@@ -214,7 +214,7 @@ enum DashboardModel {
     }
 
     /// A destination's notifications, newest first, each with its attempts on a time axis.
-    static func notifications(_ deliveries: [WebhookDelivery], now: VirtualTime, reveal: Bool) -> [[String: Any]] {
+    package static func notifications(_ deliveries: [WebhookDelivery], now: VirtualTime, reveal: Bool) -> [[String: Any]] {
         var order: [String] = []
         var groups: [String: [WebhookDelivery]] = [:]
         for d in deliveries {
@@ -228,7 +228,7 @@ enum DashboardModel {
 
     /// One notification: its attempts placed on an axis from the first attempt to the last one or
     /// the retry still pending, on a square-root scale so that +20m and +72h both stay readable.
-    static func timeline(_ id: String, attempts: [WebhookDelivery], now: VirtualTime, reveal: Bool) -> [String: Any] {
+    package static func timeline(_ id: String, attempts: [WebhookDelivery], now: VirtualTime, reveal: Bool) -> [String: Any] {
         let first = attempts[0]
         let last = attempts[attempts.count - 1]
         let start = first.time
@@ -270,7 +270,7 @@ enum DashboardModel {
 
     // MARK: Request journal
 
-    static func journalFilter(_ o: Options) -> (JournalFilter, String?) {
+    package static func journalFilter(_ o: Options) -> (JournalFilter, String?) {
         var f = JournalFilter()
         if !o.region.isEmpty {
             guard let r = Region(rawValue: o.region) else { return (f, "region: expected us or eu") }
@@ -289,7 +289,7 @@ enum DashboardModel {
         return (f, nil)
     }
 
-    static func filterModel(_ o: Options, error: String?) -> [String: Any] {
+    package static func filterModel(_ o: Options, error: String?) -> [String: Any] {
         func options(_ values: [(String, String)], _ selected: String) -> [[String: Any]] {
             values.map { ["value": $0.0, "label": $0.1, "selected": $0.0 == selected] }
         }
@@ -301,7 +301,7 @@ enum DashboardModel {
     }
 
     /// The newest journal rows matching `filter`, newest first (read under the lock).
-    static func journalRows(_ s: SimulatorState, filter: JournalFilter) throws -> [JournalRow] {
+    package static func journalRows(_ s: SimulatorState, filter: JournalFilter) throws -> [JournalRow] {
         var entries: [JournalRow] = []
         for region in Region.allCases where filter.region == nil || filter.region == region {
             var clauses: [String] = []
@@ -323,7 +323,7 @@ enum DashboardModel {
         return Array(entries.prefix(filter.limit))
     }
 
-    static func journal(_ rows: [JournalRow], reveal: Bool) -> [[String: Any]] {
+    package static func journal(_ rows: [JournalRow], reveal: Bool) -> [[String: Any]] {
         rows.map { e in
             let row = e.row
             let status = row.int("status")
@@ -343,7 +343,7 @@ enum DashboardModel {
     }
 
     /// One journal entry's bodies, for display (`GET /__sim/ui/request`).
-    static func requestBodies(core: SimulatorCore, region: Region, seq: Int, reveal: Bool) throws -> JSON {
+    package static func requestBodies(core: SimulatorCore, region: Region, seq: Int, reveal: Bool) throws -> JSON {
         let row = try core.withState { s in try s.store(region).db.first("SELECT * FROM journal WHERE seq = ?", seq) }
         guard let row else { throw NylasError.notFound("No request \(seq) in the \(region.rawValue) journal") }
         let query = row.string("query")
@@ -355,7 +355,7 @@ enum DashboardModel {
     }
 
     /// One delivery attempt's body, for display (`GET /__sim/ui/delivery`).
-    static func deliveryBody(core: SimulatorCore, region: Region, seq: Int, reveal: Bool) throws -> JSON {
+    package static func deliveryBody(core: SimulatorCore, region: Region, seq: Int, reveal: Bool) throws -> JSON {
         let row = try core.withState { s in try s.store(region).db.first("SELECT * FROM deliveries WHERE seq = ?", seq) }
         guard let row else { throw NylasError.notFound("No delivery \(seq) in the \(region.rawValue) journal") }
         let d = WebhookDelivery(row: row, region: region)
@@ -366,11 +366,11 @@ enum DashboardModel {
 
     // MARK: Faults, scenarios
 
-    static let faultConditions = ["region", "api", "method", "path", "application_id", "grant_id", "provider", "count",
+    package static let faultConditions = ["region", "api", "method", "path", "application_id", "grant_id", "provider", "count",
                                   "probability", "from", "until"]
-    static let faultActions = ["status", "error_type", "retry_after", "latency_ms", "drop", "outage"]
+    package static let faultActions = ["status", "error_type", "retry_after", "latency_ms", "drop", "outage"]
 
-    static func fault(_ rule: FaultRule) -> [String: Any] {
+    package static func fault(_ rule: FaultRule) -> [String: Any] {
         let j = rule.json
         func pairs(_ keys: [String]) -> [[String: Any]] {
             keys.compactMap { k -> [String: Any]? in
@@ -383,7 +383,7 @@ enum DashboardModel {
                 "has_conditions": !conditions.isEmpty, "actions": pairs(faultActions)]
     }
 
-    static func scenario(_ r: ScenarioResult) -> [String: Any] {
+    package static func scenario(_ r: ScenarioResult) -> [String: Any] {
         let passed = r.steps.filter(\.passed).count
         let steps = r.steps.map { st -> [String: Any] in
             ["index": st.index, "line": st.line, "kind": st.kind, "offset": DashboardFormat.offset(st.offset.milliseconds),

@@ -22,6 +22,6 @@ public struct SimEvent: Sendable {
 }
 
 /// Keeps the events raised inside a transaction until it commits; a failed request raises none.
-struct EventBuffer {
-    var pending: [SimEvent] = []
+package struct EventBuffer {
+    package var pending: [SimEvent] = []
 }

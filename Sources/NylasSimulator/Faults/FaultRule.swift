@@ -7,7 +7,7 @@ import Foundation
 /// or a provider-side outage.
 public struct FaultRule: Sendable, Equatable {
     /// The longest `latency` a rule may add: it is waited in real time.
-    static let longestLatency: Duration = .seconds(600)
+    package static let longestLatency: Duration = .seconds(600)
     public var id: String = ""
     // MARK: Match
     public var region: Region?
@@ -47,7 +47,7 @@ public struct FaultRule: Sendable, Equatable {
     public init() {}
 
     /// The error this rule answers with, if it answers with a status.
-    var error: NylasError? {
+    package var error: NylasError? {
         guard let status else { return nil }
         let (type, text): (String, String)
         switch status {
@@ -69,7 +69,7 @@ public struct FaultRule: Sendable, Equatable {
                           v2Type: status >= 500 || status == 429 ? "api_error" : "invalid_request_error", headers: headers)
     }
 
-    static func matches(pattern: String, path parts: [String]) -> Bool {
+    package static func matches(pattern: String, path parts: [String]) -> Bool {
         let p = pattern.split(separator: "/").map(String.init)
         func go(_ i: Int, _ j: Int) -> Bool {
             if i == p.count { return j == parts.count }
@@ -87,7 +87,7 @@ public struct FaultRule: Sendable, Equatable {
     // MARK: JSON
 
     /// Reads a rule from the control API or a scenario (durations as `30m`, times as offsets or ISO 8601).
-    static func parse(_ b: BodyFields, now: VirtualTime) throws(NylasError) -> FaultRule {
+    package static func parse(_ b: BodyFields, now: VirtualTime) throws(NylasError) -> FaultRule {
         var r = FaultRule()
         if let region = try b.string("region") {
             guard let reg = Region(rawValue: region) else { throw NylasError.invalidValue("region", "expected us or eu") }
@@ -154,7 +154,7 @@ public struct FaultRule: Sendable, Equatable {
         return r
     }
 
-    var json: JSON {
+    package var json: JSON {
         var o: [String: JSON] = ["id": .string(id), "hits": .int(hits), "drop": .bool(drop)]
         o["region"] = .optional(region?.rawValue)
         o["api"] = .optional(api?.rawValue)
@@ -177,23 +177,23 @@ public struct FaultRule: Sendable, Equatable {
 }
 
 /// What a matching rule asks the request path to do.
-struct FaultAction: Sendable {
-    var error: NylasError?
-    var latency: Duration?
-    var drop: Bool
+package struct FaultAction: Sendable {
+    package var error: NylasError?
+    package var latency: Duration?
+    package var drop: Bool
 }
 
 /// The fault engine: the active rules, evaluated for every API request before its handler.
-struct FaultEngine {
+package struct FaultEngine {
     private(set) var rules: [FaultRule] = []
     private var nextID = 1
     private var random: SeededRandom
 
-    init(seed: String?) { random = SeededRandom(seed: seed ?? "\(UInt64.random(in: 0...UInt64.max))") }
+    package init(seed: String?) { random = SeededRandom(seed: seed ?? "\(UInt64.random(in: 0...UInt64.max))") }
 
-    var isEmpty: Bool { rules.isEmpty }
+    package var isEmpty: Bool { rules.isEmpty }
 
-    mutating func add(_ rule: FaultRule) -> FaultRule {
+    package mutating func add(_ rule: FaultRule) -> FaultRule {
         var r = rule
         r.id = "fault-\(nextID)"
         nextID += 1
@@ -201,16 +201,16 @@ struct FaultEngine {
         return r
     }
 
-    mutating func remove(_ id: String) -> Bool {
+    package mutating func remove(_ id: String) -> Bool {
         let before = rules.count
         rules.removeAll { $0.id == id }
         return rules.count != before
     }
 
-    mutating func removeAll() { rules.removeAll() }
+    package mutating func removeAll() { rules.removeAll() }
 
     /// The action of the first rule that matches, counting the hit.
-    mutating func evaluate(region: Region, surface: APISurface, method: String, parts: [String], applicationID: String?,
+    package mutating func evaluate(region: Region, surface: APISurface, method: String, parts: [String], applicationID: String?,
                            grantID: String?, provider: String?, now: VirtualTime) -> (FaultRule, FaultAction)? {
         for i in rules.indices {
             let r = rules[i]
@@ -233,16 +233,16 @@ struct FaultEngine {
 }
 
 /// A deterministic generator (SplitMix64) seeded from a string: the same seed draws the same faults.
-struct SeededRandom {
+package struct SeededRandom {
     private var state: UInt64
 
-    init(seed: String) {
+    package init(seed: String) {
         var h: UInt64 = 0xcbf29ce484222325
         for b in seed.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
         state = h
     }
 
-    mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E3779B97F4A7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
@@ -250,5 +250,5 @@ struct SeededRandom {
         return z ^ (z >> 31)
     }
 
-    mutating func nextDouble() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    package mutating func nextDouble() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

@@ -2,13 +2,13 @@ import Foundation
 
 /// The fields of a JSON (or form-encoded) request body, read with type checks that answer
 /// a Nylas-shaped 400 naming the field.
-struct BodyFields: Sendable {
-    let values: [String: JSON]
+package struct BodyFields: Sendable {
+    package let values: [String: JSON]
 
-    init(_ values: [String: JSON]) { self.values = values }
+    package init(_ values: [String: JSON]) { self.values = values }
 
     /// Reads the body as a JSON object; form-encoded bodies are accepted where `allowForm`.
-    init(_ request: SimRequest, allowForm: Bool = false, allowEmpty: Bool = false) throws(NylasError) {
+    package init(_ request: SimRequest, allowForm: Bool = false, allowEmpty: Bool = false) throws(NylasError) {
         let type = request.contentType
         if allowForm, type == "application/x-www-form-urlencoded" {
             let q = QueryParameters(String(decoding: request.body, as: UTF8.self))
@@ -30,14 +30,14 @@ struct BodyFields: Sendable {
         self.values = o
     }
 
-    func has(_ key: String) -> Bool { values[key] != nil }
+    package func has(_ key: String) -> Bool { values[key] != nil }
 
-    func raw(_ key: String) -> JSON? {
+    package func raw(_ key: String) -> JSON? {
         guard let v = values[key], !v.isNull else { return nil }
         return v
     }
 
-    func string(_ key: String, required: Bool = false) throws(NylasError) -> String? {
+    package func string(_ key: String, required: Bool = false) throws(NylasError) -> String? {
         guard let v = raw(key) else {
             if required { throw NylasError.missingField(key) }
             return nil
@@ -47,11 +47,11 @@ struct BodyFields: Sendable {
         return s
     }
 
-    func requiredString(_ key: String) throws(NylasError) -> String {
+    package func requiredString(_ key: String) throws(NylasError) -> String {
         try string(key, required: true)!
     }
 
-    func bool(_ key: String) throws(NylasError) -> Bool? {
+    package func bool(_ key: String) throws(NylasError) -> Bool? {
         guard let v = raw(key) else { return nil }
         switch v {
         case .bool(let b): return b
@@ -61,26 +61,26 @@ struct BodyFields: Sendable {
         }
     }
 
-    func int(_ key: String) throws(NylasError) -> Int? {
+    package func int(_ key: String) throws(NylasError) -> Int? {
         guard let v = raw(key) else { return nil }
         if let i = v.intValue { return i }
         if case .string(let s) = v, let i = Int(s) { return i }
         throw NylasError.wrongType(key, expected: "integer", got: v)
     }
 
-    func object(_ key: String) throws(NylasError) -> [String: JSON]? {
+    package func object(_ key: String) throws(NylasError) -> [String: JSON]? {
         guard let v = raw(key) else { return nil }
         guard case .object(let o) = v else { throw NylasError.wrongType(key, expected: "object", got: v) }
         return o
     }
 
-    func array(_ key: String) throws(NylasError) -> [JSON]? {
+    package func array(_ key: String) throws(NylasError) -> [JSON]? {
         guard let v = raw(key) else { return nil }
         guard case .array(let a) = v else { throw NylasError.wrongType(key, expected: "array", got: v) }
         return a
     }
 
-    func stringArray(_ key: String) throws(NylasError) -> [String]? {
+    package func stringArray(_ key: String) throws(NylasError) -> [String]? {
         guard let a = try array(key) else { return nil }
         var out: [String] = []
         for (i, item) in a.enumerated() {
@@ -91,12 +91,12 @@ struct BodyFields: Sendable {
     }
 
     /// A nested object's fields, for reading with the same checks.
-    func nested(_ key: String) throws(NylasError) -> BodyFields? {
+    package func nested(_ key: String) throws(NylasError) -> BodyFields? {
         try object(key).map(BodyFields.init)
     }
 
     /// Fails on a key outside `allowed`, naming it.
-    func rejectUnknown(_ allowed: Set<String>, context: String = "request body") throws(NylasError) {
+    package func rejectUnknown(_ allowed: Set<String>, context: String = "request body") throws(NylasError) {
         if let bad = values.keys.sorted().first(where: { !allowed.contains($0) }) {
             throw NylasError.invalidRequest("Unknown field in \(context): \(bad)")
         }

@@ -130,7 +130,7 @@ public struct HTTPClient: Sendable {
     }
 
     /// The socket address of a host that is an IPv4 or IPv6 literal, nil for a name.
-    static func ipAddress(_ host: String, port: Int) -> SocketAddress? {
+    package static func ipAddress(_ host: String, port: Int) -> SocketAddress? {
         var literal = host
         if literal.hasPrefix("["), literal.hasSuffix("]") { literal = String(literal.dropFirst().dropLast()) }
         guard let first = literal.first, first.isHexDigit || first == ":" else { return nil }

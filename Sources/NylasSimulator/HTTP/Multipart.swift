@@ -1,21 +1,21 @@
 import Foundation
 
 /// A `multipart/form-data` body split into its parts.
-struct MultipartForm: Sendable {
-    struct Part: Sendable {
-        var name: String
-        var filename: String?
-        var contentType: String?
-        var body: [UInt8]
-        var text: String { String(decoding: body, as: UTF8.self) }
+package struct MultipartForm: Sendable {
+    package struct Part: Sendable {
+        package var name: String
+        package var filename: String?
+        package var contentType: String?
+        package var body: [UInt8]
+        package var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    var parts: [Part]
+    package var parts: [Part]
 
-    func part(_ name: String) -> Part? { parts.first { $0.name == name } }
+    package func part(_ name: String) -> Part? { parts.first { $0.name == name } }
 
     /// Parses the body of `request`, throwing a 400 on anything malformed.
-    init(_ request: SimRequest) throws(NylasError) {
+    package init(_ request: SimRequest) throws(NylasError) {
         guard let header = request.header("content-type"), header.lowercased().hasPrefix("multipart/form-data") else {
             throw NylasError.unsupportedMediaType("Expected multipart/form-data")
         }

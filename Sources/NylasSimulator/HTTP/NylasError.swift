@@ -38,81 +38,81 @@ public struct NylasError: Error, Sendable, Equatable, CustomStringConvertible {
 // MARK: - The vocabulary
 
 extension NylasError {
-    static let invalidJSON = NylasError(status: 400, type: "invalid_request_error",
+    package static let invalidJSON = NylasError(status: 400, type: "invalid_request_error",
                                         message: "Invalid JSON payload format: the request body is not valid JSON")
 
-    static func invalidRequest(_ message: String) -> NylasError {
+    package static func invalidRequest(_ message: String) -> NylasError {
         NylasError(status: 400, type: "invalid_request_error", message: message)
     }
 
-    static func missingField(_ name: String) -> NylasError {
+    package static func missingField(_ name: String) -> NylasError {
         invalidRequest("Missing required field: \(name)")
     }
 
-    static func wrongType(_ name: String, expected: String, got: JSON) -> NylasError {
+    package static func wrongType(_ name: String, expected: String, got: JSON) -> NylasError {
         invalidRequest("Invalid type for field \(name): expected \(expected), got \(got.typeName)")
     }
 
-    static func invalidValue(_ name: String, _ detail: String) -> NylasError {
+    package static func invalidValue(_ name: String, _ detail: String) -> NylasError {
         invalidRequest("Invalid value for \(name): \(detail)")
     }
 
-    static func unauthorized(_ message: String = "Unauthorized") -> NylasError {
+    package static func unauthorized(_ message: String = "Unauthorized") -> NylasError {
         NylasError(status: 401, type: "unauthorized", message: message,
                    v2Type: "invalid_request_error")
     }
 
-    static func forbidden(_ message: String) -> NylasError {
+    package static func forbidden(_ message: String) -> NylasError {
         NylasError(status: 403, type: "forbidden", message: message)
     }
 
-    static func notFound(_ message: String = "requested object not found") -> NylasError {
+    package static func notFound(_ message: String = "requested object not found") -> NylasError {
         NylasError(status: 404, type: "not_found_error", message: message)
     }
 
-    static let grantNotFound = NylasError(status: 404, type: "grant.not_found", message: "Grant not found.")
+    package static let grantNotFound = NylasError(status: 404, type: "grant.not_found", message: "Grant not found.")
 
-    static func conflict(_ message: String) -> NylasError {
+    package static func conflict(_ message: String) -> NylasError {
         NylasError(status: 409, type: "conflict", message: message)
     }
 
-    static func routeNotFound(_ method: String, _ path: String) -> NylasError {
+    package static func routeNotFound(_ method: String, _ path: String) -> NylasError {
         NylasError(status: 404, type: "not_found_error", message: "Route not found: \(method) \(path)")
     }
 
-    static func methodNotAllowed(_ method: String, _ path: String) -> NylasError {
+    package static func methodNotAllowed(_ method: String, _ path: String) -> NylasError {
         NylasError(status: 405, type: "invalid_request_error", message: "Method \(method) is not allowed on \(path)")
     }
 
-    static func payloadTooLarge(limit: Int) -> NylasError {
+    package static func payloadTooLarge(limit: Int) -> NylasError {
         NylasError(status: 413, type: "invalid_request_error",
                    message: "Request body too large: the limit is \(limit) bytes")
     }
 
-    static func unsupportedMediaType(_ message: String) -> NylasError {
+    package static func unsupportedMediaType(_ message: String) -> NylasError {
         NylasError(status: 415, type: "invalid_request_error", message: message)
     }
 
-    static func rateLimited(retryAfter: Int) -> NylasError {
+    package static func rateLimited(retryAfter: Int) -> NylasError {
         NylasError(status: 429, type: "rate_limit_error", message: "Too many requests, please try again shortly.",
                    v2Type: "api_error", headers: ["Retry-After": String(retryAfter)])
     }
 
-    static func providerError(_ message: String = "Provider request timed out.") -> NylasError {
+    package static func providerError(_ message: String = "Provider request timed out.") -> NylasError {
         NylasError(status: 504, type: "provider_error", message: message, v2Type: "provider_error")
     }
 
-    static func `internal`(_ message: String) -> NylasError {
+    package static func `internal`(_ message: String) -> NylasError {
         NylasError(status: 500, type: "internal_error", message: message, v2Type: "api_error")
     }
 
     /// An error of the OAuth endpoints (`/v3/connect/token`, `/revoke`, `/tokeninfo`).
-    static func oauth(_ error: String, _ description: String, status: Int = 400) -> NylasError {
+    package static func oauth(_ error: String, _ description: String, status: Int = 400) -> NylasError {
         NylasError(status: status, type: error, message: description, oauthError: error, v2Type: "invalid_request_error")
     }
 
     /// The v2 type for this error: explicit, or derived from the status as v2 does.
-    var resolvedV2Type: String {
+    package var resolvedV2Type: String {
         if let v2Type { return v2Type }
         switch status {
         case 402, 429, 500...: return "api_error"
@@ -125,7 +125,7 @@ extension NylasError {
 
 extension NylasError {
     /// The body of this error on `surface`.
-    func body(surface: APISurface, requestID: String) -> JSON {
+    package func body(surface: APISurface, requestID: String) -> JSON {
         switch surface {
         case .v2:
             return ["message": .string(message), "type": .string(resolvedV2Type)]

@@ -2,20 +2,20 @@ import Foundation
 
 /// A request being answered: the request, its region, its path parameters and the ways to
 /// read and change the simulator's state.
-struct RequestContext: Sendable {
-    let core: SimulatorCore
-    let request: SimRequest
-    let region: Region
-    let params: [String: String]
-    let surface: APISurface
-    let requestID: String
-    let notes: RequestNotes
+package struct RequestContext: Sendable {
+    package let core: SimulatorCore
+    package let request: SimRequest
+    package let region: Region
+    package let params: [String: String]
+    package let surface: APISurface
+    package let requestID: String
+    package let notes: RequestNotes
 
-    var query: QueryParameters { request.query }
+    package var query: QueryParameters { request.query }
 
-    func param(_ name: String) -> String { params[name] ?? "" }
+    package func param(_ name: String) -> String { params[name] ?? "" }
 
-    func body(allowForm: Bool = false, allowEmpty: Bool = false) throws(NylasError) -> BodyFields {
+    package func body(allowForm: Bool = false, allowEmpty: Bool = false) throws(NylasError) -> BodyFields {
         // The control API is the simulator's own: it takes JSON whatever the Content-Type says,
         // so `curl -d '{…}'` (sent as a form) works without a header.
         if surface == .control, !allowForm {
@@ -25,36 +25,36 @@ struct RequestContext: Sendable {
     }
 
     /// Reads state under the lock, with this region's store.
-    func read<T: Sendable>(_ body: (SimulatorState, RegionStore) throws -> T) throws -> T {
+    package func read<T: Sendable>(_ body: (SimulatorState, RegionStore) throws -> T) throws -> T {
         try core.withState { s in try body(s, s.store(region)) }
     }
 
     /// Changes state atomically, with this region's store.
-    func write<T: Sendable>(_ body: (SimulatorState, RegionStore) throws -> T) throws -> T {
+    package func write<T: Sendable>(_ body: (SimulatorState, RegionStore) throws -> T) throws -> T {
         try core.transaction { s in try body(s, s.store(region)) }
     }
 
     // MARK: Responses
 
     /// `{request_id, data}` (v3).
-    func data(_ value: JSON, status: Int = 200) -> SimResponse {
+    package func data(_ value: JSON, status: Int = 200) -> SimResponse {
         .json(["request_id": .string(requestID), "data": value], status: status)
     }
 
     /// `{request_id, data: [...], next_cursor}` (v3 cursor lists).
-    func list(_ items: [JSON], nextCursor: String?) -> SimResponse {
+    package func list(_ items: [JSON], nextCursor: String?) -> SimResponse {
         var o: JSON = ["request_id": .string(requestID), "data": .array(items)]
         if let nextCursor { o["next_cursor"] = .string(nextCursor) }
         return .json(o)
     }
 
     /// `{request_id, data: [...], limit, offset}` (v3 offset lists).
-    func list(_ items: [JSON], limit: Int, offset: Int) -> SimResponse {
+    package func list(_ items: [JSON], limit: Int, offset: Int) -> SimResponse {
         .json(["request_id": .string(requestID), "data": .array(items), "limit": .int(limit), "offset": .int(offset)])
     }
 
     /// `{request_id}` (v3 deletes).
-    func done(status: Int = 200) -> SimResponse {
+    package func done(status: Int = 200) -> SimResponse {
         .json(["request_id": .string(requestID)], status: status)
     }
 }

@@ -8,11 +8,11 @@ import Foundation
 /// Always answered: `localhost` and `*.localhost`, IP address literals (a rebinding attack needs
 /// a name), this machine's host name, and the Nylas API host names the router maps to regions.
 /// Others only when configured (`SimulatorOptions.allowedHosts`, `serve --allowed-host`).
-struct HostAllowList: Sendable {
+package struct HostAllowList: Sendable {
     private let extra: Set<String>
     private let machineName: String?
 
-    init(extra: [String]) {
+    package init(extra: [String]) {
         self.extra = Set(extra.map { HostAllowList.name(of: $0) })
         var buffer = [CChar](repeating: 0, count: 256)
         machineName = gethostname(&buffer, buffer.count) == 0
@@ -20,7 +20,7 @@ struct HostAllowList: Sendable {
     }
 
     /// Whether a request with this `Host` header is answered (nil: no header, as HTTP/1.0 allows).
-    func allows(_ header: String?) -> Bool {
+    package func allows(_ header: String?) -> Bool {
         guard let header else { return true }
         let name = Self.name(of: header)
         if name.isEmpty { return false }
@@ -32,7 +32,7 @@ struct HostAllowList: Sendable {
     }
 
     /// The host name of a `Host` header or an origin's authority: lower-cased, without port or brackets.
-    static func name(of header: String) -> String {
+    package static func name(of header: String) -> String {
         var h = header.trimmingCharacters(in: .whitespaces).lowercased()
         if h.hasPrefix("[") {
             guard let close = h.firstIndex(of: "]") else { return "" }
@@ -53,16 +53,16 @@ struct HostAllowList: Sendable {
 /// Checks every `/__sim/` request passes before its handler: the control token when one is set,
 /// no foreign browser origin, and a JSON body, so that no web page can drive the simulator with a
 /// request a browser sends without asking (a `text/plain` or form POST needs no CORS preflight).
-enum ControlGuard {
+package enum ControlGuard {
     /// `nil` when the request may go on, else the error that answers it.
-    static func check(_ request: SimRequest, token: String?) -> NylasError? {
+    package static func check(_ request: SimRequest, token: String?) -> NylasError? {
         if let origin = request.header("origin"), !isSameOrigin(origin, host: request.header("host")) {
             return NylasError.forbidden("The control API answers only pages of its own origin; \(origin) is another")
         }
         if let token {
             let given = request.header("x-sim-control-token")
                 ?? request.header("authorization").map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : $0 }
-                ?? (Dashboard.acceptsQueryToken(request) ? request.query["token"] : nil)
+                ?? (acceptsQueryToken(request) ? request.query["token"] : nil)
             guard let given, constantTimeEquals(given, token) else {
                 return NylasError.unauthorized("The control API requires the control token (--control-token)")
             }
@@ -81,7 +81,7 @@ enum ControlGuard {
     }
 
     /// Whether `origin` (`scheme://host[:port]`) names the listener the request came to.
-    static func isSameOrigin(_ origin: String, host: String?) -> Bool {
+    package static func isSameOrigin(_ origin: String, host: String?) -> Bool {
         guard let host, let range = origin.range(of: "://") else { return false }
         let scheme = origin[..<range.lowerBound].lowercased()
         guard scheme == "http" || scheme == "https" else { return false }
@@ -92,12 +92,20 @@ enum ControlGuard {
     }
 
     /// Compares two secrets in time that depends on their lengths only, not on where they differ.
-    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+    package static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8), y = Array(b.utf8)
         var diff = UInt8(x.count == y.count ? 0 : 1)
         for i in 0..<max(x.count, y.count) {
             diff |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
         }
         return diff == 0
+    }
+
+    /// `?token=` stands in for the control-token header on the dashboard's own GET routes only,
+    /// so that a browser can open the page; every other control route still needs the header.
+    package static func acceptsQueryToken(_ request: SimRequest) -> Bool {
+        guard request.method == "GET" || request.method == "HEAD" else { return false }
+        let parts = Router.segments(of: request.path)
+        return parts.count >= 2 && parts[0] == "__sim" && parts[1] == "ui"
     }
 }

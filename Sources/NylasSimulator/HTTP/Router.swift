@@ -1,22 +1,22 @@
 import Foundation
 
 /// A route handler: the request in context, a response out, or a `NylasError`.
-typealias RouteHandler = @Sendable (RequestContext) async throws -> SimResponse
+package typealias RouteHandler = @Sendable (RequestContext) async throws -> SimResponse
 
 /// One route: a method and a path pattern such as `/v3/grants/{grant_id}/messages`.
-struct Route: Sendable {
-    enum Segment: Sendable, Equatable {
+package struct Route: Sendable {
+    package enum Segment: Sendable, Equatable {
         case literal(String)
         case parameter(String)
     }
 
-    let method: String
-    let pattern: String
-    let segments: [Segment]
-    let surface: APISurface
-    let handler: RouteHandler
+    package let method: String
+    package let pattern: String
+    package let segments: [Segment]
+    package let surface: APISurface
+    package let handler: RouteHandler
 
-    init(_ method: String, _ pattern: String, surface: APISurface, handler: @escaping RouteHandler) {
+    package init(_ method: String, _ pattern: String, surface: APISurface, handler: @escaping RouteHandler) {
         self.method = method
         self.pattern = pattern
         self.surface = surface
@@ -28,7 +28,7 @@ struct Route: Sendable {
     }
 
     /// The decoded path parameters when `path` matches this route's pattern.
-    func match(_ parts: [String]) -> [String: String]? {
+    package func match(_ parts: [String]) -> [String: String]? {
         guard parts.count == segments.count else { return nil }
         for (segment, part) in zip(segments, parts) {
             if case .literal(let s) = segment, s != part { return nil }
@@ -42,12 +42,12 @@ struct Route: Sendable {
 }
 
 /// The one router of the simulator: v3, v2 and control routes for every region.
-struct Router: Sendable {
+package struct Router: Sendable {
     private var routes: [Route] = []
     /// Routes indexed by their segment count and first literal, for a short scan.
     private var index: [String: [Int]] = [:]
 
-    mutating func add(_ method: String, _ pattern: String, _ surface: APISurface, _ handler: @escaping RouteHandler) {
+    package mutating func add(_ method: String, _ pattern: String, _ surface: APISurface, _ handler: @escaping RouteHandler) {
         let route = Route(method, pattern, surface: surface, handler: handler)
         routes.append(route)
         let key = Self.key(route.segments.count, first: route.segments.first)
@@ -74,7 +74,7 @@ struct Router: Sendable {
 
     /// Pairs of routes that would answer the same requests: the same method and the same pattern
     /// but for parameter names. Neither could win, so `APIRoutes.build()` refuses them.
-    var conflicts: [(String, String)] {
+    package var conflicts: [(String, String)] {
         var seen: [String: String] = [:]
         var out: [(String, String)] = []
         for route in routes {
@@ -96,14 +96,14 @@ struct Router: Sendable {
         return "\(count):*"
     }
 
-    enum Resolution {
+    package enum Resolution {
         case found(Route, [String: String])
         case wrongMethod(APISurface)
         case notFound(APISurface)
     }
 
     /// Splits a raw path into percent-decoded segments.
-    static func segments(of path: String) -> [String] {
+    package static func segments(of path: String) -> [String] {
         // On bytes: splitting on Characters would walk grapheme clusters.
         path.utf8.split(separator: UInt8(ascii: "/")).map { part in
             let segment = String(Substring(part))
@@ -112,7 +112,7 @@ struct Router: Sendable {
         }
     }
 
-    static func surface(forPath parts: [String]) -> APISurface {
+    package static func surface(forPath parts: [String]) -> APISurface {
         switch parts.first {
         case "v3": return .v3
         case "__sim": return .control
@@ -120,7 +120,7 @@ struct Router: Sendable {
         }
     }
 
-    func resolve(method: String, parts: [String]) -> Resolution {
+    package func resolve(method: String, parts: [String]) -> Resolution {
         let candidates = (index[Self.key(parts.count, first: parts.first.map { .literal($0) })] ?? [])
             + (index[Self.key(parts.count, first: nil)] ?? [])
         var pathMatched: Route?
@@ -135,7 +135,7 @@ struct Router: Sendable {
     }
 
     /// Every registered route (for documentation and the control API).
-    var all: [(method: String, pattern: String, surface: APISurface)] {
+    package var all: [(method: String, pattern: String, surface: APISurface)] {
         routes.map { ($0.method, $0.pattern, $0.surface) }
     }
 }

@@ -38,14 +38,14 @@ public struct SimRequest: Sendable {
     public func header(_ name: String) -> String? { headers[name.lowercased()] }
 
     /// The same request with another Content-Type.
-    func withContentType(_ type: String) -> SimRequest {
+    package func withContentType(_ type: String) -> SimRequest {
         var r = self
         r.headers["content-type"] = type
         return r
     }
 
     /// The media type of the body, lowercased, without parameters.
-    var contentType: String? {
+    package var contentType: String? {
         header("content-type").map { $0.split(separator: ";").first.map(String.init)?.trimmingWhitespaces().lowercased() ?? "" }
     }
 }
@@ -64,13 +64,13 @@ public struct SimResponse: Sendable {
         self.body = body
     }
 
-    static func json(_ value: JSON, status: Int = 200, headers: [String: String] = [:]) -> SimResponse {
+    package static func json(_ value: JSON, status: Int = 200, headers: [String: String] = [:]) -> SimResponse {
         var h = headers
         h["Content-Type"] = "application/json; charset=utf-8"
         return SimResponse(status: status, headers: h, body: value.bytes)
     }
 
-    static func redirect(_ location: String) -> SimResponse {
+    package static func redirect(_ location: String) -> SimResponse {
         SimResponse(status: 302, headers: ["Location": location], body: [])
     }
 
@@ -93,7 +93,7 @@ public struct QueryParameters: Sendable {
         }
     }
 
-    static func decode(_ s: Substring) -> String {
+    package static func decode(_ s: Substring) -> String {
         let plus = s.replacingOccurrences(of: "+", with: " ")
         return plus.removingPercentEncoding ?? plus
     }
@@ -112,7 +112,7 @@ public struct QueryParameters: Sendable {
     public func all(_ key: String) -> [String] { pairs.filter { $0.0 == key }.map(\.1) }
 
     /// A boolean: `true`/`false` in any case (the Python SDK sends `True`/`False`), `1`/`0`.
-    func bool(_ key: String) throws(NylasError) -> Bool? {
+    package func bool(_ key: String) throws(NylasError) -> Bool? {
         guard let v = self[key] else { return nil }
         switch v.lowercased() {
         case "true", "1": return true
@@ -122,7 +122,7 @@ public struct QueryParameters: Sendable {
     }
 
     /// An integer within `range`.
-    func int(_ key: String, in range: ClosedRange<Int>? = nil) throws(NylasError) -> Int? {
+    package func int(_ key: String, in range: ClosedRange<Int>? = nil) throws(NylasError) -> Int? {
         guard let v = self[key] else { return nil }
         guard let n = Int(v) else {
             throw NylasError.invalidRequest("Invalid value for query parameter \(key): expected an integer, got '\(v)'")
@@ -138,7 +138,7 @@ public struct QueryParameters: Sendable {
         pairs.map { "\(QueryParameters.encode($0.0))=\(QueryParameters.encode($0.1))" }.joined(separator: "&")
     }
 
-    static func encode(_ s: String) -> String {
+    package static func encode(_ s: String) -> String {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
         return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s

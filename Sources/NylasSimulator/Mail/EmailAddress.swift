@@ -1,15 +1,15 @@
 import Foundation
 
 /// Email address syntax as the API checks it.
-enum EmailAddress {
-    static func isValid(_ s: String) -> Bool {
+package enum EmailAddress {
+    package static func isValid(_ s: String) -> Bool {
         let parts = s.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix(".") else { return false }
         return !s.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" || $0 == "," })
     }
 
     /// Reads `[{name?, email}]` from a request field, checking each address.
-    static func list(_ body: BodyFields, _ key: String) throws(NylasError) -> [Participant] {
+    package static func list(_ body: BodyFields, _ key: String) throws(NylasError) -> [Participant] {
         guard let items = try body.array(key) else { return [] }
         var out: [Participant] = []
         for (i, item) in items.enumerated() {

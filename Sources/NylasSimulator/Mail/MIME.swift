@@ -1,8 +1,8 @@
 import Foundation
 
 /// RFC 822 rendering for `fields=raw_mime`.
-enum MIME {
-    static func render(_ m: MessageRecord) -> String {
+package enum MIME {
+    package static func render(_ m: MessageRecord) -> String {
         var lines = m.headers.map { "\($0.0): \($0.1)" }
         lines.append("Content-Type: text/html; charset=utf-8")
         lines.append("")
@@ -14,8 +14,8 @@ enum MIME {
 
 
 /// Minimal RFC 822 reading for `POST /send` with `Content-Type: message/rfc822`.
-enum MIMEParser {
-    static func parse(_ bytes: [UInt8]) throws(NylasError) -> OutgoingMessage {
+package enum MIMEParser {
+    package static func parse(_ bytes: [UInt8]) throws(NylasError) -> OutgoingMessage {
         let text = String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
         guard let split = text.range(of: "\n\n") else { throw NylasError.invalidRequest("Invalid MIME message: no header/body separator") }
         var out = OutgoingMessage()

@@ -2,28 +2,28 @@ import Foundation
 
 /// Which of a grant's messages a list wants: the v3 message and thread filters, parsed by the
 /// API and turned into a query by the store.
-struct MessageFilter: Sendable {
+package struct MessageFilter: Sendable {
     /// A substring of the subject.
-    var subject: String?
+    package var subject: String?
     /// Whole addresses that must appear among the senders, recipients, copies and blind copies.
-    var from: [String] = [], to: [String] = [], cc: [String] = [], bcc: [String] = []
+    package var from: [String] = [], to: [String] = [], cc: [String] = [], bcc: [String] = []
     /// Folder IDs (already resolved for the grant) the message must be in, each of them.
-    var folderIDs: [String] = []
-    var unread: Bool?
-    var starred: Bool?
-    var threadID: String?
+    package var folderIDs: [String] = []
+    package var unread: Bool?
+    package var starred: Bool?
+    package var threadID: String?
     /// Unix seconds, exclusive.
-    var receivedBefore: Int?, receivedAfter: Int?
-    var hasAttachment: Bool?
+    package var receivedBefore: Int?, receivedAfter: Int?
+    package var hasAttachment: Bool?
     /// Words that must appear in the subject or the body (a provider's native search, simplified).
-    var searchTerms: [String] = []
+    package var searchTerms: [String] = []
     /// `metadata` key and value pairs that must all match.
-    var metadata: [(key: String, value: String)] = []
+    package var metadata: [(key: String, value: String)] = []
     /// Addresses of which at least one must be a participant (`any_email`).
-    var anyEmail: [String] = []
+    package var anyEmail: [String] = []
 
     /// The grant's folder for an `in` reference: its ID, or (Google, whose labels are named) its name.
-    static func folderID(_ ref: String, grant: GrantRecord, store: RegionStore) throws -> String {
+    package static func folderID(_ ref: String, grant: GrantRecord, store: RegionStore) throws -> String {
         if let found = try store.folder(grantID: grant.id, id: ref) { return found.id }
         if grant.provider == "google",
            let byName = try store.folders(grantID: grant.id).first(where: { $0.name.lowercased() == ref.lowercased() }) {
@@ -34,8 +34,8 @@ struct MessageFilter: Sendable {
 }
 
 /// Which of a grant's threads a list wants: its messages' filter and the latest message's date.
-struct ThreadFilter: Sendable {
-    var messages = MessageFilter()
+package struct ThreadFilter: Sendable {
+    package var messages = MessageFilter()
     /// Unix seconds, exclusive, on the thread's latest message.
-    var latestAfter: Int?, latestBefore: Int?
+    package var latestAfter: Int?, latestBefore: Int?
 }

@@ -1,37 +1,37 @@
 import Foundation
 
 /// A message to send (or a draft to save), read from a JSON or multipart request.
-struct OutgoingMessage: Sendable {
-    struct File: Sendable {
-        var filename: String
-        var contentType: String
-        var content: [UInt8]
-        var contentID: String?
-        var isInline: Bool
+package struct OutgoingMessage: Sendable {
+    package struct File: Sendable {
+        package var filename: String
+        package var contentType: String
+        package var content: [UInt8]
+        package var contentID: String?
+        package var isInline: Bool
     }
 
-    var to: [Participant] = []
-    var cc: [Participant] = []
-    var bcc: [Participant] = []
-    var replyTo: [Participant] = []
-    var from: [Participant] = []
-    var subject = ""
-    var body = ""
-    var starred = false
-    var files: [File] = []
-    var replyToMessageID: String?
-    var trackingOptions: JSON?
-    var customHeaders: [(String, String)] = []
-    var metadata: [String: JSON] = [:]
-    var sendAt: Int?
-    var useDraft = false
+    package var to: [Participant] = []
+    package var cc: [Participant] = []
+    package var bcc: [Participant] = []
+    package var replyTo: [Participant] = []
+    package var from: [Participant] = []
+    package var subject = ""
+    package var body = ""
+    package var starred = false
+    package var files: [File] = []
+    package var replyToMessageID: String?
+    package var trackingOptions: JSON?
+    package var customHeaders: [(String, String)] = []
+    package var metadata: [String: JSON] = [:]
+    package var sendAt: Int?
+    package var useDraft = false
     /// `{"id": …}` attachments (upload sessions), replaced by their files through `resolveUploads`.
-    var uploads: [UploadReference] = []
+    package var uploads: [UploadReference] = []
 
     /// JSON sends must stay under 3 MB of attachments; multipart takes up to the body limit.
-    static let jsonAttachmentLimit = 3 * 1024 * 1024
+    package static let jsonAttachmentLimit = 3 * 1024 * 1024
 
-    static func parse(_ b: BodyFields, jsonAttachments: Bool) throws(NylasError) -> OutgoingMessage {
+    package static func parse(_ b: BodyFields, jsonAttachments: Bool) throws(NylasError) -> OutgoingMessage {
         var m = OutgoingMessage()
         m.to = try EmailAddress.list(b, "to")
         m.cc = try EmailAddress.list(b, "cc")
@@ -78,7 +78,7 @@ struct OutgoingMessage: Sendable {
     }
 
     /// Stored form (schedules, drafts).
-    var json: JSON {
+    package var json: JSON {
         [
             "to": Participant.json(to), "cc": Participant.json(cc), "bcc": Participant.json(bcc), "reply_to": Participant.json(replyTo),
             "from": Participant.json(from), "subject": .string(subject), "body": .string(body), "starred": .bool(starred),
@@ -91,9 +91,9 @@ struct OutgoingMessage: Sendable {
         ]
     }
 
-    init() {}
+    package init() {}
 
-    init(stored j: JSON) {
+    package init(stored j: JSON) {
         to = Participant.list(j["to"])
         cc = Participant.list(j["cc"])
         bcc = Participant.list(j["bcc"])
@@ -122,8 +122,8 @@ struct OutgoingMessage: Sendable {
 /// Sending: into the sender's Sent folder (at once for push providers, after the IMAP delay
 /// otherwise), into recipients' inboxes when they are mailboxes of the world, and back to the
 /// grant under the ID its later sync will use.
-enum MailSender {
-    static func send(_ s: SimulatorState, region: Region, grant: GrantRecord, _ out: OutgoingMessage) throws -> MessageRecord {
+package enum MailSender {
+    package static func send(_ s: SimulatorState, region: Region, grant: GrantRecord, _ out: OutgoingMessage) throws -> MessageRecord {
         guard !(out.to + out.cc + out.bcc).isEmpty else { throw NylasError.missingField("to") }
         let store = s.store(region)
         let provider = ProviderKind(grant.provider)
@@ -184,7 +184,7 @@ enum MailSender {
     }
 
     /// The send response object.
-    static func response(_ record: MessageRecord, _ out: OutgoingMessage, scheduleID: String = "") -> JSON {
+    package static func response(_ record: MessageRecord, _ out: OutgoingMessage, scheduleID: String = "") -> JSON {
         var o = record.json()
         o["schedule_id"] = .string(scheduleID)
         if let r = out.replyToMessageID { o["reply_to_message_id"] = .string(r) }

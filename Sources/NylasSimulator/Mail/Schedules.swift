@@ -1,8 +1,8 @@
 import Foundation
 
 /// Scheduled sends: a row per schedule, a job on the virtual clock at `send_at`.
-enum Schedules {
-    static func create(_ s: SimulatorState, region: Region, grant: GrantRecord, _ out: OutgoingMessage) throws -> String {
+package enum Schedules {
+    package static func create(_ s: SimulatorState, region: Region, grant: GrantRecord, _ out: OutgoingMessage) throws -> String {
         let store = s.store(region)
         let id = store.ids.uuid("schedule")
         let sendAt = VirtualTime(seconds: out.sendAt ?? s.now.seconds)
@@ -13,14 +13,14 @@ enum Schedules {
     }
 
     @discardableResult
-    static func scheduleJob(_ s: SimulatorState, region: Region, grantID: String, scheduleID: String, at time: VirtualTime) -> Int {
+    package static func scheduleJob(_ s: SimulatorState, region: Region, grantID: String, scheduleID: String, at time: VirtualTime) -> Int {
         s.schedule(at: time, "scheduled send \(scheduleID)") { core in
             try? core.transaction { s in try run(s, region: region, grantID: grantID, scheduleID: scheduleID) }
         }
     }
 
     /// Re-creates the jobs of pending schedules (a `--data-dir` server restarted).
-    static func restore(_ s: SimulatorState) throws {
+    package static func restore(_ s: SimulatorState) throws {
         for region in Region.allCases {
             for row in try s.store(region).pendingSchedules() {
                 scheduleJob(s, region: region, grantID: row.grantID, scheduleID: row.id,
@@ -29,7 +29,7 @@ enum Schedules {
         }
     }
 
-    static func run(_ s: SimulatorState, region: Region, grantID: String, scheduleID: String) throws {
+    package static func run(_ s: SimulatorState, region: Region, grantID: String, scheduleID: String) throws {
         let store = s.store(region)
         guard let row = try store.schedule(grantID: grantID, id: scheduleID),
               row.status == "pending" else { return }
@@ -71,7 +71,7 @@ enum Schedules {
                         object: object, source: "/nylas/send", time: s.now))
     }
 
-    static func json(_ row: ScheduleRecord) -> JSON {
+    package static func json(_ row: ScheduleRecord) -> JSON {
         let status = row.status
         let description = ["pending": "schedule send awaiting send at time", "success": "schedule send succeeded",
                            "failed": "schedule send failed", "cancelled": "schedule send cancelled"][status] ?? status
@@ -80,15 +80,15 @@ enum Schedules {
         return o
     }
 
-    static func all(_ store: RegionStore, grantID: String) throws -> [JSON] {
+    package static func all(_ store: RegionStore, grantID: String) throws -> [JSON] {
         try store.schedulesBySendTime(grantID: grantID).map(json)
     }
 
-    static func one(_ store: RegionStore, grantID: String, id: String) throws -> JSON? {
+    package static func one(_ store: RegionStore, grantID: String, id: String) throws -> JSON? {
         try store.schedule(grantID: grantID, id: id).map(json)
     }
 
-    static func cancel(_ s: SimulatorState, _ store: RegionStore, grantID: String, id: String) throws {
+    package static func cancel(_ s: SimulatorState, _ store: RegionStore, grantID: String, id: String) throws {
         guard var row = try store.schedule(grantID: grantID, id: id) else {
             throw NylasError.notFound("Schedule not found: \(id)")
         }
@@ -107,7 +107,7 @@ enum Schedules {
 
 extension MailSender {
     /// A message object for something not (yet) sent.
-    static func draftLike(_ out: OutgoingMessage, grant: GrantRecord) -> JSON {
+    package static func draftLike(_ out: OutgoingMessage, grant: GrantRecord) -> JSON {
         ["grant_id": .string(grant.id), "object": "message", "subject": .string(out.subject), "to": Participant.json(out.to),
          "cc": Participant.json(out.cc), "bcc": Participant.json(out.bcc), "reply_to": Participant.json(out.replyTo),
          "from": Participant.json(out.from.isEmpty ? [Participant(name: grant.name ?? "", email: grant.email)] : out.from),

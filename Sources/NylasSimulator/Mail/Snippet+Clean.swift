@@ -2,7 +2,7 @@ import Foundation
 
 extension Snippet {
     /// The whole body as plain text (Clean Conversations, simplified).
-    static func clean(_ body: String) -> String {
+    package static func clean(_ body: String) -> String {
         var out = ""
         var inTag = false
         for c in body {

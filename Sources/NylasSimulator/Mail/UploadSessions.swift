@@ -1,9 +1,9 @@
 import Foundation
 
 /// Attachment upload sessions as a send or a draft uses them.
-enum UploadSessions {
+package enum UploadSessions {
     /// The file of a ready, unexpired session of `grantID`, or a 400 naming the attachment.
-    static func file(_ store: RegionStore, grantID: String, _ ref: UploadReference, now: Int) throws -> OutgoingMessage.File {
+    package static func file(_ store: RegionStore, grantID: String, _ ref: UploadReference, now: Int) throws -> OutgoingMessage.File {
         let field = "attachments[\(ref.item)].id"
         guard let session = try store.uploadSession(grantID: grantID, id: ref.id) else {
             throw NylasError.invalidValue(field, "no attachment upload session \(ref.id) for this grant")
@@ -21,19 +21,19 @@ enum UploadSessions {
 }
 
 /// An `{"id": "<attachment_id>"}` item of a send or draft body.
-struct UploadReference: Sendable {
+package struct UploadReference: Sendable {
     /// Its index in `attachments` (for error messages).
-    var item: Int
+    package var item: Int
     /// Where its file goes among the message's files.
-    var position: Int
-    var id: String
-    var contentID: String?
-    var isInline: Bool?
+    package var position: Int
+    package var id: String
+    package var contentID: String?
+    package var isInline: Bool?
 }
 
 extension OutgoingMessage {
     /// Replaces the `{"id": …}` attachments by the files of the grant's ready upload sessions.
-    mutating func resolveUploads(_ store: RegionStore, grantID: String, now: Int) throws {
+    package mutating func resolveUploads(_ store: RegionStore, grantID: String, now: Int) throws {
         guard !uploads.isEmpty else { return }
         let resolved = try uploads.map { try UploadSessions.file(store, grantID: grantID, $0, now: now) }
         for (ref, file) in zip(uploads, resolved).reversed() {

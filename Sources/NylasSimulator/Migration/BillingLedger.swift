@@ -6,7 +6,7 @@ import Foundation
 /// the v3 grant of the application linked to it count once, as Nylas de-duplicates them.
 extension SimulatorState {
     /// A grant or account starts being billable (no-op when it already is).
-    func billingConnect(region: Region, grant: GrantRecord) throws {
+    package func billingConnect(region: Region, grant: GrantRecord) throws {
         let db = store(region).db
         if try db.first("SELECT id FROM connections WHERE grant_id = ? AND disconnected_at IS NULL", grant.id) != nil { return }
         try db.run("INSERT INTO connections(application_id, api_version, grant_id, email, connected_at) VALUES(?,?,?,?,?)",
@@ -14,13 +14,13 @@ extension SimulatorState {
     }
 
     /// A grant or account stops being billable (deleted, revoked, downgraded).
-    func billingDisconnect(region: Region, grantID: String) throws {
+    package func billingDisconnect(region: Region, grantID: String) throws {
         try store(region).db.run("UPDATE connections SET disconnected_at = ? WHERE grant_id = ? AND disconnected_at IS NULL",
                                  now.seconds, grantID)
     }
 
     /// The ledger: per month, per application, the billable accounts; and which mailboxes are billed twice.
-    func billingLedger() throws -> JSON {
+    package func billingLedger() throws -> JSON {
         struct Row { let region: Region; let app: String; let version: Int; let email: String; let from: Int; let to: Int? }
         var rows: [Row] = []
         var links: [String: String] = [:]   // v2 application → linked v3 application
@@ -80,7 +80,3 @@ extension SimulatorState {
     }
 }
 
-extension Simulator {
-    /// The billing ledger (`GET /__sim/billing`).
-    public func billing() throws -> JSON { try core.withState { try $0.billingLedger() } }
-}

@@ -4,26 +4,26 @@ import Foundation
 /// actually called (read from the request journal), each with its v3 replacement from the Nylas
 /// v3 diff view, and the behaviour changes that bite.
 public enum MigrationReport {
-    struct Endpoint {
-        let method: String
-        let pattern: String
-        let status: String   // migrated, renamed, removed
-        let replacement: String
-        let note: String
-        let changes: [String]
+    package struct Endpoint {
+        package let method: String
+        package let pattern: String
+        package let status: String   // migrated, renamed, removed
+        package let replacement: String
+        package let note: String
+        package let changes: [String]
     }
 
-    static let tokenExpiry = "Access tokens expire after one hour in v3: keep the refresh token (access_type=offline) and refresh."
-    static let grantsDeleted = "v3 deletes grants at once and re-authentication creates a new grant ID; v2 accounts lingered (downgrade/upgrade). Track users by email address."
-    static let calendarRequired = "A calendar ID is required for almost all event calls in v3 (use primary or the grant's email address)."
-    static let labelsFolders = "Labels and folders are consolidated into folders; folder and label objects become folder IDs in messages (folders: [...])."
-    static let filesAttachments = "Files are attachments in v3: send them inline (JSON base64 or multipart) and download them with /attachments/{id}/download?message_id=."
-    static let triggers = "Webhook triggers are renamed: account.connected → grant.created, account.invalid → grant.expired or grant.deleted; account.running/stopped/sync_error and job.* are gone. Payloads carry the whole object (CloudEvents) and are signed with a per-destination secret."
-    static let providerIDs = "v3 uses the provider's object IDs, not Nylas IDs; v2 IDs work in v3 GET requests (only GET) for a linked application, and POST /v3/migration-tools/translate maps them."
-    static let bearer = "v3 takes only Authorization: Bearer <API key or access token>; HTTP Basic and bare tokens are rejected."
-    static let deltas = "There is no delta sync in v3: subscribe to webhooks, which carry the full objects."
+    package static let tokenExpiry = "Access tokens expire after one hour in v3: keep the refresh token (access_type=offline) and refresh."
+    package static let grantsDeleted = "v3 deletes grants at once and re-authentication creates a new grant ID; v2 accounts lingered (downgrade/upgrade). Track users by email address."
+    package static let calendarRequired = "A calendar ID is required for almost all event calls in v3 (use primary or the grant's email address)."
+    package static let labelsFolders = "Labels and folders are consolidated into folders; folder and label objects become folder IDs in messages (folders: [...])."
+    package static let filesAttachments = "Files are attachments in v3: send them inline (JSON base64 or multipart) and download them with /attachments/{id}/download?message_id=."
+    package static let triggers = "Webhook triggers are renamed: account.connected → grant.created, account.invalid → grant.expired or grant.deleted; account.running/stopped/sync_error and job.* are gone. Payloads carry the whole object (CloudEvents) and are signed with a per-destination secret."
+    package static let providerIDs = "v3 uses the provider's object IDs, not Nylas IDs; v2 IDs work in v3 GET requests (only GET) for a linked application, and POST /v3/migration-tools/translate maps them."
+    package static let bearer = "v3 takes only Authorization: Bearer <API key or access token>; HTTP Basic and bare tokens are rejected."
+    package static let deltas = "There is no delta sync in v3: subscribe to webhooks, which carry the full objects."
 
-    static let catalog: [Endpoint] = [
+    package static let catalog: [Endpoint] = [
         .init(method: "GET", pattern: "/oauth/authorize", status: "migrated", replacement: "GET /v3/connect/auth", note: "hosted OAuth; scopes are provider scopes", changes: [tokenExpiry]),
         .init(method: "POST", pattern: "/oauth/token", status: "migrated", replacement: "POST /v3/connect/token", note: "returns access_token (1 hour), refresh_token, grant_id", changes: [tokenExpiry]),
         .init(method: "GET", pattern: "/oauth/token", status: "migrated", replacement: "POST /v3/connect/token", note: "POST only in v3", changes: [tokenExpiry]),
@@ -108,7 +108,7 @@ public enum MigrationReport {
         .init(method: "POST", pattern: "/v2/outbox", status: "removed", replacement: "POST /v3/grants/{grant_id}/messages/send with send_at; GET/DELETE …/messages/schedules", note: "", changes: []),
     ]
 
-    static let parameters: [String: String] = [
+    package static let parameters: [String: String] = [
         "not_in": "removed: filter with in=<folder_id>",
         "filename": "removed: look at the attachments of the messages",
         "view": "removed: view=count and ids have no replacement; view=expanded → fields=include_headers",
@@ -122,7 +122,7 @@ public enum MigrationReport {
         "version": "drafts have no version in v3",
     ]
 
-    static func normalize(_ method: String, _ path: String) -> Endpoint? {
+    package static func normalize(_ method: String, _ path: String) -> Endpoint? {
         let parts = Router.segments(of: path)
         return catalog.first { e in
             e.method == method && Route(e.method, e.pattern, surface: .v2) { _ in SimResponse(status: 200) }.match(parts) != nil
@@ -181,7 +181,7 @@ public enum MigrationReport {
 }
 
 extension ControlRoutes {
-    static func registerMigration(_ r: inout Router) {
+    package static func registerMigration(_ r: inout Router) {
         r.add("GET", "/__sim/migration-report", .control) { ctx in
             var filter = JournalFilter()
             filter.surface = .v2
@@ -199,12 +199,3 @@ extension ControlRoutes {
     }
 }
 
-extension Simulator {
-    /// The v2 → v3 migration report of the requests made so far.
-    public func migrationReport() throws -> JSON {
-        var filter = JournalFilter()
-        filter.surface = .v2
-        filter.limit = 1_000_000
-        return MigrationReport.build(try requests(filter).map { (method: $0.method, path: $0.path, query: $0.query, body: $0.requestBody) })
-    }
-}

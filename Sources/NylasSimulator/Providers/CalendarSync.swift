@@ -11,11 +11,11 @@ import Foundation
 /// - A new contact raises `contact.updated` (v3 has no `contact.created`).
 /// - By default only the primary calendar's events are notified (`SimulatorSettings.syncPrimaryCalendarOnly`,
 ///   or the application setting `sync_primary_calendar_only`); every calendar stays readable.
-enum CalendarSync {
-    static let changeKinds: Set<String> = ["calendar", "event", "contact"]
+package enum CalendarSync {
+    package static let changeKinds: Set<String> = ["calendar", "event", "contact"]
 
     /// A grant was created or re-authenticated: its first sync, or a catch-up.
-    static func grantConnected(_ s: SimulatorState, region: Region, grant: GrantRecord, isNew: Bool) throws {
+    package static func grantConnected(_ s: SimulatorState, region: Region, grant: GrantRecord, isNew: Bool) throws {
         let store = s.store(region)
         if try store.calendarSyncCursor(grantID: grant.id) == nil {
             try initialSync(s, region: region, grant: grant)
@@ -26,7 +26,7 @@ enum CalendarSync {
 
     /// After the world changed for `mailbox`: push grants sync at once (through the mail sync,
     /// which calls `sync`), and so do grants without a mailbox (virtual calendars).
-    static func worldChanged(_ s: SimulatorState, mailbox: String) throws {
+    package static func worldChanged(_ s: SimulatorState, mailbox: String) throws {
         try SyncEngine.mailboxChanged(s, mailbox: mailbox)
         for region in Region.allCases {
             for grant in try s.store(region).grants(email: mailbox)
@@ -37,7 +37,7 @@ enum CalendarSync {
     }
 
     /// Copies everything the mailbox holds, silently, and starts the cursor at the log's end.
-    static func initialSync(_ s: SimulatorState, region: Region, grant: GrantRecord) throws {
+    package static func initialSync(_ s: SimulatorState, region: Region, grant: GrantRecord) throws {
         let store = s.store(region)
         try s.world.ensureCalendars(grant.email, now: s.now.seconds)
         try s.world.ensureContactGroups(grant.email)
@@ -56,7 +56,7 @@ enum CalendarSync {
     }
 
     /// Applies the mailbox's calendar, event and contact changes since the grant's cursor.
-    static func sync(_ s: SimulatorState, region: Region, grant: GrantRecord, kind: SyncKind) throws {
+    package static func sync(_ s: SimulatorState, region: Region, grant: GrantRecord, kind: SyncKind) throws {
         let store = s.store(region)
         guard let cursor = try store.calendarSyncCursor(grantID: grant.id) else {
             try initialSync(s, region: region, grant: grant)
@@ -83,7 +83,7 @@ enum CalendarSync {
     // MARK: - Calendars
 
     /// The ID a grant gives a world calendar: Google's primary calendar is the account's address.
-    static func calendarID(_ s: SimulatorState, _ store: RegionStore, _ grant: GrantRecord, _ c: WorldCalendar) throws -> String {
+    package static func calendarID(_ s: SimulatorState, _ store: RegionStore, _ grant: GrantRecord, _ c: WorldCalendar) throws -> String {
         let key = String(c.id)
         if let id = try store.objectID(grantID: grant.id, kind: "calendar", worldKey: key) { return id }
         guard grant.apiVersion == 3, grant.provider == "google" else {
@@ -99,7 +99,7 @@ enum CalendarSync {
         return id
     }
 
-    static func calendarJSON(_ c: WorldCalendar, id: String, grant: GrantRecord, metadata: [String: JSON], notetaker: JSON?) -> JSON {
+    package static func calendarJSON(_ c: WorldCalendar, id: String, grant: GrantRecord, metadata: [String: JSON], notetaker: JSON?) -> JSON {
         var o: JSON = [
             "id": .string(id), "grant_id": .string(grant.id), "object": "calendar", "name": .string(c.name),
             "is_primary": .bool(c.isPrimary), "read_only": .bool(c.readOnly), "is_owned_by_user": .bool(c.isOwnedByUser),
@@ -117,7 +117,7 @@ enum CalendarSync {
 
     /// Brings the grant's copy of one calendar up to the world's state.
     @discardableResult
-    static func applyCalendar(_ s: SimulatorState, region: Region, grant: GrantRecord, _ c: WorldCalendar, kind: SyncKind,
+    package static func applyCalendar(_ s: SimulatorState, region: Region, grant: GrantRecord, _ c: WorldCalendar, kind: SyncKind,
                               metadata: [String: JSON]? = nil, notetaker: JSON? = nil) throws -> CalendarRecord? {
         let store = s.store(region)
         let existing = try store.calendar(grantID: grant.id, worldID: c.id)
@@ -144,10 +144,10 @@ enum CalendarSync {
 
     // MARK: - Events
 
-    static func eventSource(_ grant: GrantRecord, _ kind: SyncKind) -> String { "/\(grant.provider)/events/\(kind.rawValue)" }
+    package static func eventSource(_ grant: GrantRecord, _ kind: SyncKind) -> String { "/\(grant.provider)/events/\(kind.rawValue)" }
 
     /// Whether event notifications of this grant are limited to its primary calendar.
-    static func primaryOnly(_ s: SimulatorState, _ store: RegionStore, _ grant: GrantRecord) -> Bool {
+    package static func primaryOnly(_ s: SimulatorState, _ store: RegionStore, _ grant: GrantRecord) -> Bool {
         if let app = try? store.application(id: grant.applicationID), let flag = app.settings["sync_primary_calendar_only"]?.boolValue {
             return flag
         }
@@ -155,7 +155,7 @@ enum CalendarSync {
     }
 
     /// The ID a grant gives a world event; an exception is `<master_id>_<original start>` (Google style).
-    static func eventID(_ s: SimulatorState, _ store: RegionStore, _ grant: GrantRecord, _ e: WorldEvent) throws -> String {
+    package static func eventID(_ s: SimulatorState, _ store: RegionStore, _ grant: GrantRecord, _ e: WorldEvent) throws -> String {
         let key = String(e.id)
         if let id = try store.objectID(grantID: grant.id, kind: "event", worldKey: key) { return id }
         if let master = e.master, let original = e.originalStart {
@@ -167,12 +167,12 @@ enum CalendarSync {
         return try store.mintID(grant: grant, kind: "event", worldKey: key)
     }
 
-    static func stamp(_ originalStart: Int, allDay: Bool) -> String {
+    package static func stamp(_ originalStart: Int, allDay: Bool) -> String {
         allDay ? CivilDate(dayNumber: Int((Double(originalStart) / 86400).rounded(.down))).compact : WallClock.utcStamp(originalStart)
     }
 
     /// The API object of an event for a grant.
-    static func eventJSON(_ content: EventContent, id: String, grant: GrantRecord, calendarID: String, icalUID: String,
+    package static func eventJSON(_ content: EventContent, id: String, grant: GrantRecord, calendarID: String, icalUID: String,
                           masterID: String?, originalStart: Int?, readOnly: Bool, metadata: [String: JSON],
                           createdAt: Int, updatedAt: Int) -> JSON {
         var o = content.json
@@ -200,7 +200,7 @@ enum CalendarSync {
     }
 
     /// The grant's record of a world event (not saved).
-    static func eventRecord(_ s: SimulatorState, region: Region, grant: GrantRecord, _ e: WorldEvent, calendar: CalendarRecord,
+    package static func eventRecord(_ s: SimulatorState, region: Region, grant: GrantRecord, _ e: WorldEvent, calendar: CalendarRecord,
                             existing: EventRecord?, metadata: [String: JSON]?) throws -> EventRecord {
         let store = s.store(region)
         let id = try eventID(s, store, grant, e)
@@ -213,7 +213,7 @@ enum CalendarSync {
                            originalStart: e.originalStart, content: e.content, data: data, createdAt: created, updatedAt: e.updatedAt)
     }
 
-    static func deletedEventJSON(_ r: EventRecord) -> JSON {
+    package static func deletedEventJSON(_ r: EventRecord) -> JSON {
         var o: JSON = ["id": .string(r.id), "grant_id": .string(r.grantID), "calendar_id": .string(r.calendarID), "object": "event"]
         if let m = r.masterEventID { o["master_event_id"] = .string(m) }
         if !r.metadata.isEmpty { o["metadata"] = .object(r.metadata) }
@@ -225,7 +225,7 @@ enum CalendarSync {
     /// a deleted or cancelled one `event.deleted`. An edited occurrence was already part of its
     /// series, so its first copy is an `event.updated`.
     @discardableResult
-    static func applyEvent(_ s: SimulatorState, region: Region, grant: GrantRecord, _ e: WorldEvent, kind: SyncKind,
+    package static func applyEvent(_ s: SimulatorState, region: Region, grant: GrantRecord, _ e: WorldEvent, kind: SyncKind,
                            metadata: [String: JSON]? = nil) throws -> EventRecord? {
         let store = s.store(region)
         let existing = try store.event(grantID: grant.id, worldID: e.id)
@@ -289,9 +289,9 @@ enum CalendarSync {
 
     // MARK: - Contacts
 
-    static func contactSource(_ grant: GrantRecord, _ kind: SyncKind) -> String { "/\(grant.provider)/contacts/\(kind.rawValue)" }
+    package static func contactSource(_ grant: GrantRecord, _ kind: SyncKind) -> String { "/\(grant.provider)/contacts/\(kind.rawValue)" }
 
-    static func contactJSON(_ c: WorldContact, id: String, grant: GrantRecord, groupIDs: [String: String], metadata: [String: JSON]) -> JSON {
+    package static func contactJSON(_ c: WorldContact, id: String, grant: GrantRecord, groupIDs: [String: String], metadata: [String: JSON]) -> JSON {
         var o = JSON.object(c.content)
         o["id"] = .string(id)
         o["grant_id"] = .string(grant.id)
@@ -308,7 +308,7 @@ enum CalendarSync {
     }
 
     /// Mirrors the mailbox's contact groups into the grant's view.
-    static func syncContactGroups(_ s: SimulatorState, region: Region, grant: GrantRecord) throws {
+    package static func syncContactGroups(_ s: SimulatorState, region: Region, grant: GrantRecord) throws {
         let store = s.store(region)
         for g in try s.world.contactGroups(mailbox: grant.email) {
             let id = try groupID(store, grant, g.key)
@@ -319,7 +319,7 @@ enum CalendarSync {
         }
     }
 
-    static func groupID(_ store: RegionStore, _ grant: GrantRecord, _ key: String) throws -> String {
+    package static func groupID(_ store: RegionStore, _ grant: GrantRecord, _ key: String) throws -> String {
         if grant.apiVersion == 3, grant.provider != "microsoft" {
             if let id = try store.objectID(grantID: grant.id, kind: "contact_group", worldKey: key) { return id }
             try store.saveObjectID(grantID: grant.id, kind: "contact_group", worldKey: key, id: key)
@@ -329,14 +329,14 @@ enum CalendarSync {
     }
 
     /// Group world keys → the grant's group IDs.
-    static func groupIDs(_ store: RegionStore, _ grant: GrantRecord) throws -> [String: String] {
+    package static func groupIDs(_ store: RegionStore, _ grant: GrantRecord) throws -> [String: String] {
         Dictionary(try store.contactGroups(grantID: grant.id).map { ($0.worldKey, $0.id) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// Brings the grant's copy of a contact up to date: created or changed is `contact.updated`,
     /// deleted is `contact.deleted`.
     @discardableResult
-    static func applyContact(_ s: SimulatorState, region: Region, grant: GrantRecord, _ c: WorldContact, kind: SyncKind,
+    package static func applyContact(_ s: SimulatorState, region: Region, grant: GrantRecord, _ c: WorldContact, kind: SyncKind,
                              metadata: [String: JSON]? = nil) throws -> ContactRecord? {
         let store = s.store(region)
         let existing = try store.contact(grantID: grant.id, worldID: c.id)

@@ -14,25 +14,25 @@ import Foundation
 /// Attachment `content` is text; `content_base64` carries binary. Messages are inserted in date
 /// order, so a reply finds its parent by `in_reply_to`. A message whose `message_id` the mailbox
 /// already holds is skipped: loading the same fixture twice adds nothing.
-struct MailboxFixture: Sendable {
-    struct Folder: Sendable {
-        var key: String
-        var name: String
-        var parent: String?
+package struct MailboxFixture: Sendable {
+    package struct Folder: Sendable {
+        package var key: String
+        package var name: String
+        package var parent: String?
     }
 
-    var mailbox: String
-    var provider: String
-    var name: String?
-    var folders: [Folder]
-    var messages: [NewMessage]
+    package var mailbox: String
+    package var provider: String
+    package var name: String?
+    package var folders: [Folder]
+    package var messages: [NewMessage]
 
     /// The providers a mailbox fixture can belong to.
-    static let mailProviders: Set<String> = ["google", "microsoft", "imap", "icloud", "yahoo", "ews"]
+    package static let mailProviders: Set<String> = ["google", "microsoft", "imap", "icloud", "yahoo", "ews"]
 
     /// Reads and checks a fixture object; `mailbox`/`provider` override the fixture's own. Every
     /// problem is a 400 naming the field.
-    static func parse(_ json: JSON, mailbox override: String? = nil, provider providerOverride: String? = nil,
+    package static func parse(_ json: JSON, mailbox override: String? = nil, provider providerOverride: String? = nil,
                       now: Int) throws(NylasError) -> MailboxFixture {
         guard case .object(let top) = json else {
             throw NylasError.invalidRequest("Invalid fixture: expected a JSON object with mailbox, folders and messages")
@@ -95,7 +95,7 @@ struct MailboxFixture: Sendable {
     }
 
     /// Reads a fixture file (relative paths from the working directory).
-    static func read(path: String) throws(NylasError) -> JSON {
+    package static func read(path: String) throws(NylasError) -> JSON {
         let url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw NylasError.invalidValue("path", "cannot read fixture file \(url.path)")
@@ -108,22 +108,22 @@ struct MailboxFixture: Sendable {
     }
 
     /// What a load did.
-    struct Result: Sendable {
-        var mailbox: String
-        var provider: String
-        var loaded: Int
-        var skipped: Int
-        var threads: Int
-        var foldersAdded: Int
+    package struct Result: Sendable {
+        package var mailbox: String
+        package var provider: String
+        package var loaded: Int
+        package var skipped: Int
+        package var threads: Int
+        package var foldersAdded: Int
 
-        var json: JSON {
+        package var json: JSON {
             ["mailbox": .string(mailbox), "provider": .string(provider), "messages": .int(loaded), "skipped": .int(skipped),
              "threads": .int(threads), "folders_added": .int(foldersAdded)]
         }
     }
 
     /// Puts the fixture into the world (inside the caller's transaction) and lets push grants sync.
-    func load(into s: SimulatorState) throws -> Result {
+    package func load(into s: SimulatorState) throws -> Result {
         let world = s.world
         if let existing = try world.mailbox(mailbox), existing.provider != provider {
             throw NylasError.conflict("Mailbox \(mailbox) exists as a \(existing.provider) mailbox, not \(provider)")
@@ -163,7 +163,7 @@ struct MailboxFixture: Sendable {
 
 extension SimulatorCore {
     /// Loads a fixture object (or the file at `path`) into the provider world in one transaction.
-    func loadFixture(_ json: JSON?, path: String?, mailbox: String?, provider: String?) throws -> MailboxFixture.Result {
+    package func loadFixture(_ json: JSON?, path: String?, mailbox: String?, provider: String?) throws -> MailboxFixture.Result {
         let source: JSON
         if let path {
             source = try MailboxFixture.read(path: path)

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Email domain → provider, as `/v3/providers/detect` and the hosted-auth picker decide.
-enum ProviderDetection {
-    static func detect(_ email: String) -> String {
+package enum ProviderDetection {
+    package static func detect(_ email: String) -> String {
         let domain = email.split(separator: "@").last.map { String($0).lowercased() } ?? ""
         switch domain {
         case "gmail.com", "googlemail.com": return "google"
@@ -17,7 +17,7 @@ enum ProviderDetection {
     }
 
     /// The mail domain a provider's simulated users get when no login hint names one.
-    static func defaultDomain(_ provider: String) -> String {
+    package static func defaultDomain(_ provider: String) -> String {
         switch provider {
         case "google": "gmail.com"
         case "microsoft": "outlook.com"
@@ -28,7 +28,7 @@ enum ProviderDetection {
     }
 
     /// The scopes a provider grants when none are asked for.
-    static func defaultScopes(_ provider: String) -> [String] {
+    package static func defaultScopes(_ provider: String) -> [String] {
         switch provider {
         case "google":
             ["https://www.googleapis.com/auth/userinfo.email", "https://www.googleapis.com/auth/gmail.modify",

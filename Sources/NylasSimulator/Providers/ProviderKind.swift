@@ -1,28 +1,28 @@
 import Foundation
 
 /// What differs between providers: how changes reach Nylas, folder model, ID style.
-struct ProviderKind: Sendable {
-    let name: String
+package struct ProviderKind: Sendable {
+    package let name: String
 
-    init(_ name: String) { self.name = name }
+    package init(_ name: String) { self.name = name }
 
     /// The providers a v3 connector (and so a grant) can be created for.
-    static let connectorNames: Set<String> = ["google", "microsoft", "imap", "icloud", "yahoo", "ews", "virtual-calendar", "zoom", "nylas"]
+    package static let connectorNames: Set<String> = ["google", "microsoft", "imap", "icloud", "yahoo", "ews", "virtual-calendar", "zoom", "nylas"]
 
     /// Push providers (Google, Microsoft) notify Nylas at once; the others are polled.
-    var isPush: Bool { name == "google" || name == "microsoft" }
+    package var isPush: Bool { name == "google" || name == "microsoft" }
     /// Google labels: a message may carry several; the others keep a message in one folder.
-    var multipleFolders: Bool { name == "google" }
+    package var multipleFolders: Bool { name == "google" }
     /// Providers with no mailbox at all.
-    var hasMail: Bool { name != "virtual-calendar" }
+    package var hasMail: Bool { name != "virtual-calendar" }
     /// IMAP-family providers, whose v3 IDs derive from the `Message-ID` header.
-    var isIMAPFamily: Bool { ["imap", "icloud", "yahoo", "ews"].contains(name) }
+    package var isIMAPFamily: Bool { ["imap", "icloud", "yahoo", "ews"].contains(name) }
 
     /// The CloudEvents `source` of a mail change.
-    func emailSource(_ sync: SyncKind) -> String { "/\(name)/emails/\(sync.rawValue)" }
+    package func emailSource(_ sync: SyncKind) -> String { "/\(name)/emails/\(sync.rawValue)" }
 
     /// The system folders a mailbox starts with: world key, display name, attributes.
-    var systemFolders: [(key: String, name: String, attributes: [String])] {
+    package var systemFolders: [(key: String, name: String, attributes: [String])] {
         switch name {
         case "google":
             return [("INBOX", "INBOX", []), ("SENT", "SENT", ["\\Sent"]), ("DRAFT", "DRAFT", ["\\Drafts"]),
@@ -38,27 +38,27 @@ struct ProviderKind: Sendable {
     }
 
     /// The world key of the folder a role maps to.
-    static let inbox = "INBOX", sent = "SENT", drafts = "DRAFT", trash = "TRASH"
+    package static let inbox = "INBOX", sent = "SENT", drafts = "DRAFT", trash = "TRASH"
 }
 
 /// How a change reached Nylas, as the notification `source` tells.
-enum SyncKind: String, Sendable {
+package enum SyncKind: String, Sendable {
     case realtime, incremental, historic
 }
 
 /// A name and address, as Nylas writes participants.
-struct Participant: Sendable, Equatable {
-    var name: String
-    var email: String
+package struct Participant: Sendable, Equatable {
+    package var name: String
+    package var email: String
 
-    var json: JSON { ["name": .string(name), "email": .string(email)] }
+    package var json: JSON { ["name": .string(name), "email": .string(email)] }
 
-    static func list(_ json: JSON?) -> [Participant] {
+    package static func list(_ json: JSON?) -> [Participant] {
         (json?.arrayValue ?? []).compactMap { item in
             guard let email = item["email"]?.stringValue else { return nil }
             return Participant(name: item["name"]?.stringValue ?? "", email: email)
         }
     }
 
-    static func json(_ list: [Participant]) -> JSON { .array(list.map(\.json)) }
+    package static func json(_ list: [Participant]) -> JSON { .array(list.map(\.json)) }
 }

@@ -38,7 +38,7 @@ extension SimulatorCore {
         throw NylasError.notFound("No event \(ref) in mailbox \(mailbox)")
     }
 
-    func worldCalendarsJSON(mailbox: String) throws -> JSON {
+    package func worldCalendarsJSON(mailbox: String) throws -> JSON {
         try transaction { s in
             let box = try calendarMailbox(s, mailbox)
             return .array(try s.world.calendars(mailbox: box.email).map(\.json))
@@ -46,7 +46,7 @@ extension SimulatorCore {
     }
 
     /// The user adds a calendar.
-    func addWorldCalendar(mailbox: String, _ body: BodyFields) throws -> JSON {
+    package func addWorldCalendar(mailbox: String, _ body: BodyFields) throws -> JSON {
         let fields = try CalendarFields(body)
         guard let name = fields.name else { throw NylasError.missingField("name") }
         let readOnly = try body.bool("read_only") ?? false
@@ -66,7 +66,7 @@ extension SimulatorCore {
         }
     }
 
-    func worldEventsJSON(mailbox: String) throws -> JSON {
+    package func worldEventsJSON(mailbox: String) throws -> JSON {
         try transaction { s in
             let box = try calendarMailbox(s, mailbox)
             return .array(try s.world.events(mailbox: box.email).map(\.json))
@@ -89,7 +89,7 @@ extension SimulatorCore {
     /// The user creates an event in their own calendar (or an invitation lands there, with
     /// `organizer` naming someone else). Body: the API's event fields plus `calendar` (`primary`,
     /// world ID or name), `organizer`, `ical_uid`, `status`, `event_type`, participants' `status`.
-    func addWorldEvent(mailbox: String, _ body: BodyFields) throws -> JSON {
+    package func addWorldEvent(mailbox: String, _ body: BodyFields) throws -> JSON {
         let input = try EventInput(body, creating: true)
         let statuses = try Self.statuses(body)
         let organizer = try body.nested("organizer")
@@ -124,7 +124,7 @@ extension SimulatorCore {
     }
 
     /// The user changes an event in their own client: any event field, or `calendar` to move it.
-    func changeWorldEvent(mailbox: String, event ref: String, _ body: BodyFields) throws -> JSON {
+    package func changeWorldEvent(mailbox: String, event ref: String, _ body: BodyFields) throws -> JSON {
         let input = try EventInput(body, creating: false)
         let statuses = try Self.statuses(body)
         let status = try body.string("status")
@@ -155,7 +155,7 @@ extension SimulatorCore {
     }
 
     /// The user deletes an event (a series with its exceptions); other copies are cancelled.
-    func deleteWorldEvent(mailbox: String, event ref: String) throws -> JSON {
+    package func deleteWorldEvent(mailbox: String, event ref: String) throws -> JSON {
         try transaction { s in
             let box = try calendarMailbox(s, mailbox)
             let e = try worldEvent(s, box.email, ref)
@@ -168,7 +168,7 @@ extension SimulatorCore {
     }
 
     /// A participant answers an invitation (`email`, by default the mailbox's owner): every copy shows it.
-    func answerWorldEvent(mailbox: String, event ref: String, email: String?, status: String) throws -> JSON {
+    package func answerWorldEvent(mailbox: String, event ref: String, email: String?, status: String) throws -> JSON {
         guard ["yes", "no", "maybe", "noreply"].contains(status) else { throw NylasError.invalidValue("status", "expected yes, no, maybe or noreply") }
         return try transaction { s in
             let box = try calendarMailbox(s, mailbox)
@@ -188,7 +188,7 @@ extension SimulatorCore {
 
     // MARK: - Contacts
 
-    func worldContactsJSON(mailbox: String) throws -> JSON {
+    package func worldContactsJSON(mailbox: String) throws -> JSON {
         try transaction { s in
             let box = try calendarMailbox(s, mailbox)
             return .array(try s.world.contacts(mailbox: box.email).map(\.json))
@@ -208,7 +208,7 @@ extension SimulatorCore {
     }
 
     /// The user adds a contact to their address book.
-    func addWorldContact(mailbox: String, _ body: BodyFields) throws -> JSON {
+    package func addWorldContact(mailbox: String, _ body: BodyFields) throws -> JSON {
         let input = try ContactInput(body)
         guard input.hasIdentity else { throw NylasError.invalidRequest("A contact needs a name, a company, an email address or a phone number") }
         return try transaction { s in
@@ -225,7 +225,7 @@ extension SimulatorCore {
     }
 
     /// The user edits a contact (`contact` is its world ID or one of its email addresses).
-    func changeWorldContact(mailbox: String, contact ref: String, _ body: BodyFields?, delete: Bool) throws -> JSON {
+    package func changeWorldContact(mailbox: String, contact ref: String, _ body: BodyFields?, delete: Bool) throws -> JSON {
         let input = try body.map { b throws(NylasError) in try ContactInput(b) }
         return try transaction { s in
             let box = try calendarMailbox(s, mailbox)
@@ -249,7 +249,7 @@ extension SimulatorCore {
 
     /// Event notifications for the primary calendar only, or for every calendar: for one
     /// application (its own setting) or for the whole simulator.
-    func setCalendarSync(region: Region, applicationID: String?, primaryOnly: Bool) throws -> JSON {
+    package func setCalendarSync(region: Region, applicationID: String?, primaryOnly: Bool) throws -> JSON {
         try transaction { s in
             guard let applicationID else {
                 s.settings.syncPrimaryCalendarOnly = primaryOnly

@@ -5,7 +5,7 @@ import Foundation
 /// control API, the Swift API and scenarios all call these.
 extension SimulatorCore {
     /// Creates a mailbox (no-op when it exists).
-    func createMailbox(email: String, provider: String?, name: String?) throws -> JSON {
+    package func createMailbox(email: String, provider: String?, name: String?) throws -> JSON {
         guard email.contains("@") else { throw NylasError.invalidValue("email", "'\(email)' is not an email address") }
         let provider = provider ?? ProviderDetection.detect(email)
         guard ProviderKind.connectorNames.contains(provider) else { throw NylasError.invalidValue("provider", "unknown provider '\(provider)'") }
@@ -13,7 +13,7 @@ extension SimulatorCore {
     }
 
     /// Mail arrives in `mailbox` (created as the detected provider when missing).
-    func deliverMail(to mailbox: String, _ message: NewMessage) throws -> JSON {
+    package func deliverMail(to mailbox: String, _ message: NewMessage) throws -> JSON {
         try transaction { s in
             let email = mailbox.lowercased()
             if try s.world.mailbox(email) == nil {
@@ -26,7 +26,7 @@ extension SimulatorCore {
     }
 
     /// The user changes a message in their own client (read, star, move, delete).
-    func changeMail(mailbox: String, message ref: String, unread: Bool?, starred: Bool?, folders: [String]?, delete: Bool) throws -> JSON {
+    package func changeMail(mailbox: String, message ref: String, unread: Bool?, starred: Bool?, folders: [String]?, delete: Bool) throws -> JSON {
         try transaction { s in
             let email = mailbox.lowercased()
             guard let m = try worldMessage(s, email, ref) else { throw NylasError.notFound("No message \(ref) in mailbox \(email)") }
@@ -47,7 +47,7 @@ extension SimulatorCore {
     }
 
     /// The user's password changed or they revoked access: every grant on the mailbox expires.
-    func invalidateCredentials(mailbox: String) throws -> [String] {
+    package func invalidateCredentials(mailbox: String) throws -> [String] {
         try transaction { s in
             let email = mailbox.lowercased()
             guard try s.world.mailbox(email) != nil else { throw NylasError.notFound("No mailbox \(email)") }
@@ -64,7 +64,7 @@ extension SimulatorCore {
     }
 
     /// A provider (or one mailbox) is unreachable for `duration` from now.
-    func addOutage(provider: String?, mailbox: String?, duration: Duration) -> JSON {
+    package func addOutage(provider: String?, mailbox: String?, duration: Duration) -> JSON {
         withState { s in
             let o = ProviderOutage(provider: provider, mailbox: mailbox?.lowercased(), start: s.now, end: s.now + duration)
             s.outages.append(o)
@@ -78,7 +78,7 @@ extension SimulatorCore {
         return try s.world.message(mailbox: mailbox, header: ref)
     }
 
-    func worldJSON(_ m: WorldMessage) -> JSON {
+    package func worldJSON(_ m: WorldMessage) -> JSON {
         ["world_id": .int(Int(m.id)), "mailbox": .string(m.mailbox), "message_id_header": .string(m.messageIDHeader),
          "thread_key": .string(m.threadKey), "subject": .string(m.subject), "unread": .bool(m.unread), "starred": .bool(m.starred),
          "folders": .strings(m.folders), "deleted": .bool(m.deleted), "date": .int(m.date)]
@@ -87,7 +87,7 @@ extension SimulatorCore {
 
 extension NewMessage {
     /// Reads a message from a control-API or scenario body.
-    static func parse(_ body: BodyFields, now: Int) throws(NylasError) -> NewMessage {
+    package static func parse(_ body: BodyFields, now: Int) throws(NylasError) -> NewMessage {
         func people(_ key: String) throws(NylasError) -> [Participant] {
             guard let v = body.raw(key) else { return [] }
             switch v {

@@ -1,26 +1,26 @@
 import Foundation
 
 /// A calendar as the provider holds it.
-struct WorldCalendar: Sendable, Equatable {
-    var id: Int64
-    var mailbox: String
+package struct WorldCalendar: Sendable, Equatable {
+    package var id: Int64
+    package var mailbox: String
     /// `primary` (one per mailbox, never deleted), `holidays` (Google's read-only holiday calendar), `user`.
-    var role: String
-    var name: String
-    var description: String?
-    var location: String?
-    var timezone: String?
-    var hexColor: String?
-    var hexForegroundColor: String?
-    var readOnly: Bool
-    var isOwnedByUser: Bool
-    var deleted: Bool
-    var createdAt: Int
-    var updatedAt: Int
+    package var role: String
+    package var name: String
+    package var description: String?
+    package var location: String?
+    package var timezone: String?
+    package var hexColor: String?
+    package var hexForegroundColor: String?
+    package var readOnly: Bool
+    package var isOwnedByUser: Bool
+    package var deleted: Bool
+    package var createdAt: Int
+    package var updatedAt: Int
 
-    var isPrimary: Bool { role == "primary" }
+    package var isPrimary: Bool { role == "primary" }
 
-    init(row: SQLRow) {
+    package init(row: SQLRow) {
         id = Int64(row.int("id"))
         mailbox = row.string("mailbox")
         role = row.string("role")
@@ -37,7 +37,7 @@ struct WorldCalendar: Sendable, Equatable {
         updatedAt = row.int("updated_at")
     }
 
-    init(mailbox: String, role: String, name: String, now: Int) {
+    package init(mailbox: String, role: String, name: String, now: Int) {
         id = 0
         self.mailbox = mailbox
         self.role = role
@@ -50,7 +50,7 @@ struct WorldCalendar: Sendable, Equatable {
     }
 
     /// For the control API.
-    var json: JSON {
+    package var json: JSON {
         ["world_id": .int(Int(id)), "mailbox": .string(mailbox), "role": .string(role), "name": .string(name),
          "description": .optional(description), "location": .optional(location), "timezone": .optional(timezone),
          "hex_color": .optional(hexColor), "read_only": .bool(readOnly), "is_primary": .bool(isPrimary), "deleted": .bool(deleted)]
@@ -59,20 +59,20 @@ struct WorldCalendar: Sendable, Equatable {
 
 /// An event as the provider holds it. A recurring series is one master (with `recurrence`);
 /// an edited or cancelled occurrence is an exception pointing at its master.
-struct WorldEvent: Sendable, Equatable {
-    var id: Int64
-    var mailbox: String
-    var calendar: Int64
+package struct WorldEvent: Sendable, Equatable {
+    package var id: Int64
+    package var mailbox: String
+    package var calendar: Int64
     /// The iCalendar UID: the same for every copy of the event, in every region and every mailbox.
-    var icalUID: String
-    var master: Int64?
-    var originalStart: Int?
-    var content: EventContent
-    var deleted: Bool
-    var createdAt: Int
-    var updatedAt: Int
+    package var icalUID: String
+    package var master: Int64?
+    package var originalStart: Int?
+    package var content: EventContent
+    package var deleted: Bool
+    package var createdAt: Int
+    package var updatedAt: Int
 
-    init(row: SQLRow) {
+    package init(row: SQLRow) {
         id = Int64(row.int("id"))
         mailbox = row.string("mailbox")
         calendar = Int64(row.int("calendar"))
@@ -85,7 +85,7 @@ struct WorldEvent: Sendable, Equatable {
         updatedAt = row.int("updated_at")
     }
 
-    var json: JSON {
+    package var json: JSON {
         var o = content.json
         o["world_id"] = .int(Int(id))
         o["mailbox"] = .string(mailbox)
@@ -99,16 +99,16 @@ struct WorldEvent: Sendable, Equatable {
 }
 
 /// A contact in a mailbox's address book. `content` holds the v3 contact fields.
-struct WorldContact: Sendable, Equatable {
-    var id: Int64
-    var mailbox: String
-    var content: [String: JSON]
-    var picture: [UInt8]?
-    var deleted: Bool
-    var createdAt: Int
-    var updatedAt: Int
+package struct WorldContact: Sendable, Equatable {
+    package var id: Int64
+    package var mailbox: String
+    package var content: [String: JSON]
+    package var picture: [UInt8]?
+    package var deleted: Bool
+    package var createdAt: Int
+    package var updatedAt: Int
 
-    init(row: SQLRow) {
+    package init(row: SQLRow) {
         id = Int64(row.int("id"))
         mailbox = row.string("mailbox")
         content = row.json("data").objectValue ?? [:]
@@ -118,7 +118,7 @@ struct WorldContact: Sendable, Equatable {
         updatedAt = row.int("updated_at")
     }
 
-    var json: JSON {
+    package var json: JSON {
         var o = JSON.object(content)
         o["world_id"] = .int(Int(id))
         o["mailbox"] = .string(mailbox)
@@ -128,11 +128,11 @@ struct WorldContact: Sendable, Equatable {
     }
 }
 
-struct WorldContactGroup: Sendable, Equatable {
-    var key: String
-    var name: String
-    var groupType: String
-    var path: String?
+package struct WorldContactGroup: Sendable, Equatable {
+    package var key: String
+    package var name: String
+    package var groupType: String
+    package var path: String?
 }
 
 extension ProviderWorld {
@@ -140,7 +140,7 @@ extension ProviderWorld {
 
     /// Gives a mailbox the calendars it has from its creation (done lazily, on first use): a
     /// primary calendar, and for Google the read-only holiday calendar with its yearly holidays.
-    func ensureCalendars(_ email: String, now: Int) throws {
+    package func ensureCalendars(_ email: String, now: Int) throws {
         let mailbox = email.lowercased()
         guard let box = try self.mailbox(mailbox) else { return }
         guard try db.first("SELECT id FROM calendars WHERE mailbox = ? AND role = 'primary'", mailbox) == nil else { return }
@@ -183,27 +183,27 @@ extension ProviderWorld {
     }
 
     /// The mailbox's live calendars, primary first.
-    func calendars(mailbox: String) throws -> [WorldCalendar] {
+    package func calendars(mailbox: String) throws -> [WorldCalendar] {
         try db.query("SELECT * FROM calendars WHERE mailbox = ? AND deleted = 0 ORDER BY role = 'primary' DESC, id",
                      mailbox.lowercased()).map(WorldCalendar.init)
     }
 
-    func calendar(id: Int64) throws -> WorldCalendar? {
+    package func calendar(id: Int64) throws -> WorldCalendar? {
         try db.first("SELECT * FROM calendars WHERE id = ?", id).map(WorldCalendar.init)
     }
 
-    func primaryCalendar(mailbox: String) throws -> WorldCalendar? {
+    package func primaryCalendar(mailbox: String) throws -> WorldCalendar? {
         try db.first("SELECT * FROM calendars WHERE mailbox = ? AND role = 'primary'", mailbox.lowercased()).map(WorldCalendar.init)
     }
 
     /// Adds a calendar (the user creates one in their own client, or a grant does).
-    func insertCalendar(_ c: WorldCalendar, time: VirtualTime) throws -> WorldCalendar {
+    package func insertCalendar(_ c: WorldCalendar, time: VirtualTime) throws -> WorldCalendar {
         let id = try insertCalendarRow(c)
         try recordChange(mailbox: c.mailbox, kind: "calendar", object: id, time: time)
         return try calendar(id: id)!
     }
 
-    func updateCalendar(_ c: WorldCalendar, time: VirtualTime) throws {
+    package func updateCalendar(_ c: WorldCalendar, time: VirtualTime) throws {
         try db.run("""
             UPDATE calendars SET name = ?, description = ?, location = ?, timezone = ?, hex_color = ?, hex_foreground_color = ?,
                 updated_at = ? WHERE id = ?
@@ -213,7 +213,7 @@ extension ProviderWorld {
 
     /// Deletes a calendar and every event in it (the calendar's change comes first, so that a sync
     /// drops the events with their calendar instead of notifying each).
-    func deleteCalendar(_ c: WorldCalendar, time: VirtualTime) throws {
+    package func deleteCalendar(_ c: WorldCalendar, time: VirtualTime) throws {
         try db.run("UPDATE calendars SET deleted = 1, updated_at = ? WHERE id = ?", time.seconds, c.id)
         try recordChange(mailbox: c.mailbox, kind: "calendar", object: c.id, time: time)
         for row in try db.query("SELECT id FROM events WHERE calendar = ? AND deleted = 0", c.id) {
@@ -224,12 +224,12 @@ extension ProviderWorld {
 
     // MARK: - Events
 
-    func event(id: Int64) throws -> WorldEvent? {
+    package func event(id: Int64) throws -> WorldEvent? {
         try db.first("SELECT * FROM events WHERE id = ?", id).map(WorldEvent.init)
     }
 
     /// Live events of a mailbox (of one calendar when given), masters, exceptions and singles.
-    func events(mailbox: String, calendar: Int64? = nil) throws -> [WorldEvent] {
+    package func events(mailbox: String, calendar: Int64? = nil) throws -> [WorldEvent] {
         if let calendar {
             return try db.query("SELECT * FROM events WHERE mailbox = ? AND calendar = ? AND deleted = 0 ORDER BY id",
                                 mailbox.lowercased(), calendar).map(WorldEvent.init)
@@ -238,26 +238,26 @@ extension ProviderWorld {
     }
 
     /// The live master or single event of a mailbox with this iCalendar UID.
-    func event(mailbox: String, icalUID: String) throws -> WorldEvent? {
+    package func event(mailbox: String, icalUID: String) throws -> WorldEvent? {
         try db.first("SELECT * FROM events WHERE mailbox = ? AND ical_uid = ? AND master IS NULL AND deleted = 0 ORDER BY id LIMIT 1",
                      mailbox.lowercased(), icalUID).map(WorldEvent.init)
     }
 
     /// Every live copy of an event (masters and singles) in every mailbox, by iCalendar UID.
-    func events(icalUID: String) throws -> [WorldEvent] {
+    package func events(icalUID: String) throws -> [WorldEvent] {
         try db.query("SELECT * FROM events WHERE ical_uid = ? AND master IS NULL AND deleted = 0 ORDER BY id", icalUID).map(WorldEvent.init)
     }
 
-    func exceptions(master: Int64) throws -> [WorldEvent] {
+    package func exceptions(master: Int64) throws -> [WorldEvent] {
         try db.query("SELECT * FROM events WHERE master = ? AND deleted = 0 ORDER BY original_start", master).map(WorldEvent.init)
     }
 
-    func exception(master: Int64, originalStart: Int) throws -> WorldEvent? {
+    package func exception(master: Int64, originalStart: Int) throws -> WorldEvent? {
         try db.first("SELECT * FROM events WHERE master = ? AND original_start = ? AND deleted = 0", master, originalStart).map(WorldEvent.init)
     }
 
     @discardableResult
-    func insertEvent(mailbox: String, calendar: Int64, icalUID: String, master: Int64? = nil, originalStart: Int? = nil,
+    package func insertEvent(mailbox: String, calendar: Int64, icalUID: String, master: Int64? = nil, originalStart: Int? = nil,
                      content: EventContent, time: VirtualTime) throws -> WorldEvent {
         try db.run("""
             INSERT INTO events(mailbox, calendar, ical_uid, master, original_start, data, created_at, updated_at)
@@ -269,13 +269,13 @@ extension ProviderWorld {
     }
 
     /// Saves a changed event (content, or its calendar: a move keeps the event).
-    func updateEvent(_ e: WorldEvent, time: VirtualTime) throws {
+    package func updateEvent(_ e: WorldEvent, time: VirtualTime) throws {
         try db.run("UPDATE events SET calendar = ?, data = ?, updated_at = ? WHERE id = ?", e.calendar, e.content.json, time.seconds, e.id)
         try recordChange(mailbox: e.mailbox, kind: "event", object: e.id, time: time)
     }
 
     /// Deletes an event; a master takes its exceptions with it.
-    func deleteEvent(_ e: WorldEvent, time: VirtualTime) throws {
+    package func deleteEvent(_ e: WorldEvent, time: VirtualTime) throws {
         for x in try exceptions(master: e.id) {
             try db.run("UPDATE events SET deleted = 1, updated_at = ? WHERE id = ?", time.seconds, x.id)
             try recordChange(mailbox: e.mailbox, kind: "event", object: x.id, time: time)
@@ -285,7 +285,7 @@ extension ProviderWorld {
     }
 
     /// A new iCalendar UID in the provider's style.
-    func newICalUID(provider: String, mailbox: String) -> String {
+    package func newICalUID(provider: String, mailbox: String) -> String {
         switch provider {
         case "google": return ids.base36("ical-uid", length: 26) + "@google.com"
         case "microsoft", "ews": return "040000008200E00074C5B7101A82E00800000000" + ids.hex("ical-uid", length: 32).uppercased()
@@ -298,7 +298,7 @@ extension ProviderWorld {
     // MARK: - Contacts
 
     /// The contact groups a mailbox starts with (lazily, on first use).
-    func ensureContactGroups(_ email: String) throws {
+    package func ensureContactGroups(_ email: String) throws {
         let mailbox = email.lowercased()
         guard let box = try self.mailbox(mailbox) else { return }
         guard try db.first("SELECT key FROM contact_groups WHERE mailbox = ? LIMIT 1", mailbox) == nil else { return }
@@ -320,22 +320,22 @@ extension ProviderWorld {
         }
     }
 
-    func contactGroups(mailbox: String) throws -> [WorldContactGroup] {
+    package func contactGroups(mailbox: String) throws -> [WorldContactGroup] {
         try db.query("SELECT * FROM contact_groups WHERE mailbox = ? ORDER BY group_type = 'system' DESC, rowid", mailbox.lowercased()).map {
             WorldContactGroup(key: $0.string("key"), name: $0.string("name"), groupType: $0.string("group_type"), path: $0.optionalString("path"))
         }
     }
 
-    func contact(id: Int64) throws -> WorldContact? {
+    package func contact(id: Int64) throws -> WorldContact? {
         try db.first("SELECT * FROM contacts WHERE id = ?", id).map(WorldContact.init)
     }
 
-    func contacts(mailbox: String) throws -> [WorldContact] {
+    package func contacts(mailbox: String) throws -> [WorldContact] {
         try db.query("SELECT * FROM contacts WHERE mailbox = ? AND deleted = 0 ORDER BY id", mailbox.lowercased()).map(WorldContact.init)
     }
 
     @discardableResult
-    func insertContact(mailbox: String, content: [String: JSON], picture: [UInt8]?, time: VirtualTime) throws -> WorldContact {
+    package func insertContact(mailbox: String, content: [String: JSON], picture: [UInt8]?, time: VirtualTime) throws -> WorldContact {
         try db.run("INSERT INTO contacts(mailbox, data, picture, created_at, updated_at) VALUES(?,?,?,?,?)",
                    mailbox.lowercased(), JSON.object(content), picture.map(SQLValue.blob) ?? .null, time.seconds, time.seconds)
         let id = Int64(try db.first("SELECT last_insert_rowid() AS id")?.int("id") ?? 0)
@@ -343,13 +343,13 @@ extension ProviderWorld {
         return try contact(id: id)!
     }
 
-    func updateContact(_ c: WorldContact, time: VirtualTime) throws {
+    package func updateContact(_ c: WorldContact, time: VirtualTime) throws {
         try db.run("UPDATE contacts SET data = ?, picture = ?, updated_at = ? WHERE id = ?",
                    JSON.object(c.content), c.picture.map(SQLValue.blob) ?? .null, time.seconds, c.id)
         try recordChange(mailbox: c.mailbox, kind: "contact", object: c.id, time: time)
     }
 
-    func deleteContact(_ c: WorldContact, time: VirtualTime) throws {
+    package func deleteContact(_ c: WorldContact, time: VirtualTime) throws {
         try db.run("UPDATE contacts SET deleted = 1, updated_at = ? WHERE id = ?", time.seconds, c.id)
         try recordChange(mailbox: c.mailbox, kind: "contact", object: c.id, time: time)
     }

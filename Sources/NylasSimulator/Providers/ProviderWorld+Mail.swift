@@ -1,36 +1,36 @@
 import Foundation
 
 /// A message as the provider holds it, before any Nylas ID is given to it.
-struct WorldMessage: Sendable, Equatable {
-    var id: Int64
-    var mailbox: String
-    var messageIDHeader: String
-    var inReplyTo: String?
-    var references: [String]
-    var threadKey: String
-    var subject: String
-    var from: [Participant]
-    var to: [Participant]
-    var cc: [Participant]
-    var bcc: [Participant]
-    var replyTo: [Participant]
-    var body: String
-    var date: Int
-    var unread: Bool
-    var starred: Bool
+package struct WorldMessage: Sendable, Equatable {
+    package var id: Int64
+    package var mailbox: String
+    package var messageIDHeader: String
+    package var inReplyTo: String?
+    package var references: [String]
+    package var threadKey: String
+    package var subject: String
+    package var from: [Participant]
+    package var to: [Participant]
+    package var cc: [Participant]
+    package var bcc: [Participant]
+    package var replyTo: [Participant]
+    package var body: String
+    package var date: Int
+    package var unread: Bool
+    package var starred: Bool
     /// World folder keys (`INBOX`, `SENT`, a label name...).
-    var folders: [String]
+    package var folders: [String]
     /// Custom headers beyond the standard ones.
-    var headers: [(String, String)]
-    var attachments: [WorldAttachment]
-    var deleted: Bool
-    var availableAt: VirtualTime
-    var version: Int
+    package var headers: [(String, String)]
+    package var attachments: [WorldAttachment]
+    package var deleted: Bool
+    package var availableAt: VirtualTime
+    package var version: Int
 
-    static func == (a: WorldMessage, b: WorldMessage) -> Bool { a.id == b.id && a.version == b.version }
+    package static func == (a: WorldMessage, b: WorldMessage) -> Bool { a.id == b.id && a.version == b.version }
 
     /// The RFC 5322 headers Nylas returns with `fields=include_headers`.
-    var allHeaders: [(String, String)] {
+    package var allHeaders: [(String, String)] {
         func addr(_ list: [Participant]) -> String {
             list.map { $0.name.isEmpty ? $0.email : "\"\($0.name)\" <\($0.email)>" }.joined(separator: ", ")
         }
@@ -45,20 +45,20 @@ struct WorldMessage: Sendable, Equatable {
 }
 
 /// An attachment's metadata; the bytes stay in the world's `attachments` table.
-struct WorldAttachment: Sendable, Equatable {
-    var id: Int64
-    var filename: String
-    var contentType: String
-    var size: Int
-    var contentID: String?
-    var isInline: Bool
+package struct WorldAttachment: Sendable, Equatable {
+    package var id: Int64
+    package var filename: String
+    package var contentType: String
+    package var size: Int
+    package var contentID: String?
+    package var isInline: Bool
 
-    var json: JSON {
+    package var json: JSON {
         ["wid": .int(Int(id)), "filename": .string(filename), "content_type": .string(contentType), "size": .int(size),
          "content_id": .optional(contentID), "is_inline": .bool(isInline)]
     }
 
-    init(id: Int64, filename: String, contentType: String, size: Int, contentID: String?, isInline: Bool) {
+    package init(id: Int64, filename: String, contentType: String, size: Int, contentID: String?, isInline: Bool) {
         self.id = id
         self.filename = filename
         self.contentType = contentType
@@ -67,7 +67,7 @@ struct WorldAttachment: Sendable, Equatable {
         self.isInline = isInline
     }
 
-    init?(_ j: JSON) {
+    package init?(_ j: JSON) {
         guard let id = j["wid"]?.intValue else { return nil }
         self.init(id: Int64(id), filename: j["filename"]?.stringValue ?? "", contentType: j["content_type"]?.stringValue ?? "",
                   size: j["size"]?.intValue ?? 0, contentID: j["content_id"]?.stringValue, isInline: j["is_inline"]?.boolValue ?? false)
@@ -75,27 +75,27 @@ struct WorldAttachment: Sendable, Equatable {
 }
 
 /// A new message entering a mailbox (mail arriving, a send, a fixture).
-struct NewMessage: Sendable {
-    var from: [Participant]
-    var to: [Participant]
-    var cc: [Participant] = []
-    var bcc: [Participant] = []
-    var replyTo: [Participant] = []
-    var subject: String
-    var body: String
-    var date: Int
-    var unread = true
-    var starred = false
-    var folders: [String] = [ProviderKind.inbox]
-    var headers: [(String, String)] = []
-    var inReplyTo: String?
-    var messageIDHeader: String?
-    var attachments: [(filename: String, contentType: String, content: [UInt8], contentID: String?, isInline: Bool)] = []
+package struct NewMessage: Sendable {
+    package var from: [Participant]
+    package var to: [Participant]
+    package var cc: [Participant] = []
+    package var bcc: [Participant] = []
+    package var replyTo: [Participant] = []
+    package var subject: String
+    package var body: String
+    package var date: Int
+    package var unread = true
+    package var starred = false
+    package var folders: [String] = [ProviderKind.inbox]
+    package var headers: [(String, String)] = []
+    package var inReplyTo: String?
+    package var messageIDHeader: String?
+    package var attachments: [(filename: String, contentType: String, content: [UInt8], contentID: String?, isInline: Bool)] = []
 }
 
-enum RFC5322 {
+package enum RFC5322 {
     /// `Wed, 25 Jan 2023 10:18:39 +0000`, without a `DateFormatter` (see `DateText`).
-    static func date(_ unix: Int) -> String { DateText.rfc5322(unixSeconds: unix) }
+    package static func date(_ unix: Int) -> String { DateText.rfc5322(unixSeconds: unix) }
 }
 
 extension ProviderWorld {
@@ -117,60 +117,60 @@ extension ProviderWorld {
             version: row.int("version"))
     }
 
-    func message(id: Int64) throws -> WorldMessage? {
+    package func message(id: Int64) throws -> WorldMessage? {
         try db.first("SELECT * FROM messages WHERE id = ?", id).map(message)
     }
 
-    func message(mailbox: String, header: String) throws -> WorldMessage? {
+    package func message(mailbox: String, header: String) throws -> WorldMessage? {
         try db.first("SELECT * FROM messages WHERE mailbox = ? AND message_id_header = ? AND deleted = 0", mailbox, header).map(message)
     }
 
     /// Every live message of a mailbox (for initial syncs and fixtures).
-    func messages(mailbox: String) throws -> [WorldMessage] {
+    package func messages(mailbox: String) throws -> [WorldMessage] {
         try db.query("SELECT * FROM messages WHERE mailbox = ? AND deleted = 0 ORDER BY id", mailbox.lowercased()).map(message)
     }
 
-    func folders(mailbox: String) throws -> [(key: String, name: String, system: Bool, attributes: [String], parent: String?)] {
+    package func folders(mailbox: String) throws -> [(key: String, name: String, system: Bool, attributes: [String], parent: String?)] {
         try db.query("SELECT * FROM folders WHERE mailbox = ? ORDER BY system DESC, rowid", mailbox.lowercased()).map {
             ($0.string("key"), $0.string("name"), $0.bool("system"), $0.json("attributes").arrayValue?.compactMap(\.stringValue) ?? [],
              $0.optionalString("parent"))
         }
     }
 
-    func addFolder(mailbox: String, key: String, name: String, parent: String?, time: VirtualTime) throws {
+    package func addFolder(mailbox: String, key: String, name: String, parent: String?, time: VirtualTime) throws {
         try db.run("INSERT INTO folders(mailbox, key, name, system, attributes, parent) VALUES(?,?,?,0,?,?)",
                    mailbox, key, name, JSON.array([]), parent)
         try recordChange(mailbox: mailbox, kind: "folder", object: 0, time: time)
     }
 
-    func renameFolder(mailbox: String, key: String, name: String, time: VirtualTime) throws {
+    package func renameFolder(mailbox: String, key: String, name: String, time: VirtualTime) throws {
         try db.run("UPDATE folders SET name = ? WHERE mailbox = ? AND key = ?", name, mailbox, key)
         try recordChange(mailbox: mailbox, kind: "folder", object: 0, time: time)
     }
 
-    func deleteFolder(mailbox: String, key: String, time: VirtualTime) throws {
+    package func deleteFolder(mailbox: String, key: String, time: VirtualTime) throws {
         try db.run("DELETE FROM folders WHERE mailbox = ? AND key = ?", mailbox, key)
         try recordChange(mailbox: mailbox, kind: "folder", object: 0, time: time)
     }
 
-    func recordChange(mailbox: String, kind: String, object: Int64, time: VirtualTime) throws {
+    package func recordChange(mailbox: String, kind: String, object: Int64, time: VirtualTime) throws {
         try db.run("INSERT INTO changes(mailbox, kind, object, time) VALUES(?,?,?,?)", mailbox, kind, object, time.milliseconds)
     }
 
     /// Changes of a mailbox after `seq`, oldest first.
-    func changes(mailbox: String, after seq: Int) throws -> [(seq: Int, kind: String, object: Int64)] {
+    package func changes(mailbox: String, after seq: Int) throws -> [(seq: Int, kind: String, object: Int64)] {
         try db.query("SELECT seq, kind, object FROM changes WHERE mailbox = ? AND seq > ? ORDER BY seq", mailbox, seq).map {
             ($0.int("seq"), $0.string("kind"), Int64($0.int("object")))
         }
     }
 
-    func lastChange(mailbox: String) throws -> Int {
+    package func lastChange(mailbox: String) throws -> Int {
         try db.first("SELECT COALESCE(MAX(seq), 0) AS s FROM changes WHERE mailbox = ?", mailbox)?.int("s") ?? 0
     }
 
     /// Puts a new message into a mailbox, threading it by `In-Reply-To`/`References`/subject.
     @discardableResult
-    func insert(_ m: NewMessage, mailbox: String, time: VirtualTime, availableAt: VirtualTime? = nil) throws -> WorldMessage {
+    package func insert(_ m: NewMessage, mailbox: String, time: VirtualTime, availableAt: VirtualTime? = nil) throws -> WorldMessage {
         let domain = mailbox.split(separator: "@").last.map(String.init) ?? "example.com"
         let header = m.messageIDHeader ?? "<\(ids.base36("message-id", length: 24))@\(domain == "gmail.com" ? "mail.gmail.com" : domain)>"
         var references: [String] = []
@@ -210,7 +210,7 @@ extension ProviderWorld {
     }
 
     /// Changes flags or folders of a message, as the user's own mail client (or a grant) does.
-    func update(_ id: Int64, unread: Bool? = nil, starred: Bool? = nil, folders: [String]? = nil, time: VirtualTime) throws {
+    package func update(_ id: Int64, unread: Bool? = nil, starred: Bool? = nil, folders: [String]? = nil, time: VirtualTime) throws {
         guard var m = try message(id: id), !m.deleted else { return }
         if let unread { m.unread = unread }
         if let starred { m.starred = starred }
@@ -220,13 +220,13 @@ extension ProviderWorld {
         try recordChange(mailbox: m.mailbox, kind: "message", object: id, time: time)
     }
 
-    func delete(_ id: Int64, time: VirtualTime) throws {
+    package func delete(_ id: Int64, time: VirtualTime) throws {
         guard let m = try message(id: id), !m.deleted else { return }
         try db.run("UPDATE messages SET deleted = 1, version = version + 1 WHERE id = ?", id)
         try recordChange(mailbox: m.mailbox, kind: "message", object: id, time: time)
     }
 
-    func attachmentContent(_ id: Int64) throws -> [UInt8]? {
+    package func attachmentContent(_ id: Int64) throws -> [UInt8]? {
         try db.first("SELECT content FROM attachments WHERE id = ?", id)?["content"].blob
     }
 }

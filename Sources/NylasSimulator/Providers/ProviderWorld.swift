@@ -2,13 +2,13 @@ import Foundation
 
 /// The world outside Nylas: simulated mailboxes keyed by email address, the same for every
 /// region, as a real Gmail mailbox is.
-final class ProviderWorld {
-    let db: SQLiteDatabase
-    var ids: IDGenerator
+package final class ProviderWorld {
+    package let db: SQLiteDatabase
+    package var ids: IDGenerator
     /// The counter as last written (or read): `saveCounter` writes only when it moved.
     private var savedCounter: Int
 
-    init(path: String?, seed: String?) throws {
+    package init(path: String?, seed: String?) throws {
         db = try SQLiteDatabase(path: path)
         try Schema.migrate(db, Schema.world)
         let counter = Int(try db.first("SELECT value FROM meta WHERE key = 'id_counter'")?.string("value") ?? "0") ?? 0
@@ -16,14 +16,14 @@ final class ProviderWorld {
         savedCounter = counter
     }
 
-    func saveCounter() throws {
+    package func saveCounter() throws {
         guard ids.counter != savedCounter else { return }
         try db.run("INSERT INTO meta(key, value) VALUES('id_counter', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                    String(ids.counter))
         savedCounter = ids.counter
     }
 
-    func wipe() throws {
+    package func wipe() throws {
         for table in ["mailboxes", "meta", "folders", "messages", "attachments", "changes", "room_resources"] {
             try db.run("DELETE FROM \(table)")
         }
@@ -31,27 +31,27 @@ final class ProviderWorld {
         savedCounter = -1
     }
 
-    struct Mailbox: Sendable, Equatable {
-        var email: String
-        var provider: String
-        var name: String
-        var credentialsValid: Bool
-        var createdAt: Int
+    package struct Mailbox: Sendable, Equatable {
+        package var email: String
+        package var provider: String
+        package var name: String
+        package var credentialsValid: Bool
+        package var createdAt: Int
 
-        var json: JSON {
+        package var json: JSON {
             ["email": .string(email), "provider": .string(provider), "name": .string(name),
              "credentials_valid": .bool(credentialsValid), "created_at": .int(createdAt)]
         }
     }
 
-    func mailbox(_ email: String) throws -> Mailbox? {
+    package func mailbox(_ email: String) throws -> Mailbox? {
         try db.first("SELECT * FROM mailboxes WHERE email = ?", email.lowercased()).map {
             Mailbox(email: $0.string("email"), provider: $0.string("provider"), name: $0.string("name"),
                     credentialsValid: $0.bool("credentials_valid"), createdAt: $0.int("created_at"))
         }
     }
 
-    func mailboxes() throws -> [Mailbox] {
+    package func mailboxes() throws -> [Mailbox] {
         try db.query("SELECT * FROM mailboxes ORDER BY email").map {
             Mailbox(email: $0.string("email"), provider: $0.string("provider"), name: $0.string("name"),
                     credentialsValid: $0.bool("credentials_valid"), createdAt: $0.int("created_at"))
@@ -60,7 +60,7 @@ final class ProviderWorld {
 
     /// The mailbox of `email`, created with `provider` when it does not exist yet.
     @discardableResult
-    func ensureMailbox(_ email: String, provider: String, name: String? = nil, password: String? = nil, now: Int) throws -> Mailbox {
+    package func ensureMailbox(_ email: String, provider: String, name: String? = nil, password: String? = nil, now: Int) throws -> Mailbox {
         if let existing = try mailbox(email) { return existing }
         let local = email.split(separator: "@").first.map(String.init) ?? email
         let display = name ?? local.split(separator: ".").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(separator: " ")
@@ -73,7 +73,7 @@ final class ProviderWorld {
         return Mailbox(email: email.lowercased(), provider: provider, name: display, credentialsValid: true, createdAt: now)
     }
 
-    func setCredentialsValid(_ email: String, _ valid: Bool) throws {
+    package func setCredentialsValid(_ email: String, _ valid: Bool) throws {
         try db.run("UPDATE mailboxes SET credentials_valid = ? WHERE email = ?", valid, email.lowercased())
     }
 }

@@ -7,9 +7,9 @@ import Foundation
 /// The others are polled: each grant syncs every `imapSyncInterval` from its creation, so a
 /// change waits for the grant's next tick (`source` incremental). A grant's first sync copies
 /// what the mailbox already holds (`source` historic).
-enum SyncEngine {
+package enum SyncEngine {
     /// Called when a grant is created or re-authenticated.
-    static func grantConnected(_ s: SimulatorState, region: Region, grant: GrantRecord, isNew: Bool) throws {
+    package static func grantConnected(_ s: SimulatorState, region: Region, grant: GrantRecord, isNew: Bool) throws {
         try CalendarSync.grantConnected(s, region: region, grant: grant, isNew: isNew)
         let provider = ProviderKind(grant.provider)
         guard provider.hasMail else { return }
@@ -35,7 +35,7 @@ enum SyncEngine {
     }
 
     /// After the world changed for `mailbox`: push grants sync at once.
-    static func mailboxChanged(_ s: SimulatorState, mailbox: String, sent: SentMessage? = nil) throws {
+    package static func mailboxChanged(_ s: SimulatorState, mailbox: String, sent: SentMessage? = nil) throws {
         for region in Region.allCases {
             for grant in try s.store(region).grants(email: mailbox) where grant.status == "valid" {
                 if ProviderKind(grant.provider).isPush, !s.providerUnavailable(grant.provider, mailbox: mailbox) {
@@ -48,40 +48,40 @@ enum SyncEngine {
     /// A message the sender's grant just sent: the world's copy as inserted and the grant's
     /// record as `record` built it (IDs minted). The sender's own sync saves that record instead
     /// of reading the message back and building it again; `applied` says that it did.
-    final class SentMessage {
-        let region: Region
-        let grantID: String
-        let message: WorldMessage
-        let record: MessageRecord
-        var applied = false
+    package final class SentMessage {
+        package let region: Region
+        package let grantID: String
+        package let message: WorldMessage
+        package let record: MessageRecord
+        package var applied = false
 
-        init(region: Region, grantID: String, message: WorldMessage, record: MessageRecord) {
+        package init(region: Region, grantID: String, message: WorldMessage, record: MessageRecord) {
             self.region = region
             self.grantID = grantID
             self.message = message
             self.record = record
         }
 
-        func matches(_ region: Region, _ grantID: String, worldID: Int64) -> Bool {
+        package func matches(_ region: Region, _ grantID: String, worldID: Int64) -> Bool {
             region == self.region && grantID == self.grantID && worldID == message.id
         }
     }
 
     /// Schedules the grant's next poll. The grants polled at the same instant share one job
     /// (per region), which runs their ticks in the order their own jobs would have run.
-    static func scheduleTick(_ s: SimulatorState, region: Region, grantID: String, at time: VirtualTime) {
+    package static func scheduleTick(_ s: SimulatorState, region: Region, grantID: String, at time: VirtualTime) {
         s.scheduleBatched(at: time, key: "imap sync \(region.rawValue)", labelPrefix: "imap sync ", item: grantID) { core, jobID in
             runTicks(core, region: region, jobID: jobID)
         }
     }
 
     /// How many ticks run under one hold of the lock (requests wait no longer than that).
-    static let ticksPerLock = 256
+    package static let ticksPerLock = 256
 
     /// Runs the ticks of one batch, in order. A tick that has something to copy runs in its own
     /// transaction, as it always did; a tick with nothing new (the usual case) only schedules the
     /// next one: its sync would write nothing but `sync_state.last_sync_at`, which nothing reads.
-    static func runTicks(_ core: SimulatorCore, region: Region, jobID: Int) {
+    package static func runTicks(_ core: SimulatorCore, region: Region, jobID: Int) {
         var grantIDs = core.withState { $0.jobs.takeBatch(jobID) }[...]
         while !grantIDs.isEmpty {
             let chunk = grantIDs.prefix(ticksPerLock)
@@ -93,7 +93,7 @@ enum SyncEngine {
     }
 
     /// One grant's tick (the body of what was a job per grant).
-    static func tick(_ s: SimulatorState, region: Region, grantID: String) {
+    package static func tick(_ s: SimulatorState, region: Region, grantID: String) {
         let store = s.store(region)
         guard let poll = try? store.pollState(grantID: grantID) else { return }
         let active = poll.status == "valid" && !s.providerUnavailable(poll.provider, mailbox: poll.email)
@@ -113,7 +113,7 @@ enum SyncEngine {
     /// Whether `sync` would find anything to do: a change in the world's log after the grant's
     /// mail cursor or its calendar cursor (see `sync` and `CalendarSync.sync`), or no calendar
     /// cursor yet (its first calendar sync).
-    static func hasChanges(_ s: SimulatorState, _ poll: RegionStore.PollState) throws -> Bool {
+    package static func hasChanges(_ s: SimulatorState, _ poll: RegionStore.PollState) throws -> Bool {
         guard let calendarCursor = poll.calendarCursor else { return true }
         let mailCursor = poll.mailCursor ?? 0
         let lower = poll.email.lowercased()
@@ -123,7 +123,7 @@ enum SyncEngine {
     }
 
     /// Applies the mailbox's changes since the grant's cursor.
-    static func sync(_ s: SimulatorState, region: Region, grant: GrantRecord, kind: SyncKind, sent: SentMessage? = nil) throws {
+    package static func sync(_ s: SimulatorState, region: Region, grant: GrantRecord, kind: SyncKind, sent: SentMessage? = nil) throws {
         try CalendarSync.sync(s, region: region, grant: grant, kind: kind)
         let store = s.store(region)
         var cursor = try store.syncCursor(grantID: grant.id)?.cursor ?? 0
@@ -161,7 +161,7 @@ enum SyncEngine {
     }
 
     /// Brings one message of the grant's view up to the world's state.
-    static func apply(_ s: SimulatorState, region: Region, grant: GrantRecord, message m: WorldMessage, kind: SyncKind) throws {
+    package static func apply(_ s: SimulatorState, region: Region, grant: GrantRecord, message m: WorldMessage, kind: SyncKind) throws {
         let store = s.store(region)
         let provider = ProviderKind(grant.provider)
         let source = provider.emailSource(kind)
@@ -192,7 +192,7 @@ enum SyncEngine {
     }
 
     /// The grant's view of a world message, its IDs minted on first sight.
-    static func record(_ s: SimulatorState, region: Region, grant: GrantRecord, message m: WorldMessage) throws -> MessageRecord {
+    package static func record(_ s: SimulatorState, region: Region, grant: GrantRecord, message m: WorldMessage) throws -> MessageRecord {
         let store = s.store(region)
         let provider = ProviderKind(grant.provider)
         var folders: [String] = []
@@ -220,7 +220,7 @@ enum SyncEngine {
     }
 
     /// Mirrors the mailbox's folders into the grant's view.
-    static func syncFolders(_ s: SimulatorState, region: Region, grant: GrantRecord, emit doEmit: Bool) throws {
+    package static func syncFolders(_ s: SimulatorState, region: Region, grant: GrantRecord, emit doEmit: Bool) throws {
         let store = s.store(region)
         let world = try s.world.folders(mailbox: grant.email)
         let existing = try store.folders(grantID: grant.id)
@@ -247,12 +247,12 @@ enum SyncEngine {
         }
     }
 
-    static func folderEvent(_ f: FolderRecord) -> JSON {
+    package static func folderEvent(_ f: FolderRecord) -> JSON {
         ["id": .string(f.id), "grant_id": .string(f.grantID), "name": .string(f.name), "object": "folder",
          "system_folder": .bool(f.systemFolder)]
     }
 
-    static func emit(_ s: SimulatorState, _ region: Region, _ grant: GrantRecord, _ type: String, _ object: JSON, _ source: String) {
+    package static func emit(_ s: SimulatorState, _ region: Region, _ grant: GrantRecord, _ type: String, _ object: JSON, _ source: String) {
         s.emit(SimEvent(region: region, applicationID: grant.applicationID, grantID: grant.id, type: type, object: object,
                         source: source, time: s.now, apiVersion: grant.apiVersion))
     }
@@ -260,7 +260,7 @@ enum SyncEngine {
 
 extension SimulatorState {
     /// Whether a provider (or one mailbox) is in a scripted outage right now.
-    func providerUnavailable(_ provider: String, mailbox: String) -> Bool {
+    package func providerUnavailable(_ provider: String, mailbox: String) -> Bool {
         outages.contains { o in
             (o.provider == nil || o.provider == provider) && (o.mailbox == nil || o.mailbox == mailbox)
                 && o.start <= now && now < o.end
@@ -269,25 +269,25 @@ extension SimulatorState {
 }
 
 /// A scripted provider outage: data calls answer 504 and syncs fail until it ends.
-struct ProviderOutage: Sendable {
-    var provider: String?
-    var mailbox: String?
-    var start: VirtualTime
-    var end: VirtualTime
+package struct ProviderOutage: Sendable {
+    package var provider: String?
+    package var mailbox: String?
+    package var start: VirtualTime
+    package var end: VirtualTime
 }
 
 extension RegionStore {
     /// What a sync tick needs to know of a grant (one query, without decoding the whole row):
     /// its status, provider, address, and its mail and calendar sync cursors.
-    struct PollState {
-        var status: String
-        var provider: String
-        var email: String
-        var mailCursor: Int?
-        var calendarCursor: Int?
+    package struct PollState {
+        package var status: String
+        package var provider: String
+        package var email: String
+        package var mailCursor: Int?
+        package var calendarCursor: Int?
     }
 
-    func pollState(grantID: String) throws -> PollState? {
+    package func pollState(grantID: String) throws -> PollState? {
         try db.first("""
             SELECT g.grant_status AS status, g.provider AS provider, g.email AS email, s.cursor AS mail_cursor,
                 c.cursor AS calendar_cursor FROM grants g LEFT JOIN sync_state s ON s.grant_id = g.id
@@ -298,13 +298,13 @@ extension RegionStore {
         }
     }
 
-    func grants(email: String) throws -> [GrantRecord] {
+    package func grants(email: String) throws -> [GrantRecord] {
         try db.query("SELECT * FROM grants WHERE email = ? COLLATE NOCASE ORDER BY created_at, id", email).map(GrantRecord.init)
     }
 }
 
 extension SyncEngine {
-    static func emit(_ s: SimulatorState, region: Region, grant: GrantRecord, type: String, object: JSON, source: String) {
+    package static func emit(_ s: SimulatorState, region: Region, grant: GrantRecord, type: String, object: JSON, source: String) {
         emit(s, region, grant, type, object, source)
     }
 }

@@ -2,10 +2,10 @@ import Crypto
 import Foundation
 
 /// Custom-auth helpers.
-enum CustomAuth {
+package enum CustomAuth {
     /// A refresh token of the simulated providers may name its mailbox (`sim:<email>`); any other
     /// string stands for a mailbox derived from the token itself.
-    static func emailFromRefreshToken(_ token: String, provider: String) -> String {
+    package static func emailFromRefreshToken(_ token: String, provider: String) -> String {
         if token.hasPrefix("sim:"), token.contains("@") { return String(token.dropFirst(4)).lowercased() }
         let digest = SHA256.hash(data: Data(token.utf8)).prefix(5).map { String(format: "%02x", $0) }.joined()
         return "user\(digest)@\(ProviderDetection.defaultDomain(provider))"

@@ -4,7 +4,7 @@ import Foundation
 extension SimulatorState {
     /// Connects `email` to a v3 application: an existing grant of that mailbox is
     /// re-authenticated under the same ID; otherwise a grant with a new ID is created.
-    func connectGrant(region: Region, application app: ApplicationRecord, provider: String, email: String,
+    package func connectGrant(region: Region, application app: ApplicationRecord, provider: String, email: String,
                       name: String? = nil, scope: [String], settings: JSON = [:], state: String? = nil,
                       credentialID: String? = nil) throws -> (grant: GrantRecord, created: Bool) {
         let store = self.store(region)
@@ -42,7 +42,7 @@ extension SimulatorState {
     }
 
     /// Deletes a grant at once (v3): its ID answers 404 afterwards and its tokens stop working.
-    func deleteGrant(region: Region, grant: GrantRecord) throws {
+    package func deleteGrant(region: Region, grant: GrantRecord) throws {
         try store(region).deleteGrant(id: grant.id)
         try store(region).purgeGrantData(grantID: grant.id)
         try billingDisconnect(region: region, grantID: grant.id)
@@ -50,7 +50,7 @@ extension SimulatorState {
     }
 
     /// The provider credentials behind a grant stopped working (password changed, access revoked).
-    func expireGrant(region: Region, grant g: GrantRecord) throws {
+    package func expireGrant(region: Region, grant g: GrantRecord) throws {
         guard g.status == "valid" else { return }
         var grant = g
         grant.status = "invalid"
@@ -69,7 +69,7 @@ extension SimulatorState {
     }
 
     /// Mints an access token (and a refresh token when asked) for a grant.
-    func issueTokens(region: Region, application app: ApplicationRecord, grant: GrantRecord,
+    package func issueTokens(region: Region, application app: ApplicationRecord, grant: GrantRecord,
                      refresh existingRefresh: String? = nil, withRefresh: Bool) throws -> (access: TokenRecord, refresh: String?) {
         let store = self.store(region)
         var refresh = existingRefresh
@@ -90,7 +90,7 @@ extension SimulatorState {
 extension SimulatorCore {
     /// Creates (or re-authenticates) a grant without the OAuth dance, for test set-up.
     /// Returns the grant with an access token and a refresh token.
-    func createGrantDirectly(region: Region, applicationID: String?, email: String, provider: String?,
+    package func createGrantDirectly(region: Region, applicationID: String?, email: String, provider: String?,
                              scope: [String]?, name: String?) throws -> JSON {
         guard email.contains("@") else { throw NylasError.invalidValue("email", "'\(email)' is not an email address") }
         return try transaction { s in
@@ -117,7 +117,7 @@ extension SimulatorCore {
     }
 
     /// Expires a grant's provider credentials: `grant_status: invalid`, `grant.expired`.
-    func expireCredentials(region: Region, grantID: String) throws {
+    package func expireCredentials(region: Region, grantID: String) throws {
         try transaction { s in
             guard let grant = try s.store(region).grant(id: grantID) else { throw NylasError.grantNotFound }
             try s.world.setCredentialsValid(grant.email, false)

@@ -2,8 +2,8 @@ import Crypto
 import Foundation
 
 /// The `id_token` of a token exchange: a JWT signed with HS256 by the application's client secret.
-enum IDToken {
-    static func make(grant: GrantRecord, app: ApplicationRecord, issuedAt: Int, lifetime: Int) -> String {
+package enum IDToken {
+    package static func make(grant: GrantRecord, app: ApplicationRecord, issuedAt: Int, lifetime: Int) -> String {
         let header: JSON = ["alg": "HS256", "typ": "JWT"]
         let claims: JSON = ["iss": "https://nylas.com", "aud": .string(app.id), "sub": .string(grant.id),
                             "email": .string(grant.email), "iat": .int(issuedAt), "exp": .int(issuedAt + lifetime)]
@@ -11,18 +11,18 @@ enum IDToken {
         return signingInput + "." + signature(signingInput, key: app.clientSecret)
     }
 
-    static func signature(_ input: String, key: String) -> String {
+    package static func signature(_ input: String, key: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(input.utf8), using: SymmetricKey(data: Data(key.utf8)))
         return Base64URL.encode(Array(mac))
     }
 
-    static func claims(_ token: String) -> JSON? {
+    package static func claims(_ token: String) -> JSON? {
         let parts = token.split(separator: ".")
         guard parts.count == 3, let bytes = Base64URL.decode(String(parts[1])) else { return nil }
         return try? JSON.parse(bytes)
     }
 
-    static func verify(_ token: String, app: ApplicationRecord) -> Bool {
+    package static func verify(_ token: String, app: ApplicationRecord) -> Bool {
         let parts = token.split(separator: ".")
         guard parts.count == 3 else { return false }
         return signature("\(parts[0]).\(parts[1])", key: app.clientSecret) == String(parts[2])

@@ -2,8 +2,8 @@ import Crypto
 import Foundation
 
 /// PKCE verification (RFC 7636, and the form the official SDKs send, reference §4.5).
-enum PKCE {
-    static func verify(verifier: String, challenge: String, method: String) -> Bool {
+package enum PKCE {
+    package static func verify(verifier: String, challenge: String, method: String) -> Bool {
         let given = challenge.trimmingCharacters(in: CharacterSet(charactersIn: "="))
         if method.lowercased() == "plain" { return verifier == challenge }
         let digest = Array(SHA256.hash(data: Data(verifier.utf8)))

@@ -1,21 +1,21 @@
 import Foundation
 
 /// A Nylas application of one region: v3 (API key) or v2 (client ID and secret).
-struct ApplicationRecord: Sendable, Equatable {
-    var id: String
-    var apiVersion: Int
-    var clientID: String
-    var clientSecret: String
-    var apiKey: String?
-    var organizationID: String
-    var environment: String
-    var name: String
-    var v2ApplicationID: String?
-    var settings: JSON
-    var createdAt: Int
-    var updatedAt: Int
+package struct ApplicationRecord: Sendable, Equatable {
+    package var id: String
+    package var apiVersion: Int
+    package var clientID: String
+    package var clientSecret: String
+    package var apiKey: String?
+    package var organizationID: String
+    package var environment: String
+    package var name: String
+    package var v2ApplicationID: String?
+    package var settings: JSON
+    package var createdAt: Int
+    package var updatedAt: Int
 
-    init(row: SQLRow) {
+    package init(row: SQLRow) {
         id = row.string("id")
         apiVersion = row.int("api_version")
         clientID = row.string("client_id")
@@ -30,7 +30,7 @@ struct ApplicationRecord: Sendable, Equatable {
         updatedAt = row.int("updated_at")
     }
 
-    init(id: String, apiVersion: Int, clientID: String, clientSecret: String, apiKey: String?, organizationID: String,
+    package init(id: String, apiVersion: Int, clientID: String, clientSecret: String, apiKey: String?, organizationID: String,
          environment: String, name: String, v2ApplicationID: String?, settings: JSON, createdAt: Int) {
         self.id = id
         self.apiVersion = apiVersion
@@ -48,33 +48,33 @@ struct ApplicationRecord: Sendable, Equatable {
 }
 
 /// A v3 grant: one end user's mailbox connected to one application.
-struct GrantRecord: Sendable, Equatable {
-    var id: String
-    var applicationID: String
-    var provider: String
-    var email: String
-    var name: String?
-    var status: String
-    var scope: [String]
-    var settings: JSON
-    var state: String?
-    var providerUserID: String?
-    var accountID: String?
-    var externalID: String?
-    var credentialID: String?
-    var ip: String?
-    var userAgent: String?
-    var createdAt: Int
-    var updatedAt: Int
+package struct GrantRecord: Sendable, Equatable {
+    package var id: String
+    package var applicationID: String
+    package var provider: String
+    package var email: String
+    package var name: String?
+    package var status: String
+    package var scope: [String]
+    package var settings: JSON
+    package var state: String?
+    package var providerUserID: String?
+    package var accountID: String?
+    package var externalID: String?
+    package var credentialID: String?
+    package var ip: String?
+    package var userAgent: String?
+    package var createdAt: Int
+    package var updatedAt: Int
     /// 3 for a v3 grant, 2 for a v2 account.
-    var apiVersion = 3
+    package var apiVersion = 3
     /// v2: running, stopped, invalid...
-    var syncState: String?
+    package var syncState: String?
     /// v2: paid, cancelled, deleted.
-    var billingState: String?
-    var metadata: JSON = .null
+    package var billingState: String?
+    package var metadata: JSON = .null
 
-    init(row: SQLRow) {
+    package init(row: SQLRow) {
         id = row.string("id")
         applicationID = row.string("application_id")
         apiVersion = row.optionalInt("api_version") ?? 3
@@ -98,7 +98,7 @@ struct GrantRecord: Sendable, Equatable {
         updatedAt = row.int("updated_at")
     }
 
-    init(id: String, applicationID: String, provider: String, email: String, name: String?, scope: [String],
+    package init(id: String, applicationID: String, provider: String, email: String, name: String?, scope: [String],
          settings: JSON, state: String?, providerUserID: String, createdAt: Int) {
         self.id = id
         self.applicationID = applicationID
@@ -115,7 +115,7 @@ struct GrantRecord: Sendable, Equatable {
     }
 
     /// The grant object of the v3 API (§5.9).
-    var json: JSON {
+    package var json: JSON {
         var o: [String: JSON] = [
             "id": .string(id), "provider": .string(provider), "grant_status": .string(status),
             "email": .string(email), "scope": .strings(scope), "created_at": .int(createdAt),
@@ -133,21 +133,21 @@ struct GrantRecord: Sendable, Equatable {
 }
 
 /// A token of any kind: access, refresh, one-time code.
-struct TokenRecord: Sendable {
-    enum Kind: String, Sendable { case access, refresh, code, consent, v2 }
+package struct TokenRecord: Sendable {
+    package enum Kind: String, Sendable { case access, refresh, code, consent, v2 }
 
-    var token: String
-    var kind: Kind
-    var applicationID: String
-    var grantID: String?
-    var parent: String?
-    var expiresAt: VirtualTime?
-    var used: Bool
-    var revoked: Bool
-    var data: JSON
-    var createdAt: Int
+    package var token: String
+    package var kind: Kind
+    package var applicationID: String
+    package var grantID: String?
+    package var parent: String?
+    package var expiresAt: VirtualTime?
+    package var used: Bool
+    package var revoked: Bool
+    package var data: JSON
+    package var createdAt: Int
 
-    init(row: SQLRow) {
+    package init(row: SQLRow) {
         token = row.string("token")
         kind = Kind(rawValue: row.string("kind")) ?? .access
         applicationID = row.string("application_id")
@@ -160,7 +160,7 @@ struct TokenRecord: Sendable {
         createdAt = row.int("created_at")
     }
 
-    init(token: String, kind: Kind, applicationID: String, grantID: String?, parent: String? = nil,
+    package init(token: String, kind: Kind, applicationID: String, grantID: String?, parent: String? = nil,
          expiresAt: VirtualTime?, data: JSON = .null, createdAt: Int) {
         self.token = token
         self.kind = kind
@@ -174,5 +174,5 @@ struct TokenRecord: Sendable {
         self.createdAt = createdAt
     }
 
-    func isExpired(at now: VirtualTime) -> Bool { expiresAt.map { now >= $0 } ?? false }
+    package func isExpired(at now: VirtualTime) -> Bool { expiresAt.map { now >= $0 } ?? false }
 }

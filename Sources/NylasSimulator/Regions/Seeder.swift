@@ -1,8 +1,8 @@
 import Foundation
 
 /// Creates a region's configured applications in an empty region store.
-enum Seeder {
-    static func seed(_ store: RegionStore, config: SimulatorConfig, now: Int) throws {
+package enum Seeder {
+    package static func seed(_ store: RegionStore, config: SimulatorConfig, now: Int) throws {
         var v2ByClientID: [String: String] = [:]
         let apps = config.applications(for: store.region)
         // v2 applications first, so that v3 ones can link to them.

@@ -73,11 +73,11 @@ public struct SimulatorConfig: Sendable, Codable, Equatable {
     }
 
     /// The applications of `region`: configured, or the defaults.
-    func applications(for region: Region) -> [ApplicationConfig] {
+    package func applications(for region: Region) -> [ApplicationConfig] {
         if let configured = regions?[region.rawValue]?.applications { return configured }
         return [ApplicationConfig(version: 3), ApplicationConfig(version: 2)]
     }
 
-    static let defaultConnectors = ["google", "microsoft", "imap", "icloud", "yahoo", "ews", "virtual-calendar"]
-    static let defaultCallbackURI = "http://localhost:3000/callback"
+    package static let defaultConnectors = ["google", "microsoft", "imap", "icloud", "yahoo", "ews", "virtual-calendar"]
+    package static let defaultCallbackURI = "http://localhost:3000/callback"
 }

@@ -6,24 +6,24 @@ import Yams
 /// request becomes a step at its virtual time that expects the same status and body, so a replay
 /// against a fresh simulator with the same seed shows, step by step, whatever changed.
 public final class RequestRecorder: Sendable {
-    struct Entry: Sendable {
-        let offset: Duration
-        let region: Region
-        let method: String
-        let target: String
-        let authorization: String?
-        let contentType: String?
-        let body: [UInt8]
-        let status: Int
-        let response: [UInt8]
+    package struct Entry: Sendable {
+        package let offset: Duration
+        package let region: Region
+        package let method: String
+        package let target: String
+        package let authorization: String?
+        package let contentType: String?
+        package let body: [UInt8]
+        package let status: Int
+        package let response: [UInt8]
     }
 
     private let entries = Mutex<[Entry]>([])
-    let start: VirtualTime
+    package let start: VirtualTime
 
-    init(start: VirtualTime) { self.start = start }
+    package init(start: VirtualTime) { self.start = start }
 
-    func append(_ request: SimRequest, _ response: SimResponse, region: Region, now: VirtualTime) {
+    package func append(_ request: SimRequest, _ response: SimResponse, region: Region, now: VirtualTime) {
         var target = request.path
         if !request.query.pairs.isEmpty { target += "?" + request.query.encoded }
         let entry = Entry(offset: now - start, region: region, method: request.method, target: target,
@@ -81,17 +81,3 @@ public final class RequestRecorder: Sendable {
     }
 }
 
-extension Simulator {
-    /// Starts recording API requests; `serve --record` writes them out at shutdown.
-    public func startRecording() -> RequestRecorder {
-        let recorder = RequestRecorder(start: now)
-        core.recorder.withLock { $0 = recorder }
-        return recorder
-    }
-
-    /// Loads a scenario into this running simulator; its timeline runs against the live clock.
-    @discardableResult
-    public func load(_ scenario: Scenario) -> Task<ScenarioResult, Never> {
-        ScenarioRunner.load(scenario, into: self)
-    }
-}

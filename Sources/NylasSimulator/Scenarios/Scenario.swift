@@ -7,14 +7,14 @@ public struct Scenario: Sendable {
     public let description: String
     public let seed: String
     public let clock: ClockState.Mode
-    let root: ScenarioNode
-    let setup: ScenarioNode?
-    let steps: [ScenarioNode]
+    package let root: ScenarioNode
+    package let setup: ScenarioNode?
+    package let steps: [ScenarioNode]
     /// The number of timeline steps.
     public var stepCount: Int { steps.count }
 
     /// The step kinds and the keys each accepts (`at`, `name` are accepted everywhere).
-    static let stepKeys: [String: Set<String>] = [
+    package static let stepKeys: [String: Set<String>] = [
         "request": ["expect", "save"],
         "advance": [],
         "deliver": ["save"],
@@ -33,8 +33,8 @@ public struct Scenario: Sendable {
         "load_fixture": [],
         "log": [],
     ]
-    static let topKeys: Set<String> = ["name", "description", "seed", "clock", "setup", "steps", "applications"]
-    static let setupKeys: Set<String> = ["mailboxes", "receivers", "grants", "webhooks", "faults", "fixtures"]
+    package static let topKeys: Set<String> = ["name", "description", "seed", "clock", "setup", "steps", "applications"]
+    package static let setupKeys: Set<String> = ["mailboxes", "receivers", "grants", "webhooks", "faults", "fixtures"]
 
     /// Reads and validates a scenario file.
     public static func load(path: String) throws -> Scenario {
@@ -56,7 +56,7 @@ public struct Scenario: Sendable {
     }
 
     /// Every problem of a parsed file, each with its line.
-    static func validate(_ root: ScenarioNode, file: String) -> [ScenarioError] {
+    package static func validate(_ root: ScenarioNode, file: String) -> [ScenarioError] {
         var errors: [ScenarioError] = []
         func fail(_ node: ScenarioNode, _ message: String) { errors.append(ScenarioError(file: file, line: node.line, message: message)) }
         guard case .mapping = root else {
@@ -132,7 +132,7 @@ public struct Scenario: Sendable {
     }
 
     /// Reports `$name` references to variables not defined earlier in the file.
-    static func checkVariables(_ node: ScenarioNode, defined: Set<String>, fail: (ScenarioNode, String) -> Void) {
+    package static func checkVariables(_ node: ScenarioNode, defined: Set<String>, fail: (ScenarioNode, String) -> Void) {
         switch node {
         case .scalar(let v, _):
             guard case .string(let s) = v else { return }
@@ -149,8 +149,8 @@ public struct Scenario: Sendable {
 }
 
 /// `$name`, `$name.field` and `${name.field}` references inside scenario strings.
-enum Variables {
-    static func references(in s: String) -> [String] {
+package enum Variables {
+    package static func references(in s: String) -> [String] {
         var out: [String] = []
         var i = s.startIndex
         while let dollar = s[i...].firstIndex(of: "$") {
@@ -173,7 +173,7 @@ enum Variables {
     }
 
     /// Replaces references in every string of `value`; a string that is one whole reference takes the value itself.
-    static func substitute(_ value: JSON, _ vars: [String: JSON]) throws -> JSON {
+    package static func substitute(_ value: JSON, _ vars: [String: JSON]) throws -> JSON {
         switch value {
         case .string(let s):
             let refs = references(in: s)
@@ -192,7 +192,7 @@ enum Variables {
         }
     }
 
-    static func lookup(_ ref: String, _ vars: [String: JSON]) throws -> JSON {
+    package static func lookup(_ ref: String, _ vars: [String: JSON]) throws -> JSON {
         if let v = vars[ref] { return v }
         let parts = ref.split(separator: ".").map(String.init)
         guard var v = vars[parts[0]] else { throw ScenarioFailure("unknown variable $\(ref)") }
@@ -206,14 +206,14 @@ enum Variables {
 }
 
 /// A failed step.
-struct ScenarioFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
+package struct ScenarioFailure: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ d: String) { description = d }
 }
 
 /// Dotted paths into JSON (`data.0.subject`).
-enum JSONPath {
-    static func get(_ root: JSON, _ path: String) -> JSON? {
+package enum JSONPath {
+    package static func get(_ root: JSON, _ path: String) -> JSON? {
         var v = root
         for p in path.split(separator: ".").map(String.init) where !p.isEmpty {
             if let i = Int(p), let a = v.arrayValue {
@@ -229,7 +229,7 @@ enum JSONPath {
     }
 
     /// Paths where two values differ (for replay diffs).
-    static func diff(_ a: JSON, _ b: JSON, path: String = "") -> [String] {
+    package static func diff(_ a: JSON, _ b: JSON, path: String = "") -> [String] {
         switch (a, b) {
         case (.object(let x), .object(let y)):
             return Set(x.keys).union(y.keys).sorted().flatMap { k in

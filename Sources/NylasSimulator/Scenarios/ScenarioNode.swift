@@ -2,27 +2,27 @@ import Foundation
 import Yams
 
 /// A YAML value with the line it came from, so that every scenario error names its line.
-indirect enum ScenarioNode: Sendable {
+package indirect enum ScenarioNode: Sendable {
     case scalar(JSON, line: Int)
     case mapping([(String, ScenarioNode)], line: Int)
     case sequence([ScenarioNode], line: Int)
 
-    var line: Int {
+    package var line: Int {
         switch self {
         case .scalar(_, let l), .mapping(_, let l), .sequence(_, let l): return l
         }
     }
 
-    subscript(_ key: String) -> ScenarioNode? {
+    package subscript(_ key: String) -> ScenarioNode? {
         if case .mapping(let pairs, _) = self { return pairs.first { $0.0 == key }?.1 }
         return nil
     }
 
-    var keys: [String] { if case .mapping(let p, _) = self { return p.map(\.0) } else { return [] } }
-    var items: [ScenarioNode]? { if case .sequence(let s, _) = self { return s } else { return nil } }
+    package var keys: [String] { if case .mapping(let p, _) = self { return p.map(\.0) } else { return [] } }
+    package var items: [ScenarioNode]? { if case .sequence(let s, _) = self { return s } else { return nil } }
 
     /// The plain JSON value (lines dropped).
-    var json: JSON {
+    package var json: JSON {
         switch self {
         case .scalar(let v, _): return v
         case .mapping(let pairs, _): return .object(Dictionary(pairs.map { ($0.0, $0.1.json) }, uniquingKeysWith: { _, b in b }))
@@ -30,7 +30,7 @@ indirect enum ScenarioNode: Sendable {
         }
     }
 
-    var string: String? {
+    package var string: String? {
         if case .scalar(let v, _) = self {
             switch v {
             case .string(let s): return s
@@ -44,7 +44,7 @@ indirect enum ScenarioNode: Sendable {
     }
 
     /// Parses YAML text, throwing a `ScenarioError` with the line of a syntax error.
-    static func parse(_ text: String, file: String) throws -> ScenarioNode {
+    package static func parse(_ text: String, file: String) throws -> ScenarioNode {
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 throw ScenarioError(file: file, line: 1, message: "the file is empty")
@@ -87,14 +87,14 @@ indirect enum ScenarioNode: Sendable {
 }
 
 extension YamlError {
-    var line: Int? {
+    package var line: Int? {
         switch self {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
         default: return nil
         }
     }
 
-    var problem: String {
+    package var problem: String {
         switch self {
         case .scanner(_, let p, _, _), .parser(_, let p, _, _), .composer(_, let p, _, _): return p
         default: return "\(self)"

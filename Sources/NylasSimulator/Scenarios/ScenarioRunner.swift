@@ -36,53 +36,34 @@ public struct ScenarioResult: Sendable {
 /// control API. `replay` uses a fresh in-process simulator; `live` loads into a running server,
 /// where `at:` waits for the clock instead of moving it.
 public final class ScenarioRunner {
-    let sim: Simulator?
-    let core: SimulatorCore
-    let live: Bool
+    package let core: SimulatorCore
+    package let live: Bool
     private var vars: [String: JSON] = [:]
     private var receivers: [String: WebhookReceiver] = [:]
     private var start = VirtualTime(milliseconds: 0)
     private var results: [ScenarioStepResult] = []
     private var index = 0
 
-    init(core: SimulatorCore, sim: Simulator?, live: Bool) {
+    package init(core: SimulatorCore, live: Bool) {
         self.core = core
-        self.sim = sim
         self.live = live
     }
 
-    /// Runs `scenario` against a fresh simulator seeded with its seed.
-    public static func replay(_ scenario: Scenario) async throws -> ScenarioResult {
-        var options = SimulatorOptions(seed: scenario.seed)
-        options.clockMode = .manual
-        if let apps = scenario.root["applications"] {
-            let data = Data(apps.json.bytes)
-            let regions = try JSONDecoder().decode([String: [SimulatorConfig.ApplicationConfig]].self, from: data)
-            options.config = SimulatorConfig(seed: scenario.seed, regions: regions.mapValues { .init(applications: $0) })
-        }
-        let sim = try await Simulator.start(options)
-        let runner = ScenarioRunner(core: sim.core, sim: sim, live: false)
-        let result = await runner.run(scenario)
-        await runner.stopReceivers()
-        await sim.shutdown()
-        return result
-    }
-
     /// Loads a scenario into a running simulator (`serve --scenario`, `POST /__sim/scenarios`).
-    public static func load(_ scenario: Scenario, into sim: Simulator) -> Task<ScenarioResult, Never> {
+    package static func load(_ scenario: Scenario, core: SimulatorCore) -> Task<ScenarioResult, Never> {
         Task {
-            let runner = ScenarioRunner(core: sim.core, sim: sim, live: true)
+            let runner = ScenarioRunner(core: core, live: true)
             let result = await runner.run(scenario)
-            sim.core.recordScenario(result)
+            core.recordScenario(result)
             return result
         }
     }
 
-    func stopReceivers() async {
+    package func stopReceivers() async {
         for r in receivers.values { await r.stop() }
     }
 
-    func run(_ scenario: Scenario) async -> ScenarioResult {
+    package func run(_ scenario: Scenario) async -> ScenarioResult {
         let began = ContinuousClock.now
         start = core.now
         vars["start"] = .int(start.seconds)
@@ -430,10 +411,10 @@ public final class ScenarioRunner {
 }
 
 /// Expected values in `expect.body`: a plain value (equality) or a matcher object.
-enum Matcher {
-    static let keys: Set<String> = ["exists", "contains", "length", "not", "gt", "lt", "matches_type"]
+package enum Matcher {
+    package static let keys: Set<String> = ["exists", "contains", "length", "not", "gt", "lt", "matches_type"]
 
-    static func check(_ expected: JSON, _ actual: JSON?) -> String? {
+    package static func check(_ expected: JSON, _ actual: JSON?) -> String? {
         if case .object(let o) = expected, !o.isEmpty, Set(o.keys).isSubset(of: keys) {
             if let e = o["exists"]?.boolValue, e != (actual != nil && actual != .null) {
                 return e ? "expected a value, got none" : "expected no value, got \(actual!.text)"
@@ -461,7 +442,7 @@ enum Matcher {
 
 extension SimulatorCore {
     /// Keeps the outcome of scenarios loaded into a running server.
-    func recordScenario(_ result: ScenarioResult) {
+    package func recordScenario(_ result: ScenarioResult) {
         withState { $0.scenarioResults.append(result) }
     }
 }

@@ -87,7 +87,7 @@ public struct LocalCertificateAuthority: Sendable {
     }
 
     /// The server-side TLS configuration.
-    func serverConfiguration() throws -> TLSConfiguration {
+    package func serverConfiguration() throws -> TLSConfiguration {
         let chain = try NIOSSLCertificate.fromPEMFile(serverCertificatePath).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(file: serverKeyPath, format: .pem)
         return TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))

@@ -8,12 +8,13 @@ import Synchronization
 /// One connection's HTTP/1.1 exchange with the simulator core: the request head and body are
 /// collected on the event loop (up to the size limit, within the body timeout), the core answers,
 /// and the answer is written back. NIO's pipelining handler keeps answers in request order.
-final class SimulatorHTTPHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+package final class SimulatorHTTPHandler: ChannelInboundHandler {
+    package typealias InboundIn = HTTPServerRequestPart
+    package typealias OutboundOut = HTTPServerResponsePart
 
     private let core: SimulatorCore
     private let region: Region
+    private let hosts: HostAllowList
     private let maxBodyBytes: Int
     private let bodyTimeout: TimeAmount
 
@@ -24,15 +25,16 @@ final class SimulatorHTTPHandler: ChannelInboundHandler {
     /// ignored and the connection closes after the answer.
     private var answeredEarly = false
 
-    init(core: SimulatorCore, region: Region, maxBodyBytes: Int, bodyTimeout: Duration) {
+    package init(core: SimulatorCore, region: Region, hosts: HostAllowList, maxBodyBytes: Int, bodyTimeout: Duration) {
         self.core = core
         self.region = region
+        self.hosts = hosts
         self.maxBodyBytes = maxBodyBytes
         let parts = bodyTimeout.components
         self.bodyTimeout = .nanoseconds(parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000)
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let h):
             head = h
@@ -98,7 +100,7 @@ final class SimulatorHTTPHandler: ChannelInboundHandler {
         if failure == nil {
             if headers["host"] == nil, head.version.major > 1 || (head.version.major == 1 && head.version.minor >= 1) {
                 failure = NylasError.invalidRequest("An HTTP/1.1 request needs a Host header")
-            } else if !core.hosts.allows(headers["host"]) {
+            } else if !hosts.allows(headers["host"]) {
                 failure = NylasError.forbidden(
                     "Host \(headers["host"] ?? "") is not a name of this simulator (serve --allowed-host adds one)")
             }
@@ -136,7 +138,7 @@ final class SimulatorHTTPHandler: ChannelInboundHandler {
         }
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent, head == nil {
             context.close(promise: nil)
         } else {
@@ -144,16 +146,16 @@ final class SimulatorHTTPHandler: ChannelInboundHandler {
         }
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    package func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
     }
 }
 
 /// One region's HTTP(S) listener on NIO, running until stopped.
-final class RegionListener: Sendable {
-    let region: Region
-    let port: Int
-    let baseURL: String
+package final class RegionListener: Sendable {
+    package let region: Region
+    package let port: Int
+    package let baseURL: String
     private let channel: any Channel
     private let connections: ConnectionSet
 
@@ -165,8 +167,8 @@ final class RegionListener: Sendable {
         self.connections = connections
     }
 
-    static func start(core: SimulatorCore, region: Region, host: String, port: Int, tls: TLSConfiguration?,
-                      maxBodyBytes: Int, bodyTimeout: Duration = .seconds(30)) async throws -> RegionListener {
+    package static func start(core: SimulatorCore, region: Region, host: String, port: Int, tls: TLSConfiguration?,
+                               hosts: HostAllowList, maxBodyBytes: Int, bodyTimeout: Duration = .seconds(30)) async throws -> RegionListener {
         let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
         let connections = ConnectionSet()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -182,7 +184,7 @@ final class RegionListener: Sendable {
                     if let sslContext { try sync.addHandler(NIOSSLServerHandler(context: sslContext)) }
                     try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
                     try sync.addHandler(IdleStateHandler(allTimeout: .seconds(120)))
-                    try sync.addHandler(SimulatorHTTPHandler(core: core, region: region, maxBodyBytes: maxBodyBytes,
+                    try sync.addHandler(SimulatorHTTPHandler(core: core, region: region, hosts: hosts, maxBodyBytes: maxBodyBytes,
                                                              bodyTimeout: bodyTimeout))
                 }
             }
@@ -196,7 +198,7 @@ final class RegionListener: Sendable {
     }
 
     /// Stops accepting, then closes the open connections.
-    func stop() async {
+    package func stop() async {
         try? await channel.close()
         for connection in connections.all() { try? await connection.close() }
     }
@@ -205,7 +207,7 @@ final class RegionListener: Sendable {
 /// The open connections of a listener, closed when it stops.
 private final class ConnectionSet: Sendable {
     private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
-    func insert(_ c: any Channel) { channels.withLock { $0[ObjectIdentifier(c)] = c } }
-    func remove(_ c: any Channel) { channels.withLock { $0[ObjectIdentifier(c)] = nil } }
-    func all() -> [any Channel] { channels.withLock { Array($0.values) } }
+    package func insert(_ c: any Channel) { channels.withLock { $0[ObjectIdentifier(c)] = c } }
+    package func remove(_ c: any Channel) { channels.withLock { $0[ObjectIdentifier(c)] = nil } }
+    package func all() -> [any Channel] { channels.withLock { Array($0.values) } }
 }

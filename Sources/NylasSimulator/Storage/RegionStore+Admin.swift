@@ -3,13 +3,13 @@ import Foundation
 // MARK: - Redirect URIs
 
 extension RegionStore {
-    struct RedirectURI: Sendable {
-        var id: String
-        var url: String
-        var platform: String
-        var settings: JSON
+    package struct RedirectURI: Sendable {
+        package var id: String
+        package var url: String
+        package var platform: String
+        package var settings: JSON
 
-        var json: JSON {
+        package var json: JSON {
             var o: JSON = ["id": .string(id), "url": .string(url), "platform": .string(platform)]
             if !settings.isNull { o["settings"] = settings }
             return o
@@ -20,28 +20,28 @@ extension RegionStore {
         RedirectURI(id: row.string("id"), url: row.string("url"), platform: row.string("platform"), settings: row.json("settings"))
     }
 
-    func redirectURIs(applicationID: String) throws -> [RedirectURI] {
+    package func redirectURIs(applicationID: String) throws -> [RedirectURI] {
         try db.query("SELECT * FROM redirect_uris WHERE application_id = ? ORDER BY created_at, id", applicationID).map(redirectURI)
     }
 
-    func redirectURI(applicationID: String, id: String) throws -> RedirectURI? {
+    package func redirectURI(applicationID: String, id: String) throws -> RedirectURI? {
         try db.first("SELECT * FROM redirect_uris WHERE application_id = ? AND id = ?", applicationID, id).map(redirectURI)
     }
 
     @discardableResult
-    func insertRedirectURI(applicationID: String, url: String, platform: String, settings: JSON?, now: Int) throws -> RedirectURI {
+    package func insertRedirectURI(applicationID: String, url: String, platform: String, settings: JSON?, now: Int) throws -> RedirectURI {
         let id = ids.uuid("redirect-uri")
         try db.run("INSERT INTO redirect_uris(id, application_id, url, platform, settings, created_at) VALUES(?,?,?,?,?,?)",
                    id, applicationID, url, platform, settings ?? .null, now)
         return RedirectURI(id: id, url: url, platform: platform, settings: settings ?? .null)
     }
 
-    func update(_ uri: RedirectURI, applicationID: String) throws {
+    package func update(_ uri: RedirectURI, applicationID: String) throws {
         try db.run("UPDATE redirect_uris SET url = ?, platform = ?, settings = ? WHERE id = ? AND application_id = ?",
                    uri.url, uri.platform, uri.settings, uri.id, applicationID)
     }
 
-    func deleteRedirectURI(applicationID: String, id: String) throws -> Bool {
+    package func deleteRedirectURI(applicationID: String, id: String) throws -> Bool {
         try db.run("DELETE FROM redirect_uris WHERE application_id = ? AND id = ?", applicationID, id) > 0
     }
 }
@@ -49,14 +49,14 @@ extension RegionStore {
 // MARK: - Connectors and credentials
 
 extension RegionStore {
-    struct Connector: Sendable {
-        var provider: String
-        var name: String
-        var settings: JSON
-        var scope: [String]
-        var activeCredentialID: String?
+    package struct Connector: Sendable {
+        package var provider: String
+        package var name: String
+        package var settings: JSON
+        package var scope: [String]
+        package var activeCredentialID: String?
 
-        var json: JSON {
+        package var json: JSON {
             var o: JSON = ["provider": .string(provider), "name": .string(name), "scope": .strings(scope),
                            "settings": Connector.publicSettings(settings)]
             if let activeCredentialID { o["active_credential_id"] = .string(activeCredentialID) }
@@ -64,13 +64,13 @@ extension RegionStore {
         }
 
         /// Connector settings without secrets (`client_secret` is never echoed).
-        static func publicSettings(_ s: JSON) -> JSON {
+        package static func publicSettings(_ s: JSON) -> JSON {
             guard case .object(var o) = s else { return [:] }
             o["client_secret"] = nil
             return .object(o)
         }
 
-        static func displayName(_ provider: String) -> String {
+        package static func displayName(_ provider: String) -> String {
             switch provider {
             case "google": "Google Connector"
             case "microsoft": "Microsoft Connector"
@@ -91,48 +91,48 @@ extension RegionStore {
                   activeCredentialID: row.optionalString("active_credential_id"))
     }
 
-    func connectors(applicationID: String, limit: Int = 1000, offset: Int = 0) throws -> [Connector] {
+    package func connectors(applicationID: String, limit: Int = 1000, offset: Int = 0) throws -> [Connector] {
         try db.query("SELECT * FROM connectors WHERE application_id = ? ORDER BY created_at, provider LIMIT ? OFFSET ?",
                      applicationID, limit, offset).map(connector)
     }
 
-    func connector(applicationID: String, provider: String) throws -> Connector? {
+    package func connector(applicationID: String, provider: String) throws -> Connector? {
         try cachedLookup(\.connectors, applicationID + "/" + provider) {
             try db.first("SELECT * FROM connectors WHERE application_id = ? AND provider = ?", applicationID, provider).map(connector)
         }
     }
 
-    func insertConnector(applicationID: String, provider: String, settings: JSON, scope: [String], name: String? = nil, now: Int) throws {
+    package func insertConnector(applicationID: String, provider: String, settings: JSON, scope: [String], name: String? = nil, now: Int) throws {
         try db.run("INSERT INTO connectors(application_id, provider, name, settings, scope, created_at) VALUES(?,?,?,?,?,?)",
                    applicationID, provider, name ?? Connector.displayName(provider), settings, JSON.strings(scope), now)
     }
 
-    func update(_ c: Connector, applicationID: String) throws {
+    package func update(_ c: Connector, applicationID: String) throws {
         try db.run("UPDATE connectors SET name = ?, settings = ?, scope = ?, active_credential_id = ? WHERE application_id = ? AND provider = ?",
                    c.name, c.settings, JSON.strings(c.scope), c.activeCredentialID, applicationID, c.provider)
     }
 
-    func deleteConnector(applicationID: String, provider: String) throws -> Bool {
+    package func deleteConnector(applicationID: String, provider: String) throws -> Bool {
         try db.run("DELETE FROM credentials WHERE application_id = ? AND provider = ?", applicationID, provider)
         return try db.run("DELETE FROM connectors WHERE application_id = ? AND provider = ?", applicationID, provider) > 0
     }
 
-    struct Credential: Sendable {
-        var id: String
-        var provider: String
-        var name: String
-        var credentialType: String
-        var data: JSON
-        var createdAt: Int
-        var updatedAt: Int
+    package struct Credential: Sendable {
+        package var id: String
+        package var provider: String
+        package var name: String
+        package var credentialType: String
+        package var data: JSON
+        package var createdAt: Int
+        package var updatedAt: Int
 
-        var json: JSON {
+        package var json: JSON {
             ["id": .string(id), "name": .string(name), "credential_type": .string(credentialType),
              "hashed_data": .string(Credential.hash(data)), "created_at": .int(createdAt), "updated_at": .int(updatedAt)]
         }
 
         /// A stable digest standing in for the secret data, which is never returned.
-        static func hash(_ data: JSON) -> String {
+        package static func hash(_ data: JSON) -> String {
             var h: UInt64 = 0xcbf29ce484222325
             for b in data.bytes { h = (h ^ UInt64(b)) &* 0x100000001b3 }
             return String(h, radix: 16)
@@ -145,7 +145,7 @@ extension RegionStore {
                    createdAt: row.int("created_at"), updatedAt: row.int("updated_at"))
     }
 
-    func credentials(applicationID: String, provider: String, sortBy: String, ascending: Bool, limit: Int, offset: Int) throws -> [Credential] {
+    package func credentials(applicationID: String, provider: String, sortBy: String, ascending: Bool, limit: Int, offset: Int) throws -> [Credential] {
         let column = sortBy == "updated_at" ? "updated_at" : "created_at"
         let order = ascending ? "ASC" : "DESC"
         return try db.query("""
@@ -154,24 +154,24 @@ extension RegionStore {
             """, applicationID, provider, limit, offset).map(credential)
     }
 
-    func credential(applicationID: String, provider: String, id: String) throws -> Credential? {
+    package func credential(applicationID: String, provider: String, id: String) throws -> Credential? {
         try db.first("SELECT * FROM credentials WHERE application_id = ? AND provider = ? AND id = ?", applicationID, provider, id)
             .map(credential)
     }
 
-    func insert(_ c: Credential, applicationID: String) throws {
+    package func insert(_ c: Credential, applicationID: String) throws {
         try db.run("""
             INSERT INTO credentials(id, application_id, provider, name, credential_type, data, created_at, updated_at)
             VALUES(?,?,?,?,?,?,?,?)
             """, c.id, applicationID, c.provider, c.name, c.credentialType, c.data, c.createdAt, c.updatedAt)
     }
 
-    func update(_ c: Credential, applicationID: String) throws {
+    package func update(_ c: Credential, applicationID: String) throws {
         try db.run("UPDATE credentials SET name = ?, data = ?, updated_at = ? WHERE id = ? AND application_id = ?",
                    c.name, c.data, c.updatedAt, c.id, applicationID)
     }
 
-    func deleteCredential(applicationID: String, id: String) throws {
+    package func deleteCredential(applicationID: String, id: String) throws {
         try db.run("DELETE FROM credentials WHERE application_id = ? AND id = ?", applicationID, id)
     }
 }
@@ -179,23 +179,23 @@ extension RegionStore {
 // MARK: - Grants
 
 extension RegionStore {
-    func grant(id: String) throws -> GrantRecord? {
+    package func grant(id: String) throws -> GrantRecord? {
         try cachedLookup(\.grants, id) {
             try db.first("SELECT * FROM grants WHERE id = ?", id).map(GrantRecord.init)
         }
     }
 
-    func grant(applicationID: String, email: String) throws -> GrantRecord? {
+    package func grant(applicationID: String, email: String) throws -> GrantRecord? {
         try db.first("SELECT * FROM grants WHERE application_id = ? AND email = ? COLLATE NOCASE", applicationID, email)
             .map(GrantRecord.init)
     }
 
-    func grant(applicationID: String, externalID: String) throws -> GrantRecord? {
+    package func grant(applicationID: String, externalID: String) throws -> GrantRecord? {
         try db.first("SELECT * FROM grants WHERE application_id = ? AND (external_id = ? OR provider_user_id = ?)",
                      applicationID, externalID, externalID).map(GrantRecord.init)
     }
 
-    func save(_ g: GrantRecord) throws {
+    package func save(_ g: GrantRecord) throws {
         try db.run("""
             INSERT INTO grants(id, application_id, provider, email, name, grant_status, scope, settings, state,
                 provider_user_id, account_id, external_id, credential_id, ip, user_agent, created_at, updated_at,
@@ -212,27 +212,27 @@ extension RegionStore {
             g.apiVersion, g.syncState, g.billingState, g.metadata)
     }
 
-    func deleteGrant(id: String) throws {
+    package func deleteGrant(id: String) throws {
         try db.run("DELETE FROM grants WHERE id = ?", id)
         try revokeTokens(grantID: id)
     }
 
-    struct GrantFilter {
-        var applicationID: String?
-        var limit = 10
-        var offset = 0
-        var sortBy = "created_at"
-        var ascending = false
-        var since: Int?
-        var before: Int?
-        var email: String?
-        var status: String?
-        var ip: String?
-        var provider: String?
-        var accountIDs: [String] = []
+    package struct GrantFilter {
+        package var applicationID: String?
+        package var limit = 10
+        package var offset = 0
+        package var sortBy = "created_at"
+        package var ascending = false
+        package var since: Int?
+        package var before: Int?
+        package var email: String?
+        package var status: String?
+        package var ip: String?
+        package var provider: String?
+        package var accountIDs: [String] = []
     }
 
-    func grants(_ f: GrantFilter) throws -> [GrantRecord] {
+    package func grants(_ f: GrantFilter) throws -> [GrantRecord] {
         var clauses: [String] = []
         var binds: [any SQLBindable] = []
         if let a = f.applicationID { clauses.append("application_id = ?"); binds.append(a) }
@@ -255,7 +255,7 @@ extension RegionStore {
             .map(GrantRecord.init)
     }
 
-    func allGrants() throws -> [GrantRecord] {
+    package func allGrants() throws -> [GrantRecord] {
         try db.query("SELECT * FROM grants ORDER BY created_at, id").map(GrantRecord.init)
     }
 }

@@ -1,15 +1,15 @@
 import Foundation
 
 /// A calendar as one grant sees it: the API object (`data`, with the grant's metadata).
-struct CalendarRecord: Sendable {
-    var grantID: String
-    var id: String
-    var worldID: Int64
-    var isPrimary: Bool
-    var readOnly: Bool
-    var data: JSON
+package struct CalendarRecord: Sendable {
+    package var grantID: String
+    package var id: String
+    package var worldID: Int64
+    package var isPrimary: Bool
+    package var readOnly: Bool
+    package var data: JSON
 
-    init(row: SQLRow) {
+    package init(row: SQLRow) {
         grantID = row.string("grant_id")
         id = row.string("id")
         worldID = Int64(row.int("world_id"))
@@ -18,7 +18,7 @@ struct CalendarRecord: Sendable {
         data = row.json("data")
     }
 
-    init(grantID: String, id: String, worldID: Int64, isPrimary: Bool, readOnly: Bool, data: JSON) {
+    package init(grantID: String, id: String, worldID: Int64, isPrimary: Bool, readOnly: Bool, data: JSON) {
         self.grantID = grantID
         self.id = id
         self.worldID = worldID
@@ -27,29 +27,29 @@ struct CalendarRecord: Sendable {
         self.data = data
     }
 
-    var metadata: [String: JSON] { data["metadata"]?.objectValue ?? [:] }
+    package var metadata: [String: JSON] { data["metadata"]?.objectValue ?? [:] }
 }
 
 /// An event as one grant sees it: a single event, a recurring master or an exception (an edited
 /// or cancelled occurrence). Plain occurrences are not stored: they are computed from the master.
-struct EventRecord: Sendable {
-    var grantID: String
-    var id: String
-    var worldID: Int64
-    var calendarID: String
-    var icalUID: String
-    var masterEventID: String?
-    var originalStart: Int?
-    var recurring: Bool
-    var startTime: Int
-    var endTime: Int
-    var status: String
+package struct EventRecord: Sendable {
+    package var grantID: String
+    package var id: String
+    package var worldID: Int64
+    package var calendarID: String
+    package var icalUID: String
+    package var masterEventID: String?
+    package var originalStart: Int?
+    package var recurring: Bool
+    package var startTime: Int
+    package var endTime: Int
+    package var status: String
     /// The API object (with IDs and metadata).
-    var data: JSON
-    var createdAt: Int
-    var updatedAt: Int
+    package var data: JSON
+    package var createdAt: Int
+    package var updatedAt: Int
 
-    init(row: SQLRow) {
+    package init(row: SQLRow) {
         grantID = row.string("grant_id")
         id = row.string("id")
         worldID = Int64(row.int("world_id"))
@@ -66,7 +66,7 @@ struct EventRecord: Sendable {
         updatedAt = row.int("updated_at")
     }
 
-    init(grantID: String, id: String, worldID: Int64, calendarID: String, icalUID: String, masterEventID: String?,
+    package init(grantID: String, id: String, worldID: Int64, calendarID: String, icalUID: String, masterEventID: String?,
          originalStart: Int?, content: EventContent, data: JSON, createdAt: Int, updatedAt: Int) {
         self.grantID = grantID
         self.id = id
@@ -85,24 +85,24 @@ struct EventRecord: Sendable {
         self.updatedAt = updatedAt
     }
 
-    var when: EventWhen? { EventWhen(stored: data["when"]) }
-    var metadata: [String: JSON] { data["metadata"]?.objectValue ?? [:] }
-    var recurrence: Recurrence? {
+    package var when: EventWhen? { EventWhen(stored: data["when"]) }
+    package var metadata: [String: JSON] { data["metadata"]?.objectValue ?? [:] }
+    package var recurrence: Recurrence? {
         guard let lines = data["recurrence"]?.arrayValue?.compactMap(\.stringValue), !lines.isEmpty else { return nil }
         return try? Recurrence.parse(lines)
     }
 }
 
 /// A contact as one grant sees it.
-struct ContactRecord: Sendable {
-    var grantID: String
-    var id: String
-    var worldID: Int64
-    var data: JSON
-    var createdAt: Int
-    var updatedAt: Int
+package struct ContactRecord: Sendable {
+    package var grantID: String
+    package var id: String
+    package var worldID: Int64
+    package var data: JSON
+    package var createdAt: Int
+    package var updatedAt: Int
 
-    init(row: SQLRow) {
+    package init(row: SQLRow) {
         grantID = row.string("grant_id")
         id = row.string("id")
         worldID = Int64(row.int("world_id"))
@@ -111,7 +111,7 @@ struct ContactRecord: Sendable {
         updatedAt = row.int("updated_at")
     }
 
-    init(grantID: String, id: String, worldID: Int64, data: JSON, createdAt: Int, updatedAt: Int) {
+    package init(grantID: String, id: String, worldID: Int64, data: JSON, createdAt: Int, updatedAt: Int) {
         self.grantID = grantID
         self.id = id
         self.worldID = worldID
@@ -120,86 +120,86 @@ struct ContactRecord: Sendable {
         self.updatedAt = updatedAt
     }
 
-    var metadata: [String: JSON] { data["metadata"]?.objectValue ?? [:] }
+    package var metadata: [String: JSON] { data["metadata"]?.objectValue ?? [:] }
 
     /// Lowercased addresses, space-separated with spaces around, for whole-address matching.
-    var emailsText: String {
+    package var emailsText: String {
         " " + (data["emails"]?.arrayValue ?? []).compactMap { $0["email"]?.stringValue?.lowercased() }.joined(separator: " ") + " "
     }
 
     /// Phone numbers reduced to their digits (and a leading +).
-    var phonesText: String {
+    package var phonesText: String {
         " " + (data["phone_numbers"]?.arrayValue ?? []).compactMap { $0["number"]?.stringValue.map(ContactRecord.normalizedPhone) }
             .joined(separator: " ") + " "
     }
 
-    var groupsText: String {
+    package var groupsText: String {
         " " + (data["groups"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue }.joined(separator: " ") + " "
     }
 
-    static func normalizedPhone(_ s: String) -> String { s.filter { $0.isNumber } }
+    package static func normalizedPhone(_ s: String) -> String { s.filter { $0.isNumber } }
 }
 
 extension RegionStore {
     // MARK: - Calendars
 
-    func calendars(grantID: String) throws -> [CalendarRecord] {
+    package func calendars(grantID: String) throws -> [CalendarRecord] {
         try db.query("SELECT * FROM calendars WHERE grant_id = ? ORDER BY is_primary DESC, id", grantID).map(CalendarRecord.init)
     }
 
-    func calendar(grantID: String, id: String) throws -> CalendarRecord? {
+    package func calendar(grantID: String, id: String) throws -> CalendarRecord? {
         try db.first("SELECT * FROM calendars WHERE grant_id = ? AND id = ?", grantID, id).map(CalendarRecord.init)
     }
 
-    func calendar(grantID: String, worldID: Int64) throws -> CalendarRecord? {
+    package func calendar(grantID: String, worldID: Int64) throws -> CalendarRecord? {
         try db.first("SELECT * FROM calendars WHERE grant_id = ? AND world_id = ?", grantID, worldID).map(CalendarRecord.init)
     }
 
-    func primaryCalendar(grantID: String) throws -> CalendarRecord? {
+    package func primaryCalendar(grantID: String) throws -> CalendarRecord? {
         try db.first("SELECT * FROM calendars WHERE grant_id = ? AND is_primary = 1", grantID).map(CalendarRecord.init)
     }
 
-    func save(_ c: CalendarRecord) throws {
+    package func save(_ c: CalendarRecord) throws {
         try db.run("""
             INSERT INTO calendars(grant_id, id, world_id, is_primary, read_only, data) VALUES(?,?,?,?,?,?)
             ON CONFLICT(grant_id, id) DO UPDATE SET is_primary = excluded.is_primary, read_only = excluded.read_only, data = excluded.data
             """, c.grantID, c.id, c.worldID, c.isPrimary, c.readOnly, c.data)
     }
 
-    func deleteCalendar(grantID: String, id: String) throws {
+    package func deleteCalendar(grantID: String, id: String) throws {
         try db.run("DELETE FROM calendars WHERE grant_id = ? AND id = ?", grantID, id)
         try db.run("DELETE FROM events WHERE grant_id = ? AND calendar_id = ?", grantID, id)
     }
 
     // MARK: - Events
 
-    func event(grantID: String, id: String) throws -> EventRecord? {
+    package func event(grantID: String, id: String) throws -> EventRecord? {
         try db.first("SELECT * FROM events WHERE grant_id = ? AND id = ?", grantID, id).map(EventRecord.init)
     }
 
-    func event(grantID: String, worldID: Int64) throws -> EventRecord? {
+    package func event(grantID: String, worldID: Int64) throws -> EventRecord? {
         try db.first("SELECT * FROM events WHERE grant_id = ? AND world_id = ?", grantID, worldID).map(EventRecord.init)
     }
 
     /// Events of a calendar that may touch `[start, end)`: every master and exception, and the
     /// single events overlapping the window.
-    func events(grantID: String, calendarID: String, start: Int, end: Int) throws -> [EventRecord] {
+    package func events(grantID: String, calendarID: String, start: Int, end: Int) throws -> [EventRecord] {
         try db.query("""
             SELECT * FROM events WHERE grant_id = ? AND calendar_id = ? AND (recurring = 1 OR master_event_id IS NOT NULL
                 OR (start_time < ? AND (end_time > ? OR (end_time = start_time AND start_time >= ?))))
             """, grantID, calendarID, end, start, start).map(EventRecord.init)
     }
 
-    func events(grantID: String, calendarID: String) throws -> [EventRecord] {
+    package func events(grantID: String, calendarID: String) throws -> [EventRecord] {
         try db.query("SELECT * FROM events WHERE grant_id = ? AND calendar_id = ?", grantID, calendarID).map(EventRecord.init)
     }
 
-    func exceptions(grantID: String, masterID: String) throws -> [EventRecord] {
+    package func exceptions(grantID: String, masterID: String) throws -> [EventRecord] {
         try db.query("SELECT * FROM events WHERE grant_id = ? AND master_event_id = ? ORDER BY original_start", grantID, masterID)
             .map(EventRecord.init)
     }
 
-    func save(_ e: EventRecord) throws {
+    package func save(_ e: EventRecord) throws {
         try db.run("""
             INSERT INTO events(grant_id, id, world_id, calendar_id, ical_uid, master_event_id, original_start, recurring, start_time,
                 end_time, status, data, created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)
@@ -210,21 +210,21 @@ extension RegionStore {
             e.endTime, e.status, e.data, e.createdAt, e.updatedAt)
     }
 
-    func deleteEvent(grantID: String, id: String) throws {
+    package func deleteEvent(grantID: String, id: String) throws {
         try db.run("DELETE FROM events WHERE grant_id = ? AND id = ?", grantID, id)
     }
 
     // MARK: - Contacts
 
-    func contact(grantID: String, id: String) throws -> ContactRecord? {
+    package func contact(grantID: String, id: String) throws -> ContactRecord? {
         try db.first("SELECT * FROM contacts WHERE grant_id = ? AND id = ?", grantID, id).map(ContactRecord.init)
     }
 
-    func contact(grantID: String, worldID: Int64) throws -> ContactRecord? {
+    package func contact(grantID: String, worldID: Int64) throws -> ContactRecord? {
         try db.first("SELECT * FROM contacts WHERE grant_id = ? AND world_id = ?", grantID, worldID).map(ContactRecord.init)
     }
 
-    func save(_ c: ContactRecord) throws {
+    package func save(_ c: ContactRecord) throws {
         try db.run("""
             INSERT INTO contacts(grant_id, id, world_id, data, emails, phones, source, groups, created_at, updated_at)
             VALUES(?,?,?,?,?,?,?,?,?,?)
@@ -234,17 +234,17 @@ extension RegionStore {
             c.groupsText, c.createdAt, c.updatedAt)
     }
 
-    func deleteContact(grantID: String, id: String) throws {
+    package func deleteContact(grantID: String, id: String) throws {
         try db.run("DELETE FROM contacts WHERE grant_id = ? AND id = ?", grantID, id)
     }
 
-    func contactGroups(grantID: String) throws -> [(id: String, worldKey: String, data: JSON)] {
+    package func contactGroups(grantID: String) throws -> [(id: String, worldKey: String, data: JSON)] {
         try db.query("SELECT * FROM contact_groups WHERE grant_id = ? ORDER BY rowid", grantID).map {
             ($0.string("id"), $0.string("world_key"), $0.json("data"))
         }
     }
 
-    func saveContactGroup(grantID: String, id: String, worldKey: String, data: JSON) throws {
+    package func saveContactGroup(grantID: String, id: String, worldKey: String, data: JSON) throws {
         try db.run("""
             INSERT INTO contact_groups(grant_id, id, world_key, data) VALUES(?,?,?,?)
             ON CONFLICT(grant_id, id) DO UPDATE SET data = excluded.data
@@ -253,11 +253,11 @@ extension RegionStore {
 
     // MARK: - Sync cursor
 
-    func calendarSyncCursor(grantID: String) throws -> Int? {
+    package func calendarSyncCursor(grantID: String) throws -> Int? {
         try db.first("SELECT cursor FROM calendar_sync_state WHERE grant_id = ?", grantID)?.int("cursor")
     }
 
-    func setCalendarSyncCursor(grantID: String, cursor: Int) throws {
+    package func setCalendarSyncCursor(grantID: String, cursor: Int) throws {
         try db.run("""
             INSERT INTO calendar_sync_state(grant_id, cursor) VALUES(?,?)
             ON CONFLICT(grant_id) DO UPDATE SET cursor = excluded.cursor
@@ -266,20 +266,20 @@ extension RegionStore {
 }
 
 /// Which of a grant's contacts a v3 list wants.
-struct ContactFilter: Sendable {
+package struct ContactFilter: Sendable {
     /// A whole address among the contact's e-mails (lower-cased).
-    var email: String?
+    package var email: String?
     /// Digits of a phone number among the contact's.
-    var phoneDigits: String?
+    package var phoneDigits: String?
     /// A group ID the contact belongs to.
-    var group: String?
+    package var group: String?
     /// `source` values, at least one.
-    var sources: [String] = ["address_book"]
+    package var sources: [String] = ["address_book"]
 }
 
 extension RegionStore {
     /// The grant's contacts matching `filter`, by ID, after the ID `after`.
-    func contacts(grantID: String, matching filter: ContactFilter, after: String?) throws -> [ContactRecord] {
+    package func contacts(grantID: String, matching filter: ContactFilter, after: String?) throws -> [ContactRecord] {
         var f = SQLFilter()
         f.add("grant_id = ?", grantID)
         if let email = filter.email { f.add("emails LIKE ? ESCAPE '\\'", "% " + SQLFilter.likeEscape(email) + " %") }
@@ -292,12 +292,12 @@ extension RegionStore {
     }
 
     /// The grant's contacts, oldest first.
-    func contacts(grantID: String) throws -> [ContactRecord] {
+    package func contacts(grantID: String) throws -> [ContactRecord] {
         try db.query("SELECT * FROM contacts WHERE grant_id = ? ORDER BY created_at, id", grantID).map(ContactRecord.init)
     }
 
     /// How many of the grant's events carry the round-robin group `group` (`metadata.key5`), and the latest start.
-    func roundRobinBookings(grantID: String, group: String) throws -> (count: Int, latestStart: Int) {
+    package func roundRobinBookings(grantID: String, group: String) throws -> (count: Int, latestStart: Int) {
         let rows = try db.query("SELECT start_time FROM events WHERE grant_id = ? AND json_extract(CAST(data AS TEXT), '$.metadata.key5') = ?",
                                 grantID, group)
         return (rows.count, rows.map { $0.int("start_time") }.max() ?? 0)

@@ -1,18 +1,18 @@
 import Foundation
 
 /// A saved draft: the message it would send and the object the API shows for it.
-struct DraftRecord: Sendable {
-    var id: String
-    var out: OutgoingMessage
-    var json: JSON
-    var createdAt: Int
+package struct DraftRecord: Sendable {
+    package var id: String
+    package var out: OutgoingMessage
+    package var json: JSON
+    package var createdAt: Int
     /// The v2 draft version (0 for v3 drafts, which have none).
-    var version: Int { json["version"]?.intValue ?? 0 }
+    package var version: Int { json["version"]?.intValue ?? 0 }
 }
 
 extension RegionStore {
     /// One draft of a grant, or nil.
-    func draft(grantID: String, id: String) throws -> DraftRecord? {
+    package func draft(grantID: String, id: String) throws -> DraftRecord? {
         guard let row = try db.first("SELECT * FROM drafts WHERE grant_id = ? AND id = ?", grantID, id) else { return nil }
         let data = row.json("data")
         return DraftRecord(id: id, out: OutgoingMessage(stored: data["message"] ?? .null), json: data["object"] ?? .null,
@@ -20,26 +20,26 @@ extension RegionStore {
     }
 
     /// The API objects of a grant's drafts, most recently updated first.
-    func draftObjects(grantID: String) throws -> [JSON] {
+    package func draftObjects(grantID: String) throws -> [JSON] {
         try db.query("SELECT data FROM drafts WHERE grant_id = ? ORDER BY updated_at DESC, id DESC", grantID).compactMap {
             $0.json("data")["object"]
         }
     }
 
     /// The API objects of a grant's drafts, oldest first.
-    func draftObjectsByCreation(grantID: String) throws -> [JSON] {
+    package func draftObjectsByCreation(grantID: String) throws -> [JSON] {
         try db.query("SELECT data FROM drafts WHERE grant_id = ? ORDER BY created_at, id", grantID).compactMap { $0.json("data")["object"] }
     }
 
     /// Creates or replaces a draft: the message it would send and the object the API shows.
-    func saveDraft(grantID: String, id: String, message: OutgoingMessage, object: JSON, createdAt: Int, now: Int) throws {
+    package func saveDraft(grantID: String, id: String, message: OutgoingMessage, object: JSON, createdAt: Int, now: Int) throws {
         try db.run("""
             INSERT INTO drafts(grant_id, id, data, created_at, updated_at) VALUES(?,?,?,?,?)
             ON CONFLICT(grant_id, id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
             """, grantID, id, JSON.object(["message": message.json, "object": object]), createdAt, now)
     }
 
-    func deleteDraft(grantID: String, id: String) throws {
+    package func deleteDraft(grantID: String, id: String) throws {
         try db.run("DELETE FROM drafts WHERE grant_id = ? AND id = ?", grantID, id)
     }
 }

@@ -17,7 +17,7 @@ public struct JournalEntry: Sendable {
     public let requestBody: [UInt8]
     public let responseBody: [UInt8]
 
-    func json(includeBodies: Bool) -> JSON {
+    package func json(includeBodies: Bool) -> JSON {
         var o: JSON = [
             "seq": .int(sequence), "request_id": .string(requestID), "time": .string(time.description),
             "time_unix": .int(time.seconds), "region": .string(region.rawValue), "api": .string(surface.rawValue),
@@ -50,9 +50,9 @@ public struct JournalFilter: Sendable {
 
 extension RegionStore {
     /// Bodies above this size are cut in the journal.
-    static let journalBodyLimit = 64 * 1024
+    package static let journalBodyLimit = 64 * 1024
 
-    func appendJournal(requestID: String, time: VirtualTime, surface: APISurface, method: String, path: String,
+    package func appendJournal(requestID: String, time: VirtualTime, surface: APISurface, method: String, path: String,
                        query: String, status: Int, applicationID: String?, grantID: String?, micros: Int,
                        requestBody: [UInt8], responseBody: [UInt8], keep: Int? = nil) throws {
         let insert = {
@@ -80,7 +80,7 @@ extension RegionStore {
         }
     }
 
-    func journal(_ f: JournalFilter) throws -> [JournalEntry] {
+    package func journal(_ f: JournalFilter) throws -> [JournalEntry] {
         var clauses: [String] = []
         var binds: [any SQLBindable] = []
         if let s = f.surface { clauses.append("surface = ?"); binds.append(s.rawValue) }

@@ -3,42 +3,42 @@ import Foundation
 
 /// A message as one grant sees it: the copy its last sync took of the provider's message, under
 /// that grant's own IDs.
-struct MessageRecord: Sendable {
-    var grantID: String
-    var id: String
-    var worldID: Int64
-    var threadID: String
-    var subject: String
-    var from: [Participant]
-    var to: [Participant]
-    var cc: [Participant]
-    var bcc: [Participant]
-    var replyTo: [Participant]
-    var body: String { didSet { storedSnippet = nil } }
+package struct MessageRecord: Sendable {
+    package var grantID: String
+    package var id: String
+    package var worldID: Int64
+    package var threadID: String
+    package var subject: String
+    package var from: [Participant]
+    package var to: [Participant]
+    package var cc: [Participant]
+    package var bcc: [Participant]
+    package var replyTo: [Participant]
+    package var body: String { didSet { storedSnippet = nil } }
     /// The `snippet` column of the row this record was read from: `Snippet.make(body)` as `save`
     /// wrote it, so reading it saves recomputing it for every message rendered. Dropped when
     /// `body` changes.
     private var storedSnippet: String?
-    var date: Int
-    var unread: Bool
-    var starred: Bool
-    var folders: [String]
+    package var date: Int
+    package var unread: Bool
+    package var starred: Bool
+    package var folders: [String]
     /// API attachment objects (with `id`, `grant_id`, `wid` kept internally).
-    var attachments: [JSON]
+    package var attachments: [JSON]
     /// The header lines. A record read from a row parses its `headers` column only when they are
     /// asked for (`fields=include_headers`, raw MIME, v2 rendering), not for every message read.
-    var headers: [(String, String)] {
+    package var headers: [(String, String)] {
         get { storedHeaders ?? Self.headers(fromColumn: headerColumn) }
         set { storedHeaders = newValue }
     }
     private var storedHeaders: [(String, String)]?
     private var headerColumn: [UInt8] = []
-    var metadata: [String: JSON]
-    var messageIDHeader: String
-    var createdAt: Int
-    var updatedAt: Int
+    package var metadata: [String: JSON]
+    package var messageIDHeader: String
+    package var createdAt: Int
+    package var updatedAt: Int
 
-    init(row: SQLRow) {
+    package init(row: SQLRow) {
         grantID = row.string("grant_id")
         id = row.string("id")
         worldID = Int64(row.int("world_id"))
@@ -71,7 +71,7 @@ struct MessageRecord: Sendable {
         }
     }
 
-    init(grantID: String, id: String, threadID: String, world m: WorldMessage, folders: [String], attachments: [JSON], now: Int) {
+    package init(grantID: String, id: String, threadID: String, world m: WorldMessage, folders: [String], attachments: [JSON], now: Int) {
         self.grantID = grantID
         self.id = id
         self.worldID = m.id
@@ -95,10 +95,10 @@ struct MessageRecord: Sendable {
         updatedAt = now
     }
 
-    var snippet: String { storedSnippet ?? Snippet.make(body) }
+    package var snippet: String { storedSnippet ?? Snippet.make(body) }
 
     /// The v3 message object (§5.2).
-    func json(includeHeaders: Bool = false) -> JSON {
+    package func json(includeHeaders: Bool = false) -> JSON {
         var o: JSON = [
             "id": .string(id), "grant_id": .string(grantID), "object": "message", "thread_id": .string(threadID),
             "subject": .string(subject), "from": Participant.json(from), "to": Participant.json(to), "cc": Participant.json(cc),
@@ -113,20 +113,20 @@ struct MessageRecord: Sendable {
         return o
     }
 
-    static func publicAttachment(_ a: JSON) -> JSON {
+    package static func publicAttachment(_ a: JSON) -> JSON {
         guard case .object(var o) = a else { return a }
         o["wid"] = nil
         return .object(o)
     }
 
-    var participantsText: String {
+    package var participantsText: String {
         (from + to + cc + bcc).map { $0.email.lowercased() }.joined(separator: " ")
     }
 }
 
-enum Snippet {
+package enum Snippet {
     /// The first ~100 characters of the body without tags.
-    static func make(_ body: String) -> String {
+    package static func make(_ body: String) -> String {
         if let ascii = makeASCII(body) { return ascii }
         var out = ""
         var inTag = false
@@ -142,7 +142,7 @@ enum Snippet {
     /// `make` of an all-ASCII body, on bytes: there every character is one byte (a CR LF pair is
     /// one character, but whitespace either way), and the whitespace characters are tab, LF, VT,
     /// FF, CR and space. Nil for any other body.
-    static func makeASCII(_ body: String) -> String? {
+    package static func makeASCII(_ body: String) -> String? {
         var out: [UInt8] = []
         out.reserveCapacity(100)
         var inTag = false
@@ -169,16 +169,16 @@ enum Snippet {
 }
 
 /// A folder as one grant sees it.
-struct FolderRecord: Sendable {
-    var grantID: String
-    var id: String
-    var worldKey: String
-    var name: String
-    var systemFolder: Bool
-    var attributes: [String]
-    var parentID: String?
+package struct FolderRecord: Sendable {
+    package var grantID: String
+    package var id: String
+    package var worldKey: String
+    package var name: String
+    package var systemFolder: Bool
+    package var attributes: [String]
+    package var parentID: String?
 
-    func json(provider: String, unread: Int, total: Int) -> JSON {
+    package func json(provider: String, unread: Int, total: Int) -> JSON {
         var o: JSON = ["id": .string(id), "grant_id": .string(grantID), "object": "folder", "name": .string(name),
                        "system_folder": .bool(systemFolder), "attributes": .strings(attributes),
                        "unread_count": .int(unread), "total_count": .int(total)]
@@ -192,20 +192,20 @@ struct FolderRecord: Sendable {
 extension RegionStore {
     // MARK: IDs
 
-    func objectID(grantID: String, kind: String, worldKey: String) throws -> String? {
+    package func objectID(grantID: String, kind: String, worldKey: String) throws -> String? {
         try db.first("SELECT id FROM object_ids WHERE grant_id = ? AND kind = ? AND world_key = ?", grantID, kind, worldKey)?.string("id")
     }
 
-    func worldKey(grantID: String, kind: String, id: String) throws -> String? {
+    package func worldKey(grantID: String, kind: String, id: String) throws -> String? {
         try db.first("SELECT world_key FROM object_ids WHERE grant_id = ? AND kind = ? AND id = ?", grantID, kind, id)?.string("world_key")
     }
 
-    func saveObjectID(grantID: String, kind: String, worldKey: String, id: String) throws {
+    package func saveObjectID(grantID: String, kind: String, worldKey: String, id: String) throws {
         try db.run("INSERT OR IGNORE INTO object_ids(grant_id, kind, world_key, id) VALUES(?,?,?,?)", grantID, kind, worldKey, id)
     }
 
     /// The ID a grant gives a provider object, minted on first sight in the provider's style (§7).
-    func mintID(grant: GrantRecord, kind: String, worldKey: String, hint: String? = nil) throws -> String {
+    package func mintID(grant: GrantRecord, kind: String, worldKey: String, hint: String? = nil) throws -> String {
         if let existing = try objectID(grantID: grant.id, kind: kind, worldKey: worldKey) { return existing }
         let provider = ProviderKind(grant.provider)
         let id: String
@@ -237,15 +237,15 @@ extension RegionStore {
 
     // MARK: Messages
 
-    func message(grantID: String, id: String) throws -> MessageRecord? {
+    package func message(grantID: String, id: String) throws -> MessageRecord? {
         try db.first("SELECT * FROM messages WHERE grant_id = ? AND id = ?", grantID, id).map(MessageRecord.init)
     }
 
-    func message(grantID: String, worldID: Int64) throws -> MessageRecord? {
+    package func message(grantID: String, worldID: Int64) throws -> MessageRecord? {
         try db.first("SELECT * FROM messages WHERE grant_id = ? AND world_id = ?", grantID, worldID).map(MessageRecord.init)
     }
 
-    func save(_ m: MessageRecord) throws {
+    package func save(_ m: MessageRecord) throws {
         try db.run("""
             INSERT INTO messages(grant_id, id, world_id, thread_id, subject, from_json, to_json, cc_json, bcc_json, reply_to_json,
                 body, snippet, date, unread, starred, folders, attachments, headers, metadata, message_id_header, participants,
@@ -265,12 +265,12 @@ extension RegionStore {
         }
     }
 
-    func deleteMessage(grantID: String, id: String) throws {
+    package func deleteMessage(grantID: String, id: String) throws {
         try db.run("DELETE FROM messages WHERE grant_id = ? AND id = ?", grantID, id)
         try db.run("DELETE FROM message_folders WHERE grant_id = ? AND message_id = ?", grantID, id)
     }
 
-    func messages(grantID: String, threadID: String) throws -> [MessageRecord] {
+    package func messages(grantID: String, threadID: String) throws -> [MessageRecord] {
         try db.query("SELECT * FROM messages WHERE grant_id = ? AND thread_id = ? ORDER BY date, id", grantID, threadID)
             .map(MessageRecord.init)
     }
@@ -284,30 +284,30 @@ extension RegionStore {
                      parentID: row.optionalString("parent_id"))
     }
 
-    func folders(grantID: String) throws -> [FolderRecord] {
+    package func folders(grantID: String) throws -> [FolderRecord] {
         try db.query("SELECT * FROM folders WHERE grant_id = ? ORDER BY system_folder DESC, rowid", grantID).map(folder)
     }
 
-    func folder(grantID: String, id: String) throws -> FolderRecord? {
+    package func folder(grantID: String, id: String) throws -> FolderRecord? {
         try db.first("SELECT * FROM folders WHERE grant_id = ? AND id = ?", grantID, id).map(folder)
     }
 
-    func folder(grantID: String, worldKey: String) throws -> FolderRecord? {
+    package func folder(grantID: String, worldKey: String) throws -> FolderRecord? {
         try db.first("SELECT * FROM folders WHERE grant_id = ? AND world_key = ?", grantID, worldKey).map(folder)
     }
 
-    func save(_ f: FolderRecord) throws {
+    package func save(_ f: FolderRecord) throws {
         try db.run("""
             INSERT INTO folders(grant_id, id, world_key, name, system_folder, attributes, parent_id) VALUES(?,?,?,?,?,?,?)
             ON CONFLICT(grant_id, id) DO UPDATE SET name = excluded.name, parent_id = excluded.parent_id
             """, f.grantID, f.id, f.worldKey, f.name, f.systemFolder, JSON.strings(f.attributes), f.parentID)
     }
 
-    func deleteFolder(grantID: String, id: String) throws {
+    package func deleteFolder(grantID: String, id: String) throws {
         try db.run("DELETE FROM folders WHERE grant_id = ? AND id = ?", grantID, id)
     }
 
-    func folderCounts(grantID: String, folderID: String) throws -> (unread: Int, total: Int) {
+    package func folderCounts(grantID: String, folderID: String) throws -> (unread: Int, total: Int) {
         let row = try db.first("""
             SELECT COUNT(*) AS total, COALESCE(SUM(m.unread), 0) AS unread FROM message_folders f
             JOIN messages m ON m.grant_id = f.grant_id AND m.id = f.message_id WHERE f.grant_id = ? AND f.folder_id = ?
@@ -317,12 +317,12 @@ extension RegionStore {
 
     // MARK: Sync state
 
-    func syncCursor(grantID: String) throws -> (cursor: Int, pending: [Int64])? {
+    package func syncCursor(grantID: String) throws -> (cursor: Int, pending: [Int64])? {
         guard let row = try db.first("SELECT cursor, last_sync_at FROM sync_state WHERE grant_id = ?", grantID) else { return nil }
         return (row.int("cursor"), [])
     }
 
-    func setSyncCursor(grantID: String, cursor: Int, time: VirtualTime) throws {
+    package func setSyncCursor(grantID: String, cursor: Int, time: VirtualTime) throws {
         try db.run("""
             INSERT INTO sync_state(grant_id, cursor, last_sync_at) VALUES(?,?,?)
             ON CONFLICT(grant_id) DO UPDATE SET cursor = excluded.cursor, last_sync_at = excluded.last_sync_at
@@ -330,7 +330,7 @@ extension RegionStore {
     }
 
     /// Removes everything a grant's sync produced (the grant was deleted).
-    func purgeGrantData(grantID: String) throws {
+    package func purgeGrantData(grantID: String) throws {
         for table in ["object_ids", "messages", "message_folders", "folders", "drafts", "schedules", "sync_state"] {
             try db.run("DELETE FROM \(table) WHERE grant_id = ?", grantID)
         }
@@ -339,7 +339,7 @@ extension RegionStore {
 
 extension RegionStore {
     /// The newest message of a grant whose subject starts with `subjectPrefix`, sent by `from`.
-    func latestMessageID(grantID: String, subjectPrefix: String, from: String) throws -> String? {
+    package func latestMessageID(grantID: String, subjectPrefix: String, from: String) throws -> String? {
         try db.first("""
             SELECT id FROM messages WHERE grant_id = ? AND substr(subject, 1, length(?)) = ? AND CAST(from_json AS TEXT) LIKE ?
             ORDER BY date DESC, id DESC LIMIT 1

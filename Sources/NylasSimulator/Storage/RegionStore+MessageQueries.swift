@@ -2,7 +2,7 @@ import Foundation
 
 extension RegionStore {
     /// The WHERE clause of a message filter over `messages m`.
-    static func whereClause(grantID: String, _ filter: MessageFilter) -> SQLFilter {
+    package static func whereClause(grantID: String, _ filter: MessageFilter) -> SQLFilter {
         var f = SQLFilter()
         f.add("m.grant_id = ?", grantID)
         if let subject = filter.subject { f.add("m.subject LIKE ? ESCAPE '\\'", "%" + SQLFilter.likeEscape(subject) + "%") }
@@ -29,7 +29,7 @@ extension RegionStore {
 
     /// A page of the grant's messages matching `filter`, newest first, after the cursor `(date, id)`;
     /// `limit + 1` rows are asked for so the caller knows whether another page follows.
-    func messages(grantID: String, matching filter: MessageFilter, after cursor: (date: Int, id: String)?, limit: Int) throws -> [MessageRecord] {
+    package func messages(grantID: String, matching filter: MessageFilter, after cursor: (date: Int, id: String)?, limit: Int) throws -> [MessageRecord] {
         var f = Self.whereClause(grantID: grantID, filter)
         if let cursor {
             // A row value, not `m.date < ? OR (m.date = ? AND m.id < ?)`: the same rows, but SQLite
@@ -42,7 +42,7 @@ extension RegionStore {
 
     /// A page of the grant's threads (ID and latest message date) matching `filter`, most recent
     /// first, after the cursor `(latest, thread_id)`.
-    func threads(grantID: String, matching filter: ThreadFilter, after cursor: (latest: Int, id: String)?,
+    package func threads(grantID: String, matching filter: ThreadFilter, after cursor: (latest: Int, id: String)?,
                  limit: Int) throws -> [(threadID: String, latest: Int)] {
         var f = Self.whereClause(grantID: grantID, filter.messages)
         if let after = filter.latestAfter { f.add("m.date > ?", after) }

@@ -1,20 +1,20 @@
 import Foundation
 
 /// A row of the `schedules` table: a v3 scheduled send, a v2 outbox message or a v2 job status.
-struct ScheduleRecord: Sendable {
-    var grantID: String
-    var id: String
+package struct ScheduleRecord: Sendable {
+    package var grantID: String
+    package var id: String
     /// Unix seconds.
-    var sendAt: Int
+    package var sendAt: Int
     /// `pending`, `success`, `failed`, `cancelled` (sends), `successful` (finished v2 jobs).
-    var status: String
+    package var status: String
     /// The stored message (`OutgoingMessage.json`, with `v2_outbox` or `v2_job` for v2 rows).
-    var message: JSON
+    package var message: JSON
     /// The scheduler job that sends it, while pending.
-    var jobID: Int?
-    var createdAt: Int
+    package var jobID: Int?
+    package var createdAt: Int
 
-    init(grantID: String, id: String, sendAt: Int, status: String, message: JSON, jobID: Int?, createdAt: Int) {
+    package init(grantID: String, id: String, sendAt: Int, status: String, message: JSON, jobID: Int?, createdAt: Int) {
         self.grantID = grantID
         self.id = id
         self.sendAt = sendAt
@@ -24,39 +24,39 @@ struct ScheduleRecord: Sendable {
         self.createdAt = createdAt
     }
 
-    init(_ row: SQLRow) {
+    package init(_ row: SQLRow) {
         self.init(grantID: row.string("grant_id"), id: row.string("id"), sendAt: row.int("send_at"), status: row.string("status"),
                   message: row.json("message"), jobID: row.optionalInt("job_id"), createdAt: row.int("created_at"))
     }
 }
 
 extension RegionStore {
-    func insertSchedule(_ r: ScheduleRecord) throws {
+    package func insertSchedule(_ r: ScheduleRecord) throws {
         try db.run("INSERT INTO schedules(grant_id, id, send_at, status, message, job_id, created_at) VALUES(?,?,?,?,?,?,?)",
                    r.grantID, r.id, r.sendAt, r.status, r.message, r.jobID, r.createdAt)
     }
 
-    func schedule(grantID: String, id: String) throws -> ScheduleRecord? {
+    package func schedule(grantID: String, id: String) throws -> ScheduleRecord? {
         try db.first("SELECT * FROM schedules WHERE grant_id = ? AND id = ?", grantID, id).map(ScheduleRecord.init)
     }
 
     /// The grant's schedules by send time (v3 `GET …/messages/schedules`).
-    func schedulesBySendTime(grantID: String) throws -> [ScheduleRecord] {
+    package func schedulesBySendTime(grantID: String) throws -> [ScheduleRecord] {
         try db.query("SELECT * FROM schedules WHERE grant_id = ? ORDER BY send_at, id", grantID).map(ScheduleRecord.init)
     }
 
     /// The account's rows in creation order (v2 `GET /job-statuses`).
-    func schedulesByCreation(grantID: String) throws -> [ScheduleRecord] {
+    package func schedulesByCreation(grantID: String) throws -> [ScheduleRecord] {
         try db.query("SELECT * FROM schedules WHERE grant_id = ? ORDER BY created_at, rowid", grantID).map(ScheduleRecord.init)
     }
 
     /// Every pending schedule of the region (restored as jobs after a restart).
-    func pendingSchedules() throws -> [ScheduleRecord] {
+    package func pendingSchedules() throws -> [ScheduleRecord] {
         try db.query("SELECT * FROM schedules WHERE status = 'pending'").map(ScheduleRecord.init)
     }
 
     /// Saves a changed schedule: send time, status, message and job.
-    func update(_ r: ScheduleRecord) throws {
+    package func update(_ r: ScheduleRecord) throws {
         try db.run("UPDATE schedules SET send_at = ?, status = ?, message = ?, job_id = ? WHERE grant_id = ? AND id = ?",
                    r.sendAt, r.status, r.message, r.jobID, r.grantID, r.id)
     }

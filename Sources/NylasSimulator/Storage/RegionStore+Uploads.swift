@@ -2,19 +2,19 @@ import Crypto
 import Foundation
 
 /// An attachment upload session (a Microsoft grant's large file, PUT to a pre-signed URL).
-struct UploadSession: Sendable {
-    var id: String
-    var grantID: String
-    var filename: String
-    var contentType: String
-    var declaredSize: Int
-    var status: String
-    var secret: String
-    var uploadedSize: Int?
-    var createdAt: Int
-    var expiresAt: Int
+package struct UploadSession: Sendable {
+    package var id: String
+    package var grantID: String
+    package var filename: String
+    package var contentType: String
+    package var declaredSize: Int
+    package var status: String
+    package var secret: String
+    package var uploadedSize: Int?
+    package var createdAt: Int
+    package var expiresAt: Int
 
-    init(_ row: SQLRow) {
+    package init(_ row: SQLRow) {
         id = row.string("id")
         grantID = row.string("grant_id")
         filename = row.string("filename")
@@ -28,12 +28,12 @@ struct UploadSession: Sendable {
     }
 
     /// The status as of `now`: past `expires_at` every session but a failed one is expired.
-    func status(now: Int) -> String {
+    package func status(now: Int) -> String {
         status != "failed" && now >= expiresAt ? "expired" : status
     }
 
     /// Hex HMAC-SHA256 of the upload target, keyed with the session's own secret.
-    var signature: String {
+    package var signature: String {
         let mac = HMAC<SHA256>.authenticationCode(for: Array("PUT\n/__sim/uploads/\(id)\n\(expiresAt)".utf8),
                                                   using: SymmetricKey(data: Data(secret.utf8)))
         return mac.map { String(format: "%02x", $0) }.joined()
@@ -45,21 +45,21 @@ extension RegionStore {
     private static let uploadColumns =
         "id, grant_id, filename, content_type, declared_size, status, secret, length(content) AS uploaded_size, created_at, expires_at"
 
-    func uploadSession(id: String) throws -> UploadSession? {
+    package func uploadSession(id: String) throws -> UploadSession? {
         try db.first("SELECT \(Self.uploadColumns) FROM attachment_uploads WHERE id = ?", id).map(UploadSession.init)
     }
 
-    func uploadSession(grantID: String, id: String) throws -> UploadSession? {
+    package func uploadSession(grantID: String, id: String) throws -> UploadSession? {
         try db.first("SELECT \(Self.uploadColumns) FROM attachment_uploads WHERE grant_id = ? AND id = ?", grantID, id).map(UploadSession.init)
     }
 
     /// The storage clean-up: bytes of sessions past their expiry are dropped.
-    func expireUploadSessions(now: Int) throws {
+    package func expireUploadSessions(now: Int) throws {
         try db.run("UPDATE attachment_uploads SET status = 'expired', content = NULL, updated_at = ? WHERE expires_at <= ? AND status IN ('uploading', 'ready')",
                    now, now)
     }
 
-    func insertUploadSession(id: String, grantID: String, filename: String, contentType: String, declaredSize: Int,
+    package func insertUploadSession(id: String, grantID: String, filename: String, contentType: String, declaredSize: Int,
                              secret: String, now: Int, expiresAt: Int) throws {
         try db.run("""
             INSERT INTO attachment_uploads(id, grant_id, filename, content_type, declared_size, status, secret, content,
@@ -67,17 +67,17 @@ extension RegionStore {
             """, id, grantID, filename, contentType, declaredSize, secret, now, expiresAt, now)
     }
 
-    func setUploadContent(id: String, _ bytes: [UInt8], now: Int) throws {
+    package func setUploadContent(id: String, _ bytes: [UInt8], now: Int) throws {
         try db.run("UPDATE attachment_uploads SET content = ?, updated_at = ? WHERE id = ?", SQLValue.blob(bytes), now, id)
     }
 
     /// `ready` or `failed`.
-    func setUploadStatus(id: String, _ status: String, now: Int) throws {
+    package func setUploadStatus(id: String, _ status: String, now: Int) throws {
         try db.run("UPDATE attachment_uploads SET status = ?, updated_at = ? WHERE id = ?", status, now, id)
     }
 
     /// The uploaded bytes of a session, if any arrived.
-    func uploadContent(id: String) throws -> [UInt8]? {
+    package func uploadContent(id: String) throws -> [UInt8]? {
         try db.first("SELECT content FROM attachment_uploads WHERE id = ?", id)?["content"].blob
     }
 }

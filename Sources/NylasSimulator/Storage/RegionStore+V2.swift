@@ -1,38 +1,38 @@
 import Foundation
 
 /// One row of a v2 account's delta log.
-struct V2DeltaRow: Sendable {
-    var seq: Int
-    var object: String
-    var event: String
-    var objectID: String
-    var attributes: JSON
+package struct V2DeltaRow: Sendable {
+    package var seq: Int
+    package var object: String
+    package var event: String
+    package var objectID: String
+    package var attributes: JSON
 }
 
 /// An uploaded v2 file, without its bytes.
-struct V2FileSummary: Sendable {
-    var id: String
-    var filename: String
-    var contentType: String
-    var size: Int
+package struct V2FileSummary: Sendable {
+    package var id: String
+    package var filename: String
+    package var contentType: String
+    package var size: Int
 }
 
 /// Which of a v2 account's messages a list or a search wants (v2 semantics: an exact subject,
 /// `any_email` as a substring, folders by ID, name or role, `filename`, the search words of `q`).
-struct V2MessageFilter: Sendable {
-    var subject: String?
-    var anyEmail: [String] = []
-    var from: String?, to: String?, cc: String?, bcc: String?
+package struct V2MessageFilter: Sendable {
+    package var subject: String?
+    package var anyEmail: [String] = []
+    package var from: String?, to: String?, cc: String?, bcc: String?
     /// Resolved folder IDs (a name that matches nothing resolves to an ID no message has).
-    var inFolder: String?, notInFolder: String?
-    var unread: Bool?, starred: Bool?
-    var threadID: String?
-    var receivedBefore: Int?, receivedAfter: Int?
-    var lastMessageBefore: Int?, lastMessageAfter: Int?
-    var hasAttachment: Bool?
-    var filename: String?
+    package var inFolder: String?, notInFolder: String?
+    package var unread: Bool?, starred: Bool?
+    package var threadID: String?
+    package var receivedBefore: Int?, receivedAfter: Int?
+    package var lastMessageBefore: Int?, lastMessageAfter: Int?
+    package var hasAttachment: Bool?
+    package var filename: String?
     /// The words of a search query, each narrowed to `from`, `to`, `cc` or `subject`, or anywhere (nil).
-    var search: [(field: String?, text: String)] = []
+    package var search: [(field: String?, text: String)] = []
 }
 
 extension RegionStore {
@@ -76,19 +76,19 @@ extension RegionStore {
     }
 
     /// A page of the account's messages, newest first.
-    func v2Messages(grantID: String, matching filter: V2MessageFilter, limit: Int, offset: Int) throws -> [MessageRecord] {
+    package func v2Messages(grantID: String, matching filter: V2MessageFilter, limit: Int, offset: Int) throws -> [MessageRecord] {
         let f = Self.whereClause(grantID: grantID, filter)
         return try db.query("SELECT m.* FROM messages m WHERE \(f.sql) ORDER BY m.date DESC, m.id DESC LIMIT ? OFFSET ?",
                             f.binds + [limit, offset]).map(MessageRecord.init)
     }
 
-    func v2MessageCount(grantID: String, matching filter: V2MessageFilter) throws -> Int {
+    package func v2MessageCount(grantID: String, matching filter: V2MessageFilter) throws -> Int {
         let f = Self.whereClause(grantID: grantID, filter)
         return try db.query("SELECT COUNT(*) AS n FROM messages m WHERE \(f.sql)", f.binds).first?.int("n") ?? 0
     }
 
     /// A page of the IDs of the threads whose messages match, most recent first.
-    func v2ThreadIDs(grantID: String, matching filter: V2MessageFilter, limit: Int, offset: Int) throws -> [String] {
+    package func v2ThreadIDs(grantID: String, matching filter: V2MessageFilter, limit: Int, offset: Int) throws -> [String] {
         let f = Self.whereClause(grantID: grantID, filter)
         return try db.query("""
             SELECT m.thread_id AS id, MAX(m.date) AS latest FROM messages m WHERE \(f.sql)
@@ -96,38 +96,38 @@ extension RegionStore {
             """, f.binds + [limit, offset]).map { $0.string("id") }
     }
 
-    func v2ThreadCount(grantID: String, matching filter: V2MessageFilter) throws -> Int {
+    package func v2ThreadCount(grantID: String, matching filter: V2MessageFilter) throws -> Int {
         let f = Self.whereClause(grantID: grantID, filter)
         return try db.query("SELECT COUNT(DISTINCT m.thread_id) AS n FROM messages m WHERE \(f.sql)", f.binds).first?.int("n") ?? 0
     }
 
     // MARK: - Files
 
-    func insertV2File(accountID: String, id: String, filename: String, contentType: String, content: [UInt8], now: Int) throws {
+    package func insertV2File(accountID: String, id: String, filename: String, contentType: String, content: [UInt8], now: Int) throws {
         try db.run("INSERT INTO v2_files(account_id, id, filename, content_type, content, created_at) VALUES(?,?,?,?,?,?)",
                    accountID, id, filename, contentType, SQLValue.blob(content), now)
     }
 
     /// The account's uploaded files, oldest first.
-    func v2Files(accountID: String) throws -> [V2FileSummary] {
+    package func v2Files(accountID: String) throws -> [V2FileSummary] {
         try db.query("SELECT id, filename, content_type, length(content) AS size FROM v2_files WHERE account_id = ? ORDER BY created_at, id",
                      accountID).map { V2FileSummary(id: $0.string("id"), filename: $0.string("filename"),
                                                     contentType: $0.string("content_type"), size: $0.int("size")) }
     }
 
     /// An uploaded file with its bytes.
-    func v2File(accountID: String, id: String) throws -> (filename: String, contentType: String, content: [UInt8])? {
+    package func v2File(accountID: String, id: String) throws -> (filename: String, contentType: String, content: [UInt8])? {
         try db.first("SELECT * FROM v2_files WHERE account_id = ? AND id = ?", accountID, id).map {
             ($0.string("filename"), $0.string("content_type"), $0["content"].blob ?? [])
         }
     }
 
-    func deleteV2File(accountID: String, id: String) throws {
+    package func deleteV2File(accountID: String, id: String) throws {
         try db.run("DELETE FROM v2_files WHERE account_id = ? AND id = ?", accountID, id)
     }
 
     /// The attachment `id` as a message of the grant lists it (its `attachments` item).
-    func attachmentMetadata(grantID: String, id: String) throws -> JSON? {
+    package func attachmentMetadata(grantID: String, id: String) throws -> JSON? {
         guard let row = try db.first("SELECT attachments FROM messages WHERE grant_id = ? AND CAST(attachments AS TEXT) LIKE ?",
                                      grantID, "%\"\(id)\"%") else { return nil }
         return row.json("attachments").arrayValue?.first { $0["id"]?.stringValue == id }
@@ -136,7 +136,7 @@ extension RegionStore {
     // MARK: - Deltas
 
     /// The last delta sequence number of the account (0 when none), or the last before `time` (milliseconds).
-    func lastV2DeltaSeq(accountID: String, before time: Int64? = nil) throws -> Int {
+    package func lastV2DeltaSeq(accountID: String, before time: Int64? = nil) throws -> Int {
         if let time {
             return try db.first("SELECT COALESCE(MAX(seq), 0) AS s FROM v2_deltas WHERE account_id = ? AND time < ?", accountID, time)?
                 .int("s") ?? 0
@@ -145,14 +145,14 @@ extension RegionStore {
     }
 
     /// Up to `limit` deltas after `seq`, in order.
-    func v2Deltas(accountID: String, after seq: Int, limit: Int) throws -> [V2DeltaRow] {
+    package func v2Deltas(accountID: String, after seq: Int, limit: Int) throws -> [V2DeltaRow] {
         try db.query("SELECT * FROM v2_deltas WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?", accountID, seq, limit).map {
             V2DeltaRow(seq: $0.int("seq"), object: $0.string("object"), event: $0.string("event"), objectID: $0.string("object_id"),
                        attributes: $0.json("attributes"))
         }
     }
 
-    func appendV2Delta(accountID: String, object: String, event: String, objectID: String, attributes: JSON, time: Int64) throws {
+    package func appendV2Delta(accountID: String, object: String, event: String, objectID: String, attributes: JSON, time: Int64) throws {
         try db.run("INSERT INTO v2_deltas(account_id, object, event, object_id, attributes, time) VALUES(?,?,?,?,?,?)",
                    accountID, object, event, objectID, attributes, time)
     }
@@ -160,17 +160,17 @@ extension RegionStore {
     // MARK: - Tokens
 
     /// Revokes one v2 access token.
-    func revokeToken(_ token: String) throws {
+    package func revokeToken(_ token: String) throws {
         try db.run("UPDATE tokens SET revoked = 1 WHERE token = ?", token)
     }
 
     /// Revokes every v2 token of the account but `keep`.
-    func revokeV2Tokens(accountID: String, except keep: String?) throws {
+    package func revokeV2Tokens(accountID: String, except keep: String?) throws {
         try db.run("UPDATE tokens SET revoked = 1 WHERE grant_id = ? AND kind = 'v2' AND token != ?", accountID, keep ?? "")
     }
 
     /// Whether the account still has a v2 token that works.
-    func hasLiveV2Token(accountID: String) throws -> Bool {
+    package func hasLiveV2Token(accountID: String) throws -> Bool {
         try db.first("SELECT token FROM tokens WHERE grant_id = ? AND kind = 'v2' AND revoked = 0", accountID) != nil
     }
 }

@@ -3,15 +3,15 @@ import Foundation
 /// One region's database: applications, connectors, grants, accounts, tokens, webhooks,
 /// the request journal. Each region has its own file (or in-memory database) and its own
 /// ID namespace.
-final class RegionStore {
-    let region: Region
-    let db: SQLiteDatabase
-    var ids: IDGenerator
+package final class RegionStore {
+    package let region: Region
+    package let db: SQLiteDatabase
+    package var ids: IDGenerator
     private var savedCounter: Int
     /// Applications, tokens and grants looked up by key, kept while those tables are unchanged.
     private let lookups = Lookups()
 
-    init(region: Region, path: String?, seed: String?) throws {
+    package init(region: Region, path: String?, seed: String?) throws {
         self.region = region
         db = try SQLiteDatabase(path: path)
         try Schema.migrate(db, Schema.regionAll)
@@ -21,7 +21,7 @@ final class RegionStore {
     }
 
     /// Persists the ID counter so that a restarted seeded server mints no ID twice.
-    func saveCounter() throws {
+    package func saveCounter() throws {
         guard ids.counter != savedCounter else { return }
         try db.run("INSERT INTO meta(key, value) VALUES('id_counter', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                    String(ids.counter))
@@ -29,7 +29,7 @@ final class RegionStore {
     }
 
     /// Removes every row and restarts the ID counter (`POST /__sim/reset`).
-    func wipe() throws {
+    package func wipe() throws {
         for table in ["applications", "redirect_uris", "connectors", "credentials", "grants", "tokens", "journal", "meta",
                       "webhooks", "deliveries", "notification_emails", "object_ids", "messages", "message_folders",
                       "folders", "drafts", "schedules", "sync_state", "v2_files", "v2_deltas", "connections"] {
@@ -46,19 +46,19 @@ final class RegionStore {
     /// write to those tables, any rollback — and, for a file, while no other connection committed
     /// (`PRAGMA data_version`). Validity (expiry on the virtual clock, revocation, grant status)
     /// is checked by the callers on each request, from the rows.
-    final class Lookups {
-        var generation = -1
-        var dataVersion = -1
-        var appsByKey: [String: ApplicationRecord?] = [:]
-        var appsByID: [String: ApplicationRecord?] = [:]
-        var tokens: [String: TokenRecord?] = [:]
-        var grants: [String: GrantRecord?] = [:]
+    package final class Lookups {
+        package var generation = -1
+        package var dataVersion = -1
+        package var appsByKey: [String: ApplicationRecord?] = [:]
+        package var appsByID: [String: ApplicationRecord?] = [:]
+        package var tokens: [String: TokenRecord?] = [:]
+        package var grants: [String: GrantRecord?] = [:]
         /// By "application ID/provider".
-        var connectors: [String: Connector?] = [:]
+        package var connectors: [String: Connector?] = [:]
         /// More entries than this (unknown keys tried one after another): start again.
-        static let limit = 4096
+        package static let limit = 4096
 
-        func reset(generation: Int, dataVersion: Int) {
+        package func reset(generation: Int, dataVersion: Int) {
             self.generation = generation
             self.dataVersion = dataVersion
             appsByKey.removeAll(keepingCapacity: true)
@@ -81,7 +81,7 @@ final class RegionStore {
     }
 
     /// `load()` through the lookup table at `path` of the current lookups.
-    func cachedLookup<V>(_ path: ReferenceWritableKeyPath<Lookups, [String: V?]>, _ key: String,
+    package func cachedLookup<V>(_ path: ReferenceWritableKeyPath<Lookups, [String: V?]>, _ key: String,
                          _ load: () throws -> V?) throws -> V? {
         let cache = try currentLookups()
         if let hit = cache[keyPath: path][key] { return hit }
@@ -90,38 +90,38 @@ final class RegionStore {
         return value
     }
 
-    var isEmpty: Bool { ((try? db.first("SELECT COUNT(*) AS n FROM applications")?.int("n")) ?? 0) == 0 }
+    package var isEmpty: Bool { ((try? db.first("SELECT COUNT(*) AS n FROM applications")?.int("n")) ?? 0) == 0 }
 }
 
 // MARK: - Applications
 
 extension RegionStore {
-    func applications() throws -> [ApplicationRecord] {
+    package func applications() throws -> [ApplicationRecord] {
         try db.query("SELECT * FROM applications ORDER BY api_version DESC, created_at, id").map(ApplicationRecord.init)
     }
 
-    func application(id: String) throws -> ApplicationRecord? {
+    package func application(id: String) throws -> ApplicationRecord? {
         try cachedLookup(\.appsByID, id) {
             try db.first("SELECT * FROM applications WHERE id = ?", id).map(ApplicationRecord.init)
         }
     }
 
-    func application(apiKey: String) throws -> ApplicationRecord? {
+    package func application(apiKey: String) throws -> ApplicationRecord? {
         try cachedLookup(\.appsByKey, apiKey) {
             try db.first("SELECT * FROM applications WHERE api_key = ?", apiKey).map(ApplicationRecord.init)
         }
     }
 
-    func application(clientID: String) throws -> ApplicationRecord? {
+    package func application(clientID: String) throws -> ApplicationRecord? {
         try db.first("SELECT * FROM applications WHERE client_id = ?", clientID).map(ApplicationRecord.init)
     }
 
-    func application(clientSecret: String, apiVersion: Int) throws -> ApplicationRecord? {
+    package func application(clientSecret: String, apiVersion: Int) throws -> ApplicationRecord? {
         try db.first("SELECT * FROM applications WHERE client_secret = ? AND api_version = ?", clientSecret, apiVersion)
             .map(ApplicationRecord.init)
     }
 
-    func save(_ app: ApplicationRecord) throws {
+    package func save(_ app: ApplicationRecord) throws {
         try db.run("""
             INSERT INTO applications(id, api_version, client_id, client_secret, api_key, organization_id, environment,
                 name, v2_application_id, settings, created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)
@@ -136,13 +136,13 @@ extension RegionStore {
 // MARK: - Tokens
 
 extension RegionStore {
-    func token(_ value: String) throws -> TokenRecord? {
+    package func token(_ value: String) throws -> TokenRecord? {
         try cachedLookup(\.tokens, value) {
             try db.first("SELECT * FROM tokens WHERE token = ?", value).map(TokenRecord.init)
         }
     }
 
-    func insert(_ t: TokenRecord) throws {
+    package func insert(_ t: TokenRecord) throws {
         try db.run("""
             INSERT INTO tokens(token, kind, application_id, grant_id, parent, expires_at, used, revoked, data, created_at)
             VALUES(?,?,?,?,?,?,?,?,?,?)
@@ -150,17 +150,17 @@ extension RegionStore {
             t.used, t.revoked, t.data, t.createdAt)
     }
 
-    func markUsed(_ token: String) throws { try db.run("UPDATE tokens SET used = 1 WHERE token = ?", token) }
+    package func markUsed(_ token: String) throws { try db.run("UPDATE tokens SET used = 1 WHERE token = ?", token) }
 
     /// Revokes a token, the tokens minted from it, and its parent refresh token.
-    func revoke(_ token: String) throws {
+    package func revoke(_ token: String) throws {
         try db.run("UPDATE tokens SET revoked = 1 WHERE token = ? OR parent = ?", token, token)
         if let parent = try self.token(token)?.parent {
             try db.run("UPDATE tokens SET revoked = 1 WHERE token = ? OR parent = ?", parent, parent)
         }
     }
 
-    func revokeTokens(grantID: String) throws {
+    package func revokeTokens(grantID: String) throws {
         try db.run("UPDATE tokens SET revoked = 1 WHERE grant_id = ?", grantID)
     }
 }

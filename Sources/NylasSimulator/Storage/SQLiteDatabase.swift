@@ -2,22 +2,22 @@ import CSQLite
 import Foundation
 
 /// A value bound to or read from a SQLite statement.
-enum SQLValue: Sendable, Equatable {
+package enum SQLValue: Sendable, Equatable {
     case null
     case int(Int64)
     case double(Double)
     case text(String)
     case blob([UInt8])
 
-    var string: String? { if case .text(let s) = self { return s } else { return nil } }
-    var int: Int64? {
+    package var string: String? { if case .text(let s) = self { return s } else { return nil } }
+    package var int: Int64? {
         switch self {
         case .int(let i): return i
         case .double(let d): return Int64(d)
         default: return nil
         }
     }
-    var blob: [UInt8]? {
+    package var blob: [UInt8]? {
         switch self {
         case .blob(let b): return b
         case .text(let s): return Array(s.utf8)
@@ -27,27 +27,27 @@ enum SQLValue: Sendable, Equatable {
 }
 
 /// Anything that binds as a statement parameter.
-protocol SQLBindable { var sqlValue: SQLValue { get } }
-extension String: SQLBindable { var sqlValue: SQLValue { .text(self) } }
-extension Int: SQLBindable { var sqlValue: SQLValue { .int(Int64(self)) } }
-extension Int64: SQLBindable { var sqlValue: SQLValue { .int(self) } }
-extension Bool: SQLBindable { var sqlValue: SQLValue { .int(self ? 1 : 0) } }
-extension Double: SQLBindable { var sqlValue: SQLValue { .double(self) } }
-extension SQLValue: SQLBindable { var sqlValue: SQLValue { self } }
+package protocol SQLBindable { var sqlValue: SQLValue { get } }
+extension String: SQLBindable { package var sqlValue: SQLValue { .text(self) } }
+extension Int: SQLBindable { package var sqlValue: SQLValue { .int(Int64(self)) } }
+extension Int64: SQLBindable { package var sqlValue: SQLValue { .int(self) } }
+extension Bool: SQLBindable { package var sqlValue: SQLValue { .int(self ? 1 : 0) } }
+extension Double: SQLBindable { package var sqlValue: SQLValue { .double(self) } }
+extension SQLValue: SQLBindable { package var sqlValue: SQLValue { self } }
 extension Optional: SQLBindable where Wrapped: SQLBindable {
-    var sqlValue: SQLValue { self?.sqlValue ?? .null }
+    package var sqlValue: SQLValue { self?.sqlValue ?? .null }
 }
-extension JSON: SQLBindable { var sqlValue: SQLValue { .blob(bytes) } }
+extension JSON: SQLBindable { package var sqlValue: SQLValue { .blob(bytes) } }
 
 /// The column names of a result, shared by all its rows (a name that appears twice means its
 /// last column, as a dictionary built column by column would).
-final class SQLColumns: Sendable {
-    let names: [String]
-    let index: [String: Int]
+package final class SQLColumns: Sendable {
+    package let names: [String]
+    package let index: [String: Int]
     /// The names as C strings, to check a cached layout against a statement's columns.
     fileprivate let cNames: [[CChar]]
 
-    init(_ names: [String]) {
+    package init(_ names: [String]) {
         self.names = names
         var index: [String: Int] = [:]
         index.reserveCapacity(names.count)
@@ -58,12 +58,12 @@ final class SQLColumns: Sendable {
 }
 
 /// One result row, by column name.
-struct SQLRow {
-    let layout: SQLColumns
-    let values: [SQLValue]
+package struct SQLRow {
+    package let layout: SQLColumns
+    package let values: [SQLValue]
 
     /// The row as a dictionary by column name.
-    var columns: [String: SQLValue] {
+    package var columns: [String: SQLValue] {
         var out: [String: SQLValue] = [:]
         for (name, i) in layout.index { out[name] = values[i] }
         return out
@@ -71,41 +71,41 @@ struct SQLRow {
 
     private func value(_ name: String) -> SQLValue? { layout.index[name].map { values[$0] } }
 
-    subscript(_ name: String) -> SQLValue { value(name) ?? .null }
-    func string(_ name: String) -> String { value(name)?.string ?? "" }
-    func optionalString(_ name: String) -> String? { value(name)?.string }
-    func int(_ name: String) -> Int { Int(value(name)?.int ?? 0) }
-    func optionalInt(_ name: String) -> Int? { value(name)?.int.map { Int($0) } }
-    func bool(_ name: String) -> Bool { (value(name)?.int ?? 0) != 0 }
-    func json(_ name: String) -> JSON {
+    package subscript(_ name: String) -> SQLValue { value(name) ?? .null }
+    package func string(_ name: String) -> String { value(name)?.string ?? "" }
+    package func optionalString(_ name: String) -> String? { value(name)?.string }
+    package func int(_ name: String) -> Int { Int(value(name)?.int ?? 0) }
+    package func optionalInt(_ name: String) -> Int? { value(name)?.int.map { Int($0) } }
+    package func bool(_ name: String) -> Bool { (value(name)?.int ?? 0) != 0 }
+    package func json(_ name: String) -> JSON {
         guard let bytes = value(name)?.blob, !bytes.isEmpty else { return .null }
         return (try? JSON.parse(bytes)) ?? .null
     }
 }
 
-struct SQLiteError: Error, CustomStringConvertible {
-    let code: Int32
-    let message: String
-    var description: String { "SQLite error \(code): \(message)" }
+package struct SQLiteError: Error, CustomStringConvertible {
+    package let code: Int32
+    package let message: String
+    package var description: String { "SQLite error \(code): \(message)" }
 }
 
 /// A SQLite connection with a prepared-statement cache.
 ///
 /// Not thread-safe by itself: the simulator keeps every connection behind its state lock.
-final class SQLiteDatabase {
+package final class SQLiteDatabase {
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
     /// The column layout last read from each cached statement.
     private var layouts: [OpaquePointer: SQLColumns] = [:]
     private var savepointDepth = 0
-    let path: String?
+    package let path: String?
     /// Moves on every write to `applications`, `connectors`, `grants` or `tokens` (SQLite's update hook), on
     /// every rollback and on `invalidateLookups()`: what `RegionStore` read from those tables
     /// before is still current while it has not moved.
     private(set) var lookupGeneration = 0
 
     /// Opens a database file, or a private in-memory database when `path` is nil.
-    init(path: String?) throws {
+    package init(path: String?) throws {
         self.path = path
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path ?? ":memory:", &handle, flags, nil)
@@ -143,19 +143,19 @@ final class SQLiteDatabase {
 
     /// Forgets the looked-up rows (for writes the update hook does not see: `DELETE FROM t`
     /// without a condition empties a table without reporting its rows).
-    func invalidateLookups() { lookupGeneration &+= 1 }
+    package func invalidateLookups() { lookupGeneration &+= 1 }
 
     /// `PRAGMA data_version`: moves when another connection (another process) commits to this
     /// database file.
-    func dataVersion() throws -> Int {
+    package func dataVersion() throws -> Int {
         try first("PRAGMA data_version")?.int("data_version") ?? 0
     }
 
     /// The rowid of the last row inserted by this connection.
-    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    package var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
     /// Fills this (new, in-memory) database with a copy of `source`, page for page (backup API).
-    func copy(from source: SQLiteDatabase) throws {
+    package func copy(from source: SQLiteDatabase) throws {
         guard let backup = sqlite3_backup_init(handle, "main", source.handle, "main") else { throw error(sqlite3_errcode(handle)) }
         let rc = sqlite3_backup_step(backup, -1)
         sqlite3_backup_finish(backup)
@@ -167,14 +167,14 @@ final class SQLiteDatabase {
     /// database: in WAL mode its commit skips the fsync of the log. The write still survives a
     /// crash of the process (the operating system holds it), and the next `FULL` commit syncs it
     /// to disk with its own; only a power loss before then can lose it.
-    func withRelaxedSync<T>(_ body: () throws -> T) throws -> T {
+    package func withRelaxedSync<T>(_ body: () throws -> T) throws -> T {
         guard path != nil, sqlite3_get_autocommit(handle) != 0 else { return try body() }
         try execute("PRAGMA synchronous=NORMAL")
         defer { try? execute("PRAGMA synchronous=FULL") }
         return try body()
     }
 
-    func close() {
+    package func close() {
         if let handle {
             sqlite3_update_hook(handle, nil, nil)
             sqlite3_rollback_hook(handle, nil, nil)
@@ -188,7 +188,7 @@ final class SQLiteDatabase {
 
     deinit { close() }
 
-    var isOpen: Bool { handle != nil }
+    package var isOpen: Bool { handle != nil }
 
     private func error(_ rc: Int32) -> SQLiteError {
         SQLiteError(code: rc, message: handle.map { String(cString: sqlite3_errmsg($0)) } ?? "closed")
@@ -197,7 +197,7 @@ final class SQLiteDatabase {
     /// Runs one or more statements without parameters (schema, pragmas, `BEGIN`/`COMMIT`).
     /// A single statement (no `;`) is prepared once and kept: a transaction's `BEGIN` and
     /// `COMMIT` on every database no longer parse SQL each time.
-    func execute(_ sql: String) throws {
+    package func execute(_ sql: String) throws {
         if !sql.utf8.contains(UInt8(ascii: ";")) {
             let stmt = try prepared(sql)
             var rc = sqlite3_step(stmt)
@@ -248,12 +248,12 @@ final class SQLiteDatabase {
 
     /// Runs a statement that returns no rows; returns the number of changed rows.
     @discardableResult
-    func run(_ sql: String, _ values: any SQLBindable...) throws -> Int {
+    package func run(_ sql: String, _ values: any SQLBindable...) throws -> Int {
         try run(sql, values)
     }
 
     @discardableResult
-    func run(_ sql: String, _ values: [any SQLBindable]) throws -> Int {
+    package func run(_ sql: String, _ values: [any SQLBindable]) throws -> Int {
         let stmt = try prepared(sql)
         bind(stmt, values)
         var rc = sqlite3_step(stmt)
@@ -264,11 +264,11 @@ final class SQLiteDatabase {
     }
 
     /// Runs a query and returns every row.
-    func query(_ sql: String, _ values: any SQLBindable...) throws -> [SQLRow] {
+    package func query(_ sql: String, _ values: any SQLBindable...) throws -> [SQLRow] {
         try query(sql, values)
     }
 
-    func query(_ sql: String, _ values: [any SQLBindable]) throws -> [SQLRow] {
+    package func query(_ sql: String, _ values: [any SQLBindable]) throws -> [SQLRow] {
         let stmt = try prepared(sql)
         bind(stmt, values)
         var rows: [SQLRow] = []
@@ -316,12 +316,12 @@ final class SQLiteDatabase {
         return layout
     }
 
-    func first(_ sql: String, _ values: any SQLBindable...) throws -> SQLRow? {
+    package func first(_ sql: String, _ values: any SQLBindable...) throws -> SQLRow? {
         try query(sql, values).first
     }
 
     /// Runs `body` inside a savepoint: everything it wrote is rolled back when it throws.
-    func transaction<T>(_ body: () throws -> T) throws -> T {
+    package func transaction<T>(_ body: () throws -> T) throws -> T {
         savepointDepth += 1
         let name = "sp\(savepointDepth)"
         defer { savepointDepth -= 1 }
@@ -338,7 +338,7 @@ final class SQLiteDatabase {
     }
 
     /// `PRAGMA integrity_check` result ("ok" when healthy).
-    func integrityCheck() throws -> String {
+    package func integrityCheck() throws -> String {
         try query("PRAGMA integrity_check").first?.string("integrity_check") ?? "unknown"
     }
 }

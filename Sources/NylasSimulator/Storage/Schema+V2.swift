@@ -1,7 +1,7 @@
 /// Migrations of the v2 surface, applied after `Schema.region`: v2 accounts live in the
 /// `grants` table (so one sync engine serves both API versions), with their own states.
 extension Schema {
-    static let v2Region: [String] = [
+    package static let v2Region: [String] = [
         """
         ALTER TABLE grants ADD COLUMN api_version INTEGER NOT NULL DEFAULT 3;
         ALTER TABLE grants ADD COLUMN sync_state TEXT;
@@ -42,5 +42,5 @@ extension Schema {
     ]
 
     /// Every migration of a region database, in order.
-    static var regionAll: [String] { region + v2Region + regionLater }
+    package static var regionAll: [String] { region + v2Region + regionLater }
 }

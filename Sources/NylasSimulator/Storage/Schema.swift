@@ -1,8 +1,8 @@
 /// The versioned schemas of the simulator's databases. A migration is appended, never edited:
 /// a database opened from `--data-dir` is brought up to date by running the ones it lacks.
-enum Schema {
+package enum Schema {
     /// Migrations of a region database, in order; index + 1 is the `user_version` after it.
-    static let region: [String] = [
+    package static let region: [String] = [
         """
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE applications (
@@ -291,7 +291,7 @@ enum Schema {
     ]
 
     /// Region migrations added after `v2Region` (they run after it, see `regionAll`). Appended to, never edited.
-    static let regionLater: [String] = [
+    package static let regionLater: [String] = [
         // Attachment upload sessions (§4.12) and their uploaded bytes.
         """
         CREATE TABLE attachment_uploads (
@@ -315,7 +315,7 @@ enum Schema {
     ]
 
     /// Migrations of the provider-world database.
-    static let world: [String] = [
+    package static let world: [String] = [
         """
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE mailboxes (
@@ -454,7 +454,7 @@ enum Schema {
     ]
 
     /// Brings `db` up to the newest version of `migrations`.
-    static func migrate(_ db: SQLiteDatabase, _ migrations: [String]) throws {
+    package static func migrate(_ db: SQLiteDatabase, _ migrations: [String]) throws {
         let version = try db.first("PRAGMA user_version")?.int("user_version") ?? 0
         guard version < migrations.count else { return }
         // A new in-memory database: a copy of the migrated template (the same pages).
@@ -463,7 +463,7 @@ enum Schema {
     }
 
     /// Runs the migrations after `version` and sets `user_version`, in one transaction.
-    static func runMigrations(_ db: SQLiteDatabase, _ migrations: [String], from version: Int) throws {
+    package static func runMigrations(_ db: SQLiteDatabase, _ migrations: [String], from version: Int) throws {
         try db.transaction {
             for i in version..<migrations.count {
                 try db.execute(migrations[i])

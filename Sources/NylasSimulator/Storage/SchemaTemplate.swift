@@ -3,11 +3,11 @@ import Foundation
 /// Empty databases of each schema, migrated once per process: a new in-memory database is
 /// filled from its template with the backup API (a copy of the pages) instead of running the
 /// DDL again — three databases per simulator start.
-enum SchemaTemplate {
+package enum SchemaTemplate {
     private final class Entry {
-        let migrations: [String]
-        let db: SQLiteDatabase
-        init(migrations: [String], db: SQLiteDatabase) {
+        package let migrations: [String]
+        package let db: SQLiteDatabase
+        package init(migrations: [String], db: SQLiteDatabase) {
             self.migrations = migrations
             self.db = db
         }
@@ -20,7 +20,7 @@ enum SchemaTemplate {
     private static let lock = NSLock()
 
     /// Fills `db` (new, in memory, empty) with the schema of `migrations` at their last version.
-    static func fill(_ db: SQLiteDatabase, _ migrations: [String]) throws {
+    package static func fill(_ db: SQLiteDatabase, _ migrations: [String]) throws {
         guard let last = migrations.last else { return }
         lock.lock()
         defer { lock.unlock() }

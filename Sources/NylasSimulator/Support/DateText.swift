@@ -5,7 +5,7 @@ import Foundation
 /// these run on hot paths (every message's `Date` header, every clock description). The output
 /// is byte for byte what the formatters wrote; instants outside 1601–9999 (where ICU's calendar
 /// turns Julian or years grow a digit) still go through the formatters.
-enum DateText {
+package enum DateText {
     private static let days: [StaticString] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
     private static let months: [StaticString] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     /// 1601-01-01T00:00:00Z and 10000-01-01T00:00:00Z in Unix seconds.
@@ -40,7 +40,7 @@ enum DateText {
     }
 
     /// `Wed, 25 Jan 2023 10:18:39 +0000` (RFC 5322, UTC; `EEE, dd MMM yyyy HH:mm:ss Z` in en_US_POSIX).
-    static func rfc5322(unixSeconds unix: Int) -> String {
+    package static func rfc5322(unixSeconds unix: Int) -> String {
         let t = Int64(unix)
         guard fastRange.contains(t) else { return formatterRFC5322(unix) }
         let (dayNumber, secs) = floorDiv(t, 86_400)
@@ -65,7 +65,7 @@ enum DateText {
     }
 
     /// `2023-01-25T10:18:39.123Z` (ISO 8601 with milliseconds, UTC).
-    static func iso8601(milliseconds ms: Int64) -> String {
+    package static func iso8601(milliseconds ms: Int64) -> String {
         let (seconds, millis) = floorDiv(ms, 1000)
         guard fastRange.contains(seconds) else { return formatterISO8601(ms) }
         let (dayNumber, secs) = floorDiv(seconds, 86_400)
@@ -90,7 +90,7 @@ enum DateText {
     }
 
     /// The formatter this replaces, for the instants outside the fast range (and for tests).
-    static func formatterRFC5322(_ unix: Int) -> String {
+    package static func formatterRFC5322(_ unix: Int) -> String {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "UTC")
@@ -99,7 +99,7 @@ enum DateText {
     }
 
     /// The formatter this replaces, for the instants outside the fast range (and for tests).
-    static func formatterISO8601(_ ms: Int64) -> String {
+    package static func formatterISO8601(_ ms: Int64) -> String {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))

@@ -1,7 +1,7 @@
 import Foundation
 
-enum HTML {
-    static func escape(_ s: String) -> String {
+package enum HTML {
+    package static func escape(_ s: String) -> String {
         var out = ""
         for c in s {
             switch c {

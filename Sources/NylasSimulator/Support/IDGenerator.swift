@@ -7,12 +7,12 @@ import Foundation
 /// the name-based SHA-1 UUID (`uuid_generate_sha1`, the same as Python's `uuid.uuid5`) of
 /// `"<scope>:<n>"` in the namespace `uuid5(NAMESPACE_URL, "nylas-sim:<seed>:<namespace>")`,
 /// where `n` counts the IDs minted so far in that namespace: the same run gives the same IDs.
-struct IDGenerator {
-    let seed: String?
+package struct IDGenerator {
+    package let seed: String?
     private let namespace: uuid_t
     private(set) var counter: Int
 
-    init(seed: String?, namespace name: String, counter: Int = 0) {
+    package init(seed: String?, namespace name: String, counter: Int = 0) {
         self.seed = seed
         self.counter = counter
         var ns = IDGenerator.urlNamespace
@@ -23,11 +23,11 @@ struct IDGenerator {
     }
 
     /// RFC 4122 namespace for URLs (6ba7b811-9dad-11d1-80b4-00c04fd430c8).
-    static let urlNamespace: uuid_t = (
+    package static let urlNamespace: uuid_t = (
         0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8
     )
 
-    static func sha1(namespace: uuid_t, name: String) -> uuid_t {
+    package static func sha1(namespace: uuid_t, name: String) -> uuid_t {
         var ns = namespace
         var out: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &out) { outPtr in
@@ -45,13 +45,13 @@ struct IDGenerator {
         return out
     }
 
-    static func random() -> uuid_t {
+    package static func random() -> uuid_t {
         var out: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &out) { uuid_generate_random($0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
         return out
     }
 
-    static func format(_ u: uuid_t) -> String {
+    package static func format(_ u: uuid_t) -> String {
         var u = u
         var buf = [CChar](repeating: 0, count: 37)
         withUnsafeBytes(of: &u) { raw in
@@ -61,31 +61,31 @@ struct IDGenerator {
     }
 
     /// The next 16 raw bytes of this namespace.
-    mutating func nextBytes(_ scope: String) -> [UInt8] {
+    package mutating func nextBytes(_ scope: String) -> [UInt8] {
         counter += 1
         let u = seed == nil ? IDGenerator.random() : IDGenerator.sha1(namespace: namespace, name: "\(scope):\(counter)")
         return withUnsafeBytes(of: u) { Array($0) }
     }
 
     /// A lowercase UUID string (grant IDs, request IDs, redirect-URI IDs...).
-    mutating func uuid(_ scope: String) -> String {
+    package mutating func uuid(_ scope: String) -> String {
         counter += 1
         let u = seed == nil ? IDGenerator.random() : IDGenerator.sha1(namespace: namespace, name: "\(scope):\(counter)")
         return IDGenerator.format(u)
     }
 
     /// `length` characters of lowercase base 36 (v2 object IDs are 25 of them).
-    mutating func base36(_ scope: String, length: Int = 25) -> String {
+    package mutating func base36(_ scope: String, length: Int = 25) -> String {
         encode(scope, alphabet: Array("0123456789abcdefghijklmnopqrstuvwxyz"), length: length)
     }
 
     /// `length` characters of mixed-case base 62 (tokens, secrets, webhook IDs).
-    mutating func base62(_ scope: String, length: Int) -> String {
+    package mutating func base62(_ scope: String, length: Int) -> String {
         encode(scope, alphabet: Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"), length: length)
     }
 
     /// `length` lowercase hex digits (Gmail-style message and thread IDs).
-    mutating func hex(_ scope: String, length: Int = 16) -> String {
+    package mutating func hex(_ scope: String, length: Int = 16) -> String {
         encode(scope, alphabet: Array("0123456789abcdef"), length: length)
     }
 

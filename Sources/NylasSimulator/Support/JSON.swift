@@ -47,7 +47,7 @@ extension JSON {
     public var isNull: Bool { if case .null = self { return true } else { return false } }
 
     /// The JSON type name used in validation messages.
-    var typeName: String {
+    package var typeName: String {
         switch self {
         case .null: "null"
         case .bool: "boolean"
@@ -75,9 +75,9 @@ extension JSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Express
 
 extension JSON {
     /// `.string(s)` or `.null` when `s` is nil.
-    static func optional(_ s: String?) -> JSON { s.map(JSON.string) ?? .null }
-    static func optional(_ i: Int?) -> JSON { i.map(JSON.int) ?? .null }
-    static func strings(_ list: [String]) -> JSON { .array(list.map(JSON.string)) }
+    package static func optional(_ s: String?) -> JSON { s.map(JSON.string) ?? .null }
+    package static func optional(_ i: Int?) -> JSON { i.map(JSON.int) ?? .null }
+    package static func strings(_ list: [String]) -> JSON { .array(list.map(JSON.string)) }
 }
 
 // MARK: - Parsing
@@ -99,7 +99,7 @@ extension JSON: Decodable {
     /// Common documents take `FastJSONParser` (one pass, no `Decoder` machinery: 20-100 times
     /// faster); whatever it does not accept goes to `JSONDecoder`, which stays the reference for
     /// every result and every error.
-    static func parse(_ bytes: some Collection<UInt8>) throws(NylasError) -> JSON {
+    package static func parse(_ bytes: some Collection<UInt8>) throws(NylasError) -> JSON {
         let fast: JSON?? = bytes.withContiguousStorageIfAvailable { FastJSONParser.parse($0) }
         if let fast {
             if let value = fast { return value }
@@ -131,7 +131,7 @@ extension JSON {
     /// The compact encoding as a string.
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 
-    func write(into out: inout [UInt8]) {
+    package func write(into out: inout [UInt8]) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
@@ -170,7 +170,7 @@ extension JSON {
 
     /// Key order: by UTF-8 bytes, which is code point order (the order of `<` for the NFC keys
     /// the simulator writes), without Unicode-aware comparison.
-    static func keyPrecedes(_ a: String, _ b: String) -> Bool {
+    package static func keyPrecedes(_ a: String, _ b: String) -> Bool {
         var a = a, b = b
         return a.withUTF8 { x in
             b.withUTF8 { y in
@@ -182,7 +182,7 @@ extension JSON {
     }
 
     /// Decimal digits of `i` without an intermediate String.
-    static func writeInt(_ i: Int, into out: inout [UInt8]) {
+    package static func writeInt(_ i: Int, into out: inout [UInt8]) {
         if i == 0 { out.append(UInt8(ascii: "0")); return }
         if i < 0 { out.append(UInt8(ascii: "-")) }
         var m = i.magnitude
@@ -201,7 +201,7 @@ extension JSON {
     private static let hex = Array("0123456789abcdef".utf8)
 
     /// A JSON string literal: runs of bytes that need no escape are copied at once.
-    static func writeString(_ s: String, into out: inout [UInt8]) {
+    package static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { utf8 in
@@ -235,13 +235,13 @@ extension JSON: CustomStringConvertible {
 /// trailing commas, a byte-order mark, deep nesting, invalid UTF-8, lone surrogates, malformed
 /// input) makes it return nil, and the caller decodes with `JSONDecoder`, so results and errors
 /// stay exactly those of `JSONDecoder`.
-struct FastJSONParser {
+package struct FastJSONParser {
     private let b: UnsafeBufferPointer<UInt8>
     private var i = 0
     private var depth = 0
     private var scratch: [UInt8] = []
 
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> JSON? {
+    package static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> JSON? {
         var p = FastJSONParser(b: bytes)
         guard let v = p.value() else { return nil }
         p.skipWhitespace()

@@ -3,14 +3,14 @@ import Crypto
 import Foundation
 
 /// `x-nylas-signature`: lowercase hex HMAC-SHA256 of the exact body bytes.
-enum WebhookSignature {
-    static func sign(_ body: [UInt8], secret: String) -> String {
+package enum WebhookSignature {
+    package static func sign(_ body: [UInt8], secret: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
         return mac.map { String(format: "%02x", $0) }.joined()
     }
 
     /// Verifies a signature as receivers should (also accepting a `sha256=` prefix and upper case).
-    static func verify(_ body: [UInt8], signature: String, secret: String) -> Bool {
+    package static func verify(_ body: [UInt8], signature: String, secret: String) -> Bool {
         var s = signature.lowercased()
         if s.hasPrefix("sha256=") { s.removeFirst(7) }
         return s == sign(body, secret: secret)

@@ -3,36 +3,36 @@ import Foundation
 /// Turns committed events into signed webhook POSTs: one notification per subscribed
 /// destination, attempts on the scheduler, retries by the policy, health transitions,
 /// everything recorded in the delivery journal.
-enum WebhookDispatcher {
+package enum WebhookDispatcher {
     /// A notification on its way to one destination.
-    struct Notification: Sendable {
-        let id: String
-        let region: Region
-        let webhookID: String
-        let type: String
-        let source: String
-        let time: VirtualTime
-        let applicationID: String
-        let grantID: String?
-        let object: JSON
-        let apiVersion: Int
-        let firstAttemptAt: VirtualTime
+    package struct Notification: Sendable {
+        package let id: String
+        package let region: Region
+        package let webhookID: String
+        package let type: String
+        package let source: String
+        package let time: VirtualTime
+        package let applicationID: String
+        package let grantID: String?
+        package let object: JSON
+        package let apiVersion: Int
+        package let firstAttemptAt: VirtualTime
     }
 
     /// Types that carry `data.grant_id` beside the object (§6.1).
-    static let grantAtDataLevel: Set<String> = [
+    package static let grantAtDataLevel: Set<String> = [
         "message.send_success", "message.send_failed", "message.bounce_detected", "message.opened",
         "message.link_clicked", "thread.replied",
     ]
 
     /// v3 trigger → v2 trigger, for v2 subscriptions.
-    static let v2Triggers: [String: String] = [
+    package static let v2Triggers: [String: String] = [
         "grant.created": "account.connected", "grant.expired": "account.invalid", "grant.deleted": "account.stopped",
         "grant.updated": "account.running", "contact.updated": "contact.updated",
     ]
 
     /// The event handler installed on every simulator: schedules the first attempts.
-    static func handle(_ s: SimulatorState, _ event: SimEvent) {
+    package static func handle(_ s: SimulatorState, _ event: SimEvent) {
         let store = s.store(event.region)
         guard let hooks = try? store.webhooks(applicationID: event.applicationID, apiVersion: event.apiVersion) else { return }
         for hook in hooks where hook.status == "active" || hook.status == "failing" {
@@ -45,7 +45,7 @@ enum WebhookDispatcher {
         }
     }
 
-    static func schedule(_ s: SimulatorState, _ n: Notification, attempt: Int, at time: VirtualTime) {
+    package static func schedule(_ s: SimulatorState, _ n: Notification, attempt: Int, at time: VirtualTime) {
         // Attempts to different destinations due at the same instant overlap their HTTP requests;
         // each is planned and recorded in queue order, as one after another (`JobOverlap`).
         s.schedule(at: time, "webhook \(n.type) → \(n.webhookID) attempt \(attempt)",
@@ -55,7 +55,7 @@ enum WebhookDispatcher {
     }
 
     /// The body of attempt `attempt`, and the type it is delivered as.
-    static func payload(_ n: Notification, attempt: Int, policy: WebhookPolicy, clientID: String?) -> (type: String, body: [UInt8]) {
+    package static func payload(_ n: Notification, attempt: Int, policy: WebhookPolicy, clientID: String?) -> (type: String, body: [UInt8]) {
         if n.apiVersion == 2 {
             let v2Type = v2Triggers[n.type] ?? n.type
             let objectType = v2Type.split(separator: ".").first.map(String.init) ?? "account"
@@ -88,7 +88,7 @@ enum WebhookDispatcher {
     }
 
     /// One attempt: build and sign under the lock, POST without it, record and decide under it again.
-    static func attemptDelivery(_ core: SimulatorCore, _ n: Notification, attempt: Int) async {
+    package static func attemptDelivery(_ core: SimulatorCore, _ n: Notification, attempt: Int) async {
         guard let send = prepareAttempt(core, n, attempt: attempt) else { return }
         let record = await send()
         record(core)
@@ -96,7 +96,7 @@ enum WebhookDispatcher {
 
     /// The attempt's first step (under the lock): its request, or nil when the destination is gone
     /// or disabled. The returned work sends it and returns the step that records the outcome.
-    static func prepareAttempt(_ core: SimulatorCore, _ n: Notification, attempt: Int) -> JobOverlap.Work? {
+    package static func prepareAttempt(_ core: SimulatorCore, _ n: Notification, attempt: Int) -> JobOverlap.Work? {
         let plan: AttemptPlan? = core.withState { s in
             let store = s.store(n.region)
             guard let hook = try? store.webhook(id: n.webhookID), hook.status == "active" || hook.status == "failing" else {
@@ -119,17 +119,17 @@ enum WebhookDispatcher {
         return { await sendAttempt(plan, n, attempt: attempt) }
     }
 
-    struct AttemptPlan: Sendable {
-        let url: String
-        let headers: [String: String]
-        let body: [UInt8]
-        let signature: String
-        let type: String
-        let policy: WebhookPolicy
+    package struct AttemptPlan: Sendable {
+        package let url: String
+        package let headers: [String: String]
+        package let body: [UInt8]
+        package let signature: String
+        package let type: String
+        package let policy: WebhookPolicy
     }
 
     /// POSTs the attempt (no lock held) and returns the step that records its outcome.
-    static func sendAttempt(_ plan: AttemptPlan, _ n: Notification, attempt: Int) async -> JobOverlap.Finish {
+    package static func sendAttempt(_ plan: AttemptPlan, _ n: Notification, attempt: Int) async -> JobOverlap.Finish {
         let started = ContinuousClock.now
         var status: Int?
         var failureReason: String?
@@ -150,7 +150,7 @@ enum WebhookDispatcher {
     }
 
     /// Records the attempt's outcome, moves the destination's health, schedules the retry.
-    static func recordAttempt(_ core: SimulatorCore, _ plan: AttemptPlan, _ n: Notification, attempt: Int, status: Int?,
+    package static func recordAttempt(_ core: SimulatorCore, _ plan: AttemptPlan, _ n: Notification, attempt: Int, status: Int?,
                               failureReason: String?, latency: Int) {
         let ok = status.map { (200..<300).contains($0) } ?? false
         try? core.transaction { s in
@@ -194,30 +194,30 @@ enum WebhookDispatcher {
 }
 
 /// Tests waiting for a delivery: checked and resumed under the state lock.
-final class DeliveryWaiters {
+package final class DeliveryWaiters {
     private struct Waiter {
-        let id: Int
-        let region: Region?
-        let predicate: @Sendable (WebhookDelivery) -> Bool
-        let continuation: CheckedContinuation<WebhookDelivery?, Never>
+        package let id: Int
+        package let region: Region?
+        package let predicate: @Sendable (WebhookDelivery) -> Bool
+        package let continuation: CheckedContinuation<WebhookDelivery?, Never>
     }
     private var waiters: [Waiter] = []
     private var nextID = 0
 
-    func add(region: Region?, predicate: @escaping @Sendable (WebhookDelivery) -> Bool,
+    package func add(region: Region?, predicate: @escaping @Sendable (WebhookDelivery) -> Bool,
              continuation: CheckedContinuation<WebhookDelivery?, Never>) -> Int {
         nextID += 1
         waiters.append(Waiter(id: nextID, region: region, predicate: predicate, continuation: continuation))
         return nextID
     }
 
-    func cancel(_ id: Int) {
+    package func cancel(_ id: Int) {
         if let i = waiters.firstIndex(where: { $0.id == id }) {
             waiters.remove(at: i).continuation.resume(returning: nil)
         }
     }
 
-    func notify(store: RegionStore, after: Int) {
+    package func notify(store: RegionStore, after: Int) {
         guard !waiters.isEmpty, let new = try? store.deliveries(afterSequence: after) else { return }
         for delivery in new {
             waiters.removeAll { w in

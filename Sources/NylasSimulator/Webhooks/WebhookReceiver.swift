@@ -42,12 +42,12 @@ public final class WebhookReceiver: Sendable {
     }
 
     private struct State {
-        var behaviour: Behaviour = .ok
-        var scripted: [Behaviour] = []
-        var challengeBehaviour: Behaviour = .ok
-        var secrets: [String] = []
-        var received: [Received] = []
-        var challenges: [String] = []
+        package var behaviour: Behaviour = .ok
+        package var scripted: [Behaviour] = []
+        package var challengeBehaviour: Behaviour = .ok
+        package var secrets: [String] = []
+        package var received: [Received] = []
+        package var challenges: [String] = []
     }
 
     private let state = Mutex(State())
@@ -144,17 +144,17 @@ public final class WebhookReceiver: Sendable {
 /// One connection of a receiver: collects each request (up to 64 MiB), asks the receiver how to
 /// answer, and answers, after a delay, with a status, or by closing the connection.
 private final class ReceiverHTTPHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    package typealias InboundIn = HTTPServerRequestPart
+    package typealias OutboundOut = HTTPServerResponsePart
 
     private static let maxBody = 64 * 1024 * 1024
     private let box: ReceiverBox
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
 
-    init(box: ReceiverBox) { self.box = box }
+    package init(box: ReceiverBox) { self.box = box }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let h):
             head = h
@@ -207,7 +207,7 @@ private final class ReceiverHTTPHandler: ChannelInboundHandler {
         }
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    package func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
     }
 }
@@ -217,7 +217,7 @@ private final class ReceiverBox: Sendable { let receiver = Mutex<WebhookReceiver
 /// The open connections of a receiver, closed when it stops.
 private final class ReceiverConnections: Sendable {
     private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
-    func insert(_ c: any Channel) { channels.withLock { $0[ObjectIdentifier(c)] = c } }
-    func remove(_ c: any Channel) { channels.withLock { $0[ObjectIdentifier(c)] = nil } }
-    func all() -> [any Channel] { channels.withLock { Array($0.values) } }
+    package func insert(_ c: any Channel) { channels.withLock { $0[ObjectIdentifier(c)] = c } }
+    package func remove(_ c: any Channel) { channels.withLock { $0[ObjectIdentifier(c)] = nil } }
+    package func all() -> [any Channel] { channels.withLock { Array($0.values) } }
 }

@@ -25,23 +25,23 @@ public struct WebhookPolicy: Sendable, Equatable {
 }
 
 /// A webhook destination (v3) or subscription (v2).
-struct WebhookRecord: Sendable, Equatable {
-    var id: String
-    var applicationID: String
-    var apiVersion: Int
-    var description: String?
-    var triggerTypes: [String]
-    var url: String
-    var secret: String
-    var status: String
-    var emails: [String]
-    var compressed: Bool
-    var statusUpdatedAt: Int
-    var failingSince: Int?
-    var createdAt: Int
-    var updatedAt: Int
+package struct WebhookRecord: Sendable, Equatable {
+    package var id: String
+    package var applicationID: String
+    package var apiVersion: Int
+    package var description: String?
+    package var triggerTypes: [String]
+    package var url: String
+    package var secret: String
+    package var status: String
+    package var emails: [String]
+    package var compressed: Bool
+    package var statusUpdatedAt: Int
+    package var failingSince: Int?
+    package var createdAt: Int
+    package var updatedAt: Int
 
-    init(row: SQLRow) {
+    package init(row: SQLRow) {
         id = row.string("id")
         applicationID = row.string("application_id")
         apiVersion = row.int("api_version")
@@ -58,7 +58,7 @@ struct WebhookRecord: Sendable, Equatable {
         updatedAt = row.int("updated_at")
     }
 
-    init(id: String, applicationID: String, apiVersion: Int, description: String?, triggerTypes: [String], url: String,
+    package init(id: String, applicationID: String, apiVersion: Int, description: String?, triggerTypes: [String], url: String,
          secret: String, emails: [String], compressed: Bool, now: Int) {
         self.id = id
         self.applicationID = applicationID
@@ -76,7 +76,7 @@ struct WebhookRecord: Sendable, Equatable {
     }
 
     /// The v3 destination object (§5.11); the secret only when asked (create, rotate).
-    func json(withSecret: Bool = false) -> JSON {
+    package func json(withSecret: Bool = false) -> JSON {
         var o: JSON = [
             "id": .string(id), "description": .string(description ?? ""), "trigger_types": .strings(triggerTypes),
             "webhook_url": .string(url), "status": .string(status), "notification_email_addresses": .strings(emails),
@@ -88,13 +88,13 @@ struct WebhookRecord: Sendable, Equatable {
     }
 
     /// The v2 webhook object (v2 §6.14); `pause` reads as `inactive`.
-    var v2JSON: JSON {
+    package var v2JSON: JSON {
         ["id": .string(id), "application_id": .string(applicationID), "callback_url": .string(url),
          "state": .string(status == "pause" ? "inactive" : status), "triggers": .strings(triggerTypes), "version": "2.0"]
     }
 
     /// Whether a notification of `type` goes to this destination.
-    func subscribes(to type: String) -> Bool {
+    package func subscribes(to type: String) -> Bool {
         triggerTypes.contains(type)
     }
 }
@@ -130,7 +130,7 @@ public struct WebhookDelivery: Sendable {
     /// The notification JSON (uncompressed).
     public var payload: JSON? { (try? JSON.parse(Gzip.isGzip(body) ? Gzip.decompress(body) : body)) }
 
-    init(row: SQLRow, region: Region) {
+    package init(row: SQLRow, region: Region) {
         sequence = row.int("seq")
         notificationID = row.string("notification_id")
         webhookID = row.string("webhook_id")
@@ -150,7 +150,7 @@ public struct WebhookDelivery: Sendable {
         nextAttemptAt = row.optionalInt("next_attempt_at").map { VirtualTime(milliseconds: Int64($0)) }
     }
 
-    func json(includeBody: Bool) -> JSON {
+    package func json(includeBody: Bool) -> JSON {
         var o: JSON = [
             "seq": .int(sequence), "notification_id": .string(notificationID), "webhook_id": .string(webhookID),
             "region": .string(region.rawValue), "application_id": .string(applicationID), "grant_id": .optional(grantID),
@@ -165,20 +165,20 @@ public struct WebhookDelivery: Sendable {
 }
 
 extension RegionStore {
-    func webhooks(applicationID: String, apiVersion: Int) throws -> [WebhookRecord] {
+    package func webhooks(applicationID: String, apiVersion: Int) throws -> [WebhookRecord] {
         try db.query("SELECT * FROM webhooks WHERE application_id = ? AND api_version = ? ORDER BY created_at, id",
                      applicationID, apiVersion).map(WebhookRecord.init)
     }
 
-    func allWebhooks() throws -> [WebhookRecord] {
+    package func allWebhooks() throws -> [WebhookRecord] {
         try db.query("SELECT * FROM webhooks ORDER BY created_at, id").map(WebhookRecord.init)
     }
 
-    func webhook(id: String) throws -> WebhookRecord? {
+    package func webhook(id: String) throws -> WebhookRecord? {
         try db.first("SELECT * FROM webhooks WHERE id = ?", id).map(WebhookRecord.init)
     }
 
-    func save(_ w: WebhookRecord) throws {
+    package func save(_ w: WebhookRecord) throws {
         try db.run("""
             INSERT INTO webhooks(id, application_id, api_version, description, trigger_types, webhook_url, secret, status,
                 notification_email_addresses, compressed_delivery, status_updated_at, failing_since, created_at, updated_at)
@@ -192,12 +192,12 @@ extension RegionStore {
             JSON.strings(w.emails), w.compressed, w.statusUpdatedAt, w.failingSince, w.createdAt, w.updatedAt)
     }
 
-    func deleteWebhook(id: String) throws -> Bool {
+    package func deleteWebhook(id: String) throws -> Bool {
         try db.run("DELETE FROM webhooks WHERE id = ?", id) > 0
     }
 
     @discardableResult
-    func appendDelivery(notificationID: String, webhook: WebhookRecord, grantID: String?, type: String, attempt: Int,
+    package func appendDelivery(notificationID: String, webhook: WebhookRecord, grantID: String?, type: String, attempt: Int,
                         time: VirtualTime, status: Int?, error: String?, latencyMicros: Int, signature: String,
                         body: [UInt8], outcome: String, nextAttemptAt: VirtualTime?) throws -> Int {
         try db.run("""
@@ -208,7 +208,7 @@ extension RegionStore {
         return Int(try db.first("SELECT last_insert_rowid() AS id")?.int("id") ?? 0)
     }
 
-    func deliveries(webhookID: String? = nil, afterSequence: Int = 0, limit: Int = 10_000) throws -> [WebhookDelivery] {
+    package func deliveries(webhookID: String? = nil, afterSequence: Int = 0, limit: Int = 10_000) throws -> [WebhookDelivery] {
         if let webhookID {
             return try db.query("SELECT * FROM deliveries WHERE webhook_id = ? AND seq > ? ORDER BY seq LIMIT ?",
                                 webhookID, afterSequence, limit).map { WebhookDelivery(row: $0, region: region) }
@@ -217,13 +217,13 @@ extension RegionStore {
             .map { WebhookDelivery(row: $0, region: region) }
     }
 
-    func recordNotificationEmail(webhook: WebhookRecord, time: VirtualTime, subject: String) throws {
+    package func recordNotificationEmail(webhook: WebhookRecord, time: VirtualTime, subject: String) throws {
         guard !webhook.emails.isEmpty else { return }
         try db.run("INSERT INTO notification_emails(webhook_id, time, recipients, subject) VALUES(?,?,?,?)",
                    webhook.id, time.milliseconds, JSON.strings(webhook.emails), subject)
     }
 
-    func notificationEmails() throws -> [JSON] {
+    package func notificationEmails() throws -> [JSON] {
         try db.query("SELECT * FROM notification_emails ORDER BY seq").map {
             ["webhook_id": .string($0.string("webhook_id")),
              "time": .string(VirtualTime(milliseconds: Int64($0.int("time"))).description),

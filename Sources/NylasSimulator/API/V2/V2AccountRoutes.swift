@@ -1,8 +1,8 @@
 import Foundation
 
 /// v2 authentication (hosted and native), revocation, `/account` and account management.
-enum V2AccountRoutes {
-    static let nativeSettings: [String: [String]] = [
+package enum V2AccountRoutes {
+    package static let nativeSettings: [String: [String]] = [
         "gmail": ["google_client_id", "google_client_secret", "google_refresh_token"],
         "office365": ["microsoft_client_id", "microsoft_client_secret", "microsoft_refresh_token"],
         "graph": ["microsoft_client_id", "microsoft_client_secret", "microsoft_refresh_token"],
@@ -12,7 +12,7 @@ enum V2AccountRoutes {
         "nylas": [],
     ]
 
-    static func register(_ r: inout Router) {
+    package static func register(_ r: inout Router) {
         // MARK: Hosted auth
         r.add("GET", "/oauth/authorize", .v2) { ctx in
             let q = ctx.query
@@ -255,7 +255,7 @@ enum V2AccountRoutes {
         }
     }
 
-    static func redeem(_ code: String, clientID: String, secret: String, _ s: SimulatorState, _ store: RegionStore) throws -> (ApplicationRecord, TokenRecord) {
+    package static func redeem(_ code: String, clientID: String, secret: String, _ s: SimulatorState, _ store: RegionStore) throws -> (ApplicationRecord, TokenRecord) {
         guard let app = try store.application(clientID: clientID), app.apiVersion == 2, app.clientSecret == secret else {
             throw NylasError(status: 401, type: "api_error", message: "Unable to associate credentials", v2Type: "api_error")
         }
@@ -267,7 +267,7 @@ enum V2AccountRoutes {
         return (app, record)
     }
 
-    static func managed(_ ctx: RequestContext, _ store: RegionStore) throws -> GrantRecord {
+    package static func managed(_ ctx: RequestContext, _ store: RegionStore) throws -> GrantRecord {
         let app = try ctx.requireV2Application(store)
         guard let a = try store.grant(id: ctx.param("id")), a.applicationID == app.id, a.apiVersion == 2, a.billingState != "deleted" else {
             throw NylasError.notFound("The account does not exist.")

@@ -4,8 +4,8 @@ import Foundation
 /// and job statuses are registered from here too. A v2 account is a row of the `grants` table,
 /// so its calendar view is the one the calendar sync keeps for every grant: these routes are a
 /// v2 rendering and input translation over the same store, world and sync.
-enum V2CalendarRoutes {
-    static func register(_ r: inout Router) {
+package enum V2CalendarRoutes {
+    package static func register(_ r: inout Router) {
         r.add("POST", "/calendars/free-busy", .v2, freeBusy)
         r.add("POST", "/calendars/availability", .v2, availability)
         r.add("POST", "/calendars/availability/consecutive", .v2, consecutiveAvailability)
@@ -16,21 +16,21 @@ enum V2CalendarRoutes {
         r.add("DELETE", "/calendars/{id}", .v2, delete)
     }
 
-    static func calendar(_ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> CalendarRecord {
+    package static func calendar(_ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> CalendarRecord {
         guard let c = try store.calendar(grantID: account.id, id: id) else { throw NylasError.notFound("Couldn't find calendar \(id)") }
         return c
     }
 
     /// Fields a v2 client may send back but cannot change (the SDK sends some of them).
-    static let readOnlyCalendarFields: Set<String> = ["id", "object", "account_id", "job_status_id", "read_only", "is_primary", "hex_color"]
+    package static let readOnlyCalendarFields: Set<String> = ["id", "object", "account_id", "job_status_id", "read_only", "is_primary", "hex_color"]
 
-    static func fields(_ body: BodyFields) throws(NylasError) -> CalendarFields {
+    package static func fields(_ body: BodyFields) throws(NylasError) -> CalendarFields {
         try CalendarFields(BodyFields(body.values.filter { !readOnlyCalendarFields.contains($0.key) }))
     }
 
     // MARK: - CRUD
 
-    @Sendable static func list(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func list(_ ctx: RequestContext) async throws -> SimResponse {
         let (limit, offset) = try ctx.query.v2Paging()
         let view = try ctx.query.v2View(expanded: false)
         let filter = try V2Calendar.MetadataFilter(ctx.query)
@@ -43,13 +43,13 @@ enum V2CalendarRoutes {
         })
     }
 
-    @Sendable static func get(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func get(_ ctx: RequestContext) async throws -> SimResponse {
         .json(try ctx.v2CalendarRead { s, store, account in
             V2Render.calendar(try calendar(store, account, ctx.param("id")), account: account)
         })
     }
 
-    @Sendable static func create(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func create(_ ctx: RequestContext) async throws -> SimResponse {
         let f = try fields(try ctx.body())
         guard let name = f.name else { throw NylasError.missingField("name") }
         return .json(try ctx.v2CalendarWrite { s, store, account in
@@ -68,7 +68,7 @@ enum V2CalendarRoutes {
         })
     }
 
-    @Sendable static func update(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func update(_ ctx: RequestContext) async throws -> SimResponse {
         let f = try fields(try ctx.body())
         return .json(try ctx.v2CalendarWrite { s, store, account in
             let record = try calendar(store, account, ctx.param("id"))
@@ -88,7 +88,7 @@ enum V2CalendarRoutes {
         })
     }
 
-    @Sendable static func delete(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func delete(_ ctx: RequestContext) async throws -> SimResponse {
         .json(try ctx.v2CalendarWrite { s, store, account in
             let record = try calendar(store, account, ctx.param("id"))
             if record.readOnly { throw NylasError.invalidRequest("Cannot delete read_only calendar.") }
@@ -104,7 +104,7 @@ enum V2CalendarRoutes {
     // MARK: - Free/busy
 
     /// Unix seconds given as an integer or a numeric string (Node sends strings, Python integers).
-    static func time(_ body: BodyFields, _ key: String) throws(NylasError) -> Int {
+    package static func time(_ body: BodyFields, _ key: String) throws(NylasError) -> Int {
         guard let v = body.raw(key) else { throw NylasError.missingField(key) }
         var n = v.intValue
         if case .string(let s) = v { n = Int(s) }
@@ -114,7 +114,7 @@ enum V2CalendarRoutes {
     }
 
     /// `calendars: [{account_id, calendar_ids}]`: world calendars by mailbox, for accounts of the caller's application.
-    static func calendarSets(_ body: BodyFields, _ s: SimulatorState, _ store: RegionStore, _ account: GrantRecord) throws -> [(email: String, calendars: [Int64])] {
+    package static func calendarSets(_ body: BodyFields, _ s: SimulatorState, _ store: RegionStore, _ account: GrantRecord) throws -> [(email: String, calendars: [Int64])] {
         var out: [(email: String, calendars: [Int64])] = []
         for (i, item) in (try body.array("calendars") ?? []).enumerated() {
             guard case .object(let o) = item else { throw NylasError.wrongType("calendars[\(i)]", expected: "object", got: item) }
@@ -136,11 +136,11 @@ enum V2CalendarRoutes {
         return out
     }
 
-    static func slotJSON(_ span: (Int, Int), status: String) -> JSON {
+    package static func slotJSON(_ span: (Int, Int), status: String) -> JSON {
         ["object": "time_slot", "status": .string(status), "start_time": .int(span.0), "end_time": .int(span.1)]
     }
 
-    @Sendable static func freeBusy(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func freeBusy(_ ctx: RequestContext) async throws -> SimResponse {
         let body = try ctx.body()
         let start = try time(body, "start_time")
         let end = try time(body, "end_time")
@@ -170,14 +170,14 @@ enum V2CalendarRoutes {
 
     /// A v2 availability request, checked: the shared slot finder (`AvailabilityRequest`) with
     /// the v2 vocabulary (days 0 = Monday, `buffer` around meetings, `round_robin`, external `free_busy`).
-    struct AvailabilityQuery {
-        var request: AvailabilityRequest
-        var groups: [[String]]
-        var external: [String: [(Int, Int)]]
-        var calendarsBody: BodyFields
-        var tentativeAsBusy: Bool
+    package struct AvailabilityQuery {
+        package var request: AvailabilityRequest
+        package var groups: [[String]]
+        package var external: [String: [(Int, Int)]]
+        package var calendarsBody: BodyFields
+        package var tentativeAsBusy: Bool
 
-        init(_ body: BodyFields, consecutive: Bool) throws(NylasError) {
+        package init(_ body: BodyFields, consecutive: Bool) throws(NylasError) {
             let start = try V2CalendarRoutes.time(body, "start_time")
             let end = try V2CalendarRoutes.time(body, "end_time")
             guard end > start else { throw NylasError.invalidRequest("'start_time' must be < 'end_time'.") }
@@ -268,7 +268,7 @@ enum V2CalendarRoutes {
 
         /// Busy intervals of every participant: their primary calendar (or the calendars named
         /// for their account), widened by the buffer, plus the external busy times given.
-        func busy(_ s: SimulatorState, _ store: RegionStore, _ account: GrantRecord) throws -> [String: [(Int, Int)]] {
+        package func busy(_ s: SimulatorState, _ store: RegionStore, _ account: GrantRecord) throws -> [String: [(Int, Int)]] {
             let sets = try V2CalendarRoutes.calendarSets(calendarsBody, s, store, account)
             var out: [String: [(Int, Int)]] = [:]
             for p in request.participants {
@@ -284,12 +284,12 @@ enum V2CalendarRoutes {
         }
     }
 
-    static func freeSlot(_ slot: JSON) -> JSON {
+    package static func freeSlot(_ slot: JSON) -> JSON {
         ["object": "time_slot", "status": "free", "start_time": slot["start_time"] ?? .null, "end_time": slot["end_time"] ?? .null,
          "emails": slot["emails"] ?? []]
     }
 
-    @Sendable static func availability(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func availability(_ ctx: RequestContext) async throws -> SimResponse {
         let q = try AvailabilityQuery(try ctx.body(), consecutive: false)
         return .json(try ctx.v2CalendarRead { s, store, account in
             let busy = try q.busy(s, store, account)
@@ -312,7 +312,7 @@ enum V2CalendarRoutes {
 
     /// `POST /calendars/availability/consecutive`: sequences of back-to-back meetings, one per
     /// inner list of `emails`, in the given order.
-    @Sendable static func consecutiveAvailability(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func consecutiveAvailability(_ ctx: RequestContext) async throws -> SimResponse {
         let q = try AvailabilityQuery(try ctx.body(), consecutive: true)
         guard !q.groups.isEmpty, q.groups.allSatisfy({ !$0.isEmpty }) else {
             throw NylasError.invalidRequest("'emails' must be a non-empty list of non-empty lists.")
@@ -351,13 +351,13 @@ enum V2CalendarRoutes {
 
 extension RequestContext {
     /// Runs `body` as a read with the v2 account behind the token, its calendar view made first.
-    func v2CalendarRead<T: Sendable>(_ body: (SimulatorState, RegionStore, GrantRecord) throws -> T) throws -> T {
+    package func v2CalendarRead<T: Sendable>(_ body: (SimulatorState, RegionStore, GrantRecord) throws -> T) throws -> T {
         try v2EnsureCalendarView()
         return try read { s, store in try body(s, store, try v2Account(s, store).0) }
     }
 
     /// The same, as a write (all or nothing).
-    func v2CalendarWrite<T: Sendable>(_ body: (SimulatorState, RegionStore, GrantRecord) throws -> T) throws -> T {
+    package func v2CalendarWrite<T: Sendable>(_ body: (SimulatorState, RegionStore, GrantRecord) throws -> T) throws -> T {
         try v2EnsureCalendarView()
         return try write { s, store in try body(s, store, try v2Account(s, store).0) }
     }
@@ -373,14 +373,14 @@ extension RequestContext {
     }
 }
 
-enum V2Calendar {
+package enum V2Calendar {
     /// `metadata_key`, `metadata_value`, `metadata_pair=key:value` (each repeatable; each kind given must match one).
-    struct MetadataFilter {
-        var keys: [String]
-        var values: [String]
-        var pairs: [(String, String)]
+    package struct MetadataFilter {
+        package var keys: [String]
+        package var values: [String]
+        package var pairs: [(String, String)]
 
-        init(_ q: QueryParameters) throws(NylasError) {
+        package init(_ q: QueryParameters) throws(NylasError) {
             keys = q.all("metadata_key")
             values = q.all("metadata_value")
             pairs = []
@@ -391,7 +391,7 @@ enum V2Calendar {
             }
         }
 
-        func matches(_ m: [String: JSON]) -> Bool {
+        package func matches(_ m: [String: JSON]) -> Bool {
             func text(_ v: JSON) -> String { v.stringValue ?? v.text }
             if !keys.isEmpty, !keys.contains(where: { m[$0] != nil }) { return false }
             if !values.isEmpty, !m.values.contains(where: { values.contains(text($0)) }) { return false }
@@ -404,8 +404,8 @@ enum V2Calendar {
 /// v2 job statuses (§6.15): every calendar, event and contact write, and every outbox send.
 /// Stored as rows of the `schedules` table under the account (v2 accounts have no v3 schedules):
 /// outbox rows hold the message to send and run on the virtual clock; the others are done at once.
-enum V2Jobs {
-    static func record(_ s: SimulatorState, _ store: RegionStore, _ account: GrantRecord, action: String, object: String,
+package enum V2Jobs {
+    package static func record(_ s: SimulatorState, _ store: RegionStore, _ account: GrantRecord, action: String, object: String,
                        objectID: String?, extra: [String: JSON] = [:]) throws -> String {
         let id = store.ids.base36("v2-job-status")
         var metadata: [String: JSON] = extra
@@ -416,10 +416,10 @@ enum V2Jobs {
         return id
     }
 
-    static let outboxStatuses = ["pending": "pending", "success": "successful", "failed": "failed", "cancelled": "cancelled"]
+    package static let outboxStatuses = ["pending": "pending", "success": "successful", "failed": "failed", "cancelled": "cancelled"]
 
     /// The `GET /job-statuses` object of a row.
-    static func json(_ row: ScheduleRecord, account: GrantRecord) -> JSON {
+    package static func json(_ row: ScheduleRecord, account: GrantRecord) -> JSON {
         let message = row.message
         let id = row.id
         var o: JSON = ["id": .string(id), "account_id": .string(account.id), "job_status_id": .string(id),

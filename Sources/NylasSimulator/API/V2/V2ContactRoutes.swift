@@ -2,8 +2,8 @@ import Foundation
 
 /// v2 contacts (v2 reference §6.7): list with the v2 filters, `offset` paging and views, get,
 /// create, update, delete, the picture, and the contact groups.
-enum V2ContactRoutes {
-    static func register(_ r: inout Router) {
+package enum V2ContactRoutes {
+    package static func register(_ r: inout Router) {
         r.add("GET", "/contacts/groups", .v2, groups)
         r.add("GET", "/contacts", .v2, list)
         r.add("POST", "/contacts", .v2, create)
@@ -13,11 +13,11 @@ enum V2ContactRoutes {
         r.add("GET", "/contacts/{id}/picture", .v2, picture)
     }
 
-    static func base(_ ctx: RequestContext) -> String {
+    package static func base(_ ctx: RequestContext) -> String {
         "https://" + (ctx.request.header("host") ?? "localhost")
     }
 
-    static func contact(_ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> ContactRecord {
+    package static func contact(_ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> ContactRecord {
         guard let c = try store.contact(grantID: account.id, id: id) else { throw NylasError.notFound("Couldn't find contact \(id)") }
         return c
     }
@@ -26,7 +26,7 @@ enum V2ContactRoutes {
 
     /// The v2 body as the shared `ContactInput`: read-only fields dropped, the typed lists kept
     /// with the v2 type names (`personal`, `business`, `gtalk`, …) as the provider holds them.
-    static func input(_ body: BodyFields) throws(NylasError) -> ContactInput {
+    package static func input(_ body: BodyFields) throws(NylasError) -> ContactInput {
         var rest = body.values
         for key in ["id", "object", "account_id", "job_status_id", "picture_url", "source"] { rest[key] = nil }
         var lists: [String: JSON] = [:]
@@ -57,17 +57,17 @@ enum V2ContactRoutes {
 
     // MARK: - Routes
 
-    struct Filter {
-        var email: String?
-        var phone: String?
-        var street: String?
-        var postalCode: String?
-        var state: String?
-        var country: String?
-        var source: String?
-        var group: String?
+    package struct Filter {
+        package var email: String?
+        package var phone: String?
+        package var street: String?
+        package var postalCode: String?
+        package var state: String?
+        package var country: String?
+        package var source: String?
+        package var group: String?
 
-        init(_ q: QueryParameters) throws(NylasError) {
+        package init(_ q: QueryParameters) throws(NylasError) {
             email = q["email"]?.lowercased()
             phone = q["phone_number"].map(ContactRecord.normalizedPhone)
             street = q["street_address"]?.lowercased()
@@ -83,7 +83,7 @@ enum V2ContactRoutes {
             _ = try q.v2Bool("recurse")
         }
 
-        func keeps(_ c: ContactRecord) -> Bool {
+        package func keeps(_ c: ContactRecord) -> Bool {
             if let email, !c.emailsText.contains(" \(email) ") { return false }
             if let phone, !c.phonesText.contains(" \(phone) ") { return false }
             if let group, !c.groupsText.contains(" \(group) ") { return false }
@@ -97,7 +97,7 @@ enum V2ContactRoutes {
         }
     }
 
-    @Sendable static func list(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func list(_ ctx: RequestContext) async throws -> SimResponse {
         let (limit, offset) = try ctx.query.v2Paging()
         let view = try ctx.query.v2View(expanded: false)
         let filter = try Filter(ctx.query)
@@ -112,14 +112,14 @@ enum V2ContactRoutes {
         })
     }
 
-    @Sendable static func get(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func get(_ ctx: RequestContext) async throws -> SimResponse {
         let base = base(ctx)
         return .json(try ctx.v2CalendarRead { s, store, account in
             V2Render.contact(try contact(store, account, ctx.param("id")), account: account, groups: try V2Render.contactGroups(store, account), base: base)
         })
     }
 
-    @Sendable static func create(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func create(_ ctx: RequestContext) async throws -> SimResponse {
         let input = try input(try ctx.body())
         guard input.hasIdentity else {
             throw NylasError.invalidRequest("A contact needs a name, a company, an email address or a phone number")
@@ -139,7 +139,7 @@ enum V2ContactRoutes {
         })
     }
 
-    @Sendable static func update(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func update(_ ctx: RequestContext) async throws -> SimResponse {
         let input = try input(try ctx.body())
         let base = base(ctx)
         return .json(try ctx.v2CalendarWrite { s, store, account in
@@ -156,7 +156,7 @@ enum V2ContactRoutes {
         })
     }
 
-    @Sendable static func delete(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func delete(_ ctx: RequestContext) async throws -> SimResponse {
         .json(try ctx.v2CalendarWrite { s, store, account in
             let record = try contact(store, account, ctx.param("id"))
             guard let w = try s.world.contact(id: record.worldID), !w.deleted else { throw NylasError.notFound("Couldn't find contact \(record.id)") }
@@ -167,7 +167,7 @@ enum V2ContactRoutes {
         })
     }
 
-    @Sendable static func picture(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func picture(_ ctx: RequestContext) async throws -> SimResponse {
         let bytes = try ctx.v2CalendarRead { s, store, account -> [UInt8] in
             let c = try contact(store, account, ctx.param("id"))
             guard c.data["picture_url"]?.stringValue != nil else { throw NylasError.notFound("Couldn't find a picture for contact \(c.id)") }
@@ -178,7 +178,7 @@ enum V2ContactRoutes {
                                                   "Content-Length": String(bytes.count)], body: bytes)
     }
 
-    @Sendable static func groups(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func groups(_ ctx: RequestContext) async throws -> SimResponse {
         let (limit, offset) = try ctx.query.v2Paging()
         return .json(try ctx.v2CalendarRead { s, store, account in
             .array(try store.contactGroups(grantID: account.id).dropFirst(offset).prefix(limit).map { V2Render.contactGroup($0, account: account) })

@@ -1,8 +1,8 @@
 import Foundation
 
 /// v2 drafts (versioned), files, folders and labels, and the delta endpoints.
-enum V2DraftFileRoutes {
-    static func register(_ r: inout Router) {
+package enum V2DraftFileRoutes {
+    package static func register(_ r: inout Router) {
         // MARK: Drafts
         r.add("GET", "/drafts", .v2) { ctx in
             let (limit, offset) = try ctx.query.v2Paging()
@@ -222,9 +222,9 @@ enum V2DraftFileRoutes {
 
     // MARK: Helpers
 
-    static func cursor(_ seq: Int) -> String { "c" + String(seq, radix: 36).leftPad(12) }
+    package static func cursor(_ seq: Int) -> String { "c" + String(seq, radix: 36).leftPad(12) }
 
-    static func parseCursor(_ c: String) throws(NylasError) -> Int {
+    package static func parseCursor(_ c: String) throws(NylasError) -> Int {
         if c == "0" { return 0 }
         guard c.hasPrefix("c"), let n = Int(c.dropFirst().drop(while: { $0 == "0" }).isEmpty ? "0" : String(c.dropFirst().drop(while: { $0 == "0" })), radix: 36) else {
             throw NylasError.invalidRequest("Invalid cursor parameter")
@@ -232,7 +232,7 @@ enum V2DraftFileRoutes {
         return n
     }
 
-    static func deltas(_ ctx: RequestContext) throws -> JSON {
+    package static func deltas(_ ctx: RequestContext) throws -> JSON {
         guard let c = ctx.query["cursor"] else { throw NylasError.missingField("cursor") }
         let start = try parseCursor(c)
         let include = ctx.query.list("include_types")
@@ -259,7 +259,7 @@ enum V2DraftFileRoutes {
 
     /// Long-poll: answers when a change arrives or the timeout passes (virtual time with the manual
     /// clock, wall time with the running clock).
-    static func waitForDeltas(_ ctx: RequestContext) async throws -> JSON {
+    package static func waitForDeltas(_ ctx: RequestContext) async throws -> JSON {
         let timeout = Duration.seconds(Int(ctx.query["timeout"] ?? "120") ?? 120)
         let virtualStart = ctx.core.now
         let wallStart = ContinuousClock.now
@@ -273,7 +273,7 @@ enum V2DraftFileRoutes {
         }
     }
 
-    static func save(_ s: SimulatorState, _ store: RegionStore, _ account: GrantRecord, id: String, _ out: OutgoingMessage,
+    package static func save(_ s: SimulatorState, _ store: RegionStore, _ account: GrantRecord, id: String, _ out: OutgoingMessage,
                      version: Int, threadID: String?, created: Int) throws -> JSON {
         let object: JSON = [
             "id": .string(id), "object": "draft", "account_id": .string(account.id), "thread_id": .optional(threadID),
@@ -289,17 +289,17 @@ enum V2DraftFileRoutes {
     }
 
 
-    static func draft(_ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> DraftRecord {
+    package static func draft(_ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> DraftRecord {
         guard let d = try store.draft(grantID: account.id, id: id) else { throw NylasError.notFound("Couldn't find draft \(id)") }
         return d
     }
 
-    static func fileJSON(id: String, account: GrantRecord, filename: String, type: String, size: Int) -> JSON {
+    package static func fileJSON(id: String, account: GrantRecord, filename: String, type: String, size: Int) -> JSON {
         ["id": .string(id), "object": "file", "account_id": .string(account.id), "content_type": .string(type),
          "filename": .string(filename), "size": .int(size), "content_id": .null, "content_disposition": "attachment"]
     }
 
-    static func orgUnit(_ ctx: RequestContext, _ s: SimulatorState, _ store: RegionStore, _ kind: String) throws -> GrantRecord {
+    package static func orgUnit(_ ctx: RequestContext, _ s: SimulatorState, _ store: RegionStore, _ kind: String) throws -> GrantRecord {
         let (account, _) = try ctx.v2Account(s, store)
         let isLabel = account.provider == "google"
         if kind == "folders", isLabel { throw NylasError.notFound("GMail accounts don't support folders") }
@@ -309,5 +309,5 @@ enum V2DraftFileRoutes {
 }
 
 extension String {
-    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
+    package func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
 }

@@ -4,8 +4,8 @@ import Foundation
 /// get, create, update, delete (`notify_participants`, default false), and `POST /send-rsvp`.
 /// The v2 `when` and `recurrence {rrule, timezone}` are translated to and from the shared event
 /// content: the recurrence timezone is the zone the event's wall clock (and its series) is read in.
-enum V2EventRoutes {
-    static func register(_ r: inout Router) {
+package enum V2EventRoutes {
+    package static func register(_ r: inout Router) {
         r.add("GET", "/events", .v2, list)
         r.add("POST", "/events", .v2, create)
         r.add("GET", "/events/{id}", .v2, get)
@@ -20,13 +20,13 @@ enum V2EventRoutes {
     // MARK: - Input
 
     /// A checked v2 event body, as the shared `EventInput` plus what only v2 has.
-    struct Input {
-        var event: EventInput
-        var calendarID: String?
-        var recurrenceZone: String?
+    package struct Input {
+        package var event: EventInput
+        package var calendarID: String?
+        package var recurrenceZone: String?
     }
 
-    static let readOnlyFields: Set<String> = [
+    package static let readOnlyFields: Set<String> = [
         "id", "object", "account_id", "ical_uid", "message_id", "owner", "status", "master_event_id", "original_start_time",
         "organizer_email", "organizer_name", "reminders", "updated_at", "job_status_id", "read_only", "event_collection_id",
         "round_robin_order", "customer_event_id",
@@ -34,7 +34,7 @@ enum V2EventRoutes {
 
     /// A v2 `when`: its shape from its keys (`object` is output-only and ignored), equal span
     /// ends collapsed to the singular form, then in the shared form.
-    static func when(_ value: JSON) throws(NylasError) -> JSON {
+    package static func when(_ value: JSON) throws(NylasError) -> JSON {
         guard case .object(var o) = value else { throw NylasError.wrongType("when", expected: "object", got: value) }
         o["object"] = nil
         o = o.filter { !$0.value.isNull }
@@ -67,7 +67,7 @@ enum V2EventRoutes {
         throw NylasError.invalidRequest("When object had invalid keys.")
     }
 
-    static func input(_ body: BodyFields, creating: Bool) throws(NylasError) -> Input {
+    package static func input(_ body: BodyFields, creating: Bool) throws(NylasError) -> Input {
         var v3: [String: JSON] = [:]
         for (key, value) in body.values where !readOnlyFields.contains(key) {
             switch key {
@@ -139,7 +139,7 @@ enum V2EventRoutes {
     }
 
     /// A timed `when` read in `zone` (the v2 recurrence timezone governs the series' wall clock).
-    static func zoned(_ w: EventWhen, _ zone: String?) -> EventWhen {
+    package static func zoned(_ w: EventWhen, _ zone: String?) -> EventWhen {
         guard let zone else { return w }
         switch w {
         case .time(let t, _): return .time(t, timezone: zone)
@@ -151,29 +151,29 @@ enum V2EventRoutes {
     // MARK: - Finding events
 
     /// An event of the account by ID (a stored one, or an occurrence `<master>_<stamp>`), with its calendar.
-    static func target(_ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> (EventTarget, CalendarRecord) {
+    package static func target(_ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> (EventTarget, CalendarRecord) {
         guard let found = try EventTarget.find(store, account, id) else { throw NylasError.notFound("Couldn't find event \(id)") }
         return found
     }
 
     // MARK: - List
 
-    struct Query {
-        var calendarID: String?
-        var eventID: String?
-        var title: String?
-        var description: String?
-        var location: String?
-        var busy: Bool?
-        var startsBefore: Int?
-        var startsAfter: Int?
-        var endsBefore: Int?
-        var endsAfter: Int?
-        var expand: Bool
-        var showCancelled: Bool
-        var metadata: V2Calendar.MetadataFilter
+    package struct Query {
+        package var calendarID: String?
+        package var eventID: String?
+        package var title: String?
+        package var description: String?
+        package var location: String?
+        package var busy: Bool?
+        package var startsBefore: Int?
+        package var startsAfter: Int?
+        package var endsBefore: Int?
+        package var endsAfter: Int?
+        package var expand: Bool
+        package var showCancelled: Bool
+        package var metadata: V2Calendar.MetadataFilter
 
-        init(_ q: QueryParameters) throws(NylasError) {
+        package init(_ q: QueryParameters) throws(NylasError) {
             func time(_ key: String) throws(NylasError) -> Int? {
                 guard let v = q[key] else { return nil }
                 guard let n = Int(v), abs(n) <= 253_402_300_799 else { throw NylasError.invalidRequest("Invalid value for \(key): \(v) is not a Unix time") }
@@ -194,7 +194,7 @@ enum V2EventRoutes {
             metadata = try V2Calendar.MetadataFilter(q)
         }
 
-        func keeps(_ o: JSON) -> Bool {
+        package func keeps(_ o: JSON) -> Bool {
             func has(_ key: String, _ needle: String?) -> Bool {
                 guard let needle else { return true }
                 return o[key]?.stringValue?.lowercased().contains(needle) ?? false
@@ -214,7 +214,7 @@ enum V2EventRoutes {
     }
 
     /// The account's events as the list shows them (v3-shaped JSON), by start then ID.
-    static func collect(_ q: Query, store: RegionStore, account: GrantRecord, now: Int) throws -> [JSON] {
+    package static func collect(_ q: Query, store: RegionStore, account: GrantRecord, now: Int) throws -> [JSON] {
         let calendars: [CalendarRecord]
         if let id = q.calendarID {
             guard let c = try store.calendar(grantID: account.id, id: id) else { return [] }
@@ -247,7 +247,7 @@ enum V2EventRoutes {
         return out.filter { q.keeps($0.2) }.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
     }
 
-    @Sendable static func list(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func list(_ ctx: RequestContext) async throws -> SimResponse {
         let (limit, offset) = try ctx.query.v2Paging()
         let view = try ctx.query.v2View(expanded: false)
         let q = try Query(ctx.query)
@@ -262,7 +262,7 @@ enum V2EventRoutes {
 
     /// `POST /events/to-ics`: the iCalendar text of a stored event (`event_id`) or of an unsaved one
     /// given in the body, with `ics_options` {`ical_uid`, `method` (default REQUEST), `prodid`}.
-    @Sendable static func toICS(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func toICS(_ ctx: RequestContext) async throws -> SimResponse {
         let body = try ctx.body()
         let options = body.raw("ics_options")
         if let options, options.objectValue == nil { throw NylasError.wrongType("ics_options", expected: "object", got: options) }
@@ -288,7 +288,7 @@ enum V2EventRoutes {
         })
     }
 
-    @Sendable static func get(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func get(_ ctx: RequestContext) async throws -> SimResponse {
         .json(try ctx.v2CalendarRead { s, store, account in
             V2Render.event(try target(store, account, ctx.param("id")).0.json, account: account, store: store)
         })
@@ -296,7 +296,7 @@ enum V2EventRoutes {
 
     // MARK: - Create
 
-    @Sendable static func create(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func create(_ ctx: RequestContext) async throws -> SimResponse {
         let notify = try ctx.query.v2Bool("notify_participants") ?? false
         let input = try input(try ctx.body(), creating: true)
         return .json(try ctx.v2CalendarWrite { s, store, account in
@@ -317,7 +317,7 @@ enum V2EventRoutes {
 
     // MARK: - Update
 
-    @Sendable static func update(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func update(_ ctx: RequestContext) async throws -> SimResponse {
         let notify = try ctx.query.v2Bool("notify_participants") ?? false
         let input = try input(try ctx.body(), creating: false)
         return .json(try ctx.v2CalendarWrite { s, store, account in
@@ -370,7 +370,7 @@ enum V2EventRoutes {
 
     // MARK: - Delete
 
-    @Sendable static func delete(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func delete(_ ctx: RequestContext) async throws -> SimResponse {
         let notify = try ctx.query.v2Bool("notify_participants") ?? false
         return .json(try ctx.v2CalendarWrite { s, store, account in
             let (found, calendar) = try target(store, account, ctx.param("id"))
@@ -386,7 +386,7 @@ enum V2EventRoutes {
 
     /// `POST /send-rsvp {event_id, status, comment?}`: the invited account answers; every copy of
     /// the event shows the answer and the organizer gets the reply (unless `notify_participants=false`).
-    @Sendable static func rsvp(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func rsvp(_ ctx: RequestContext) async throws -> SimResponse {
         let notify = try ctx.query.v2Bool("notify_participants") ?? true
         let body = try ctx.body()
         let eventID = try body.requiredString("event_id")

@@ -1,8 +1,8 @@
 import Foundation
 
 /// v2 email: messages, threads, send, versioned drafts, files, folders and labels (v2 reference §6.1–§6.6).
-enum V2MailRoutes {
-    static func register(_ r: inout Router) {
+package enum V2MailRoutes {
+    package static func register(_ r: inout Router) {
         r.add("GET", "/messages", .v2, listMessages)
         r.add("GET", "/messages/search", .v2, searchMessages)
         r.add("GET", "/messages/{id}", .v2, getMessage)
@@ -15,7 +15,7 @@ enum V2MailRoutes {
     }
 
     /// The message filters of v2 (`in` and `not_in` take an ID, a name or a display name).
-    static func filter(_ q: QueryParameters, _ account: GrantRecord, _ store: RegionStore) throws -> V2MessageFilter {
+    package static func filter(_ q: QueryParameters, _ account: GrantRecord, _ store: RegionStore) throws -> V2MessageFilter {
         var f = V2MessageFilter()
         f.subject = q["subject"]
         f.anyEmail = q.list("any_email").map { $0.lowercased() }
@@ -45,7 +45,7 @@ enum V2MailRoutes {
     /// Provider-side search (`q`, v2 §6.1/§6.2; removed in v3 for `search_query_native`): every word
     /// (or "quoted phrase") must appear in the subject, the body or a participant's address;
     /// `from:`, `to:`, `cc:` and `subject:` narrow a word to that field, as Gmail and IMAP do.
-    static func searchFilter(_ q: QueryParameters) throws(NylasError) -> V2MessageFilter {
+    package static func searchFilter(_ q: QueryParameters) throws(NylasError) -> V2MessageFilter {
         guard let query = q["q"], !query.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw NylasError.invalidRequest("GET HTTP method must include query url parameter")
         }
@@ -60,7 +60,7 @@ enum V2MailRoutes {
     }
 
     /// The words of a search query; a double-quoted phrase is one word.
-    static func searchWords(_ query: String) -> [String] {
+    package static func searchWords(_ query: String) -> [String] {
         var words: [String] = [], current = "", quoted = false
         for c in query {
             if c == "\"" { quoted.toggle(); continue }
@@ -75,7 +75,7 @@ enum V2MailRoutes {
         return words
     }
 
-    @Sendable static func searchMessages(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func searchMessages(_ ctx: RequestContext) async throws -> SimResponse {
         let (limit, offset) = try ctx.query.v2Paging()
         return .json(try ctx.read { s, store in
             let (account, _) = try ctx.v2Account(s, store)
@@ -84,7 +84,7 @@ enum V2MailRoutes {
         })
     }
 
-    @Sendable static func searchThreads(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func searchThreads(_ ctx: RequestContext) async throws -> SimResponse {
         let (limit, offset) = try ctx.query.v2Paging()
         let view = try ctx.query.v2View()
         return .json(try ctx.read { s, store in
@@ -94,7 +94,7 @@ enum V2MailRoutes {
         })
     }
 
-    @Sendable static func listMessages(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func listMessages(_ ctx: RequestContext) async throws -> SimResponse {
         let (limit, offset) = try ctx.query.v2Paging()
         let view = try ctx.query.v2View()
         return .json(try ctx.read { s, store in
@@ -107,7 +107,7 @@ enum V2MailRoutes {
         })
     }
 
-    static func message(_ ctx: RequestContext, _ s: SimulatorState, _ store: RegionStore) throws -> (GrantRecord, MessageRecord) {
+    package static func message(_ ctx: RequestContext, _ s: SimulatorState, _ store: RegionStore) throws -> (GrantRecord, MessageRecord) {
         let (account, _) = try ctx.v2Account(s, store)
         guard let m = try store.message(grantID: account.id, id: ctx.param("id")) else {
             throw NylasError.notFound("Couldn't find message \(ctx.param("id"))")
@@ -115,7 +115,7 @@ enum V2MailRoutes {
         return (account, m)
     }
 
-    @Sendable static func getMessage(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func getMessage(_ ctx: RequestContext) async throws -> SimResponse {
         let view = try ctx.query.v2View()
         let raw = ctx.request.header("accept")?.lowercased().contains("message/rfc822") == true
         return try ctx.read { s, store in
@@ -135,7 +135,7 @@ enum V2MailRoutes {
     }
 
     /// Resolves `folder_id` / `label_ids` of a v2 update into world folder keys.
-    static func placement(_ body: BodyFields, _ account: GrantRecord, _ store: RegionStore) throws -> [String]? {
+    package static func placement(_ body: BodyFields, _ account: GrantRecord, _ store: RegionStore) throws -> [String]? {
         let isLabel = account.provider == "google"
         if isLabel, body.has("folder_id") || body.has("folder") {
             throw NylasError.notFound("GMail accounts don't support folders")
@@ -160,7 +160,7 @@ enum V2MailRoutes {
         return nil
     }
 
-    @Sendable static func updateMessage(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func updateMessage(_ ctx: RequestContext) async throws -> SimResponse {
         let body = try ctx.body()
         if ctx.request.body.isEmpty { throw NylasError.invalidRequest("Empty request body") }
         for key in ["unread", "starred"] where body.has(key) {
@@ -177,7 +177,7 @@ enum V2MailRoutes {
 
     // MARK: Threads
 
-    static func thread(_ store: RegionStore, _ account: GrantRecord, _ id: String, expanded: Bool) throws -> JSON? {
+    package static func thread(_ store: RegionStore, _ account: GrantRecord, _ id: String, expanded: Bool) throws -> JSON? {
         let messages = try store.messages(grantID: account.id, threadID: id)
         guard let first = messages.first, let last = messages.last else { return nil }
         var participants: [Participant] = []
@@ -208,7 +208,7 @@ enum V2MailRoutes {
         return o
     }
 
-    @Sendable static func listThreads(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func listThreads(_ ctx: RequestContext) async throws -> SimResponse {
         let (limit, offset) = try ctx.query.v2Paging()
         let view = try ctx.query.v2View()
         return .json(try ctx.read { s, store in
@@ -224,7 +224,7 @@ enum V2MailRoutes {
         })
     }
 
-    @Sendable static func getThread(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func getThread(_ ctx: RequestContext) async throws -> SimResponse {
         let view = try ctx.query.v2View()
         return .json(try ctx.read { s, store in
             let (account, _) = try ctx.v2Account(s, store)
@@ -235,7 +235,7 @@ enum V2MailRoutes {
         })
     }
 
-    @Sendable static func updateThread(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func updateThread(_ ctx: RequestContext) async throws -> SimResponse {
         let body = try ctx.body()
         if let bad = body.values.keys.sorted().first(where: { !["unread", "starred", "folder_id", "folder", "label_ids", "labels"].contains($0) }) {
             throw NylasError.invalidRequest("Unexpected attribute: \(bad)")
@@ -256,7 +256,7 @@ enum V2MailRoutes {
 
     // MARK: Send
 
-    @Sendable static func send(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func send(_ ctx: RequestContext) async throws -> SimResponse {
         if ctx.request.contentType == "message/rfc822" {
             let out = try MIMEParser.parse(ctx.request.body)
             return .json(try ctx.write { s, store in

@@ -3,8 +3,8 @@ import Foundation
 /// v2 outbox (scheduled send, v2 reference §6.13) and job statuses (§6.15). An outbox message is a
 /// job status row with the message to send, sent by a job on the virtual clock at `send_at`
 /// through the same sender as `POST /send`.
-enum V2OutboxRoutes {
-    static func register(_ r: inout Router) {
+package enum V2OutboxRoutes {
+    package static func register(_ r: inout Router) {
         r.add("POST", "/v2/outbox", .v2, send)
         r.add("GET", "/v2/outbox/onboard/verified_status", .v2) { ctx in
             _ = try ctx.read { s, store in try ctx.v2Account(s, store) }
@@ -42,7 +42,7 @@ enum V2OutboxRoutes {
     }
 
     /// The outbox job status object (no `object` key: the SDK parses it as its own type).
-    static func jobJSON(_ row: ScheduleRecord, account: GrantRecord) -> JSON {
+    package static func jobJSON(_ row: ScheduleRecord, account: GrantRecord) -> JSON {
         let message = row.message
         var o: JSON = ["account_id": .string(account.id), "job_status_id": .string(row.id),
                        "status": .string(V2Jobs.outboxStatuses[row.status] ?? row.status),
@@ -55,7 +55,7 @@ enum V2OutboxRoutes {
     }
 
     /// `send_at` (0 or absent: now; never in the past) and `retry_limit_datetime` (not before the send).
-    static func times(_ body: BodyFields, now: Int, current: Int?) throws(NylasError) -> (sendAt: Int, retryLimit: Int?) {
+    package static func times(_ body: BodyFields, now: Int, current: Int?) throws(NylasError) -> (sendAt: Int, retryLimit: Int?) {
         var sendAt = current ?? now
         if body.has("send_at") {
             let v = try body.int("send_at") ?? 0
@@ -73,7 +73,7 @@ enum V2OutboxRoutes {
         return (sendAt, retry == 0 ? nil : retry)
     }
 
-    static func row(_ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> ScheduleRecord {
+    package static func row(_ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> ScheduleRecord {
         guard let row = try store.schedule(grantID: account.id, id: id),
               row.message["v2_job"] == nil else {
             throw NylasError.notFound("Couldn't find outbox job \(id)")
@@ -82,13 +82,13 @@ enum V2OutboxRoutes {
     }
 
     @discardableResult
-    static func scheduleJob(_ s: SimulatorState, region: Region, accountID: String, id: String, at time: Int) -> Int {
+    package static func scheduleJob(_ s: SimulatorState, region: Region, accountID: String, id: String, at time: Int) -> Int {
         s.schedule(at: VirtualTime(seconds: time), "v2 outbox \(id)") { core in
             try? core.transaction { s in try run(s, region: region, accountID: accountID, id: id) }
         }
     }
 
-    @Sendable static func send(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func send(_ ctx: RequestContext) async throws -> SimResponse {
         let body = try ctx.body()
         return .json(try ctx.write { s, store in
             let (account, _) = try ctx.v2Account(s, store)
@@ -106,7 +106,7 @@ enum V2OutboxRoutes {
         })
     }
 
-    @Sendable static func patch(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func patch(_ ctx: RequestContext) async throws -> SimResponse {
         let body = try ctx.body()
         return .json(try ctx.write { s, store in
             let (account, _) = try ctx.v2Account(s, store)
@@ -143,7 +143,7 @@ enum V2OutboxRoutes {
         })
     }
 
-    @Sendable static func cancel(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func cancel(_ ctx: RequestContext) async throws -> SimResponse {
         try ctx.write { s, store in
             let (account, _) = try ctx.v2Account(s, store)
             let existing = try row(store, account, ctx.param("id"))
@@ -161,7 +161,7 @@ enum V2OutboxRoutes {
 
     /// The job at `send_at`: sends the message (or fails it), records the outcome, and notifies
     /// `job.successful` / `job.failed` to the account's v2 webhooks.
-    static func run(_ s: SimulatorState, region: Region, accountID: String, id: String) throws {
+    package static func run(_ s: SimulatorState, region: Region, accountID: String, id: String) throws {
         let store = s.store(region)
         guard let row = try store.schedule(grantID: accountID, id: id),
               row.status == "pending", case .object(var message) = row.message else { return }

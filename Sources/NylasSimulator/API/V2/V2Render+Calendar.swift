@@ -4,7 +4,7 @@ import Foundation
 /// jobs): one renderer each, shared by their routes and by the delta and webhook payloads.
 extension V2Render {
     /// The v2 object of a calendar.
-    static func calendar(_ c: CalendarRecord, account: GrantRecord, jobStatusID: String? = nil) -> JSON {
+    package static func calendar(_ c: CalendarRecord, account: GrantRecord, jobStatusID: String? = nil) -> JSON {
         let d = c.data
         return ["id": .string(c.id), "object": "calendar", "account_id": .string(account.id), "name": d["name"] ?? .null,
                 "description": d["description"] ?? .null, "location": d["location"] ?? .null, "timezone": d["timezone"] ?? .null,
@@ -14,7 +14,7 @@ extension V2Render {
 
 
     /// The v2 object of an event (a stored one or a computed occurrence, given as its v3-shaped JSON).
-    static func event(_ o: JSON, account: GrantRecord, store: RegionStore, jobStatusID: String? = nil) -> JSON {
+    package static func event(_ o: JSON, account: GrantRecord, store: RegionStore, jobStatusID: String? = nil) -> JSON {
         let organizer = Participant.list(.array([o["organizer"] ?? .null])).first
         let when = EventWhen(stored: o["when"])
         var recurrence: JSON = .null
@@ -51,7 +51,7 @@ extension V2Render {
 
     /// The invitation an invited account received for the event (v2 `message_id`): the latest
     /// message from the organizer whose subject names the event. Nil for the organizer's own events.
-    static func invitationMessageID(_ o: JSON, account: GrantRecord, store: RegionStore) -> String? {
+    package static func invitationMessageID(_ o: JSON, account: GrantRecord, store: RegionStore) -> String? {
         guard let organizer = o["organizer"]?["email"]?.stringValue?.lowercased(), organizer != account.email.lowercased(),
               o["participants"]?.arrayValue?.contains(where: { $0["email"]?.stringValue?.lowercased() == account.email.lowercased() }) == true
         else { return nil }
@@ -59,22 +59,22 @@ extension V2Render {
                                           from: organizer)
     }
 
-    static let contactStringFields = ["given_name", "middle_name", "surname", "suffix", "nickname", "birthday", "company_name", "job_title",
+    package static let contactStringFields = ["given_name", "middle_name", "surname", "suffix", "nickname", "birthday", "company_name", "job_title",
                                "manager_name", "office_location", "notes"]
 
     /// Each typed list and the key of its value (physical addresses are whole objects).
-    static let contactListFields: [(String, String?)] = [("emails", "email"), ("phone_numbers", "number"), ("physical_addresses", nil),
+    package static let contactListFields: [(String, String?)] = [("emails", "email"), ("phone_numbers", "number"), ("physical_addresses", nil),
                                                   ("web_pages", "url"), ("im_addresses", "im_address")]
 
     /// The v2 object of a contact group.
-    static func contactGroup(_ g: (id: String, worldKey: String, data: JSON), account: GrantRecord) -> JSON {
+    package static func contactGroup(_ g: (id: String, worldKey: String, data: JSON), account: GrantRecord) -> JSON {
         ["id": .string(g.id), "object": "contact_group", "account_id": .string(account.id), "name": g.data["name"] ?? .null,
          "path": g.data["path"] ?? g.data["name"] ?? .null]
     }
 
 
     /// The v2 object of a contact; `groups` from ``contactGroups(_:_:)``, `base` the URL its picture is served under.
-    static func contact(_ c: ContactRecord, account: GrantRecord, groups: [String: JSON], base: String, jobStatusID: String? = nil) -> JSON {
+    package static func contact(_ c: ContactRecord, account: GrantRecord, groups: [String: JSON], base: String, jobStatusID: String? = nil) -> JSON {
         let d = c.data
         var o: JSON = ["id": .string(c.id), "object": "contact", "account_id": .string(account.id),
                        "source": d["source"] ?? "address_book", "job_status_id": .optional(jobStatusID),
@@ -95,13 +95,13 @@ extension V2Render {
 
 
     /// The v2 objects of the account's contact groups, by ID.
-    static func contactGroups(_ store: RegionStore, _ account: GrantRecord) throws -> [String: JSON] {
+    package static func contactGroups(_ store: RegionStore, _ account: GrantRecord) throws -> [String: JSON] {
         Dictionary(try store.contactGroups(grantID: account.id).map { ($0.id, contactGroup($0, account: account)) }, uniquingKeysWith: { a, _ in a })
     }
 
 
     /// The message fields of the job, with its times (`original_data`).
-    static func outboxOriginalData(_ row: ScheduleRecord) -> JSON {
+    package static func outboxOriginalData(_ row: ScheduleRecord) -> JSON {
         let message = row.message
         let out = OutgoingMessage(stored: message)
         let outbox = message["v2_outbox"] ?? [:]

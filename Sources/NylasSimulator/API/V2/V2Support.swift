@@ -1,8 +1,8 @@
 import Foundation
 
 /// v2 names of providers, and back.
-enum V2Provider {
-    static func v2Name(_ v3: String) -> String {
+package enum V2Provider {
+    package static func v2Name(_ v3: String) -> String {
         switch v3 {
         case "google": "gmail"
         case "microsoft": "office365"
@@ -12,7 +12,7 @@ enum V2Provider {
         }
     }
 
-    static func v3Name(_ v2: String) -> String? {
+    package static func v3Name(_ v2: String) -> String? {
         switch v2.lowercased() {
         case "gmail", "google": "google"
         case "office365", "graph", "outlook", "hotmail": "microsoft"
@@ -25,12 +25,12 @@ enum V2Provider {
         }
     }
 
-    static func organizationUnit(_ v3: String) -> String { v3 == "google" ? "label" : "folder" }
+    package static func organizationUnit(_ v3: String) -> String { v3 == "google" ? "label" : "folder" }
 }
 
 extension RequestContext {
     /// The v2 account behind an account token: `Bearer <t>`, Basic with the token as user name, or the bare token.
-    func v2Account(_ s: SimulatorState, _ store: RegionStore, allowStopped: Bool = false) throws -> (GrantRecord, TokenRecord) {
+    package func v2Account(_ s: SimulatorState, _ store: RegionStore, allowStopped: Bool = false) throws -> (GrantRecord, TokenRecord) {
         guard let header = request.header("authorization"), !header.isEmpty else {
             throw NylasError(status: 401, type: "invalid_request_error", message: "Could not verify access credential.")
         }
@@ -69,8 +69,8 @@ extension RequestContext {
 }
 
 /// Rendering of v2 objects (v2 reference §3, §6).
-enum V2Render {
-    static func account(_ a: GrantRecord) -> JSON {
+package enum V2Render {
+    package static func account(_ a: GrantRecord) -> JSON {
         ["id": .string(a.id), "object": "account", "account_id": .string(a.id), "name": .string(a.name ?? ""),
          "email_address": .string(a.email), "provider": .string(V2Provider.v2Name(a.provider)),
          "organization_unit": .string(V2Provider.organizationUnit(a.provider)),
@@ -78,7 +78,7 @@ enum V2Render {
          "linked_at": .int(a.createdAt), "billing_state": .string(a.billingState ?? "paid")]
     }
 
-    static func managementAccount(_ a: GrantRecord) -> JSON {
+    package static func managementAccount(_ a: GrantRecord) -> JSON {
         ["id": .string(a.id), "account_id": .string(a.id), "namespace_id": .string(a.id), "email": .string(a.email),
          "provider": .string(V2Provider.v2Name(a.provider)),
          "sync_state": .string(a.status == "valid" ? (a.syncState ?? "running") : "invalid-credentials"),
@@ -87,22 +87,22 @@ enum V2Render {
          "trial": false, "metadata": a.metadata.isNull ? [:] : a.metadata]
     }
 
-    static let roles: [String: String] = ["INBOX": "inbox", "SENT": "sent", "DRAFT": "drafts", "TRASH": "trash", "SPAM": "spam",
+    package static let roles: [String: String] = ["INBOX": "inbox", "SENT": "sent", "DRAFT": "drafts", "TRASH": "trash", "SPAM": "spam",
                                           "ARCHIVE": "archive", "IMPORTANT": "important", "STARRED": "starred"]
 
-    static func category(_ f: FolderRecord, account: GrantRecord) -> JSON {
+    package static func category(_ f: FolderRecord, account: GrantRecord) -> JSON {
         let role = roles[f.worldKey]
         return ["id": .string(f.id), "object": .string(V2Provider.organizationUnit(account.provider)), "account_id": .string(account.id),
                 "name": .optional(role), "display_name": .string(role.map { $0.prefix(1).uppercased() + $0.dropFirst() } ?? f.name),
                 "job_status_id": .null]
     }
 
-    static func categories(_ ids: [String], _ store: RegionStore, account: GrantRecord) throws -> [JSON] {
+    package static func categories(_ ids: [String], _ store: RegionStore, account: GrantRecord) throws -> [JSON] {
         try ids.compactMap { try store.folder(grantID: account.id, id: $0) }
             .map { category($0, account: account).removing("job_status_id").removing("account_id").removing("object") }
     }
 
-    static func message(_ m: MessageRecord, _ store: RegionStore, account: GrantRecord, expanded: Bool = false) throws -> JSON {
+    package static func message(_ m: MessageRecord, _ store: RegionStore, account: GrantRecord, expanded: Bool = false) throws -> JSON {
         var o: JSON = [
             "id": .string(m.id), "object": "message", "account_id": .string(account.id), "thread_id": .string(m.threadID),
             "subject": .string(m.subject), "from": Participant.json(m.from), "to": Participant.json(m.to),
@@ -134,7 +134,7 @@ enum V2Render {
 }
 
 extension JSON {
-    func removing(_ key: String) -> JSON {
+    package func removing(_ key: String) -> JSON {
         guard case .object(var o) = self else { return self }
         o[key] = nil
         return .object(o)
@@ -144,7 +144,7 @@ extension JSON {
 /// v2 account lifecycle and the delta log.
 extension SimulatorState {
     /// Connects a mailbox to a v2 application: re-authenticates the existing account (same ID) or creates one.
-    func connectAccount(region: Region, application app: ApplicationRecord, provider: String, email: String, name: String?,
+    package func connectAccount(region: Region, application app: ApplicationRecord, provider: String, email: String, name: String?,
                         scopes: [String]) throws -> (account: GrantRecord, token: String) {
         let store = self.store(region)
         let now = self.now.seconds
@@ -179,7 +179,7 @@ extension SimulatorState {
     }
 
     /// Appends v2 object changes to the delta log (the handler installed for v2 events).
-    static func recordDelta(_ s: SimulatorState, _ event: SimEvent) {
+    package static func recordDelta(_ s: SimulatorState, _ event: SimEvent) {
         guard event.apiVersion == 2, let accountID = event.grantID else { return }
         let parts = event.type.split(separator: ".")
         guard parts.count == 2, ["message", "thread", "folder", "label", "draft", "file", "contact", "event", "calendar"].contains(String(parts[0])) else { return }

@@ -1,15 +1,15 @@
 import Foundation
 
 /// v2 webhook subscriptions under `/a/{client_id}/webhooks` (v2 reference §6.14), with app Basic auth.
-enum V2WebhookRoutes {
-    static let triggers: Set<String> = [
+package enum V2WebhookRoutes {
+    package static let triggers: Set<String> = [
         "account.connected", "account.running", "account.stopped", "account.invalid", "account.sync_error",
         "message.created", "message.updated", "message.opened", "message.link_clicked", "message.bounced", "thread.replied",
         "contact.created", "contact.updated", "contact.deleted", "calendar.created", "calendar.updated", "calendar.deleted",
         "event.created", "event.updated", "event.deleted", "job.successful", "job.failed", "job.cancelled", "job.delayed",
     ]
 
-    static func register(_ r: inout Router) {
+    package static func register(_ r: inout Router) {
         r.add("GET", "/a/{client_id}/webhooks", .v2) { ctx in
             .json(.array(try ctx.read { _, store in
                 let app = try ctx.requireV2Application(store)
@@ -78,7 +78,7 @@ enum V2WebhookRoutes {
         }
     }
 
-    static func hook(_ ctx: RequestContext, _ store: RegionStore) throws -> WebhookRecord {
+    package static func hook(_ ctx: RequestContext, _ store: RegionStore) throws -> WebhookRecord {
         let app = try ctx.requireV2Application(store)
         guard let h = try store.webhook(id: ctx.param("id")), h.applicationID == app.id, h.apiVersion == 2 else {
             throw NylasError.notFound("Couldn't find webhook \(ctx.param("id"))")

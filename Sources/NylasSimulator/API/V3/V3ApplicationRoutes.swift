@@ -1,10 +1,10 @@
 import Foundation
 
 /// `/v3/applications` and its redirect (callback) URIs (reference §4.1).
-enum V3ApplicationRoutes {
-    static let platforms: Set<String> = ["web", "desktop", "js", "ios", "android"]
+package enum V3ApplicationRoutes {
+    package static let platforms: Set<String> = ["web", "desktop", "js", "ios", "android"]
 
-    static func register(_ r: inout Router) {
+    package static func register(_ r: inout Router) {
         r.add("GET", "/v3/applications", .v3) { ctx in
             ctx.data(try ctx.read { s, store in
                 let app = try ctx.requireAPIKey(s, store)
@@ -113,7 +113,7 @@ enum V3ApplicationRoutes {
     }
 
     /// The application object (§4.1).
-    static func applicationJSON(_ app: ApplicationRecord, _ store: RegionStore, region: Region) throws -> JSON {
+    package static func applicationJSON(_ app: ApplicationRecord, _ store: RegionStore, region: Region) throws -> JSON {
         let settings = app.settings.objectValue ?? [:]
         var branding = settings["branding"]?.objectValue ?? [:]
         if branding["name"] == nil { branding["name"] = .string(app.name) }
@@ -133,7 +133,7 @@ enum V3ApplicationRoutes {
 
     /// Checks a callback URI as the real API does: exact URLs only (no wildcards), HTTPS except
     /// for localhost, app deep links for mobile platforms.
-    static func validateRedirectURI(_ body: BodyFields, existingURL: String?) throws(NylasError) -> (String, String, JSON?) {
+    package static func validateRedirectURI(_ body: BodyFields, existingURL: String?) throws(NylasError) -> (String, String, JSON?) {
         let url = try body.requiredString("url")
         let platform = try body.string("platform") ?? "web"
         guard platforms.contains(platform) else {

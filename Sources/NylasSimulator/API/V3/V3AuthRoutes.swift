@@ -2,10 +2,10 @@ import Crypto
 import Foundation
 
 /// Hosted OAuth, token exchange, token info, revoke and custom auth (reference §4.5–§4.6).
-enum V3AuthRoutes {
-    static let prompts: Set<String> = ["select_provider", "detect", "select_provider,detect", "detect,select_provider"]
+package enum V3AuthRoutes {
+    package static let prompts: Set<String> = ["select_provider", "detect", "select_provider,detect", "detect,select_provider"]
 
-    static func register(_ r: inout Router) {
+    package static func register(_ r: inout Router) {
         r.add("GET", "/v3/connect/auth", .v3, authorize)
         r.add("GET", "/v3/connect/callback", .v3, consentDecision)
         r.add("POST", "/v3/connect/token", .v3, token)
@@ -16,7 +16,7 @@ enum V3AuthRoutes {
 
     // MARK: GET /v3/connect/auth
 
-    @Sendable static func authorize(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func authorize(_ ctx: RequestContext) async throws -> SimResponse {
         let q = ctx.query
         guard let clientID = q["client_id"], !clientID.isEmpty else { throw NylasError.missingField("client_id") }
         guard let redirectURI = q["redirect_uri"], !redirectURI.isEmpty else { throw NylasError.missingField("redirect_uri") }
@@ -97,7 +97,7 @@ enum V3AuthRoutes {
     }
 
     /// The consent page's links land here: `?consent=<session>&decision=approve|deny`.
-    @Sendable static func consentDecision(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func consentDecision(_ ctx: RequestContext) async throws -> SimResponse {
         guard let session = ctx.query["consent"] else { throw NylasError.missingField("consent") }
         let decision = ctx.query["decision"] ?? "approve"
         return try ctx.write { s, store in
@@ -113,7 +113,7 @@ enum V3AuthRoutes {
     }
 
     /// The provider consented: a one-time code (or, for `response_type=token`, a token) for the callback.
-    static func approve(_ request: JSON, app: ApplicationRecord, _ s: SimulatorState, _ store: RegionStore, region: Region) throws -> String {
+    package static func approve(_ request: JSON, app: ApplicationRecord, _ s: SimulatorState, _ store: RegionStore, region: Region) throws -> String {
         let redirect = request["redirect_uri"]?.stringValue ?? ""
         let state = request["state"]?.stringValue
         if request["response_type"]?.stringValue == "token" {
@@ -132,16 +132,16 @@ enum V3AuthRoutes {
         return location
     }
 
-    static func errorRedirect(_ redirect: String, state: String?) -> String {
+    package static func errorRedirect(_ redirect: String, state: String?) -> String {
         var location = redirect + (redirect.contains("?") ? "&" : "?")
             + "error=access_denied&error_description=\(QueryParameters.encode("The user denied access"))"
         if let state { location += "&state=\(QueryParameters.encode(state))" }
         return location
     }
 
-    static func scopes(_ request: JSON) -> [String] { request["scope"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+    package static func scopes(_ request: JSON) -> [String] { request["scope"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
 
-    static func consentPage(session: String, email: String, provider: String, appName: String) -> SimResponse {
+    package static func consentPage(session: String, email: String, provider: String, appName: String) -> SimResponse {
         let e = HTML.escape
         let html = """
             <!doctype html><html><head><meta charset="utf-8"><title>Sign in - NylasSimulator</title></head>
@@ -154,7 +154,7 @@ enum V3AuthRoutes {
 
     // MARK: POST /v3/connect/token
 
-    @Sendable static func token(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func token(_ ctx: RequestContext) async throws -> SimResponse {
         let body: BodyFields
         do { body = try ctx.body(allowForm: true) } catch { throw NylasError.oauth("invalid_request", error.message) }
         func field(_ name: String, required: Bool = true) throws -> String? {
@@ -246,7 +246,7 @@ enum V3AuthRoutes {
         }
     }
 
-    static func tokenResponse(_ access: TokenRecord, grant: GrantRecord, app: ApplicationRecord, lifetime: Int, now: VirtualTime) -> JSON {
+    package static func tokenResponse(_ access: TokenRecord, grant: GrantRecord, app: ApplicationRecord, lifetime: Int, now: VirtualTime) -> JSON {
         [
             "access_token": .string(access.token), "expires_in": .int(lifetime), "token_type": "Bearer",
             "id_token": .string(IDToken.make(grant: grant, app: app, issuedAt: now.seconds, lifetime: lifetime)),
@@ -256,7 +256,7 @@ enum V3AuthRoutes {
 
     // MARK: GET /v3/connect/tokeninfo
 
-    @Sendable static func tokenInfo(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func tokenInfo(_ ctx: RequestContext) async throws -> SimResponse {
         let q = ctx.query
         return try ctx.read { s, store in
             if let idToken = q["id_token"] {
@@ -282,7 +282,7 @@ enum V3AuthRoutes {
 
     // MARK: POST /v3/connect/revoke
 
-    @Sendable static func revoke(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func revoke(_ ctx: RequestContext) async throws -> SimResponse {
         guard let value = ctx.query["token"], !value.isEmpty else {
             throw NylasError.oauth("invalid_request", "Missing required parameter: token")
         }
@@ -301,7 +301,7 @@ enum V3AuthRoutes {
 
     // MARK: POST /v3/connect/custom
 
-    @Sendable static func custom(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func custom(_ ctx: RequestContext) async throws -> SimResponse {
         let body = try ctx.body()
         let provider = try body.requiredString("provider")
         guard let settingsObject = try body.object("settings") else { throw NylasError.missingField("settings") }

@@ -3,10 +3,10 @@ import Foundation
 /// `/v3/grants/{grant_id}/calendars` (reference §4.13): calendars CRUD (`primary` and the grant's
 /// address work as IDs; read-only calendars refuse writes; the primary one cannot be deleted),
 /// free/busy of any mailbox of the provider world, and `/v3/calendars/availability`.
-enum V3CalendarRoutes {
-    static let base = "/v3/grants/{grant_id}/calendars"
+package enum V3CalendarRoutes {
+    package static let base = "/v3/grants/{grant_id}/calendars"
 
-    static func register(_ r: inout Router) {
+    package static func register(_ r: inout Router) {
         r.add("POST", base + "/free-busy", .v3, freeBusy)
         r.add("POST", "/v3/calendars/availability", .v3, availability)
         r.add("GET", base, .v3, list)
@@ -19,7 +19,7 @@ enum V3CalendarRoutes {
 
     // MARK: - CRUD
 
-    @Sendable static func list(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func list(_ ctx: RequestContext) async throws -> SimResponse {
         try ctx.rejectV2Parameters()
         let limit = try ctx.limit(default: 50, max: 200)
         let offset = try ctx.pageOffset()
@@ -33,14 +33,14 @@ enum V3CalendarRoutes {
         return ctx.list(items, nextCursor: next)
     }
 
-    @Sendable static func get(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func get(_ ctx: RequestContext) async throws -> SimResponse {
         ctx.data(try ctx.calendarRead { s, store in
             let grant = try ctx.dataGrant(s, store)
             return ctx.selecting(try CalendarAccess.calendar(store, grant, try ctx.objectID("calendar_id", kind: "calendar", grant: grant, store: store)).data)
         })
     }
 
-    @Sendable static func create(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func create(_ ctx: RequestContext) async throws -> SimResponse {
         let body = try ctx.body()
         let fields = try CalendarFields(body)
         guard let name = fields.name else { throw NylasError.missingField("name") }
@@ -63,7 +63,7 @@ enum V3CalendarRoutes {
         })
     }
 
-    @Sendable static func update(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func update(_ ctx: RequestContext) async throws -> SimResponse {
         let body = try ctx.body()
         let fields = try CalendarFields(body)
         return ctx.data(try ctx.calendarWrite { s, store in
@@ -87,7 +87,7 @@ enum V3CalendarRoutes {
         })
     }
 
-    @Sendable static func delete(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func delete(_ ctx: RequestContext) async throws -> SimResponse {
         try ctx.calendarWrite { s, store in
             let grant = try ctx.dataGrant(s, store)
             let record = try CalendarAccess.calendar(store, grant, ctx.param("calendar_id"))
@@ -105,7 +105,7 @@ enum V3CalendarRoutes {
 
     /// `POST …/calendars/free-busy`: busy intervals of each address's primary calendar, or an
     /// `error` item for an address the provider cannot resolve.
-    @Sendable static func freeBusy(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func freeBusy(_ ctx: RequestContext) async throws -> SimResponse {
         let body = try ctx.body()
         guard let start = try body.int("start_time") else { throw NylasError.missingField("start_time") }
         guard let end = try body.int("end_time") else { throw NylasError.missingField("end_time") }
@@ -136,7 +136,7 @@ enum V3CalendarRoutes {
 
     // MARK: - Availability
 
-    @Sendable static func availability(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func availability(_ ctx: RequestContext) async throws -> SimResponse {
         let request = try AvailabilityRequest.parse(try ctx.body())
         return ctx.data(try ctx.read { s, store in
             let caller = try ctx.v3Caller(s, store)

@@ -5,13 +5,13 @@ import Foundation
 extension RequestContext {
     /// Makes sure the grant has its calendar view (a grant from before calendars existed gets its
     /// first sync here), then runs `body` as a read.
-    func calendarRead<T: Sendable>(_ body: (SimulatorState, RegionStore) throws -> T) throws -> T {
+    package func calendarRead<T: Sendable>(_ body: (SimulatorState, RegionStore) throws -> T) throws -> T {
         try ensureCalendarView()
         return try read(body)
     }
 
     /// The same, as a write.
-    func calendarWrite<T: Sendable>(_ body: (SimulatorState, RegionStore) throws -> T) throws -> T {
+    package func calendarWrite<T: Sendable>(_ body: (SimulatorState, RegionStore) throws -> T) throws -> T {
         try ensureCalendarView()
         return try write(body)
     }
@@ -28,12 +28,12 @@ extension RequestContext {
 
     /// How a change made through this grant is notified: at once for every provider, named as
     /// the provider's own sync would name it.
-    func changeKind(_ grant: GrantRecord) -> SyncKind {
+    package func changeKind(_ grant: GrantRecord) -> SyncKind {
         ProviderKind(grant.provider).isPush || !ProviderKind(grant.provider).hasMail ? .realtime : .incremental
     }
 
     /// Offset page tokens of short lists (calendars, contact groups).
-    func pageOffset() throws(NylasError) -> Int {
+    package func pageOffset() throws(NylasError) -> Int {
         try query["page_token"].map { t throws(NylasError) -> Int in
             guard let n = Int(try PageToken.parse(t, count: 1)[0]), n >= 0 else { throw NylasError.invalidRequest("Invalid page_token") }
             return n

@@ -1,11 +1,11 @@
 import Foundation
 
 /// `/v3/connectors`, their credentials, and `/v3/providers/detect` (reference §4.2–§4.4).
-enum V3ConnectorRoutes {
+package enum V3ConnectorRoutes {
     /// Providers a connector can be created for.
-    static let oauthProviders: Set<String> = ["google", "microsoft", "yahoo", "zoom"]
+    package static let oauthProviders: Set<String> = ["google", "microsoft", "yahoo", "zoom"]
 
-    static func register(_ r: inout Router) {
+    package static func register(_ r: inout Router) {
         r.add("POST", "/v3/connectors", .v3) { ctx in
             let body = try ctx.body()
             let provider = try body.requiredString("provider")
@@ -158,14 +158,14 @@ enum V3ConnectorRoutes {
         }
     }
 
-    static func connector(_ store: RegionStore, _ app: ApplicationRecord, _ provider: String) throws -> RegionStore.Connector {
+    package static func connector(_ store: RegionStore, _ app: ApplicationRecord, _ provider: String) throws -> RegionStore.Connector {
         guard let c = try store.connector(applicationID: app.id, provider: provider) else {
             throw NylasError.notFound("Connector not found: \(provider)")
         }
         return c
     }
 
-    static func credential(_ store: RegionStore, _ app: ApplicationRecord, _ provider: String, _ id: String) throws -> RegionStore.Credential {
+    package static func credential(_ store: RegionStore, _ app: ApplicationRecord, _ provider: String, _ id: String) throws -> RegionStore.Credential {
         _ = try connector(store, app, provider)
         guard let c = try store.credential(applicationID: app.id, provider: provider, id: id) else {
             throw NylasError.notFound("Credential not found: \(id)")

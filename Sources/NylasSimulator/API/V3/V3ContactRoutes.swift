@@ -4,10 +4,10 @@ import Foundation
 /// `source`, `group`, `recurse`, `metadata_pair`), get (with `profile_picture=true` the picture as
 /// base64), create (notified as `contact.updated`: v3 has no `contact.created`), update, delete,
 /// and the contact groups.
-enum V3ContactRoutes {
-    static let base = "/v3/grants/{grant_id}/contacts"
+package enum V3ContactRoutes {
+    package static let base = "/v3/grants/{grant_id}/contacts"
 
-    static func register(_ r: inout Router) {
+    package static func register(_ r: inout Router) {
         r.add("GET", base + "/groups", .v3, groups)
         r.add("GET", base, .v3, list)
         r.add("POST", base, .v3, create)
@@ -17,7 +17,7 @@ enum V3ContactRoutes {
         r.add("DELETE", base + "/{contact_id}", .v3, delete)
     }
 
-    @Sendable static func list(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func list(_ ctx: RequestContext) async throws -> SimResponse {
         try ctx.rejectV2Parameters()
         let q = ctx.query
         let limit = try ctx.limit(default: 30, max: 200)
@@ -48,14 +48,14 @@ enum V3ContactRoutes {
         return ctx.list(items, nextCursor: next)
     }
 
-    static func contact(_ ctx: RequestContext, _ store: RegionStore, _ grant: GrantRecord) throws -> ContactRecord {
+    package static func contact(_ ctx: RequestContext, _ store: RegionStore, _ grant: GrantRecord) throws -> ContactRecord {
         guard let c = try store.contact(grantID: grant.id, id: try ctx.objectID("contact_id", kind: "contact", grant: grant, store: store)) else {
             throw NylasError.notFound("Contact not found: \(ctx.param("contact_id"))")
         }
         return c
     }
 
-    @Sendable static func get(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func get(_ ctx: RequestContext) async throws -> SimResponse {
         let withPicture = try ctx.query.bool("profile_picture") ?? false
         return ctx.data(try ctx.calendarRead { s, store in
             let grant = try ctx.dataGrant(s, store)
@@ -69,7 +69,7 @@ enum V3ContactRoutes {
         })
     }
 
-    @Sendable static func create(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func create(_ ctx: RequestContext) async throws -> SimResponse {
         let input = try ContactInput(try ctx.body())
         guard input.hasIdentity else {
             throw NylasError.invalidRequest("A contact needs a name, a company, an email address or a phone number")
@@ -94,7 +94,7 @@ enum V3ContactRoutes {
         })
     }
 
-    @Sendable static func update(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func update(_ ctx: RequestContext) async throws -> SimResponse {
         let input = try ContactInput(try ctx.body())
         return ctx.data(try ctx.calendarWrite { s, store in
             let grant = try ctx.dataGrant(s, store)
@@ -116,7 +116,7 @@ enum V3ContactRoutes {
         })
     }
 
-    @Sendable static func delete(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func delete(_ ctx: RequestContext) async throws -> SimResponse {
         try ctx.calendarWrite { s, store in
             let grant = try ctx.dataGrant(s, store)
             let record = try contact(ctx, store, grant)
@@ -128,7 +128,7 @@ enum V3ContactRoutes {
         return ctx.done()
     }
 
-    @Sendable static func groups(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func groups(_ ctx: RequestContext) async throws -> SimResponse {
         try ctx.rejectV2Parameters()
         let limit = try ctx.limit(default: 50, max: 200)
         let offset = try ctx.pageOffset()

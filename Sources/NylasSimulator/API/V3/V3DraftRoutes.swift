@@ -1,10 +1,10 @@
 import Foundation
 
 /// `/v3/grants/{grant_id}/drafts` (§4.9): CRUD, JSON and multipart, and sending a draft.
-enum V3DraftRoutes {
-    static let base = "/v3/grants/{grant_id}/drafts"
+package enum V3DraftRoutes {
+    package static let base = "/v3/grants/{grant_id}/drafts"
 
-    static func register(_ r: inout Router) {
+    package static func register(_ r: inout Router) {
         r.add("GET", base, .v3) { ctx in
             try ctx.rejectV2Parameters()
             let q = ctx.query
@@ -90,12 +90,12 @@ enum V3DraftRoutes {
         }
     }
 
-    static func draft(_ store: RegionStore, _ grant: GrantRecord, _ id: String) throws -> DraftRecord {
+    package static func draft(_ store: RegionStore, _ grant: GrantRecord, _ id: String) throws -> DraftRecord {
         guard let d = try store.draft(grantID: grant.id, id: id) else { throw NylasError.notFound("Draft not found: \(id)") }
         return d
     }
 
-    static func save(_ s: SimulatorState, _ store: RegionStore, _ grant: GrantRecord, id: String, _ out: OutgoingMessage, created: Int) throws -> JSON {
+    package static func save(_ s: SimulatorState, _ store: RegionStore, _ grant: GrantRecord, id: String, _ out: OutgoingMessage, created: Int) throws -> JSON {
         var threadID = ""
         if let ref = out.replyToMessageID {
             guard let parent = try store.message(grantID: grant.id, id: ref) else {

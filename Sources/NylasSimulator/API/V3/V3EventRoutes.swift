@@ -4,10 +4,10 @@ import Foundation
 /// filter, recurring series expanded on their own wall clock, cursor pages), import, get, create,
 /// update (an occurrence becomes an exception; a new `calendar_id` moves the event), delete, and
 /// `send-rsvp`. `primary` and the grant's address work as calendar IDs.
-enum V3EventRoutes {
-    static let base = "/v3/grants/{grant_id}/events"
+package enum V3EventRoutes {
+    package static let base = "/v3/grants/{grant_id}/events"
 
-    static func register(_ r: inout Router) {
+    package static func register(_ r: inout Router) {
         r.add("GET", base, .v3, list)
         r.add("POST", base, .v3, create)
         r.add("GET", base + "/import", .v3, importEvents)
@@ -18,7 +18,7 @@ enum V3EventRoutes {
         r.add("POST", base + "/{event_id}/send-rsvp", .v3, rsvp)
     }
 
-    static func calendarParam(_ ctx: RequestContext) throws(NylasError) -> String {
+    package static func calendarParam(_ ctx: RequestContext) throws(NylasError) -> String {
         guard let id = ctx.query["calendar_id"], !id.isEmpty else {
             throw NylasError.invalidRequest("Missing required query parameter: calendar_id (a calendar ID, or primary)")
         }
@@ -29,27 +29,27 @@ enum V3EventRoutes {
 
     // MARK: - List
 
-    struct ListQuery {
-        var calendarID: String
-        var start: Int?
-        var end: Int?
-        var limit: Int
-        var token: (Int, String)?
-        var title: String?
-        var description: String?
-        var location: String?
-        var icalUID: String?
-        var attendees: [String]
-        var busy: Bool?
-        var showCancelled: Bool
-        var expand: Bool
-        var masterEventID: String?
-        var eventTypes: Set<String>
-        var updatedBefore: Int?
-        var updatedAfter: Int?
-        var metadata: [(String, String)]
+    package struct ListQuery {
+        package var calendarID: String
+        package var start: Int?
+        package var end: Int?
+        package var limit: Int
+        package var token: (Int, String)?
+        package var title: String?
+        package var description: String?
+        package var location: String?
+        package var icalUID: String?
+        package var attendees: [String]
+        package var busy: Bool?
+        package var showCancelled: Bool
+        package var expand: Bool
+        package var masterEventID: String?
+        package var eventTypes: Set<String>
+        package var updatedBefore: Int?
+        package var updatedAfter: Int?
+        package var metadata: [(String, String)]
 
-        init(_ ctx: RequestContext, maxLimit: Int = 200) throws(NylasError) {
+        package init(_ ctx: RequestContext, maxLimit: Int = 200) throws(NylasError) {
             let q = ctx.query
             try ctx.rejectV2Parameters(["starts_after": "v3 uses start and end (Unix seconds)", "ends_before": "v3 uses start and end (Unix seconds)"])
             calendarID = try V3EventRoutes.calendarParam(ctx)
@@ -92,7 +92,7 @@ enum V3EventRoutes {
             }
         }
 
-        func keeps(_ o: JSON) -> Bool {
+        package func keeps(_ o: JSON) -> Bool {
             func has(_ key: String, _ needle: String?) -> Bool {
                 guard let needle else { return true }
                 return o[key]?.stringValue?.lowercased().contains(needle) ?? false
@@ -113,7 +113,7 @@ enum V3EventRoutes {
     }
 
     /// The events of one calendar in the window, as the list shows them, sorted by start then ID.
-    static func collect(_ q: ListQuery, store: RegionStore, grant: GrantRecord, calendar: CalendarRecord, now: Int,
+    package static func collect(_ q: ListQuery, store: RegionStore, grant: GrantRecord, calendar: CalendarRecord, now: Int,
                         expandOverride: Bool? = nil) throws -> [(start: Int, id: String, json: JSON)] {
         let from = q.start ?? now
         let to = q.end ?? (max(from, now) + 31 * 86400)
@@ -154,7 +154,7 @@ enum V3EventRoutes {
         return out.filter { q.keeps($0.2) }.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map { (start: $0.0, id: $0.1, json: $0.2) }
     }
 
-    static func page(_ all: [(start: Int, id: String, json: JSON)], _ q: ListQuery, _ ctx: RequestContext,
+    package static func page(_ all: [(start: Int, id: String, json: JSON)], _ q: ListQuery, _ ctx: RequestContext,
                      transform: (JSON) -> JSON = { $0 }) -> SimResponse {
         var rest = all[...]
         if let token = q.token { rest = rest.drop { ($0.start, $0.id) <= (token.0, token.1) } }
@@ -163,7 +163,7 @@ enum V3EventRoutes {
         return ctx.list(page.map { ctx.selecting(transform($0.json)) }, nextCursor: next)
     }
 
-    @Sendable static func list(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func list(_ ctx: RequestContext) async throws -> SimResponse {
         let q = try ListQuery(ctx)
         let all = try ctx.calendarRead { s, store in
             let grant = try ctx.dataGrant(s, store)
@@ -177,7 +177,7 @@ enum V3EventRoutes {
     }
 
     /// The same instant six calendar months later (UTC; the day clamped to the month's last day).
-    static func sixMonths(after unix: Int) -> Int {
+    package static func sixMonths(after unix: Int) -> Int {
         let day = Int((Double(unix) / 86_400).rounded(.down))
         let date = CivilDate(dayNumber: day)
         let months = date.year * 12 + (date.month - 1) + 6
@@ -187,7 +187,7 @@ enum V3EventRoutes {
     }
 
     /// `GET …/events/import`: masters, exceptions and single events (no expansion, no metadata).
-    @Sendable static func importEvents(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func importEvents(_ ctx: RequestContext) async throws -> SimResponse {
         var q = try ListQuery(ctx, maxLimit: 500)
         q.eventTypes = ["default", "outOfOffice", "focusTime", "workingLocation"]
         q.showCancelled = true
@@ -206,7 +206,7 @@ enum V3EventRoutes {
 
     // MARK: - Get
 
-    @Sendable static func get(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func get(_ ctx: RequestContext) async throws -> SimResponse {
         let calendarID = try calendarParam(ctx)
         return ctx.data(try ctx.calendarRead { s, store in
             let grant = try ctx.dataGrant(s, store)
@@ -217,7 +217,7 @@ enum V3EventRoutes {
 
     // MARK: - Create
 
-    @Sendable static func create(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func create(_ ctx: RequestContext) async throws -> SimResponse {
         let calendarID = try calendarParam(ctx)
         let notify = try ctx.query.bool("notify_participants") ?? true
         _ = try ctx.query.bool("tentative_as_busy")
@@ -237,7 +237,7 @@ enum V3EventRoutes {
 
     // MARK: - Update
 
-    @Sendable static func update(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func update(_ ctx: RequestContext) async throws -> SimResponse {
         let calendarID = try calendarParam(ctx)
         let notify = try ctx.query.bool("notify_participants") ?? true
         let input = try EventInput(try ctx.body(), creating: false)
@@ -292,7 +292,7 @@ enum V3EventRoutes {
 
     // MARK: - Delete
 
-    @Sendable static func delete(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func delete(_ ctx: RequestContext) async throws -> SimResponse {
         let calendarID = try calendarParam(ctx)
         let notify = try ctx.query.bool("notify_participants") ?? true
         try ctx.calendarWrite { s, store in
@@ -309,7 +309,7 @@ enum V3EventRoutes {
 
     // MARK: - RSVP
 
-    @Sendable static func rsvp(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func rsvp(_ ctx: RequestContext) async throws -> SimResponse {
         let calendarID = try calendarParam(ctx)
         let skipEmail = try ctx.query.bool("skip_nylas_email") ?? false
         let body = try ctx.body()

@@ -1,10 +1,10 @@
 import Foundation
 
 /// `/v3/grants/{grant_id}/folders` (§4.11) and `/attachments` (§4.12).
-enum V3FolderRoutes {
-    static let base = "/v3/grants/{grant_id}/folders"
+package enum V3FolderRoutes {
+    package static let base = "/v3/grants/{grant_id}/folders"
 
-    static func register(_ r: inout Router) {
+    package static func register(_ r: inout Router) {
         r.add("GET", base, .v3) { ctx in
             try ctx.rejectV2Parameters()
             let limit = try ctx.limit(default: 50, max: 200)
@@ -109,7 +109,7 @@ enum V3FolderRoutes {
         }
     }
 
-    static func folder(_ ctx: RequestContext, _ s: SimulatorState, _ store: RegionStore) throws -> (GrantRecord, FolderRecord) {
+    package static func folder(_ ctx: RequestContext, _ s: SimulatorState, _ store: RegionStore) throws -> (GrantRecord, FolderRecord) {
         let grant = try ctx.dataGrant(s, store, mail: true)
         guard let f = try store.folder(grantID: grant.id, id: try ctx.objectID("folder_id", kind: "folder", grant: grant, store: store)) else {
             throw NylasError.notFound("Folder not found: \(ctx.param("folder_id"))")
@@ -117,7 +117,7 @@ enum V3FolderRoutes {
         return (grant, f)
     }
 
-    static func attachment(_ ctx: RequestContext, _ s: SimulatorState, _ store: RegionStore) throws -> (grant: GrantRecord, meta: JSON) {
+    package static func attachment(_ ctx: RequestContext, _ s: SimulatorState, _ store: RegionStore) throws -> (grant: GrantRecord, meta: JSON) {
         let grant = try ctx.dataGrant(s, store, mail: true)
         guard let messageID = ctx.query["message_id"], !messageID.isEmpty else { throw NylasError.missingField("message_id") }
         guard let m = try store.message(grantID: grant.id, id: messageID) else { throw NylasError.notFound("Message not found: \(messageID)") }

@@ -1,8 +1,8 @@
 import Foundation
 
 /// `/v3/grants` (reference §4.7): offset-paginated list, get, patch, immediate delete, `me`.
-enum V3GrantRoutes {
-    static func register(_ r: inout Router) {
+package enum V3GrantRoutes {
+    package static func register(_ r: inout Router) {
         r.add("GET", "/v3/grants", .v3) { ctx in
             let q = ctx.query
             var f = RegionStore.GrantFilter()

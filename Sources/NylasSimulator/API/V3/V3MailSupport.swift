@@ -3,7 +3,7 @@ import Foundation
 extension RequestContext {
     /// The grant of a `/v3/grants/{grant_id}/...` data call: resolved for the caller, valid,
     /// its connector still there, its provider reachable.
-    func dataGrant(_ s: SimulatorState, _ store: RegionStore, mail: Bool = false) throws -> GrantRecord {
+    package func dataGrant(_ s: SimulatorState, _ store: RegionStore, mail: Bool = false) throws -> GrantRecord {
         let (_, grant) = try resolveValidGrant(param("grant_id"), s, store)
         guard try store.connector(applicationID: grant.applicationID, provider: grant.provider) != nil else {
             throw NylasError(status: 401, type: "grant.invalid",
@@ -19,7 +19,7 @@ extension RequestContext {
     }
 
     /// Fails on v2-only query parameters, naming the v3 replacement.
-    func rejectV2Parameters(_ extra: [String: String] = [:]) throws(NylasError) {
+    package func rejectV2Parameters(_ extra: [String: String] = [:]) throws(NylasError) {
         let replacements: [String: String] = [
             "not_in": "v3 has no not_in filter: filter with in=<folder_id> instead",
             "filename": "v3 has no filename filter: list attachments from the message objects",
@@ -34,12 +34,12 @@ extension RequestContext {
     }
 
     /// `limit` within the endpoint's bounds.
-    func limit(default d: Int, max m: Int) throws(NylasError) -> Int {
+    package func limit(default d: Int, max m: Int) throws(NylasError) -> Int {
         try query.int("limit", in: 1...m) ?? d
     }
 
     /// Applies `select=a,b` (top-level fields only).
-    func selecting(_ object: JSON) -> JSON {
+    package func selecting(_ object: JSON) -> JSON {
         let fields = query.list("select")
         guard !fields.isEmpty, case .object(let o) = object else { return object }
         return .object(o.filter { fields.contains($0.key) })
@@ -47,12 +47,12 @@ extension RequestContext {
 }
 
 /// Cursor tokens of keyset pagination: opaque base64 of the last row's sort key.
-enum PageToken {
-    static func make(_ parts: [String]) -> String {
+package enum PageToken {
+    package static func make(_ parts: [String]) -> String {
         Data(parts.joined(separator: "\u{1F}").utf8).base64EncodedString()
     }
 
-    static func parse(_ token: String, count: Int) throws(NylasError) -> [String] {
+    package static func parse(_ token: String, count: Int) throws(NylasError) -> [String] {
         guard let data = Data(base64Encoded: token), let text = String(data: data, encoding: .utf8) else {
             throw NylasError.invalidRequest("Invalid page_token")
         }

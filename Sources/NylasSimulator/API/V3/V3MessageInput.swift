@@ -3,7 +3,7 @@ import Foundation
 extension RequestContext {
     /// The message of a v3 send or draft: a JSON body, or multipart/form-data with a `message`
     /// (or `draft`) part and file parts; upload-session attachments resolved for the grant.
-    func v3OutgoingMessage(allowEmpty: Bool = false) throws(NylasError) -> OutgoingMessage {
+    package func v3OutgoingMessage(allowEmpty: Bool = false) throws(NylasError) -> OutgoingMessage {
         if request.header("content-type")?.lowercased().hasPrefix("multipart/") == true {
             let form = try MultipartForm(request)
             guard let json = form.part("message") ?? form.part("draft") else {

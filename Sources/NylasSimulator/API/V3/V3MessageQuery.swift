@@ -3,7 +3,7 @@ import Foundation
 extension RequestContext {
     /// The v3 message filters of this request's query (messages and threads share them), `in`
     /// resolved against the grant's folders.
-    func v3MessageFilter(grant: GrantRecord, store: RegionStore) throws -> MessageFilter {
+    package func v3MessageFilter(grant: GrantRecord, store: RegionStore) throws -> MessageFilter {
         let q = query
         var f = MessageFilter()
         f.subject = q["subject"]
@@ -32,7 +32,7 @@ extension RequestContext {
     }
 
     /// The message `{message_id}` of the grant `{grant_id}` (a v2 ID is translated).
-    func v3Message(_ s: SimulatorState, _ store: RegionStore) throws -> (GrantRecord, MessageRecord) {
+    package func v3Message(_ s: SimulatorState, _ store: RegionStore) throws -> (GrantRecord, MessageRecord) {
         let grant = try dataGrant(s, store, mail: true)
         let id = try objectID("message_id", kind: "message", grant: grant, store: store)
         guard let m = try store.message(grantID: grant.id, id: id) else {

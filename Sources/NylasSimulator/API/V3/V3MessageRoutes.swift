@@ -2,11 +2,11 @@ import Foundation
 
 /// `/v3/grants/{grant_id}/messages` (reference §4.8): list with filters and keyset pagination,
 /// get, update, delete, send (JSON and multipart), scheduled sends, clean.
-enum V3MessageRoutes {
-    static let base = "/v3/grants/{grant_id}/messages"
-    static let fieldsValues: Set<String> = ["standard", "include_headers", "include_basic_headers", "include_tracking_options", "raw_mime"]
+package enum V3MessageRoutes {
+    package static let base = "/v3/grants/{grant_id}/messages"
+    package static let fieldsValues: Set<String> = ["standard", "include_headers", "include_basic_headers", "include_tracking_options", "raw_mime"]
 
-    static func register(_ r: inout Router) {
+    package static func register(_ r: inout Router) {
         r.add("GET", base, .v3, list)
         r.add("POST", base + "/send", .v3, send)
         r.add("GET", base + "/schedules", .v3, listSchedules)
@@ -20,7 +20,7 @@ enum V3MessageRoutes {
 
     // MARK: List
 
-    @Sendable static func list(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func list(_ ctx: RequestContext) async throws -> SimResponse {
         try ctx.rejectV2Parameters()
         let limit = try ctx.limit(default: 50, max: 200)
         let fields = ctx.query["fields"] ?? "standard"
@@ -41,7 +41,7 @@ enum V3MessageRoutes {
         return ctx.list(items, nextCursor: next)
     }
 
-    static func render(_ m: MessageRecord, fields: String) -> JSON {
+    package static func render(_ m: MessageRecord, fields: String) -> JSON {
         switch fields {
         case "include_headers": return m.json(includeHeaders: true)
         case "include_basic_headers":
@@ -58,13 +58,13 @@ enum V3MessageRoutes {
 
     // MARK: One message
 
-    @Sendable static func get(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func get(_ ctx: RequestContext) async throws -> SimResponse {
         let fields = ctx.query["fields"] ?? "standard"
         guard fieldsValues.contains(fields) else { throw NylasError.invalidValue("fields", "unknown value '\(fields)'") }
         return ctx.data(try ctx.read { s, store in ctx.selecting(render(try ctx.v3Message(s, store).1, fields: fields)) })
     }
 
-    @Sendable static func update(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func update(_ ctx: RequestContext) async throws -> SimResponse {
         let body = try ctx.body()
         try body.rejectUnknown(["unread", "starred", "folders", "metadata"])
         let unread = try body.bool("unread")
@@ -88,7 +88,7 @@ enum V3MessageRoutes {
         })
     }
 
-    @Sendable static func delete(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func delete(_ ctx: RequestContext) async throws -> SimResponse {
         let hard = try ctx.query.bool("hard_delete") ?? false
         try ctx.write { s, store in
             let (grant, m) = try ctx.v3Message(s, store)
@@ -99,7 +99,7 @@ enum V3MessageRoutes {
 
     // MARK: Send
 
-    @Sendable static func send(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func send(_ ctx: RequestContext) async throws -> SimResponse {
         if ctx.query["type"] == "mime" {
             throw NylasError.invalidRequest("Raw MIME sending is not supported: send a JSON or multipart message and set custom_headers")
         }
@@ -150,14 +150,14 @@ enum V3MessageRoutes {
 
     // MARK: Schedules
 
-    @Sendable static func listSchedules(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func listSchedules(_ ctx: RequestContext) async throws -> SimResponse {
         ctx.data(.array(try ctx.read { s, store in
             let grant = try ctx.dataGrant(s, store, mail: true)
             return try Schedules.all(store, grantID: grant.id)
         }))
     }
 
-    @Sendable static func getSchedule(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func getSchedule(_ ctx: RequestContext) async throws -> SimResponse {
         ctx.data(try ctx.read { s, store in
             let grant = try ctx.dataGrant(s, store, mail: true)
             guard let sch = try Schedules.one(store, grantID: grant.id, id: ctx.param("schedule_id")) else {
@@ -167,7 +167,7 @@ enum V3MessageRoutes {
         })
     }
 
-    @Sendable static func cancelSchedule(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func cancelSchedule(_ ctx: RequestContext) async throws -> SimResponse {
         try ctx.write { s, store in
             let grant = try ctx.dataGrant(s, store, mail: true)
             try Schedules.cancel(s, store, grantID: grant.id, id: ctx.param("schedule_id"))
@@ -177,7 +177,7 @@ enum V3MessageRoutes {
 
     // MARK: Clean
 
-    @Sendable static func clean(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func clean(_ ctx: RequestContext) async throws -> SimResponse {
         let body = try ctx.body()
         guard let ids = try body.stringArray("message_id"), !ids.isEmpty else { throw NylasError.missingField("message_id") }
         if ids.count > 20 { throw NylasError.invalidValue("message_id", "at most 20 messages") }

@@ -5,21 +5,21 @@ import Foundation
 /// prompt (and, for a reply, the message's subject and sender's name), so the same input always
 /// gives the same text. With `Accept: text/event-stream` the same suggestion comes as server-sent
 /// events, `data: {"suggestion": "<piece>"}`, whose pieces concatenate to the whole suggestion.
-enum V3SmartComposeRoutes {
-    static let maxPromptLength = 1000
+package enum V3SmartComposeRoutes {
+    package static let maxPromptLength = 1000
 
-    static func register(_ r: inout Router) {
+    package static func register(_ r: inout Router) {
         r.add("POST", "/v3/grants/{grant_id}/messages/smart-compose", .v3, compose)
         r.add("POST", "/v3/grants/{grant_id}/messages/{message_id}/smart-compose", .v3, reply)
     }
 
-    @Sendable static func compose(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func compose(_ ctx: RequestContext) async throws -> SimResponse {
         let prompt = try prompt(ctx)
         try ctx.read { s, store in _ = try ctx.dataGrant(s, store, mail: true) }
         return respond(ctx, suggestion: suggestion(prompt: prompt))
     }
 
-    @Sendable static func reply(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func reply(_ ctx: RequestContext) async throws -> SimResponse {
         let prompt = try prompt(ctx)
         let message = try ctx.read { s, store in try ctx.v3Message(s, store).1 }
         guard let sender = message.from.first else {
@@ -29,7 +29,7 @@ enum V3SmartComposeRoutes {
     }
 
     /// `prompt`: a non-empty string of at most 1000 characters.
-    static func prompt(_ ctx: RequestContext) throws(NylasError) -> String {
+    package static func prompt(_ ctx: RequestContext) throws(NylasError) -> String {
         let body = try ctx.body(allowEmpty: true)
         guard let value = body.raw("prompt") else {
             throw NylasError(status: 400, type: "prompt_required_error", message: "prompt is required")
@@ -48,14 +48,14 @@ enum V3SmartComposeRoutes {
     // MARK: The text
 
     /// The prompt as one sentence: whitespace collapsed, first letter capitalised, a final stop.
-    static func sentence(_ prompt: String) -> String {
+    package static func sentence(_ prompt: String) -> String {
         var text = prompt.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
         if let first = text.first { text = first.uppercased() + text.dropFirst() }
         if let last = text.last, !".!?".contains(last) { text += "." }
         return text
     }
 
-    static func suggestion(prompt: String) -> String {
+    package static func suggestion(prompt: String) -> String {
         """
         Hello,
 
@@ -68,7 +68,7 @@ enum V3SmartComposeRoutes {
         """
     }
 
-    static func replySuggestion(prompt: String, subject: String, sender: Participant) -> String {
+    package static func replySuggestion(prompt: String, subject: String, sender: Participant) -> String {
         let name = sender.name.split(separator: " ").first.map(String.init) ?? sender.email
         let subjectLine = subject.isEmpty ? "Thank you for your message." : "Thank you for your message about \"\(subject)\"."
         return """
@@ -83,7 +83,7 @@ enum V3SmartComposeRoutes {
 
     // MARK: Responses
 
-    static func respond(_ ctx: RequestContext, suggestion: String) -> SimResponse {
+    package static func respond(_ ctx: RequestContext, suggestion: String) -> SimResponse {
         let accept = ctx.request.header("accept")?.lowercased() ?? ""
         guard accept.contains("text/event-stream") else { return ctx.data(["suggestion": .string(suggestion)]) }
         var body: [UInt8] = []
@@ -95,7 +95,7 @@ enum V3SmartComposeRoutes {
     }
 
     /// Four pieces at word boundaries (fewer for a short text); joined, they are `text`.
-    static func pieces(_ text: String, count: Int = 4) -> [String] {
+    package static func pieces(_ text: String, count: Int = 4) -> [String] {
         var words: [Substring] = []
         var start = text.startIndex
         for i in text.indices where text[i] == " " || text[i] == "\n" {

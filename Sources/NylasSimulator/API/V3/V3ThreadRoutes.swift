@@ -1,10 +1,10 @@
 import Foundation
 
 /// `/v3/grants/{grant_id}/threads` (§4.10): threads derived from the grant's messages and drafts.
-enum V3ThreadRoutes {
-    static let base = "/v3/grants/{grant_id}/threads"
+package enum V3ThreadRoutes {
+    package static let base = "/v3/grants/{grant_id}/threads"
 
-    static func register(_ r: inout Router) {
+    package static func register(_ r: inout Router) {
         r.add("GET", base, .v3) { ctx in
             try ctx.rejectV2Parameters()
             let q = ctx.query
@@ -77,7 +77,7 @@ enum V3ThreadRoutes {
     }
 
     /// The thread object (§5.4), derived from its messages and drafts.
-    static func thread(_ store: RegionStore, _ grant: GrantRecord, _ id: String) throws -> JSON? {
+    package static func thread(_ store: RegionStore, _ grant: GrantRecord, _ id: String) throws -> JSON? {
         let messages = try store.messages(grantID: grant.id, threadID: id)
         let drafts = try store.draftObjects(grantID: grant.id).filter { $0["thread_id"]?.stringValue == id }
         guard let first = messages.first else { return nil }

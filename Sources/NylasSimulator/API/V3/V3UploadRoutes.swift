@@ -11,13 +11,13 @@ import Foundation
 /// Statuses: `uploading` → `ready` (complete) or `failed` (complete found a size mismatch);
 /// any session not `failed` reads as `expired` once the virtual clock reaches `expires_at`.
 /// Refused requests change nothing, except that a size mismatch at `complete` fails the session.
-enum V3UploadRoutes {
-    static let base = "/v3/grants/{grant_id}/attachment-uploads"
+package enum V3UploadRoutes {
+    package static let base = "/v3/grants/{grant_id}/attachment-uploads"
     /// 150 MB, the documented maximum.
-    static let maxSize = 157_286_400
-    static let lifetime = 3600
+    package static let maxSize = 157_286_400
+    package static let lifetime = 3600
 
-    static func register(_ r: inout Router) {
+    package static func register(_ r: inout Router) {
         r.add("POST", base, .v3, create)
         r.add("POST", base + "/{attachment_id}/complete", .v3, complete)
         // The pre-signed URL: surface v3 (the JSON error envelope, no control token), not under /v3/.
@@ -27,12 +27,12 @@ enum V3UploadRoutes {
     // MARK: Sessions
 
     /// RFC 3339 in UTC, whole seconds: `2026-04-22T19:00:00Z`.
-    static func rfc3339(_ seconds: Int) -> String {
+    package static func rfc3339(_ seconds: Int) -> String {
         String(DateText.iso8601(milliseconds: Int64(seconds) * 1000).dropLast(5)) + "Z"
     }
 
     /// The scheme and authority the client reached this listener by.
-    static func origin(_ ctx: RequestContext) -> String {
+    package static func origin(_ ctx: RequestContext) -> String {
         let listener = ctx.core.baseURLs.withLock { $0[ctx.region] }
         let scheme = listener?.hasPrefix("https:") == true ? "https" : "http"
         if let host = ctx.request.header("host"), !host.isEmpty { return "\(scheme)://\(host)" }
@@ -41,7 +41,7 @@ enum V3UploadRoutes {
 
     // MARK: Create
 
-    @Sendable static func create(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func create(_ ctx: RequestContext) async throws -> SimResponse {
         let body = try ctx.body()
         let origin = origin(ctx)
         let data: JSON = try ctx.write { s, store in
@@ -79,7 +79,7 @@ enum V3UploadRoutes {
 
     // MARK: Upload (the pre-signed URL)
 
-    @Sendable static func upload(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func upload(_ ctx: RequestContext) async throws -> SimResponse {
         let id = ctx.param("attachment_id")
         let bytes = ctx.request.body
         let out: JSON = try ctx.write { s, store in
@@ -108,7 +108,7 @@ enum V3UploadRoutes {
 
     // MARK: Complete
 
-    @Sendable static func complete(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable package static func complete(_ ctx: RequestContext) async throws -> SimResponse {
         _ = try ctx.body(allowEmpty: true)
         let id = ctx.param("attachment_id")
         let result: Result<JSON, NylasError> = try ctx.write { s, store in

@@ -1,9 +1,9 @@
 import Foundation
 
 /// `/v3/webhooks` (reference §4.16): destinations, challenge, rotate, IPs, mock payloads, test events.
-enum V3WebhookRoutes {
+package enum V3WebhookRoutes {
     /// Subscribable trigger types (§6.2).
-    static let triggerTypes: Set<String> = [
+    package static let triggerTypes: Set<String> = [
         "calendar.created", "calendar.updated", "calendar.deleted", "event.created", "event.updated", "event.deleted",
         "grant.created", "grant.updated", "grant.deleted", "grant.expired", "grant.imap_sync_completed",
         "message.send_success", "message.send_failed", "message.bounce_detected", "message.created",
@@ -17,7 +17,7 @@ enum V3WebhookRoutes {
         "message.created.truncated", "message.updated.truncated",
     ]
 
-    static let mockTypes: Set<String> = [
+    package static let mockTypes: Set<String> = [
         "calendar.created", "calendar.updated", "calendar.deleted", "event.created", "event.updated", "event.deleted",
         "grant.created", "grant.updated", "grant.deleted", "grant.expired", "message.send_success", "message.send_failed",
         "message.bounce_detected", "message.created", "message.created.truncated", "message.created.cleaned",
@@ -25,11 +25,11 @@ enum V3WebhookRoutes {
         "folder.updated", "folder.deleted", "message.opened", "message.link_clicked", "thread.replied",
     ]
 
-    static func notFound(_ id: String) -> NylasError {
+    package static func notFound(_ id: String) -> NylasError {
         NylasError(status: 400, type: "70000", message: "destination.id.not.found : record not found")
     }
 
-    static func register(_ r: inout Router) {
+    package static func register(_ r: inout Router) {
         r.add("GET", "/v3/webhooks", .v3) { ctx in
             ctx.data(try ctx.read { s, store in
                 let app = try ctx.requireAPIKey(s, store)
@@ -145,7 +145,7 @@ enum V3WebhookRoutes {
         }
     }
 
-    static func hook(_ ctx: RequestContext, _ s: SimulatorState, _ store: RegionStore) throws -> WebhookRecord {
+    package static func hook(_ ctx: RequestContext, _ s: SimulatorState, _ store: RegionStore) throws -> WebhookRecord {
         let app = try ctx.requireAPIKey(s, store)
         guard let h = try store.webhook(id: ctx.param("id")), h.applicationID == app.id, h.apiVersion == 3 else {
             throw notFound(ctx.param("id"))
@@ -153,7 +153,7 @@ enum V3WebhookRoutes {
         return h
     }
 
-    static func validTriggers(_ body: BodyFields, required: Bool) throws(NylasError) -> [String]? {
+    package static func validTriggers(_ body: BodyFields, required: Bool) throws(NylasError) -> [String]? {
         guard let triggers = try body.stringArray("trigger_types") else {
             if required { throw NylasError.missingField("trigger_types") }
             return nil
@@ -169,8 +169,8 @@ enum V3WebhookRoutes {
 
 /// The endpoint verification of a new (or moved) destination: `GET <url>?challenge=<value>`
 /// must answer 200 with exactly the value, in time.
-enum WebhookChallenge {
-    static func verify(_ url: String, _ core: SimulatorCore) async throws {
+package enum WebhookChallenge {
+    package static func verify(_ url: String, _ core: SimulatorCore) async throws {
         let (challenge, policy) = core.withState { s in
             (s.world.ids.base62("challenge", length: 24), s.settings.webhooks)
         }
@@ -193,8 +193,8 @@ enum WebhookChallenge {
 }
 
 /// Sample notifications for `mock-payload` and `send-test-event`, shaped as §6.7 describes.
-enum MockPayloads {
-    static func notification(_ type: String, applicationID: String, now: VirtualTime) -> JSON {
+package enum MockPayloads {
+    package static func notification(_ type: String, applicationID: String, now: VirtualTime) -> JSON {
         let grantID = "00000000-0000-4000-8000-000000000000"
         let family = type.split(separator: ".").first.map(String.init) ?? ""
         let deleted = type.hasSuffix(".deleted")
@@ -294,5 +294,5 @@ enum MockPayloads {
     }
 
     /// `Wed, 25 Jan 2023 10:18:39 +0000` (the `bounce_date` form).
-    static func rfc2822(_ time: VirtualTime) -> String { DateText.rfc5322(unixSeconds: time.seconds) }
+    package static func rfc2822(_ time: VirtualTime) -> String { DateText.rfc5322(unixSeconds: time.seconds) }
 }
