@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "NylasSimulator", targets: ["NylasSimulator"]),
+        .library(name: "NylasSimulatorTesting", targets: ["NylasSimulatorTesting"]),
         .executable(name: "nylas-sim", targets: ["nylas-sim"]),
     ],
     dependencies: [
@@ -40,8 +41,10 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .systemLibrary(name: "CConcurrencyHook"),
+        // The domain: clock and scheduler, state and storage, provider world and sync, accounts,
+        // mail, calendar, contacts, webhooks (and their HTTP client), faults. No route knows it.
         .target(
-            name: "NylasSimulator",
+            name: "NylasSimCore",
             dependencies: [
                 "CSQLite",
                 "CLibUUID",
@@ -52,12 +55,61 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The HTTP surface: listener, router, request pipeline, auth, the v3 and v2 route files.
+        .target(
+            name: "NylasSimAPI",
+            dependencies: [
+                "NylasSimCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The webhook receiver and helpers for users' test suites.
+        .target(
+            name: "NylasSimulatorTesting",
+            dependencies: [
+                "NylasSimCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The simulator's own control surface: /__sim routes, dashboard, scenarios, migration report.
+        .target(
+            name: "NylasSimControl",
+            dependencies: [
+                "NylasSimCore",
+                "NylasSimAPI",
+                "NylasSimulatorTesting",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
             resources: [.copy("Dashboard/Templates")],
+            swiftSettings: swiftSettings
+        ),
+        // The facade a test suite imports.
+        .target(
+            name: "NylasSimulator",
+            dependencies: [
+                "NylasSimCore",
+                "NylasSimAPI",
+                "NylasSimControl",
+                "NylasSimulatorTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -80,7 +132,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NylasSimulatorTests",
-            dependencies: ["NylasSimulator"],
+            dependencies: ["NylasSimulator", "NylasSimCore", "NylasSimAPI", "NylasSimControl", "NylasSimulatorTesting"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,4 +1,8 @@
 import Foundation
+import NylasSimCore
+import NylasSimAPI
+import NylasSimControl
+import NylasSimulatorTesting
 
 extension Simulator {
     /// Loads a mailbox fixture (such as `fixtures/mailbox.json`) into the provider world in one

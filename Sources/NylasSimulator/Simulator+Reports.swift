@@ -1,4 +1,8 @@
 import Foundation
+import NylasSimCore
+import NylasSimAPI
+import NylasSimControl
+import NylasSimulatorTesting
 
 extension Simulator {
     /// The v2 → v3 migration report of the requests made so far.

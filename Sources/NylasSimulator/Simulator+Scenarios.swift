@@ -1,4 +1,8 @@
 import Foundation
+import NylasSimCore
+import NylasSimAPI
+import NylasSimControl
+import NylasSimulatorTesting
 
 extension Simulator {
     /// Starts recording API requests; `serve --record` writes them out at shutdown.

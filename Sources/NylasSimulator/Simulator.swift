@@ -1,6 +1,10 @@
 import Foundation
 import Logging
 import NIOSSL
+@_exported import NylasSimCore
+@_exported import NylasSimAPI
+@_exported import NylasSimControl
+@_exported import NylasSimulatorTesting
 
 /// A running NylasSimulator: both regions (US and EU) with their own databases and
 /// listeners, one virtual clock, one provider world.
@@ -36,6 +40,7 @@ public final class Simulator: Sendable {
         let core = try SimulatorCore(options: opts) { core, request, region, failure in
             await pipeline.answer(core, request, region: region, failure: failure)
         }
+        core.withState { $0.eventHandlers.append(SimulatorState.recordDelta) }
         let hosts = HostAllowList(extra: opts.allowedHosts)
         var ca: LocalCertificateAuthority?
         var tls: TLSConfiguration?

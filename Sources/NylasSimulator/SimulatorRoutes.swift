@@ -1,4 +1,8 @@
 import Foundation
+import NylasSimCore
+import NylasSimAPI
+import NylasSimControl
+import NylasSimulatorTesting
 
 /// The one route table of every simulator: the v3 and v2 API and the control API. Handlers reach
 /// their simulator through the request context, so the table is built once per process.

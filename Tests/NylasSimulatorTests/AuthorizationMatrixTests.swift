@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import NylasSimulator
+@testable import NylasSimCore
+@testable import NylasSimAPI
+@testable import NylasSimControl
+import NylasSimulatorTesting
 
 /// Who may call what: every region × API version × credential kind × target, each cell asserting the
 /// status the real API gives (reference v3 §1.2–§1.3, §2.2; v2 reference: account tokens, application

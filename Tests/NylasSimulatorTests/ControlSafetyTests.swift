@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import NylasSimulator
+@testable import NylasSimCore
+@testable import NylasSimAPI
+@testable import NylasSimControl
+import NylasSimulatorTesting
 
 /// The control API cannot be crashed by a number, opened by an empty token, or driven by a web
 /// page of another origin or under another host name (DNS rebinding).

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import NylasSimulator
+@testable import NylasSimCore
+@testable import NylasSimAPI
+@testable import NylasSimControl
+import NylasSimulatorTesting
 
 @Suite("Dashboard: /__sim/ui renders the live state, masks secrets, escapes values, needs the control token")
 struct DashboardTests {

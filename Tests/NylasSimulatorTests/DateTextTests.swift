@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import NylasSimulator
+@testable import NylasSimCore
+@testable import NylasSimAPI
+@testable import NylasSimControl
+import NylasSimulatorTesting
 
 /// `DateText` writes by hand what `DateFormatter` / `ISO8601DateFormatter` wrote: compared byte
 /// for byte with the formatters on fixed edge instants and on random ones.

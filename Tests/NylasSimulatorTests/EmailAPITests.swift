@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import NylasSimulator
+@testable import NylasSimCore
+@testable import NylasSimAPI
+@testable import NylasSimControl
+import NylasSimulatorTesting
 
 /// The v3 email API (reference §3, §4.8–§4.12, §5.1–§5.6, §7, §8) over real sockets: message
 /// filters and pagination, get/update/delete, JSON and multipart sends, scheduled sends, drafts,

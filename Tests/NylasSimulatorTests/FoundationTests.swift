@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import NylasSimulator
+@testable import NylasSimCore
+@testable import NylasSimAPI
+@testable import NylasSimControl
+import NylasSimulatorTesting
 
 @Suite("Foundation: regions, errors, control API, persistence, TLS")
 struct FoundationTests {

@@ -10,6 +10,10 @@ private let sysClose = Darwin.close
 #endif
 import Testing
 @testable import NylasSimulator
+@testable import NylasSimCore
+@testable import NylasSimAPI
+@testable import NylasSimControl
+import NylasSimulatorTesting
 
 /// Malformed HTTP over raw POSIX sockets: bytes no HTTP client library would send. Each case must
 /// be answered with a 4xx or a closed connection (never a 5xx, never a hang), and afterwards the

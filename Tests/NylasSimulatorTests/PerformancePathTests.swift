@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import NylasSimulator
+@testable import NylasSimCore
+@testable import NylasSimAPI
+@testable import NylasSimControl
+import NylasSimulatorTesting
 
 /// The fast paths of the performance work give the answers the plain paths gave: stored snippets,
 /// row-value keyset pages, batched IMAP ticks, overlapping webhook attempts.

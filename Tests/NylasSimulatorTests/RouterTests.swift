@@ -1,5 +1,9 @@
 import Testing
 @testable import NylasSimulator
+@testable import NylasSimCore
+@testable import NylasSimAPI
+@testable import NylasSimControl
+import NylasSimulatorTesting
 
 /// The one router: a literal segment wins over a parameter whatever the order of registration,
 /// and two routes that would answer the same requests are refused.

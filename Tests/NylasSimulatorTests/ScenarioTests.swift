@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import NylasSimulator
+@testable import NylasSimCore
+@testable import NylasSimAPI
+@testable import NylasSimControl
+import NylasSimulatorTesting
 
 @Suite("Scenarios: the library replays, broken ones fail clearly, bad files name their line")
 struct ScenarioTests {

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import NylasSimulator
+@testable import NylasSimCore
+@testable import NylasSimAPI
+@testable import NylasSimControl
+import NylasSimulatorTesting
 
 /// Attachment upload sessions (§4.12) and smart compose (§4.8) over real sockets: the upload
 /// round trip to a sent message, every refusal (which changes nothing), expiry on the virtual

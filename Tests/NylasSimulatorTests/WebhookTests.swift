@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import NylasSimulator
+@testable import NylasSimCore
+@testable import NylasSimAPI
+@testable import NylasSimControl
+import NylasSimulatorTesting
 
 @Suite("Webhooks: challenge, signed delivery, retries over 72 hours, health")
 struct WebhookTests {

@@ -1,5 +1,9 @@
 import Foundation
 @testable import NylasSimulator
+@testable import NylasSimCore
+@testable import NylasSimAPI
+@testable import NylasSimControl
+import NylasSimulatorTesting
 
 /// A fresh simulator for one test, with a client that talks to it over real sockets.
 struct SimHarness {

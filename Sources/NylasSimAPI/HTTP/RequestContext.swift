@@ -1,0 +1,61 @@
+import Foundation
+import NylasSimCore
+
+/// A request being answered: the request, its region, its path parameters and the ways to
+/// read and change the simulator's state.
+package struct RequestContext: Sendable {
+    package let core: SimulatorCore
+    package let request: SimRequest
+    package let region: Region
+    package let params: [String: String]
+    package let surface: APISurface
+    package let requestID: String
+    package let notes: RequestNotes
+
+    package var query: QueryParameters { request.query }
+
+    package func param(_ name: String) -> String { params[name] ?? "" }
+
+    package func body(allowForm: Bool = false, allowEmpty: Bool = false) throws(NylasError) -> BodyFields {
+        // The control API is the simulator's own: it takes JSON whatever the Content-Type says,
+        // so `curl -d '{…}'` (sent as a form) works without a header.
+        if surface == .control, !allowForm {
+            return try BodyFields(request.withContentType("application/json"), allowEmpty: allowEmpty)
+        }
+        return try BodyFields(request, allowForm: allowForm, allowEmpty: allowEmpty)
+    }
+
+    /// Reads state under the lock, with this region's store.
+    package func read<T: Sendable>(_ body: (SimulatorState, RegionStore) throws -> T) throws -> T {
+        try core.withState { s in try body(s, s.store(region)) }
+    }
+
+    /// Changes state atomically, with this region's store.
+    package func write<T: Sendable>(_ body: (SimulatorState, RegionStore) throws -> T) throws -> T {
+        try core.transaction { s in try body(s, s.store(region)) }
+    }
+
+    // MARK: Responses
+
+    /// `{request_id, data}` (v3).
+    package func data(_ value: JSON, status: Int = 200) -> SimResponse {
+        .json(["request_id": .string(requestID), "data": value], status: status)
+    }
+
+    /// `{request_id, data: [...], next_cursor}` (v3 cursor lists).
+    package func list(_ items: [JSON], nextCursor: String?) -> SimResponse {
+        var o: JSON = ["request_id": .string(requestID), "data": .array(items)]
+        if let nextCursor { o["next_cursor"] = .string(nextCursor) }
+        return .json(o)
+    }
+
+    /// `{request_id, data: [...], limit, offset}` (v3 offset lists).
+    package func list(_ items: [JSON], limit: Int, offset: Int) -> SimResponse {
+        .json(["request_id": .string(requestID), "data": .array(items), "limit": .int(limit), "offset": .int(offset)])
+    }
+
+    /// `{request_id}` (v3 deletes).
+    package func done(status: Int = 200) -> SimResponse {
+        .json(["request_id": .string(requestID)], status: status)
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import NylasSimCore
+
+/// The path of every request through the API layer: route, control-API guard, scripted faults and
+/// provider rate limits, the handler, the Nylas error body of the surface, the journal row.
+package struct RequestPipeline: Sendable {
+    package let router: Router
+
+    package init(router: Router) { self.router = router }
+
+    /// Answers one request for `region`: routing, handler, error rendering, journal.
+    package func answer(_ core: SimulatorCore, _ request: SimRequest, region: Region, failure: NylasError? = nil) async -> SimResponse {
+        let started = ContinuousClock.now
+        let parts = Router.segments(of: request.path)
+        let resolution = router.resolve(method: request.method, parts: parts)
+        // One turn of the lock: the request ID, then scripted faults and provider rate limits.
+        var intercepted: FaultAction?
+        let requestID = core.withState { s in
+            let id = s.store(region).ids.uuid("request")
+            if failure == nil, case .found(let route, let params) = resolution, route.surface != .control {
+                intercepted = interceptions(s, request, region: region, surface: route.surface, parts: parts, params: params)
+            }
+            return id
+        }
+        let notes = RequestNotes()
+        var surface = Router.surface(forPath: parts)
+        var response: SimResponse
+        do {
+            if let failure { throw failure }
+            switch resolution {
+            case .found(let route, let params):
+                surface = route.surface
+                if surface == .control, let refused = ControlGuard.check(request, token: core.controlToken) { throw refused }
+                if let action = intercepted {
+                    if let latency = action.latency { try? await Task.sleep(for: latency) }
+                    if action.drop {
+                        var dropped = SimResponse(status: 0)
+                        dropped.dropConnection = true
+                        record(core, request, dropped, region: region, surface: surface, requestID: requestID, notes: notes, micros: 0)
+                        return dropped
+                    }
+                    if let error = action.error { throw error }
+                }
+                let context = RequestContext(core: core, request: request, region: region, params: params,
+                                             surface: surface, requestID: requestID, notes: notes)
+                response = try await route.handler(context)
+            case .wrongMethod(let s):
+                surface = s
+                throw NylasError.methodNotAllowed(request.method, request.path)
+            case .notFound(let s):
+                surface = s
+                throw APIRoutes.notFoundError(method: request.method, parts: parts, surface: s)
+            }
+        } catch let error as NylasError {
+            response = SimResponse.json(error.body(surface: surface, requestID: requestID), status: error.status,
+                                        headers: error.headers)
+        } catch {
+            core.logger.error("unexpected error", metadata: ["path": "\(request.path)", "error": "\(error)"])
+            let e = NylasError.internal("Internal error, contact administrator.")
+            response = SimResponse.json(e.body(surface: surface, requestID: requestID), status: 500)
+        }
+        response.headers["x-request-id"] = requestID
+        if surface == .v2 { response.headers["Nylas-API-Version"] = "2.5" }
+        if request.method == "HEAD" { response.body = [] }
+        let elapsed = (ContinuousClock.now - started).components
+        let micros = Int(elapsed.seconds * 1_000_000 + elapsed.attoseconds / 1_000_000_000_000)
+        record(core, request, response, region: region, surface: surface, requestID: requestID, notes: notes, micros: micros)
+        return response
+    }
+
+    /// Writes the journal entry.
+    private func record(_ core: SimulatorCore, _ request: SimRequest, _ response: SimResponse, region: Region, surface: APISurface,
+                        requestID: String, notes: RequestNotes, micros: Int) {
+        core.logger.info("\(request.method) \(request.path) \(response.status)",
+                    metadata: ["region": "\(region.rawValue)", "us": "\(micros)"])
+        guard surface != .control else { return }
+        if let observe = core.requestObserver.withLock({ $0 }) { observe(request, response, region, core.now) }
+        core.withState { s in
+            try? s.store(region).appendJournal(
+                requestID: requestID, time: s.now, surface: surface, method: request.method, path: request.path,
+                query: request.query.encoded, status: response.status, applicationID: notes.application,
+                grantID: notes.grant, micros: micros, requestBody: request.body, responseBody: response.body,
+                keep: s.settings.journalLimit)
+        }
+    }
+
+    /// Scripted faults and provider rate limits, checked before the handler runs.
+    private func interceptions(_ s: SimulatorState, _ request: SimRequest, region: Region, surface: APISurface, parts: [String],
+                               params: [String: String]) -> FaultAction? {
+        let store = s.store(region)
+        var grant: GrantRecord?
+        if let gid = params["grant_id"] {
+            grant = (try? store.grant(id: gid.hasPrefix("grant:") ? String(gid.dropFirst(6)) : gid)) ?? nil
+        }
+        if !s.faults.isEmpty {
+            var appID = grant?.applicationID
+            if appID == nil, let auth = request.header("authorization"), auth.lowercased().hasPrefix("bearer ") {
+                let token = String(auth.dropFirst(7))
+                appID = (try? store.application(apiKey: token))??.id ?? (try? store.token(token))??.applicationID
+            }
+            if let (rule, action) = s.faults.evaluate(region: region, surface: surface, method: request.method, parts: parts,
+                                                      applicationID: appID, grantID: grant?.id, provider: grant?.provider,
+                                                      now: s.now) {
+                if let outage = rule.outage {
+                    s.outages.append(ProviderOutage(provider: rule.provider ?? grant?.provider, mailbox: nil, start: s.now,
+                                                    end: s.now + outage))
+                }
+                if action.error != nil || action.drop || action.latency != nil { return action }
+            }
+        }
+        // Provider rate limits apply to data calls of a grant.
+        guard let grant, parts.count > 3, let limit = s.settings.providerRateLimits[grant.provider] else { return nil }
+        let key = "\(grant.provider)|\(grant.email.lowercased())"
+        var usage = s.providerUsage[key] ?? (s.now, 0)
+        if s.now >= usage.windowStart + limit.window { usage = (s.now, 0) }
+        usage.count += 1
+        s.providerUsage[key] = usage
+        guard usage.count > limit.requests else { return nil }
+        let retry = max(1, Int(((usage.windowStart + limit.window) - s.now).milliseconds + 999) / 1000)
+        var error = NylasError.rateLimited(retryAfter: retry)
+        error.message = "Too many requests, please try again shortly. The \(grant.provider) provider limit is \(limit.requests) requests per \(limit.window.milliseconds / 1000) seconds for this mailbox."
+        return FaultAction(error: error, latency: nil, drop: false)
+    }
+}

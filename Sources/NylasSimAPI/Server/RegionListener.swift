@@ -1,0 +1,214 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import Synchronization
+import NylasSimCore
+
+/// One connection's HTTP/1.1 exchange with the simulator core: the request head and body are
+/// collected on the event loop (up to the size limit, within the body timeout), the core answers,
+/// and the answer is written back. NIO's pipelining handler keeps answers in request order.
+package final class SimulatorHTTPHandler: ChannelInboundHandler {
+    package typealias InboundIn = HTTPServerRequestPart
+    package typealias OutboundOut = HTTPServerResponsePart
+
+    private let core: SimulatorCore
+    private let region: Region
+    private let hosts: HostAllowList
+    private let maxBodyBytes: Int
+    private let bodyTimeout: TimeAmount
+
+    private var head: HTTPRequestHead?
+    private var body: ByteBuffer?
+    private var timer: Scheduled<Void>?
+    /// The request was answered before its body ended (too large, too slow): the rest of it is
+    /// ignored and the connection closes after the answer.
+    private var answeredEarly = false
+
+    package init(core: SimulatorCore, region: Region, hosts: HostAllowList, maxBodyBytes: Int, bodyTimeout: Duration) {
+        self.core = core
+        self.region = region
+        self.hosts = hosts
+        self.maxBodyBytes = maxBodyBytes
+        let parts = bodyTimeout.components
+        self.bodyTimeout = .nanoseconds(parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000)
+    }
+
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body = nil
+            answeredEarly = false
+            let length = h.headers.first(name: "content-length").flatMap(Int.init)
+            if let length, length > maxBodyBytes {
+                answerEarly(context, .payloadTooLarge(limit: maxBodyBytes))
+            } else if (length ?? 0) > 0 || h.headers.contains(name: "transfer-encoding") {
+                // A client that waits for leave to send its body (curl does above 1 MiB) gets it.
+                if h.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                    context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .continue))),
+                                          promise: nil)
+                }
+                // A body is coming: it has `bodyTimeout` to arrive in full.
+                let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                timer = context.eventLoop.scheduleTask(in: bodyTimeout) {
+                    let (handler, context) = loopBound.value
+                    handler.answerEarly(context, NylasError(status: 408, type: "invalid_request_error",
+                                                            message: "Request body not received in time"))
+                }
+            }
+        case .body(var chunk):
+            guard !answeredEarly else { return }
+            if (body?.readableBytes ?? 0) + chunk.readableBytes > maxBodyBytes {
+                answerEarly(context, .payloadTooLarge(limit: maxBodyBytes))
+            } else if body == nil {
+                body = chunk
+            } else {
+                body!.writeBuffer(&chunk)
+            }
+        case .end:
+            timer?.cancel()
+            timer = nil
+            guard !answeredEarly, let head else { return }
+            self.head = nil
+            answer(context, head: head, body: body.map { Array($0.readableBytesView) } ?? [], failure: nil)
+            body = nil
+        }
+    }
+
+    /// Answers the request in progress with `failure` before its body has ended; the connection
+    /// closes after the answer.
+    private func answerEarly(_ context: ChannelHandlerContext, _ failure: NylasError) {
+        guard let head, !answeredEarly else { return }
+        timer?.cancel()
+        timer = nil
+        answeredEarly = true
+        body = nil
+        answer(context, head: head, body: [], failure: failure)
+    }
+
+    private func answer(_ context: ChannelHandlerContext, head: HTTPRequestHead, body: [UInt8], failure: NylasError?) {
+        var headers: [String: String] = [:]
+        for field in head.headers {
+            let name = field.name.lowercased()
+            headers[name] = headers[name].map { "\($0), \(field.value)" } ?? field.value
+        }
+        let region = Region.forHost(headers["host"] ?? "") ?? self.region
+        let request = SimRequest(method: head.method.rawValue, target: head.uri, headers: headers, body: body)
+        let core = self.core
+        var failure = failure
+        if failure == nil {
+            if headers["host"] == nil, head.version.major > 1 || (head.version.major == 1 && head.version.minor >= 1) {
+                failure = NylasError.invalidRequest("An HTTP/1.1 request needs a Host header")
+            } else if !hosts.allows(headers["host"]) {
+                failure = NylasError.forbidden(
+                    "Host \(headers["host"] ?? "") is not a name of this simulator (serve --allowed-host adds one)")
+            }
+        }
+        let keepAlive = head.isKeepAlive && failure == nil
+        let promise = context.eventLoop.makePromise(of: SimResponse.self)
+        promise.completeWithTask { await core.handle(request, region: region, failure: failure) }
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        promise.futureResult.whenSuccess { response in
+            let (handler, context) = loopBound.value
+            handler.write(context, response, version: head.version, keepAlive: keepAlive)
+        }
+    }
+
+    private func write(_ context: ChannelHandlerContext, _ response: SimResponse, version: HTTPVersion, keepAlive: Bool) {
+        guard context.channel.isActive else { return }
+        if response.dropConnection {
+            context.close(promise: nil)
+            return
+        }
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(response.headers.count + 2)
+        for (name, value) in response.headers { headers.add(name: name, value: value) }
+        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
+        if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
+        let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if !response.body.isEmpty {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)
+        }
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            written.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent, head == nil {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    package func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}
+
+/// One region's HTTP(S) listener on NIO, running until stopped.
+package final class RegionListener: Sendable {
+    package let region: Region
+    package let port: Int
+    package let baseURL: String
+    private let channel: any Channel
+    private let connections: ConnectionSet
+
+    private init(region: Region, port: Int, baseURL: String, channel: any Channel, connections: ConnectionSet) {
+        self.region = region
+        self.port = port
+        self.baseURL = baseURL
+        self.channel = channel
+        self.connections = connections
+    }
+
+    package static func start(core: SimulatorCore, region: Region, host: String, port: Int, tls: TLSConfiguration?,
+                               hosts: HostAllowList, maxBodyBytes: Int, bodyTimeout: Duration = .seconds(30)) async throws -> RegionListener {
+        let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
+        let connections = ConnectionSet()
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                connections.insert(channel)
+                channel.closeFuture.whenComplete { _ in connections.remove(channel) }
+                return channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if let sslContext { try sync.addHandler(NIOSSLServerHandler(context: sslContext)) }
+                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                    try sync.addHandler(IdleStateHandler(allTimeout: .seconds(120)))
+                    try sync.addHandler(SimulatorHTTPHandler(core: core, region: region, hosts: hosts, maxBodyBytes: maxBodyBytes,
+                                                             bodyTimeout: bodyTimeout))
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+        let bound = channel.localAddress?.port ?? port
+        let scheme = tls == nil ? "http" : "https"
+        let urlHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : (host.contains(":") ? "[\(host)]" : host)
+        return RegionListener(region: region, port: bound, baseURL: "\(scheme)://\(urlHost):\(bound)", channel: channel,
+                              connections: connections)
+    }
+
+    /// Stops accepting, then closes the open connections.
+    package func stop() async {
+        try? await channel.close()
+        for connection in connections.all() { try? await connection.close() }
+    }
+}
+
+/// The open connections of a listener, closed when it stops.
+private final class ConnectionSet: Sendable {
+    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+    package func insert(_ c: any Channel) { channels.withLock { $0[ObjectIdentifier(c)] = c } }
+    package func remove(_ c: any Channel) { channels.withLock { $0[ObjectIdentifier(c)] = nil } }
+    package func all() -> [any Channel] { channels.withLock { Array($0.values) } }
+}

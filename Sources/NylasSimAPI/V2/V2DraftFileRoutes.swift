@@ -1,0 +1,314 @@
+import Foundation
+import NylasSimCore
+
+/// v2 drafts (versioned), files, folders and labels, and the delta endpoints.
+package enum V2DraftFileRoutes {
+    package static func register(_ r: inout Router) {
+        // MARK: Drafts
+        r.add("GET", "/drafts", .v2) { ctx in
+            let (limit, offset) = try ctx.query.v2Paging()
+            return .json(.array(try ctx.read { s, store in
+                let (account, _) = try ctx.v2Account(s, store)
+                var all = try store.draftObjects(grantID: account.id)
+                // `thread_id` (a message filter drafts share; the SDK's `Thread.drafts`).
+                if let thread = ctx.query["thread_id"] { all = all.filter { $0["thread_id"]?.stringValue == thread } }
+                return Array(all.dropFirst(offset).prefix(limit))
+            }))
+        }
+        r.add("GET", "/drafts/{id}", .v2) { ctx in
+            .json(try ctx.read { s, store in
+                let (account, _) = try ctx.v2Account(s, store)
+                return try draft(store, account, ctx.param("id")).json
+            })
+        }
+        r.add("POST", "/drafts", .v2) { ctx in
+            let body = try ctx.body()
+            return .json(try ctx.write { s, store in
+                let (account, _) = try ctx.v2Account(s, store)
+                let out = try V2MessageInput.parse(body, account, s, store)
+                // A reply draft belongs to the thread of the message it replies to (see `outgoing`).
+                let threadID = try out.replyToMessageID.flatMap { try store.message(grantID: account.id, id: $0)?.threadID }
+                return try save(s, store, account, id: store.ids.base36("v2-draft"), out, version: 0,
+                                threadID: threadID, created: s.now.seconds)
+            })
+        }
+        r.add("PUT", "/drafts/{id}", .v2) { ctx in
+            let body = try ctx.body()
+            return .json(try ctx.write { s, store in
+                let (account, _) = try ctx.v2Account(s, store)
+                let d = try draft(store, account, ctx.param("id"))
+                guard let version = try body.int("version") else { throw NylasError.invalidRequest("Must specify draft version") }
+                guard version == d.version else {
+                    throw NylasError(status: 409, type: "invalid_request_error",
+                                     message: "Draft \(d.id).\(version) has already been updated to version \(d.version)")
+                }
+                var merged = d.out
+                try V2MessageInput.merge(body, into: &merged, account, s, store)
+                return try save(s, store, account, id: d.id, merged, version: d.version + 1,
+                                threadID: d.json["thread_id"]?.stringValue, created: d.createdAt)
+            })
+        }
+        r.add("DELETE", "/drafts/{id}", .v2) { ctx in
+            let version = try ctx.body(allowEmpty: true).int("version")
+            try ctx.write { s, store in
+                let (account, _) = try ctx.v2Account(s, store)
+                let d = try draft(store, account, ctx.param("id"))
+                guard let version else { throw NylasError.invalidRequest("Must specify draft version") }
+                guard version == d.version else {
+                    throw NylasError(status: 409, type: "invalid_request_error",
+                                     message: "Draft \(d.id).\(version) has already been updated to version \(d.version)")
+                }
+                try store.deleteDraft(grantID: account.id, id: d.id)
+            }
+            return SimResponse(status: 200)
+        }
+
+        // MARK: Files
+        r.add("POST", "/files", .v2) { ctx in
+            let form = try MultipartForm(ctx.request)
+            guard !form.parts.isEmpty else { throw NylasError.invalidRequest("No file part in the upload") }
+            return .json(.array(try ctx.write { s, store in
+                let (account, _) = try ctx.v2Account(s, store)
+                return try form.parts.map { part in
+                    let id = store.ids.base36("v2-file")
+                    let type = part.contentType ?? "application/octet-stream"
+                    try store.insertV2File(accountID: account.id, id: id, filename: part.filename ?? part.name, contentType: type,
+                                           content: part.body, now: s.now.seconds)
+                    return fileJSON(id: id, account: account, filename: part.filename ?? part.name, type: type, size: part.body.count)
+                }
+            }))
+        }
+        r.add("GET", "/files", .v2) { ctx in
+            let (limit, offset) = try ctx.query.v2Paging()
+            return .json(.array(try ctx.read { s, store in
+                let (account, _) = try ctx.v2Account(s, store)
+                // `message_id` (v2 §6.5; the SDK's `Message.attachments`): the files attached to one message.
+                if let messageID = ctx.query["message_id"] {
+                    guard let m = try store.message(grantID: account.id, id: messageID) else { return [] }
+                    var files: [JSON] = m.attachments.map { a in
+                        var o = fileJSON(id: a["id"]?.stringValue ?? "", account: account, filename: a["filename"]?.stringValue ?? "",
+                                         type: a["content_type"]?.stringValue ?? "application/octet-stream", size: a["size"]?.intValue ?? 0)
+                        o["message_ids"] = .strings([m.id])
+                        o["content_id"] = a["content_id"] ?? .null
+                        o["content_disposition"] = .string((a["is_inline"]?.boolValue ?? false) ? "inline" : "attachment")
+                        return o
+                    }
+                    if let name = ctx.query["filename"] { files = files.filter { $0["filename"]?.stringValue == name } }
+                    if let type = ctx.query["content_type"] { files = files.filter { $0["content_type"]?.stringValue == type } }
+                    return Array(files.dropFirst(offset).prefix(limit))
+                }
+                var all = try store.v2Files(accountID: account.id).map {
+                    fileJSON(id: $0.id, account: account, filename: $0.filename, type: $0.contentType, size: $0.size)
+                }
+                if let name = ctx.query["filename"] { all = all.filter { $0["filename"]?.stringValue == name } }
+                if let type = ctx.query["content_type"] { all = all.filter { $0["content_type"]?.stringValue == type } }
+                return Array(all.dropFirst(offset).prefix(limit))
+            }))
+        }
+        r.add("GET", "/files/{id}", .v2) { ctx in
+            .json(try ctx.read { s, store in
+                let (account, _) = try ctx.v2Account(s, store)
+                let f = try V2Files.file(s, store, account, ctx.param("id"))
+                return fileJSON(id: f.id, account: account, filename: f.filename, type: f.type, size: f.content.count)
+            })
+        }
+        r.add("GET", "/files/{id}/download", .v2) { ctx in
+            let f = try ctx.read { s, store in try V2Files.file(s, store, try ctx.v2Account(s, store).0, ctx.param("id")) }
+            return SimResponse(status: 200, headers: ["Content-Type": "application/octet-stream",
+                                                      "Content-Disposition": "attachment; filename=\(f.filename)",
+                                                      "Content-Length": String(f.content.count)], body: f.content)
+        }
+        r.add("DELETE", "/files/{id}", .v2) { ctx in
+            try ctx.write { s, store in
+                let (account, _) = try ctx.v2Account(s, store)
+                _ = try V2Files.file(s, store, account, ctx.param("id"))
+                try store.deleteV2File(accountID: account.id, id: ctx.param("id"))
+            }
+            return .json([:])
+        }
+
+        // MARK: Folders and labels
+        for kind in ["folders", "labels"] {
+            r.add("GET", "/\(kind)", .v2) { ctx in
+                let view = try ctx.query.v2View()
+                return .json(try ctx.read { s, store in
+                    let account = try orgUnit(ctx, s, store, kind)
+                    let all = try store.folders(grantID: account.id).map { V2Render.category($0, account: account) }
+                    if view == "count" { return ["count": .int(all.count)] }
+                    if view == "ids" { return .strings(all.compactMap { $0["id"]?.stringValue }) }
+                    return .array(all)
+                })
+            }
+            r.add("GET", "/\(kind)/{id}", .v2) { ctx in
+                .json(try ctx.read { s, store in
+                    let account = try orgUnit(ctx, s, store, kind)
+                    guard let f = try store.folder(grantID: account.id, id: ctx.param("id")) else {
+                        throw NylasError.notFound("Couldn't find \(kind.dropLast()) \(ctx.param("id"))")
+                    }
+                    return V2Render.category(f, account: account)
+                })
+            }
+            r.add("POST", "/\(kind)", .v2) { ctx in
+                let name = try ctx.body().requiredString("display_name")
+                return .json(try ctx.write { s, store in
+                    let account = try orgUnit(ctx, s, store, kind)
+                    if try store.folders(grantID: account.id).contains(where: { $0.name == name }) {
+                        throw NylasError.invalidRequest("A \(kind.dropLast()) named \(name) already exists")
+                    }
+                    let key = "folder-" + s.world.ids.base36("folder-key", length: 10)
+                    try s.world.addFolder(mailbox: account.email, key: key, name: name, parent: nil, time: s.now)
+                    try SyncEngine.syncFolders(s, region: ctx.region, grant: account, emit: true)
+                    try SyncEngine.mailboxChanged(s, mailbox: account.email)
+                    guard let f = try store.folder(grantID: account.id, worldKey: key) else { throw NylasError.internal("folder not synced") }
+                    return V2Render.category(f, account: account)
+                })
+            }
+            r.add("PUT", "/\(kind)/{id}", .v2) { ctx in
+                let name = try ctx.body().requiredString("display_name")
+                return .json(try ctx.write { s, store in
+                    let account = try orgUnit(ctx, s, store, kind)
+                    guard let f = try store.folder(grantID: account.id, id: ctx.param("id")) else {
+                        throw NylasError.notFound("Couldn't find \(kind.dropLast()) \(ctx.param("id"))")
+                    }
+                    if f.systemFolder { throw NylasError.invalidRequest("Cannot modify a standard folder") }
+                    try s.world.renameFolder(mailbox: account.email, key: f.worldKey, name: name, time: s.now)
+                    try SyncEngine.syncFolders(s, region: ctx.region, grant: account, emit: true)
+                    try SyncEngine.mailboxChanged(s, mailbox: account.email)
+                    return V2Render.category(try store.folder(grantID: account.id, id: f.id) ?? f, account: account)
+                })
+            }
+            r.add("DELETE", "/\(kind)/{id}", .v2) { ctx in
+                try ctx.write { s, store in
+                    let account = try orgUnit(ctx, s, store, kind)
+                    guard let f = try store.folder(grantID: account.id, id: ctx.param("id")) else {
+                        throw NylasError.notFound("Couldn't find \(kind.dropLast()) \(ctx.param("id"))")
+                    }
+                    if f.systemFolder { throw NylasError.invalidRequest("Cannot modify a standard folder") }
+                    if try store.folderCounts(grantID: account.id, folderID: f.id).total > 0 {
+                        throw NylasError.invalidRequest("Folder \(f.name) still holds messages and cannot be deleted")
+                    }
+                    try s.world.deleteFolder(mailbox: account.email, key: f.worldKey, time: s.now)
+                    try SyncEngine.syncFolders(s, region: ctx.region, grant: account, emit: true)
+                }
+                return .json([:])
+            }
+        }
+
+        // MARK: Delta
+        r.add("POST", "/delta/latest_cursor", .v2) { ctx in
+            .json(try ctx.read { s, store in
+                let (account, _) = try ctx.v2Account(s, store)
+                let seq = try store.lastV2DeltaSeq(accountID: account.id)
+                return ["cursor": .string(cursor(seq))]
+            })
+        }
+        // The cursor just before the first change at or after `start` (unix seconds).
+        r.add("POST", "/delta/generate_cursor", .v2) { ctx in
+            let body = try ctx.body(allowEmpty: true)
+            guard let start = try body.int("start") else { throw NylasError.missingField("start") }
+            return .json(try ctx.read { s, store in
+                let (account, _) = try ctx.v2Account(s, store)
+                let seq = try store.lastV2DeltaSeq(accountID: account.id, before: Int64(start) * 1000)
+                return ["cursor": .string(cursor(seq))]
+            })
+        }
+        r.add("GET", "/delta", .v2) { ctx in .json(try deltas(ctx)) }
+        r.add("GET", "/delta/longpoll", .v2) { ctx in .json(try await waitForDeltas(ctx)) }
+        r.add("GET", "/delta/streaming", .v2) { ctx in
+            let page = try await waitForDeltas(ctx)
+            let lines = (page["deltas"]?.arrayValue ?? []).map { $0.text }.joined(separator: "\n")
+            return SimResponse(status: 200, headers: ["Content-Type": "text/event-stream"], body: Array((lines + "\n").utf8))
+        }
+    }
+
+    // MARK: Helpers
+
+    package static func cursor(_ seq: Int) -> String { "c" + String(seq, radix: 36).leftPad(12) }
+
+    package static func parseCursor(_ c: String) throws(NylasError) -> Int {
+        if c == "0" { return 0 }
+        guard c.hasPrefix("c"), let n = Int(c.dropFirst().drop(while: { $0 == "0" }).isEmpty ? "0" : String(c.dropFirst().drop(while: { $0 == "0" })), radix: 36) else {
+            throw NylasError.invalidRequest("Invalid cursor parameter")
+        }
+        return n
+    }
+
+    package static func deltas(_ ctx: RequestContext) throws -> JSON {
+        guard let c = ctx.query["cursor"] else { throw NylasError.missingField("cursor") }
+        let start = try parseCursor(c)
+        let include = ctx.query.list("include_types")
+        let exclude = ctx.query.list("exclude_types") + ctx.query.list("excluded_types")
+        if !include.isEmpty, !exclude.isEmpty {
+            throw NylasError.invalidRequest("Invalid Request. Cannot specify both include_types and exclude_types")
+        }
+        return try ctx.read { s, store in
+            let (account, _) = try ctx.v2Account(s, store)
+            let rows = try store.v2Deltas(accountID: account.id, after: start, limit: 100)
+            var items: [JSON] = []
+            for row in rows {
+                if !include.isEmpty, !include.contains(row.object) { continue }
+                if exclude.contains(row.object) { continue }
+                var d: JSON = ["id": .string(row.objectID), "object": .string(row.object), "event": .string(row.event),
+                               "cursor": .string(cursor(row.seq))]
+                if row.event != "delete" { d["attributes"] = row.attributes }
+                items.append(d)
+            }
+            let end = rows.last.map { cursor($0.seq) } ?? cursor(start)
+            return ["cursor_start": .string(cursor(start)), "cursor_end": .string(end), "deltas": .array(items)]
+        }
+    }
+
+    /// Long-poll: answers when a change arrives or the timeout passes (virtual time with the manual
+    /// clock, wall time with the running clock).
+    package static func waitForDeltas(_ ctx: RequestContext) async throws -> JSON {
+        let timeout = Duration.seconds(Int(ctx.query["timeout"] ?? "120") ?? 120)
+        let virtualStart = ctx.core.now
+        let wallStart = ContinuousClock.now
+        while true {
+            let page = try deltas(ctx)
+            if page["deltas"]?.arrayValue?.isEmpty == false { return page }
+            let manual = ctx.core.withState { $0.clock.mode == .manual }
+            if manual ? ctx.core.now >= virtualStart + timeout : ContinuousClock.now - wallStart >= timeout { return page }
+            if ContinuousClock.now - wallStart > .seconds(600) { return page }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    package static func save(_ s: SimulatorState, _ store: RegionStore, _ account: GrantRecord, id: String, _ out: OutgoingMessage,
+                     version: Int, threadID: String?, created: Int) throws -> JSON {
+        let object: JSON = [
+            "id": .string(id), "object": "draft", "account_id": .string(account.id), "thread_id": .optional(threadID),
+            "subject": .string(out.subject), "from": Participant.json(out.from.isEmpty ? [Participant(name: account.name ?? "", email: account.email)] : out.from),
+            "to": Participant.json(out.to), "cc": Participant.json(out.cc), "bcc": Participant.json(out.bcc),
+            "reply_to": Participant.json(out.replyTo), "body": .string(out.body), "snippet": .string(Snippet.make(out.body)),
+            "date": .int(s.now.seconds), "unread": false, "starred": false, "version": .int(version),
+            "reply_to_message_id": .optional(out.replyToMessageID), "metadata": .object(out.metadata),
+            "files": .array(out.files.map { ["filename": .string($0.filename), "content_type": .string($0.contentType), "size": .int($0.content.count)] }),
+        ]
+        try store.saveDraft(grantID: account.id, id: id, message: out, object: object, createdAt: created, now: s.now.seconds)
+        return object
+    }
+
+
+    package static func draft(_ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> DraftRecord {
+        guard let d = try store.draft(grantID: account.id, id: id) else { throw NylasError.notFound("Couldn't find draft \(id)") }
+        return d
+    }
+
+    package static func fileJSON(id: String, account: GrantRecord, filename: String, type: String, size: Int) -> JSON {
+        ["id": .string(id), "object": "file", "account_id": .string(account.id), "content_type": .string(type),
+         "filename": .string(filename), "size": .int(size), "content_id": .null, "content_disposition": "attachment"]
+    }
+
+    package static func orgUnit(_ ctx: RequestContext, _ s: SimulatorState, _ store: RegionStore, _ kind: String) throws -> GrantRecord {
+        let (account, _) = try ctx.v2Account(s, store)
+        let isLabel = account.provider == "google"
+        if kind == "folders", isLabel { throw NylasError.notFound("GMail accounts don't support folders") }
+        if kind == "labels", !isLabel { throw NylasError.notFound("Non-GMail accounts don't support labels") }
+        return account
+    }
+}
+
+extension String {
+    package func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
+}

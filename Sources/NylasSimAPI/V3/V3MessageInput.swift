@@ -1,0 +1,46 @@
+import Foundation
+import NylasSimCore
+
+extension RequestContext {
+    /// The message of a v3 send or draft: a JSON body, or multipart/form-data with a `message`
+    /// (or `draft`) part and file parts; upload-session attachments resolved for the grant.
+    package func v3OutgoingMessage(allowEmpty: Bool = false) throws(NylasError) -> OutgoingMessage {
+        if request.header("content-type")?.lowercased().hasPrefix("multipart/") == true {
+            let form = try MultipartForm(request)
+            guard let json = form.part("message") ?? form.part("draft") else {
+                throw NylasError.invalidRequest("Malformed multipart body: a 'message' part with the JSON object is required")
+            }
+            guard case .object(let o) = try JSON.parse(json.body) else {
+                throw NylasError.invalidRequest("The 'message' part must be a JSON object")
+            }
+            var out = try OutgoingMessage.parse(BodyFields(o), jsonAttachments: false)
+            for part in form.parts where part.name != "message" && part.name != "draft" {
+                let isInline = o["attachments"] == nil && part.name.hasPrefix("file") == false
+                out.files.append(OutgoingMessage.File(filename: part.filename ?? part.name, contentType: part.contentType ?? "application/octet-stream",
+                                      content: part.body, contentID: isInline ? part.name : nil, isInline: isInline))
+            }
+            try resolveUploads(&out)
+            return out
+        }
+        let body = try self.body(allowEmpty: allowEmpty)
+        var out = try OutgoingMessage.parse(body, jsonAttachments: true)
+        try resolveUploads(&out)
+        return out
+    }
+
+    private func resolveUploads(_ out: inout OutgoingMessage) throws(NylasError) {
+        guard !out.uploads.isEmpty else { return }
+        let pending = out
+        do {
+            out = try read { s, store in
+                var resolved = pending
+                try resolved.resolveUploads(store, grantID: try dataGrant(s, store, mail: true).id, now: s.now.seconds)
+                return resolved
+            }
+        } catch let error as NylasError {
+            throw error
+        } catch {
+            throw NylasError.internal("Reading the attachment upload sessions failed: \(error)")
+        }
+    }
+}

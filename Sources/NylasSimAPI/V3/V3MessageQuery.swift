@@ -1,0 +1,44 @@
+import Foundation
+import NylasSimCore
+
+extension RequestContext {
+    /// The v3 message filters of this request's query (messages and threads share them), `in`
+    /// resolved against the grant's folders.
+    package func v3MessageFilter(grant: GrantRecord, store: RegionStore) throws -> MessageFilter {
+        let q = query
+        var f = MessageFilter()
+        f.subject = q["subject"]
+        f.from = q.list("from")
+        f.to = q.list("to")
+        f.cc = q.list("cc")
+        f.bcc = q.list("bcc")
+        f.folderIDs = try q.list("in").map { try MessageFilter.folderID($0, grant: grant, store: store) }
+        f.unread = try q.bool("unread")
+        f.starred = try q.bool("starred")
+        f.threadID = q["thread_id"]
+        f.receivedBefore = try q.int("received_before")
+        f.receivedAfter = try q.int("received_after")
+        f.hasAttachment = try q.bool("has_attachment")
+        if let native = q["search_query_native"] {
+            f.searchTerms = native.split(separator: " ").map { String($0) }.filter { !$0.contains(":") }
+        }
+        for pair in q.all("metadata_pair") {
+            let kv = pair.split(separator: ":", maxSplits: 1).map(String.init)
+            guard kv.count == 2 else { throw NylasError.invalidValue("metadata_pair", "expected key:value, got '\(pair)'") }
+            f.metadata.append((kv[0], kv[1]))
+        }
+        f.anyEmail = q.list("any_email")
+        if f.anyEmail.count > 25 { throw NylasError.invalidValue("any_email", "at most 25 addresses") }
+        return f
+    }
+
+    /// The message `{message_id}` of the grant `{grant_id}` (a v2 ID is translated).
+    package func v3Message(_ s: SimulatorState, _ store: RegionStore) throws -> (GrantRecord, MessageRecord) {
+        let grant = try dataGrant(s, store, mail: true)
+        let id = try objectID("message_id", kind: "message", grant: grant, store: store)
+        guard let m = try store.message(grantID: grant.id, id: id) else {
+            throw NylasError.notFound("Message not found: \(param("message_id"))")
+        }
+        return (grant, m)
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import NylasSimCore
+
+/// `/v3/grants/{grant_id}/threads` (§4.10): threads derived from the grant's messages and drafts.
+package enum V3ThreadRoutes {
+    package static let base = "/v3/grants/{grant_id}/threads"
+
+    package static func register(_ r: inout Router) {
+        r.add("GET", base, .v3) { ctx in
+            try ctx.rejectV2Parameters()
+            let q = ctx.query
+            let limit = try ctx.limit(default: 20, max: 50)
+            let cursor = try q["page_token"].map { t throws(NylasError) -> (latest: Int, id: String) in
+                let parts = try PageToken.parse(t, count: 2)
+                guard let date = Int(parts[0]) else { throw NylasError.invalidRequest("Invalid page_token") }
+                return (date, parts[1])
+            }
+            let (items, next) = try ctx.read { s, store -> ([JSON], String?) in
+                let grant = try ctx.dataGrant(s, store, mail: true)
+                var filter = ThreadFilter(messages: try ctx.v3MessageFilter(grant: grant, store: store))
+                filter.latestAfter = try q.int("latest_message_after")
+                filter.latestBefore = try q.int("latest_message_before")
+                let rows = try store.threads(grantID: grant.id, matching: filter, after: cursor, limit: limit + 1)
+                let page = rows.prefix(limit)
+                let threads = try page.map { try thread(store, grant, $0.threadID) }
+                let next = rows.count > limit ? page.last.map { PageToken.make([String($0.latest), $0.threadID]) } : nil
+                return (threads.compactMap { $0 }.map { ctx.selecting($0) }, next)
+            }
+            return ctx.list(items, nextCursor: next)
+        }
+        r.add("GET", base + "/{thread_id}", .v3) { ctx in
+            ctx.data(try ctx.read { s, store in
+                let grant = try ctx.dataGrant(s, store, mail: true)
+                guard let t = try thread(store, grant, try ctx.objectID("thread_id", kind: "thread", grant: grant, store: store)) else {
+                    throw NylasError.notFound("Thread not found: \(ctx.param("thread_id"))")
+                }
+                return ctx.selecting(t)
+            })
+        }
+        r.add("PUT", base + "/{thread_id}", .v3) { ctx in
+            let body = try ctx.body()
+            try body.rejectUnknown(["unread", "starred", "folders"])
+            let unread = try body.bool("unread")
+            let starred = try body.bool("starred")
+            let folders = try body.stringArray("folders")
+            return ctx.data(try ctx.write { s, store in
+                let grant = try ctx.dataGrant(s, store, mail: true)
+                let messages = try store.messages(grantID: grant.id, threadID: ctx.param("thread_id"))
+                guard !messages.isEmpty else { throw NylasError.notFound("Thread not found: \(ctx.param("thread_id"))") }
+                var keys: [String]?
+                if let folders {
+                    if !ProviderKind(grant.provider).multipleFolders, folders.count != 1 {
+                        throw NylasError.invalidValue("folders", "a \(grant.provider) message is in exactly one folder")
+                    }
+                    keys = try folders.map { id throws -> String in
+                        guard let f = try store.folder(grantID: grant.id, id: id) else { throw NylasError.notFound("Folder not found: \(id)") }
+                        return f.worldKey
+                    }
+                }
+                for m in messages {
+                    _ = try MessageOperations.change(s, ctx.region, grant, m, unread: unread, starred: starred, folderKeys: keys, metadata: nil)
+                }
+                return try thread(store, grant, ctx.param("thread_id")) ?? .null
+            })
+        }
+        r.add("DELETE", base + "/{thread_id}", .v3) { ctx in
+            try ctx.write { s, store in
+                let grant = try ctx.dataGrant(s, store, mail: true)
+                let messages = try store.messages(grantID: grant.id, threadID: ctx.param("thread_id"))
+                guard !messages.isEmpty else { throw NylasError.notFound("Thread not found: \(ctx.param("thread_id"))") }
+                for m in messages {
+                    _ = try MessageOperations.change(s, ctx.region, grant, m, unread: nil, starred: nil,
+                                                        folderKeys: [ProviderKind.trash], metadata: nil)
+                }
+            }
+            return ctx.done()
+        }
+    }
+
+    /// The thread object (§5.4), derived from its messages and drafts.
+    package static func thread(_ store: RegionStore, _ grant: GrantRecord, _ id: String) throws -> JSON? {
+        let messages = try store.messages(grantID: grant.id, threadID: id)
+        let drafts = try store.draftObjects(grantID: grant.id).filter { $0["thread_id"]?.stringValue == id }
+        guard let first = messages.first else { return nil }
+        let latest = messages.last!
+        var participants: [Participant] = []
+        for m in messages { for p in m.from + m.to + m.cc + m.bcc where !participants.contains(where: { $0.email.lowercased() == p.email.lowercased() }) { participants.append(p) } }
+        var folders: [String] = []
+        for m in messages { for f in m.folders where !folders.contains(f) { folders.append(f) } }
+        let received = messages.filter { !$0.from.contains { $0.email.lowercased() == grant.email.lowercased() } }
+        let sent = messages.filter { $0.from.contains { $0.email.lowercased() == grant.email.lowercased() } }
+        var latestObject = latest.json()
+        if let d = drafts.last, (d["created_at"]?.intValue ?? 0) > latest.date { latestObject = d }
+        var o: JSON = [
+            "id": .string(id), "grant_id": .string(grant.id), "object": "thread",
+            "has_drafts": .bool(!drafts.isEmpty), "starred": .bool(messages.contains { $0.starred }),
+            "unread": .bool(messages.contains { $0.unread }), "has_attachments": .bool(messages.contains { !$0.attachments.isEmpty }),
+            "message_ids": .strings(messages.map(\.id)), "draft_ids": .strings(drafts.compactMap { $0["id"]?.stringValue }),
+            "folders": .strings(folders), "participants": Participant.json(participants), "subject": .string(first.subject),
+            "snippet": .string(latest.snippet), "earliest_message_date": .int(first.date), "latest_draft_or_message": latestObject,
+        ]
+        if let r = received.last { o["latest_message_received_date"] = .int(r.date) }
+        if let s = sent.last { o["latest_message_sent_date"] = .int(s.date) }
+        return o
+    }
+}

@@ -1,0 +1,222 @@
+import Foundation
+
+/// Behaviour settings that tests and the CLI may change.
+public struct SimulatorSettings: Sendable, Equatable {
+    /// Lifetime of a v3 access token (default one hour).
+    public var accessTokenLifetime: Duration = .seconds(3600)
+    /// Lifetime of a one-time OAuth code (default ten minutes).
+    public var authorizationCodeLifetime: Duration = .seconds(600)
+    /// The largest request body accepted (default 25 MiB).
+    public var maxBodyBytes: Int = 25 * 1024 * 1024
+    /// A request body that has not arrived in full within this wall time is answered 408 and the
+    /// connection closed (default 30 seconds).
+    public var bodyTimeout: Duration = .seconds(30)
+    /// Webhook retries, timeouts and health thresholds.
+    public var webhooks = WebhookPolicy()
+    /// How often a polled (IMAP-family) grant syncs: every 10 minutes.
+    public var imapSyncInterval: Duration = .seconds(600)
+    /// How long a message sent through a polled grant takes to show up in its mailbox (up to 5 minutes).
+    public var imapSentDelay: Duration = .seconds(300)
+    /// Provider rate limits per mailbox: requests per window (Google 600 per minute per user,
+    /// Microsoft 10,000 per 10 minutes per mailbox). Over the limit: 429 with `Retry-After`.
+    public var providerRateLimits: [String: ProviderRateLimit] = [
+        "google": ProviderRateLimit(requests: 600, window: .seconds(60)),
+        "microsoft": ProviderRateLimit(requests: 10_000, window: .seconds(600)),
+    ]
+    /// Event notifications (`event.*`) only for each grant's primary calendar, as Nylas does by default;
+    /// an application's `sync_primary_calendar_only` setting overrides it (`POST /__sim/calendar/settings`).
+    public var syncPrimaryCalendarOnly = true
+    /// Requests an in-memory simulator keeps in its request journal, per region: the most recent
+    /// ones (default 100,000; older ones are dropped in steps of 32, so between this minus 31
+    /// and this many are kept); nil keeps every request. A file-backed simulator (`dataDirectory`)
+    /// keeps every request.
+    public var journalLimit: Int? = 100_000
+
+    public init() {}
+}
+
+/// Everything a simulator holds: the clock, the scheduler, both regions' databases and the
+/// provider world. It lives behind the core's one lock; nothing touches it outside.
+package final class SimulatorState {
+    package var clock: ClockState
+    package let startTime: VirtualTime
+    package var jobs = JobQueue()
+    package var regions: [Region: RegionStore]
+    package let world: ProviderWorld
+    package var config: SimulatorConfig
+    package var settings: SimulatorSettings
+    package var events = EventBuffer()
+    /// Jobs scheduled by the transaction under way, cancelled if it fails.
+    package var transactionJobs: [Int] = []
+    /// Items the transaction under way added to batch jobs (`scheduleBatched`), removed if it fails.
+    package var transactionJoins: [(job: Int, item: String)] = []
+    /// While the core's job loop runs: the time up to which it runs jobs (it will run any job
+    /// due by then, so a transaction need not start another run).
+    package var jobsRunningUntil: VirtualTime?
+    /// Consent behaviour of the simulated OAuth providers (`/__sim/oauth`).
+    package var consent = ConsentSettings()
+    /// Called with every committed event, in order, inside the lock (the API layer adds the v2 delta log).
+    package var eventHandlers: [(SimulatorState, SimEvent) -> Void] = [WebhookDispatcher.handle]
+    /// Answers of sends made with an `Idempotency-Key`, by grant and key (kept while the process lives).
+    package var idempotency: [String: (request: [UInt8], response: SimResponse)] = [:]
+    /// Scripted provider outages.
+    package var outages: [ProviderOutage] = []
+    /// Scenarios loaded into this simulator and how they went.
+    package var scenarioResults: [ScenarioResult] = []
+    /// Scripted failures.
+    package var faults: FaultEngine
+    /// Provider request counts per mailbox in the current rate-limit window.
+    package var providerUsage: [String: (windowStart: VirtualTime, count: Int)] = [:]
+    /// Tests awaiting a webhook delivery.
+    package let deliveryWaiters = DeliveryWaiters()
+
+    package init(options: SimulatorOptions) throws {
+        let start = options.startTime ?? (options.seed != nil ? VirtualTime(seconds: 1_767_258_000) : VirtualTime(Date()))
+        startTime = start
+        clock = ClockState(start: start, mode: options.clockMode, rate: options.clockRate)
+        config = options.config
+        settings = options.settings
+        faults = FaultEngine(seed: options.seed)
+        var regions: [Region: RegionStore] = [:]
+        for region in Region.allCases {
+            let path = options.dataDirectory.map { "\($0)/\(region.rawValue).sqlite" }
+            regions[region] = try RegionStore(region: region, path: path, seed: options.seed)
+        }
+        self.regions = regions
+        world = try ProviderWorld(path: options.dataDirectory.map { "\($0)/world.sqlite" }, seed: options.seed)
+        for region in Region.allCases where regions[region]!.isEmpty {
+            try regions[region]!.db.transaction {
+                try Seeder.seed(regions[region]!, config: config, now: start.seconds)
+                try regions[region]!.saveCounter()
+            }
+        }
+        try Schedules.restore(self)
+        try restoreSyncTicks()
+    }
+
+    /// A `--data-dir` server restarted: polled grants resume their sync ticks.
+    private func restoreSyncTicks() throws {
+        for region in Region.allCases {
+            for grant in try store(region).allGrants() where ProviderKind(grant.provider).hasMail && !ProviderKind(grant.provider).isPush {
+                SyncEngine.scheduleTick(self, region: region, grantID: grant.id, at: now + settings.imapSyncInterval)
+            }
+        }
+        transactionJobs.removeAll()
+        transactionJoins.removeAll()
+    }
+
+    package var now: VirtualTime { clock.now }
+
+    package func store(_ region: Region) -> RegionStore { regions[region]! }
+
+    /// Schedules `run` at `due` on the virtual clock; returns the job ID (for cancelling).
+    @discardableResult
+    package func schedule(at due: VirtualTime, _ label: String, _ run: @escaping @Sendable (SimulatorCore) async -> Void) -> Int {
+        let id = jobs.makeID()
+        jobs.insert(ScheduledJob(id: id, due: due, label: label, run: run))
+        transactionJobs.append(id)
+        return id
+    }
+
+    /// Schedules a job that may overlap others due at the same instant (`JobOverlap`).
+    @discardableResult
+    package func schedule(at due: VirtualTime, _ label: String, overlap: JobOverlap) -> Int {
+        let id = jobs.makeID()
+        let run: @Sendable (SimulatorCore) async -> Void = { core in
+            guard let work = overlap.prepare(core) else { return }
+            let finish = await work()
+            finish(core)
+        }
+        jobs.insert(ScheduledJob(id: id, due: due, label: label, run: run, overlap: overlap))
+        transactionJobs.append(id)
+        return id
+    }
+
+    /// Schedules `item` in the batch job `key` due at `due`: joins it when that batch is the
+    /// newest job, so the batch runs the item exactly where a job of its own would have run;
+    /// otherwise schedules a new batch. `run` gets the job ID, to take the items (`jobs.takeBatch`).
+    package func scheduleBatched(at due: VirtualTime, key: String, labelPrefix: String, item: String,
+                         _ run: @escaping @Sendable (SimulatorCore, Int) async -> Void) {
+        if let id = jobs.join(key: key, due: due, item: item) {
+            transactionJoins.append((id, item))
+            return
+        }
+        let id = jobs.makeID()
+        jobs.insert(ScheduledJob(id: id, due: due, label: labelPrefix + item, run: { core in await run(core, id) }),
+                    batch: JobBatch(key: key, due: due, labelPrefix: labelPrefix, items: [item]))
+        transactionJobs.append(id)
+    }
+
+    package func emit(_ event: SimEvent) { events.pending.append(event) }
+
+    // MARK: Transactions
+
+    private var databases: [SQLiteDatabase] { [world.db] + Region.allCases.map { regions[$0]!.db } }
+
+    /// Runs `body` atomically over every database: all its writes, events and jobs, or none.
+    package func transaction<T>(_ body: () throws -> T) throws -> T {
+        events.pending.removeAll()
+        transactionJobs.removeAll()
+        transactionJoins.removeAll()
+        for db in databases { try db.execute("BEGIN") }
+        do {
+            let result = try body()
+            for store in regions.values { try store.saveCounter() }
+            try world.saveCounter()
+            for db in databases { try db.execute("COMMIT") }
+            let committed = events.pending
+            events.pending.removeAll()
+            transactionJobs.removeAll()
+            transactionJoins.removeAll()
+            for event in committed {
+                for handler in eventHandlers { handler(self, event) }
+            }
+            return result
+        } catch {
+            for db in databases { try? db.execute("ROLLBACK") }
+            for (id, item) in transactionJoins.reversed() { jobs.unjoin(id, item: item) }
+            for id in transactionJobs { jobs.cancel(id) }
+            transactionJobs.removeAll()
+            transactionJoins.removeAll()
+            events.pending.removeAll()
+            throw error
+        }
+    }
+
+    /// Empties every region and the world, re-seeds the applications and rewinds the clock.
+    package func reset() throws {
+        jobs.removeAll()
+        clock = ClockState(start: startTime, mode: clock.mode, rate: clock.rate)
+        try world.wipe()
+        for region in Region.allCases {
+            let store = regions[region]!
+            try store.db.transaction {
+                try store.wipe()
+                try Seeder.seed(store, config: config, now: startTime.seconds)
+                try store.saveCounter()
+            }
+        }
+        consent = ConsentSettings()
+        idempotency.removeAll()
+        outages.removeAll()
+        faults.removeAll()
+        providerUsage.removeAll()
+    }
+}
+
+/// How the simulated OAuth providers answer a consent request.
+package struct ConsentSettings: Sendable {
+    /// `approve` (default): consent at once; `deny`: redirect with `error=access_denied`;
+    /// `page`: show a consent page with approve and deny links.
+    package var mode: String = "approve"
+}
+
+/// A provider's request budget per mailbox.
+public struct ProviderRateLimit: Sendable, Equatable {
+    public var requests: Int
+    public var window: Duration
+    public init(requests: Int, window: Duration) {
+        self.requests = requests
+        self.window = window
+    }
+}

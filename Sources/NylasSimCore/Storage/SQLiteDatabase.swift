@@ -1,0 +1,344 @@
+import CSQLite
+import Foundation
+
+/// A value bound to or read from a SQLite statement.
+package enum SQLValue: Sendable, Equatable {
+    case null
+    case int(Int64)
+    case double(Double)
+    case text(String)
+    case blob([UInt8])
+
+    package var string: String? { if case .text(let s) = self { return s } else { return nil } }
+    package var int: Int64? {
+        switch self {
+        case .int(let i): return i
+        case .double(let d): return Int64(d)
+        default: return nil
+        }
+    }
+    package var blob: [UInt8]? {
+        switch self {
+        case .blob(let b): return b
+        case .text(let s): return Array(s.utf8)
+        default: return nil
+        }
+    }
+}
+
+/// Anything that binds as a statement parameter.
+package protocol SQLBindable { var sqlValue: SQLValue { get } }
+extension String: SQLBindable { package var sqlValue: SQLValue { .text(self) } }
+extension Int: SQLBindable { package var sqlValue: SQLValue { .int(Int64(self)) } }
+extension Int64: SQLBindable { package var sqlValue: SQLValue { .int(self) } }
+extension Bool: SQLBindable { package var sqlValue: SQLValue { .int(self ? 1 : 0) } }
+extension Double: SQLBindable { package var sqlValue: SQLValue { .double(self) } }
+extension SQLValue: SQLBindable { package var sqlValue: SQLValue { self } }
+extension Optional: SQLBindable where Wrapped: SQLBindable {
+    package var sqlValue: SQLValue { self?.sqlValue ?? .null }
+}
+extension JSON: SQLBindable { package var sqlValue: SQLValue { .blob(bytes) } }
+
+/// The column names of a result, shared by all its rows (a name that appears twice means its
+/// last column, as a dictionary built column by column would).
+package final class SQLColumns: Sendable {
+    package let names: [String]
+    package let index: [String: Int]
+    /// The names as C strings, to check a cached layout against a statement's columns.
+    fileprivate let cNames: [[CChar]]
+
+    package init(_ names: [String]) {
+        self.names = names
+        var index: [String: Int] = [:]
+        index.reserveCapacity(names.count)
+        for (i, name) in names.enumerated() { index[name] = i }
+        self.index = index
+        cNames = names.map { Array($0.utf8CString) }
+    }
+}
+
+/// One result row, by column name.
+package struct SQLRow {
+    package let layout: SQLColumns
+    package let values: [SQLValue]
+
+    /// The row as a dictionary by column name.
+    package var columns: [String: SQLValue] {
+        var out: [String: SQLValue] = [:]
+        for (name, i) in layout.index { out[name] = values[i] }
+        return out
+    }
+
+    private func value(_ name: String) -> SQLValue? { layout.index[name].map { values[$0] } }
+
+    package subscript(_ name: String) -> SQLValue { value(name) ?? .null }
+    package func string(_ name: String) -> String { value(name)?.string ?? "" }
+    package func optionalString(_ name: String) -> String? { value(name)?.string }
+    package func int(_ name: String) -> Int { Int(value(name)?.int ?? 0) }
+    package func optionalInt(_ name: String) -> Int? { value(name)?.int.map { Int($0) } }
+    package func bool(_ name: String) -> Bool { (value(name)?.int ?? 0) != 0 }
+    package func json(_ name: String) -> JSON {
+        guard let bytes = value(name)?.blob, !bytes.isEmpty else { return .null }
+        return (try? JSON.parse(bytes)) ?? .null
+    }
+}
+
+package struct SQLiteError: Error, CustomStringConvertible {
+    package let code: Int32
+    package let message: String
+    package var description: String { "SQLite error \(code): \(message)" }
+}
+
+/// A SQLite connection with a prepared-statement cache.
+///
+/// Not thread-safe by itself: the simulator keeps every connection behind its state lock.
+package final class SQLiteDatabase {
+    private var handle: OpaquePointer?
+    private var statements: [String: OpaquePointer] = [:]
+    /// The column layout last read from each cached statement.
+    private var layouts: [OpaquePointer: SQLColumns] = [:]
+    private var savepointDepth = 0
+    package let path: String?
+    /// Moves on every write to `applications`, `connectors`, `grants` or `tokens` (SQLite's update hook), on
+    /// every rollback and on `invalidateLookups()`: what `RegionStore` read from those tables
+    /// before is still current while it has not moved.
+    package private(set) var lookupGeneration = 0
+
+    /// Opens a database file, or a private in-memory database when `path` is nil.
+    package init(path: String?) throws {
+        self.path = path
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path ?? ":memory:", &handle, flags, nil)
+        guard rc == SQLITE_OK else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            sqlite3_close(handle)
+            throw SQLiteError(code: rc, message: message)
+        }
+        if path != nil {
+            // WAL with synchronous=FULL: a write acknowledged over HTTP survives a crash.
+            try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+        }
+        try execute("PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;")
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        sqlite3_update_hook(handle, { context, _, _, table, _ in
+            guard let context, let table, SQLiteDatabase.isLookupTable(table) else { return }
+            Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue().lookupGeneration &+= 1
+        }, context)
+        sqlite3_rollback_hook(handle, { context in
+            guard let context else { return }
+            Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue().lookupGeneration &+= 1
+        }, context)
+    }
+
+    /// The tables whose rows `RegionStore` keeps looked up (`lookupGeneration`).
+    private static func isLookupTable(_ name: UnsafePointer<CChar>) -> Bool {
+        switch name[0] {
+        case 0x61: return strcmp(name, "applications") == 0  // a
+        case 0x63: return strcmp(name, "connectors") == 0  // c
+        case 0x67: return strcmp(name, "grants") == 0  // g
+        case 0x74: return strcmp(name, "tokens") == 0  // t
+        default: return false
+        }
+    }
+
+    /// Forgets the looked-up rows (for writes the update hook does not see: `DELETE FROM t`
+    /// without a condition empties a table without reporting its rows).
+    package func invalidateLookups() { lookupGeneration &+= 1 }
+
+    /// `PRAGMA data_version`: moves when another connection (another process) commits to this
+    /// database file.
+    package func dataVersion() throws -> Int {
+        try first("PRAGMA data_version")?.int("data_version") ?? 0
+    }
+
+    /// The rowid of the last row inserted by this connection.
+    package var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Fills this (new, in-memory) database with a copy of `source`, page for page (backup API).
+    package func copy(from source: SQLiteDatabase) throws {
+        guard let backup = sqlite3_backup_init(handle, "main", source.handle, "main") else { throw error(sqlite3_errcode(handle)) }
+        let rc = sqlite3_backup_step(backup, -1)
+        sqlite3_backup_finish(backup)
+        guard rc == SQLITE_DONE else { throw error(rc) }
+        lookupGeneration &+= 1
+    }
+
+    /// Runs `body` (a write outside any transaction) with `synchronous=NORMAL` on a file-backed
+    /// database: in WAL mode its commit skips the fsync of the log. The write still survives a
+    /// crash of the process (the operating system holds it), and the next `FULL` commit syncs it
+    /// to disk with its own; only a power loss before then can lose it.
+    package func withRelaxedSync<T>(_ body: () throws -> T) throws -> T {
+        guard path != nil, sqlite3_get_autocommit(handle) != 0 else { return try body() }
+        try execute("PRAGMA synchronous=NORMAL")
+        defer { try? execute("PRAGMA synchronous=FULL") }
+        return try body()
+    }
+
+    package func close() {
+        if let handle {
+            sqlite3_update_hook(handle, nil, nil)
+            sqlite3_rollback_hook(handle, nil, nil)
+        }
+        for (_, stmt) in statements { sqlite3_finalize(stmt) }
+        statements.removeAll()
+        layouts.removeAll()
+        if let handle { sqlite3_close_v2(handle) }
+        handle = nil
+    }
+
+    deinit { close() }
+
+    package var isOpen: Bool { handle != nil }
+
+    private func error(_ rc: Int32) -> SQLiteError {
+        SQLiteError(code: rc, message: handle.map { String(cString: sqlite3_errmsg($0)) } ?? "closed")
+    }
+
+    /// Runs one or more statements without parameters (schema, pragmas, `BEGIN`/`COMMIT`).
+    /// A single statement (no `;`) is prepared once and kept: a transaction's `BEGIN` and
+    /// `COMMIT` on every database no longer parse SQL each time.
+    package func execute(_ sql: String) throws {
+        if !sql.utf8.contains(UInt8(ascii: ";")) {
+            let stmt = try prepared(sql)
+            var rc = sqlite3_step(stmt)
+            while rc == SQLITE_ROW { rc = sqlite3_step(stmt) }
+            sqlite3_reset(stmt)
+            guard rc == SQLITE_DONE else { throw error(rc) }
+            return
+        }
+        var err: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &err)
+        if rc != SQLITE_OK {
+            let message = err.map { String(cString: $0) } ?? "error"
+            sqlite3_free(err)
+            throw SQLiteError(code: rc, message: message)
+        }
+    }
+
+    private func prepared(_ sql: String) throws -> OpaquePointer {
+        if let stmt = statements[sql] {
+            sqlite3_reset(stmt)
+            sqlite3_clear_bindings(stmt)
+            return stmt
+        }
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else { throw error(rc) }
+        statements[sql] = stmt
+        return stmt
+    }
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    private func bind(_ stmt: OpaquePointer, _ values: [any SQLBindable]) {
+        for (i, v) in values.enumerated() {
+            let idx = Int32(i + 1)
+            switch v.sqlValue {
+            case .null: sqlite3_bind_null(stmt, idx)
+            case .int(let n): sqlite3_bind_int64(stmt, idx, n)
+            case .double(let d): sqlite3_bind_double(stmt, idx, d)
+            case .text(let s): sqlite3_bind_text(stmt, idx, s, -1, Self.transient)
+            case .blob(let b):
+                b.withUnsafeBytes { raw in
+                    _ = sqlite3_bind_blob(stmt, idx, raw.baseAddress, Int32(raw.count), Self.transient)
+                }
+            }
+        }
+    }
+
+    /// Runs a statement that returns no rows; returns the number of changed rows.
+    @discardableResult
+    package func run(_ sql: String, _ values: any SQLBindable...) throws -> Int {
+        try run(sql, values)
+    }
+
+    @discardableResult
+    package func run(_ sql: String, _ values: [any SQLBindable]) throws -> Int {
+        let stmt = try prepared(sql)
+        bind(stmt, values)
+        var rc = sqlite3_step(stmt)
+        while rc == SQLITE_ROW { rc = sqlite3_step(stmt) }
+        sqlite3_reset(stmt)
+        guard rc == SQLITE_DONE else { throw error(rc) }
+        return Int(sqlite3_changes(handle))
+    }
+
+    /// Runs a query and returns every row.
+    package func query(_ sql: String, _ values: any SQLBindable...) throws -> [SQLRow] {
+        try query(sql, values)
+    }
+
+    package func query(_ sql: String, _ values: [any SQLBindable]) throws -> [SQLRow] {
+        let stmt = try prepared(sql)
+        bind(stmt, values)
+        var rows: [SQLRow] = []
+        let count = sqlite3_column_count(stmt)
+        var layout: SQLColumns?
+        while true {
+            let rc = sqlite3_step(stmt)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else { sqlite3_reset(stmt); throw error(rc) }
+            if layout == nil { layout = columns(of: stmt, count: count) }
+            var values: [SQLValue] = []
+            values.reserveCapacity(Int(count))
+            for i in 0..<count {
+                let value: SQLValue
+                switch sqlite3_column_type(stmt, i) {
+                case SQLITE_INTEGER: value = .int(sqlite3_column_int64(stmt, i))
+                case SQLITE_FLOAT: value = .double(sqlite3_column_double(stmt, i))
+                case SQLITE_TEXT: value = .text(String(cString: sqlite3_column_text(stmt, i)))
+                case SQLITE_BLOB:
+                    let n = Int(sqlite3_column_bytes(stmt, i))
+                    if n > 0, let p = sqlite3_column_blob(stmt, i) {
+                        value = .blob(Array(UnsafeRawBufferPointer(start: p, count: n)))
+                    } else {
+                        value = .blob([])
+                    }
+                default: value = .null
+                }
+                values.append(value)
+            }
+            rows.append(SQLRow(layout: layout!, values: values))
+        }
+        sqlite3_reset(stmt)
+        return rows
+    }
+
+    /// The statement's column names: the cached layout while the names are still the same
+    /// (a schema change re-prepares a statement and may change them).
+    private func columns(of stmt: OpaquePointer, count: Int32) -> SQLColumns {
+        if let cached = layouts[stmt], cached.cNames.count == Int(count),
+           (0..<count).allSatisfy({ i in cached.cNames[Int(i)].withUnsafeBufferPointer { strcmp(sqlite3_column_name(stmt, i), $0.baseAddress!) == 0 } }) {
+            return cached
+        }
+        let layout = SQLColumns((0..<count).map { String(cString: sqlite3_column_name(stmt, $0)) })
+        layouts[stmt] = layout
+        return layout
+    }
+
+    package func first(_ sql: String, _ values: any SQLBindable...) throws -> SQLRow? {
+        try query(sql, values).first
+    }
+
+    /// Runs `body` inside a savepoint: everything it wrote is rolled back when it throws.
+    package func transaction<T>(_ body: () throws -> T) throws -> T {
+        savepointDepth += 1
+        let name = "sp\(savepointDepth)"
+        defer { savepointDepth -= 1 }
+        try execute("SAVEPOINT \(name)")
+        do {
+            let result = try body()
+            try execute("RELEASE \(name)")
+            return result
+        } catch {
+            try? execute("ROLLBACK TO \(name); RELEASE \(name)")
+            lookupGeneration &+= 1
+            throw error
+        }
+    }
+
+    /// `PRAGMA integrity_check` result ("ok" when healthy).
+    package func integrityCheck() throws -> String {
+        try query("PRAGMA integrity_check").first?.string("integrity_check") ?? "unknown"
+    }
+}
