@@ -5,127 +5,18 @@ import NylasSimCore
 package enum V2DraftFileRoutes {
     package static func register(_ r: inout Router) {
         // MARK: Drafts
-        r.add("GET", "/drafts", .v2) { ctx in
-            let (limit, offset) = try ctx.query.v2Paging()
-            return .json(.array(try ctx.read { s, store in
-                let (account, _) = try ctx.v2Account(s, store)
-                var all = try store.draftObjects(grantID: account.id)
-                // `thread_id` (a message filter drafts share; the SDK's `Thread.drafts`).
-                if let thread = ctx.query["thread_id"] { all = all.filter { $0["thread_id"]?.stringValue == thread } }
-                return Array(all.dropFirst(offset).prefix(limit))
-            }))
-        }
-        r.add("GET", "/drafts/{id}", .v2) { ctx in
-            .json(try ctx.read { s, store in
-                let (account, _) = try ctx.v2Account(s, store)
-                return try draft(store, account, ctx.param("id")).json
-            })
-        }
-        r.add("POST", "/drafts", .v2) { ctx in
-            let body = try ctx.body()
-            return .json(try ctx.write { s, store in
-                let (account, _) = try ctx.v2Account(s, store)
-                let out = try V2MessageInput.parse(body, account, s, store)
-                // A reply draft belongs to the thread of the message it replies to (see `outgoing`).
-                let threadID = try out.replyToMessageID.flatMap { try store.message(grantID: account.id, id: $0)?.threadID }
-                return try save(s, store, account, id: store.ids.base36("v2-draft"), out, version: 0,
-                                threadID: threadID, created: s.now.seconds)
-            })
-        }
-        r.add("PUT", "/drafts/{id}", .v2) { ctx in
-            let body = try ctx.body()
-            return .json(try ctx.write { s, store in
-                let (account, _) = try ctx.v2Account(s, store)
-                let d = try draft(store, account, ctx.param("id"))
-                guard let version = try body.int("version") else { throw NylasError.invalidRequest("Must specify draft version") }
-                guard version == d.version else {
-                    throw NylasError(status: 409, type: "invalid_request_error",
-                                     message: "Draft \(d.id).\(version) has already been updated to version \(d.version)")
-                }
-                var merged = d.out
-                try V2MessageInput.merge(body, into: &merged, account, s, store)
-                return try save(s, store, account, id: d.id, merged, version: d.version + 1,
-                                threadID: d.json["thread_id"]?.stringValue, created: d.createdAt)
-            })
-        }
-        r.add("DELETE", "/drafts/{id}", .v2) { ctx in
-            let version = try ctx.body(allowEmpty: true).int("version")
-            try ctx.write { s, store in
-                let (account, _) = try ctx.v2Account(s, store)
-                let d = try draft(store, account, ctx.param("id"))
-                guard let version else { throw NylasError.invalidRequest("Must specify draft version") }
-                guard version == d.version else {
-                    throw NylasError(status: 409, type: "invalid_request_error",
-                                     message: "Draft \(d.id).\(version) has already been updated to version \(d.version)")
-                }
-                try store.deleteDraft(grantID: account.id, id: d.id)
-            }
-            return SimResponse(status: 200)
-        }
+        r.add("GET", "/drafts", .v2, listDrafts)
+        r.add("GET", "/drafts/{id}", .v2, getDraft)
+        r.add("POST", "/drafts", .v2, postDrafts)
+        r.add("PUT", "/drafts/{id}", .v2, putDraft)
+        r.add("DELETE", "/drafts/{id}", .v2, deleteDraft)
 
         // MARK: Files
-        r.add("POST", "/files", .v2) { ctx in
-            let form = try MultipartForm(ctx.request)
-            guard !form.parts.isEmpty else { throw NylasError.invalidRequest("No file part in the upload") }
-            return .json(.array(try ctx.write { s, store in
-                let (account, _) = try ctx.v2Account(s, store)
-                return try form.parts.map { part in
-                    let id = store.ids.base36("v2-file")
-                    let type = part.contentType ?? "application/octet-stream"
-                    try store.insertV2File(accountID: account.id, id: id, filename: part.filename ?? part.name, contentType: type,
-                                           content: part.body, now: s.now.seconds)
-                    return fileJSON(id: id, account: account, filename: part.filename ?? part.name, type: type, size: part.body.count)
-                }
-            }))
-        }
-        r.add("GET", "/files", .v2) { ctx in
-            let (limit, offset) = try ctx.query.v2Paging()
-            return .json(.array(try ctx.read { s, store in
-                let (account, _) = try ctx.v2Account(s, store)
-                // `message_id` (v2 §6.5; the SDK's `Message.attachments`): the files attached to one message.
-                if let messageID = ctx.query["message_id"] {
-                    guard let m = try store.message(grantID: account.id, id: messageID) else { return [] }
-                    var files: [JSON] = m.attachments.map { a in
-                        var o = fileJSON(id: a["id"]?.stringValue ?? "", account: account, filename: a["filename"]?.stringValue ?? "",
-                                         type: a["content_type"]?.stringValue ?? "application/octet-stream", size: a["size"]?.intValue ?? 0)
-                        o["message_ids"] = .strings([m.id])
-                        o["content_id"] = a["content_id"] ?? .null
-                        o["content_disposition"] = .string((a["is_inline"]?.boolValue ?? false) ? "inline" : "attachment")
-                        return o
-                    }
-                    if let name = ctx.query["filename"] { files = files.filter { $0["filename"]?.stringValue == name } }
-                    if let type = ctx.query["content_type"] { files = files.filter { $0["content_type"]?.stringValue == type } }
-                    return Array(files.dropFirst(offset).prefix(limit))
-                }
-                var all = try store.v2Files(accountID: account.id).map {
-                    fileJSON(id: $0.id, account: account, filename: $0.filename, type: $0.contentType, size: $0.size)
-                }
-                if let name = ctx.query["filename"] { all = all.filter { $0["filename"]?.stringValue == name } }
-                if let type = ctx.query["content_type"] { all = all.filter { $0["content_type"]?.stringValue == type } }
-                return Array(all.dropFirst(offset).prefix(limit))
-            }))
-        }
-        r.add("GET", "/files/{id}", .v2) { ctx in
-            .json(try ctx.read { s, store in
-                let (account, _) = try ctx.v2Account(s, store)
-                let f = try V2Files.file(s, store, account, ctx.param("id"))
-                return fileJSON(id: f.id, account: account, filename: f.filename, type: f.type, size: f.content.count)
-            })
-        }
-        r.add("GET", "/files/{id}/download", .v2) { ctx in
-            let f = try ctx.read { s, store in try V2Files.file(s, store, try ctx.v2Account(s, store).0, ctx.param("id")) }
-            return SimResponse(status: 200, headers: ["Content-Type": "application/octet-stream",
-                                                      "Content-Disposition": "attachment; filename=\(f.filename)",
-                                                      "Content-Length": String(f.content.count)], body: f.content)
-        }
-        r.add("DELETE", "/files/{id}", .v2) { ctx in
-            try ctx.write { s, store in
-                let (account, _) = try ctx.v2Account(s, store)
-                _ = try V2Files.file(s, store, account, ctx.param("id"))
-                try store.deleteV2File(accountID: account.id, id: ctx.param("id"))
-            }
-            return .json([:])
-        }
+        r.add("POST", "/files", .v2, postFiles)
+        r.add("GET", "/files", .v2, listFiles)
+        r.add("GET", "/files/{id}", .v2, getFile)
+        r.add("GET", "/files/{id}/download", .v2, getDownload)
+        r.add("DELETE", "/files/{id}", .v2, deleteFile)
 
         // MARK: Folders and labels
         for kind in ["folders", "labels"] {
@@ -195,30 +86,178 @@ package enum V2DraftFileRoutes {
         }
 
         // MARK: Delta
-        r.add("POST", "/delta/latest_cursor", .v2) { ctx in
-            .json(try ctx.read { s, store in
-                let (account, _) = try ctx.v2Account(s, store)
-                let seq = try store.lastV2DeltaSeq(accountID: account.id)
-                return ["cursor": .string(cursor(seq))]
-            })
-        }
+        r.add("POST", "/delta/latest_cursor", .v2, postLatestCursor)
         // The cursor just before the first change at or after `start` (unix seconds).
-        r.add("POST", "/delta/generate_cursor", .v2) { ctx in
-            let body = try ctx.body(allowEmpty: true)
-            guard let start = try body.int("start") else { throw NylasError.missingField("start") }
-            return .json(try ctx.read { s, store in
-                let (account, _) = try ctx.v2Account(s, store)
-                let seq = try store.lastV2DeltaSeq(accountID: account.id, before: Int64(start) * 1000)
-                return ["cursor": .string(cursor(seq))]
-            })
-        }
+        r.add("POST", "/delta/generate_cursor", .v2, postGenerateCursor)
         r.add("GET", "/delta", .v2) { ctx in .json(try deltas(ctx)) }
         r.add("GET", "/delta/longpoll", .v2) { ctx in .json(try await waitForDeltas(ctx)) }
-        r.add("GET", "/delta/streaming", .v2) { ctx in
-            let page = try await waitForDeltas(ctx)
-            let lines = (page["deltas"]?.arrayValue ?? []).map { $0.text }.joined(separator: "\n")
-            return SimResponse(status: 200, headers: ["Content-Type": "text/event-stream"], body: Array((lines + "\n").utf8))
+        r.add("GET", "/delta/streaming", .v2, getStreaming)
+    }
+
+    /// `GET "/drafts"`
+    @Sendable static func listDrafts(_ ctx: RequestContext) async throws -> SimResponse {
+        let (limit, offset) = try ctx.query.v2Paging()
+        return .json(.array(try ctx.read { s, store in
+            let (account, _) = try ctx.v2Account(s, store)
+            var all = try store.draftObjects(grantID: account.id)
+            // `thread_id` (a message filter drafts share; the SDK's `Thread.drafts`).
+            if let thread = ctx.query["thread_id"] { all = all.filter { $0["thread_id"]?.stringValue == thread } }
+            return Array(all.dropFirst(offset).prefix(limit))
+        }))
+    }
+
+    /// `GET "/drafts/{id}"`
+    @Sendable static func getDraft(_ ctx: RequestContext) async throws -> SimResponse {
+        .json(try ctx.read { s, store in
+            let (account, _) = try ctx.v2Account(s, store)
+            return try draft(store, account, ctx.param("id")).json
+        })
+    }
+
+    /// `POST "/drafts"`
+    @Sendable static func postDrafts(_ ctx: RequestContext) async throws -> SimResponse {
+        let body = try ctx.body()
+        return .json(try ctx.write { s, store in
+            let (account, _) = try ctx.v2Account(s, store)
+            let out = try V2MessageInput.parse(body, account, s, store)
+            // A reply draft belongs to the thread of the message it replies to (see `outgoing`).
+            let threadID = try out.replyToMessageID.flatMap { try store.message(grantID: account.id, id: $0)?.threadID }
+            return try save(s, store, account, id: store.ids.base36("v2-draft"), out, version: 0,
+                            threadID: threadID, created: s.now.seconds)
+        })
+    }
+
+    /// `PUT "/drafts/{id}"`
+    @Sendable static func putDraft(_ ctx: RequestContext) async throws -> SimResponse {
+        let body = try ctx.body()
+        return .json(try ctx.write { s, store in
+            let (account, _) = try ctx.v2Account(s, store)
+            let d = try draft(store, account, ctx.param("id"))
+            guard let version = try body.int("version") else { throw NylasError.invalidRequest("Must specify draft version") }
+            guard version == d.version else {
+                throw NylasError(status: 409, type: "invalid_request_error",
+                                 message: "Draft \(d.id).\(version) has already been updated to version \(d.version)")
+            }
+            var merged = d.out
+            try V2MessageInput.merge(body, into: &merged, account, s, store)
+            return try save(s, store, account, id: d.id, merged, version: d.version + 1,
+                            threadID: d.json["thread_id"]?.stringValue, created: d.createdAt)
+        })
+    }
+
+    /// `DELETE "/drafts/{id}"`
+    @Sendable static func deleteDraft(_ ctx: RequestContext) async throws -> SimResponse {
+        let version = try ctx.body(allowEmpty: true).int("version")
+        try ctx.write { s, store in
+            let (account, _) = try ctx.v2Account(s, store)
+            let d = try draft(store, account, ctx.param("id"))
+            guard let version else { throw NylasError.invalidRequest("Must specify draft version") }
+            guard version == d.version else {
+                throw NylasError(status: 409, type: "invalid_request_error",
+                                 message: "Draft \(d.id).\(version) has already been updated to version \(d.version)")
+            }
+            try store.deleteDraft(grantID: account.id, id: d.id)
         }
+        return SimResponse(status: 200)
+    }
+
+    /// `POST "/files"`
+    @Sendable static func postFiles(_ ctx: RequestContext) async throws -> SimResponse {
+        let form = try MultipartForm(ctx.request)
+        guard !form.parts.isEmpty else { throw NylasError.invalidRequest("No file part in the upload") }
+        return .json(.array(try ctx.write { s, store in
+            let (account, _) = try ctx.v2Account(s, store)
+            return try form.parts.map { part in
+                let id = store.ids.base36("v2-file")
+                let type = part.contentType ?? "application/octet-stream"
+                try store.insertV2File(accountID: account.id, id: id, filename: part.filename ?? part.name, contentType: type,
+                                       content: part.body, now: s.now.seconds)
+                return fileJSON(id: id, account: account, filename: part.filename ?? part.name, type: type, size: part.body.count)
+            }
+        }))
+    }
+
+    /// `GET "/files"`
+    @Sendable static func listFiles(_ ctx: RequestContext) async throws -> SimResponse {
+        let (limit, offset) = try ctx.query.v2Paging()
+        return .json(.array(try ctx.read { s, store in
+            let (account, _) = try ctx.v2Account(s, store)
+            // `message_id` (v2 §6.5; the SDK's `Message.attachments`): the files attached to one message.
+            if let messageID = ctx.query["message_id"] {
+                guard let m = try store.message(grantID: account.id, id: messageID) else { return [] }
+                var files: [JSON] = m.attachments.map { a in
+                    var o = fileJSON(id: a["id"]?.stringValue ?? "", account: account, filename: a["filename"]?.stringValue ?? "",
+                                     type: a["content_type"]?.stringValue ?? "application/octet-stream", size: a["size"]?.intValue ?? 0)
+                    o["message_ids"] = .strings([m.id])
+                    o["content_id"] = a["content_id"] ?? .null
+                    o["content_disposition"] = .string((a["is_inline"]?.boolValue ?? false) ? "inline" : "attachment")
+                    return o
+                }
+                if let name = ctx.query["filename"] { files = files.filter { $0["filename"]?.stringValue == name } }
+                if let type = ctx.query["content_type"] { files = files.filter { $0["content_type"]?.stringValue == type } }
+                return Array(files.dropFirst(offset).prefix(limit))
+            }
+            var all = try store.v2Files(accountID: account.id).map {
+                fileJSON(id: $0.id, account: account, filename: $0.filename, type: $0.contentType, size: $0.size)
+            }
+            if let name = ctx.query["filename"] { all = all.filter { $0["filename"]?.stringValue == name } }
+            if let type = ctx.query["content_type"] { all = all.filter { $0["content_type"]?.stringValue == type } }
+            return Array(all.dropFirst(offset).prefix(limit))
+        }))
+    }
+
+    /// `GET "/files/{id}"`
+    @Sendable static func getFile(_ ctx: RequestContext) async throws -> SimResponse {
+        .json(try ctx.read { s, store in
+            let (account, _) = try ctx.v2Account(s, store)
+            let f = try V2Files.file(s, store, account, ctx.param("id"))
+            return fileJSON(id: f.id, account: account, filename: f.filename, type: f.type, size: f.content.count)
+        })
+    }
+
+    /// `GET "/files/{id}/download"`
+    @Sendable static func getDownload(_ ctx: RequestContext) async throws -> SimResponse {
+        let f = try ctx.read { s, store in try V2Files.file(s, store, try ctx.v2Account(s, store).0, ctx.param("id")) }
+        return SimResponse(status: 200, headers: ["Content-Type": "application/octet-stream",
+                                                  "Content-Disposition": "attachment; filename=\(f.filename)",
+                                                  "Content-Length": String(f.content.count)], body: f.content)
+    }
+
+    /// `DELETE "/files/{id}"`
+    @Sendable static func deleteFile(_ ctx: RequestContext) async throws -> SimResponse {
+        try ctx.write { s, store in
+            let (account, _) = try ctx.v2Account(s, store)
+            _ = try V2Files.file(s, store, account, ctx.param("id"))
+            try store.deleteV2File(accountID: account.id, id: ctx.param("id"))
+        }
+        return .json([:])
+    }
+
+    /// `POST "/delta/latest_cursor"`
+    @Sendable static func postLatestCursor(_ ctx: RequestContext) async throws -> SimResponse {
+        .json(try ctx.read { s, store in
+            let (account, _) = try ctx.v2Account(s, store)
+            let seq = try store.lastV2DeltaSeq(accountID: account.id)
+            return ["cursor": .string(cursor(seq))]
+        })
+    }
+
+    /// `POST "/delta/generate_cursor"`
+    @Sendable static func postGenerateCursor(_ ctx: RequestContext) async throws -> SimResponse {
+        let body = try ctx.body(allowEmpty: true)
+        guard let start = try body.int("start") else { throw NylasError.missingField("start") }
+        return .json(try ctx.read { s, store in
+            let (account, _) = try ctx.v2Account(s, store)
+            let seq = try store.lastV2DeltaSeq(accountID: account.id, before: Int64(start) * 1000)
+            return ["cursor": .string(cursor(seq))]
+        })
+    }
+
+    /// `GET "/delta/streaming"`
+    @Sendable static func getStreaming(_ ctx: RequestContext) async throws -> SimResponse {
+        let page = try await waitForDeltas(ctx)
+        let lines = (page["deltas"]?.arrayValue ?? []).map { $0.text }.joined(separator: "\n")
+        return SimResponse(status: 200, headers: ["Content-Type": "text/event-stream"], body: Array((lines + "\n").utf8))
     }
 
     // MARK: Helpers

@@ -7,39 +7,51 @@ import NylasSimCore
 package enum V2OutboxRoutes {
     package static func register(_ r: inout Router) {
         r.add("POST", "/v2/outbox", .v2, send)
-        r.add("GET", "/v2/outbox/onboard/verified_status", .v2) { ctx in
-            _ = try ctx.read { s, store in try ctx.v2Account(s, store) }
-            return .json(["results": ["domain_verified": true, "sender_verified": true]])
-        }
-        r.add("DELETE", "/v2/outbox/onboard/subuser", .v2) { ctx in
-            let email = try ctx.body().requiredString("email")
-            guard EmailAddress.isValid(email) else { throw NylasError.invalidRequest("Invalid email address: \(email)") }
-            _ = try ctx.read { s, store in try ctx.v2Account(s, store) }
-            return .json(["success": true])
-        }
+        r.add("GET", "/v2/outbox/onboard/verified_status", .v2, listVerifiedStatus)
+        r.add("DELETE", "/v2/outbox/onboard/subuser", .v2, deleteSubuser)
         r.add("PATCH", "/v2/outbox/{id}", .v2, patch)
         r.add("DELETE", "/v2/outbox/{id}", .v2, cancel)
-        r.add("GET", "/job-statuses", .v2) { ctx in
-            let (limit, offset) = try ctx.query.v2Paging()
-            let view = try ctx.query.v2View(expanded: false)
-            return .json(try ctx.read { s, store in
-                let (account, _) = try ctx.v2Account(s, store)
-                let rows = try store.schedulesByCreation(grantID: account.id)
-                if view == "count" { return ["count": .int(rows.count)] }
-                let page = rows.dropFirst(offset).prefix(limit)
-                if view == "ids" { return .strings(page.map(\.id)) }
-                return .array(page.map { V2Jobs.json($0, account: account) })
-            })
-        }
-        r.add("GET", "/job-statuses/{id}", .v2) { ctx in
-            .json(try ctx.read { s, store in
-                let (account, _) = try ctx.v2Account(s, store)
-                guard let row = try store.schedule(grantID: account.id, id: ctx.param("id")) else {
-                    throw NylasError.notFound("Couldn't find job status \(ctx.param("id"))")
-                }
-                return V2Jobs.json(row, account: account)
-            })
-        }
+        r.add("GET", "/job-statuses", .v2, listJobStatuses)
+        r.add("GET", "/job-statuses/{id}", .v2, getJobStatus)
+    }
+
+    /// `GET "/v2/outbox/onboard/verified_status"`
+    @Sendable static func listVerifiedStatus(_ ctx: RequestContext) async throws -> SimResponse {
+        _ = try ctx.read { s, store in try ctx.v2Account(s, store) }
+        return .json(["results": ["domain_verified": true, "sender_verified": true]])
+    }
+
+    /// `DELETE "/v2/outbox/onboard/subuser"`
+    @Sendable static func deleteSubuser(_ ctx: RequestContext) async throws -> SimResponse {
+        let email = try ctx.body().requiredString("email")
+        guard EmailAddress.isValid(email) else { throw NylasError.invalidRequest("Invalid email address: \(email)") }
+        _ = try ctx.read { s, store in try ctx.v2Account(s, store) }
+        return .json(["success": true])
+    }
+
+    /// `GET "/job-statuses"`
+    @Sendable static func listJobStatuses(_ ctx: RequestContext) async throws -> SimResponse {
+        let (limit, offset) = try ctx.query.v2Paging()
+        let view = try ctx.query.v2View(expanded: false)
+        return .json(try ctx.read { s, store in
+            let (account, _) = try ctx.v2Account(s, store)
+            let rows = try store.schedulesByCreation(grantID: account.id)
+            if view == "count" { return ["count": .int(rows.count)] }
+            let page = rows.dropFirst(offset).prefix(limit)
+            if view == "ids" { return .strings(page.map(\.id)) }
+            return .array(page.map { V2Jobs.json($0, account: account) })
+        })
+    }
+
+    /// `GET "/job-statuses/{id}"`
+    @Sendable static func getJobStatus(_ ctx: RequestContext) async throws -> SimResponse {
+        .json(try ctx.read { s, store in
+            let (account, _) = try ctx.v2Account(s, store)
+            guard let row = try store.schedule(grantID: account.id, id: ctx.param("id")) else {
+                throw NylasError.notFound("Couldn't find job status \(ctx.param("id"))")
+            }
+            return V2Jobs.json(row, account: account)
+        })
     }
 
     /// The outbox job status object (no `object` key: the SDK parses it as its own type).

@@ -19,70 +19,76 @@ package enum MigrationToolRoutes {
                                                    "contacts": "contact", "contactgroups": "contact_group"]
 
     package static func register(_ r: inout Router) {
-        r.add("POST", "/v3/migration-tools/translate", .v3) { ctx in
-            let body = try ctx.body()
-            let resource = try body.requiredString("resource_type")
-            guard let kind = resourceKinds[resource] else {
-                throw NylasError.invalidValue("resource_type", "expected one of \(resourceKinds.keys.sorted().joined(separator: ", "))")
+        r.add("POST", "/v3/migration-tools/translate", .v3, postTranslate)
+        r.add("POST", "/v3/migration-tools/link-v2v3-apps", .v3, postLinkV2v3Apps)
+    }
+
+    /// `POST "/v3/migration-tools/translate"`
+    @Sendable static func postTranslate(_ ctx: RequestContext) async throws -> SimResponse {
+        let body = try ctx.body()
+        let resource = try body.requiredString("resource_type")
+        guard let kind = resourceKinds[resource] else {
+            throw NylasError.invalidValue("resource_type", "expected one of \(resourceKinds.keys.sorted().joined(separator: ", "))")
+        }
+        let accountID = try body.requiredString("v2_account_id")
+        let ids = try body.stringArray("nylas_ids")
+        let page = try body.int("next_page_number") ?? 1
+        guard page >= 1 else { throw NylasError.invalidValue("next_page_number", "must be at least 1") }
+        return ctx.data(try ctx.read { s, store in
+            let app = try ctx.requireAPIKey(s, store)
+            guard let v2App = app.v2ApplicationID else {
+                throw NylasError.invalidRequest("This application is not linked to a v2 application: link it first")
             }
-            let accountID = try body.requiredString("v2_account_id")
-            let ids = try body.stringArray("nylas_ids")
-            let page = try body.int("next_page_number") ?? 1
-            guard page >= 1 else { throw NylasError.invalidValue("next_page_number", "must be at least 1") }
-            return ctx.data(try ctx.read { s, store in
-                let app = try ctx.requireAPIKey(s, store)
-                guard let v2App = app.v2ApplicationID else {
-                    throw NylasError.invalidRequest("This application is not linked to a v2 application: link it first")
-                }
-                guard let account = try store.grant(id: accountID), account.apiVersion == 2, account.applicationID == v2App else {
-                    throw NylasError.notFound("v2 account not found: \(accountID)")
-                }
-                guard let grant = try store.grant(applicationID: app.id, email: account.email) else {
-                    throw NylasError.notFound("No grant of this application for the mailbox of v2 account \(accountID): authenticate it in v3 first")
-                }
-                let pageSize = 3000
-                let v2IDs: [String]
-                if let ids {
-                    v2IDs = ids
-                } else {
-                    v2IDs = try store.db.query("SELECT id FROM object_ids WHERE grant_id = ? AND kind = ? ORDER BY rowid LIMIT ? OFFSET ?",
-                                               account.id, kind, pageSize + 1, (page - 1) * pageSize).map { $0.string("id") }
-                }
-                let slice = Array(v2IDs.prefix(pageSize))
-                let translations = try slice.map { id -> JSON in
-                    var target: JSON = .null
-                    if let key = try store.worldKey(grantID: account.id, kind: kind, id: id) {
-                        if let v3 = try store.objectID(grantID: grant.id, kind: kind, worldKey: key) {
-                            target = .string(v3)
-                        } else if kind == "message", let wid = Int64(key), let m = try s.world.message(id: wid), !m.deleted {
-                            target = .string(try store.mintID(grant: grant, kind: kind, worldKey: key, hint: m.messageIDHeader))
-                        }
+            guard let account = try store.grant(id: accountID), account.apiVersion == 2, account.applicationID == v2App else {
+                throw NylasError.notFound("v2 account not found: \(accountID)")
+            }
+            guard let grant = try store.grant(applicationID: app.id, email: account.email) else {
+                throw NylasError.notFound("No grant of this application for the mailbox of v2 account \(accountID): authenticate it in v3 first")
+            }
+            let pageSize = 3000
+            let v2IDs: [String]
+            if let ids {
+                v2IDs = ids
+            } else {
+                v2IDs = try store.db.query("SELECT id FROM object_ids WHERE grant_id = ? AND kind = ? ORDER BY rowid LIMIT ? OFFSET ?",
+                                           account.id, kind, pageSize + 1, (page - 1) * pageSize).map { $0.string("id") }
+            }
+            let slice = Array(v2IDs.prefix(pageSize))
+            let translations = try slice.map { id -> JSON in
+                var target: JSON = .null
+                if let key = try store.worldKey(grantID: account.id, kind: kind, id: id) {
+                    if let v3 = try store.objectID(grantID: grant.id, kind: kind, worldKey: key) {
+                        target = .string(v3)
+                    } else if kind == "message", let wid = Int64(key), let m = try s.world.message(id: wid), !m.deleted {
+                        target = .string(try store.mintID(grant: grant, kind: kind, worldKey: key, hint: m.messageIDHeader))
                     }
-                    return ["v2_resource_id": .string(id), "v3_resource_id": target]
                 }
-                var data: JSON = ["v2_application_id": .string(v2App), "v2_account_id": .string(accountID),
-                                  "resource_type": .string(resource), "translations": .array(translations)]
-                if ids == nil, v2IDs.count > pageSize { data["next_page_number"] = .int(page + 1) }
-                return data
-            })
-        }
-        r.add("POST", "/v3/migration-tools/link-v2v3-apps", .v3) { ctx in
-            guard let header = ctx.request.header("basicv2"),
-                  let decoded = Data(base64Encoded: header).flatMap({ String(data: $0, encoding: .utf8) }) else {
-                throw NylasError.invalidRequest("Missing BasicV2 header: base64(<v2 client_id>:<v2 client_secret>)")
+                return ["v2_resource_id": .string(id), "v3_resource_id": target]
             }
-            let parts = decoded.split(separator: ":", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw NylasError.invalidRequest("Malformed BasicV2 header") }
-            return ctx.data(try ctx.write { s, store in
-                var app = try ctx.requireAPIKey(s, store)
-                guard let v2 = try store.application(clientID: parts[0]), v2.apiVersion == 2, v2.clientSecret == parts[1] else {
-                    throw NylasError.unauthorized("Invalid v2 client_id or client_secret (v2 applications of the same region only)")
-                }
-                app.v2ApplicationID = v2.id
-                app.updatedAt = s.now.seconds
-                try store.save(app)
-                return ["application_id": .string(app.id), "v2_application_id": .string(v2.id)]
-            })
+            var data: JSON = ["v2_application_id": .string(v2App), "v2_account_id": .string(accountID),
+                              "resource_type": .string(resource), "translations": .array(translations)]
+            if ids == nil, v2IDs.count > pageSize { data["next_page_number"] = .int(page + 1) }
+            return data
+        })
+    }
+
+    /// `POST "/v3/migration-tools/link-v2v3-apps"`
+    @Sendable static func postLinkV2v3Apps(_ ctx: RequestContext) async throws -> SimResponse {
+        guard let header = ctx.request.header("basicv2"),
+              let decoded = Data(base64Encoded: header).flatMap({ String(data: $0, encoding: .utf8) }) else {
+            throw NylasError.invalidRequest("Missing BasicV2 header: base64(<v2 client_id>:<v2 client_secret>)")
         }
+        let parts = decoded.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { throw NylasError.invalidRequest("Malformed BasicV2 header") }
+        return ctx.data(try ctx.write { s, store in
+            var app = try ctx.requireAPIKey(s, store)
+            guard let v2 = try store.application(clientID: parts[0]), v2.apiVersion == 2, v2.clientSecret == parts[1] else {
+                throw NylasError.unauthorized("Invalid v2 client_id or client_secret (v2 applications of the same region only)")
+            }
+            app.v2ApplicationID = v2.id
+            app.updatedAt = s.now.seconds
+            try store.save(app)
+            return ["application_id": .string(app.id), "v2_application_id": .string(v2.id)]
+        })
     }
 }

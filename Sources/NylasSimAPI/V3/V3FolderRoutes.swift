@@ -6,108 +6,129 @@ package enum V3FolderRoutes {
     package static let base = "/v3/grants/{grant_id}/folders"
 
     package static func register(_ r: inout Router) {
-        r.add("GET", base, .v3) { ctx in
-            try ctx.rejectV2Parameters()
-            let limit = try ctx.limit(default: 50, max: 200)
-            let offset = try ctx.query["page_token"].map { t throws(NylasError) -> Int in
-                guard let n = Int(try PageToken.parse(t, count: 1)[0]) else { throw NylasError.invalidRequest("Invalid page_token") }
-                return n
-            } ?? 0
-            let parent = ctx.query["parent_id"]
-            let (items, next) = try ctx.read { s, store -> ([JSON], String?) in
-                let grant = try ctx.dataGrant(s, store, mail: true)
-                let all = try store.folders(grantID: grant.id).filter { parent == nil || $0.parentID == parent }
-                let page = Array(all.dropFirst(offset).prefix(limit))
-                let items = try page.map { f -> JSON in
-                    let c = try store.folderCounts(grantID: grant.id, folderID: f.id)
-                    return ctx.selecting(f.json(provider: grant.provider, unread: c.unread, total: c.total))
-                }
-                return (items, offset + limit < all.count ? PageToken.make([String(offset + limit)]) : nil)
-            }
-            return ctx.list(items, nextCursor: next)
-        }
-        r.add("POST", base, .v3) { ctx in
-            let body = try ctx.body()
-            let name = try body.requiredString("name")
-            guard name.count <= 1024 else { throw NylasError.invalidValue("name", "at most 1024 characters") }
-            let parentID = try body.string("parent_id")
-            return ctx.data(try ctx.write { s, store in
-                let grant = try ctx.dataGrant(s, store, mail: true)
-                if try store.folders(grantID: grant.id).contains(where: { $0.name == name && $0.parentID == parentID }) {
-                    throw NylasError.conflict("A folder named \(name) already exists")
-                }
-                var parentKey: String?
-                if let parentID {
-                    guard let p = try store.folder(grantID: grant.id, id: parentID) else { throw NylasError.notFound("Folder not found: \(parentID)") }
-                    parentKey = p.worldKey
-                }
-                let key = "folder-" + s.world.ids.base36("folder-key", length: 10)
-                try s.world.addFolder(mailbox: grant.email, key: key, name: name, parent: parentKey, time: s.now)
-                try SyncEngine.syncFolders(s, region: ctx.region, grant: grant, emit: true)
-                try SyncEngine.mailboxChanged(s, mailbox: grant.email)
-                guard let f = try store.folder(grantID: grant.id, worldKey: key) else { throw NylasError.internal("folder not synced") }
-                return f.json(provider: grant.provider, unread: 0, total: 0)
-            })
-        }
-        r.add("GET", base + "/{folder_id}", .v3) { ctx in
-            ctx.data(try ctx.read { s, store in
-                let (grant, f) = try folder(ctx, s, store)
-                let c = try store.folderCounts(grantID: grant.id, folderID: f.id)
-                return ctx.selecting(f.json(provider: grant.provider, unread: c.unread, total: c.total))
-            })
-        }
-        r.add("PUT", base + "/{folder_id}", .v3) { ctx in
-            let body = try ctx.body()
-            try body.rejectUnknown(["name", "parent_id", "text_color", "background_color"])
-            let name = try body.string("name")
-            return ctx.data(try ctx.write { s, store in
-                let (grant, f) = try folder(ctx, s, store)
-                if let name, name != f.name {
-                    if f.systemFolder { throw NylasError.invalidRequest("System folder \(f.name) cannot be renamed") }
-                    try s.world.renameFolder(mailbox: grant.email, key: f.worldKey, name: name, time: s.now)
-                    try SyncEngine.syncFolders(s, region: ctx.region, grant: grant, emit: true)
-                    try SyncEngine.mailboxChanged(s, mailbox: grant.email)
-                }
-                let updated = try store.folder(grantID: grant.id, id: f.id) ?? f
-                let c = try store.folderCounts(grantID: grant.id, folderID: f.id)
-                return updated.json(provider: grant.provider, unread: c.unread, total: c.total)
-            })
-        }
-        r.add("DELETE", base + "/{folder_id}", .v3) { ctx in
-            try ctx.write { s, store in
-                let (grant, f) = try folder(ctx, s, store)
-                if f.systemFolder { throw NylasError.invalidRequest("System folder \(f.name) cannot be deleted") }
-                try s.world.deleteFolder(mailbox: grant.email, key: f.worldKey, time: s.now)
-                try SyncEngine.syncFolders(s, region: ctx.region, grant: grant, emit: true)
-                try SyncEngine.mailboxChanged(s, mailbox: grant.email)
-            }
-            return ctx.done()
-        }
+        r.add("GET", base, .v3, getRoot)
+        r.add("POST", base, .v3, postRoot)
+        r.add("GET", base + "/{folder_id}", .v3, get)
+        r.add("PUT", base + "/{folder_id}", .v3, put)
+        r.add("DELETE", base + "/{folder_id}", .v3, delete)
 
         // MARK: Attachments
-        r.add("GET", "/v3/grants/{grant_id}/attachments/{attachment_id}", .v3) { ctx in
-            ctx.data(try ctx.read { s, store in
-                ctx.selecting(MessageRecord.publicAttachment(try attachment(ctx, s, store).meta))
-            })
-        }
-        r.add("GET", "/v3/grants/{grant_id}/attachments/{attachment_id}/download", .v3) { ctx in
-            let (meta, bytes) = try ctx.read { s, store -> (JSON, [UInt8]) in
-                let a = try attachment(ctx, s, store)
-                guard let wid = a.meta["wid"]?.intValue, let bytes = try s.world.attachmentContent(Int64(wid)) else {
-                    throw NylasError.notFound("Attachment content not found")
-                }
-                return (a.meta, bytes)
+        r.add("GET", "/v3/grants/{grant_id}/attachments/{attachment_id}", .v3, getAttachment)
+        r.add("GET", "/v3/grants/{grant_id}/attachments/{attachment_id}/download", .v3, getDownload)
+    }
+
+    /// `GET base`
+    @Sendable static func getRoot(_ ctx: RequestContext) async throws -> SimResponse {
+        try ctx.rejectV2Parameters()
+        let limit = try ctx.limit(default: 50, max: 200)
+        let offset = try ctx.query["page_token"].map { t throws(NylasError) -> Int in
+            guard let n = Int(try PageToken.parse(t, count: 1)[0]) else { throw NylasError.invalidRequest("Invalid page_token") }
+            return n
+        } ?? 0
+        let parent = ctx.query["parent_id"]
+        let (items, next) = try ctx.read { s, store -> ([JSON], String?) in
+            let grant = try ctx.dataGrant(s, store, mail: true)
+            let all = try store.folders(grantID: grant.id).filter { parent == nil || $0.parentID == parent }
+            let page = Array(all.dropFirst(offset).prefix(limit))
+            let items = try page.map { f -> JSON in
+                let c = try store.folderCounts(grantID: grant.id, folderID: f.id)
+                return ctx.selecting(f.json(provider: grant.provider, unread: c.unread, total: c.total))
             }
-            let filename = meta["filename"]?.stringValue ?? "attachment"
-            let disposition = (meta["is_inline"]?.boolValue ?? false) ? "inline" : "attachment"
-            return SimResponse(status: 200, headers: [
-                // The description and the docs: a binary stream (application/octet-stream); the MIME
-                // type is in the attachment's metadata.
-                "Content-Type": "application/octet-stream",
-                "Content-Length": String(bytes.count),
-                "Content-Disposition": "\(disposition); filename=\"\(filename.replacingOccurrences(of: "\"", with: ""))\"",
-            ], body: bytes)
+            return (items, offset + limit < all.count ? PageToken.make([String(offset + limit)]) : nil)
         }
+        return ctx.list(items, nextCursor: next)
+    }
+
+    /// `POST base`
+    @Sendable static func postRoot(_ ctx: RequestContext) async throws -> SimResponse {
+        let body = try ctx.body()
+        let name = try body.requiredString("name")
+        guard name.count <= 1024 else { throw NylasError.invalidValue("name", "at most 1024 characters") }
+        let parentID = try body.string("parent_id")
+        return ctx.data(try ctx.write { s, store in
+            let grant = try ctx.dataGrant(s, store, mail: true)
+            if try store.folders(grantID: grant.id).contains(where: { $0.name == name && $0.parentID == parentID }) {
+                throw NylasError.conflict("A folder named \(name) already exists")
+            }
+            var parentKey: String?
+            if let parentID {
+                guard let p = try store.folder(grantID: grant.id, id: parentID) else { throw NylasError.notFound("Folder not found: \(parentID)") }
+                parentKey = p.worldKey
+            }
+            let key = "folder-" + s.world.ids.base36("folder-key", length: 10)
+            try s.world.addFolder(mailbox: grant.email, key: key, name: name, parent: parentKey, time: s.now)
+            try SyncEngine.syncFolders(s, region: ctx.region, grant: grant, emit: true)
+            try SyncEngine.mailboxChanged(s, mailbox: grant.email)
+            guard let f = try store.folder(grantID: grant.id, worldKey: key) else { throw NylasError.internal("folder not synced") }
+            return f.json(provider: grant.provider, unread: 0, total: 0)
+        })
+    }
+
+    /// `GET base + "/{folder_id}"`
+    @Sendable static func get(_ ctx: RequestContext) async throws -> SimResponse {
+        ctx.data(try ctx.read { s, store in
+            let (grant, f) = try folder(ctx, s, store)
+            let c = try store.folderCounts(grantID: grant.id, folderID: f.id)
+            return ctx.selecting(f.json(provider: grant.provider, unread: c.unread, total: c.total))
+        })
+    }
+
+    /// `PUT base + "/{folder_id}"`
+    @Sendable static func put(_ ctx: RequestContext) async throws -> SimResponse {
+        let body = try ctx.body()
+        try body.rejectUnknown(["name", "parent_id", "text_color", "background_color"])
+        let name = try body.string("name")
+        return ctx.data(try ctx.write { s, store in
+            let (grant, f) = try folder(ctx, s, store)
+            if let name, name != f.name {
+                if f.systemFolder { throw NylasError.invalidRequest("System folder \(f.name) cannot be renamed") }
+                try s.world.renameFolder(mailbox: grant.email, key: f.worldKey, name: name, time: s.now)
+                try SyncEngine.syncFolders(s, region: ctx.region, grant: grant, emit: true)
+                try SyncEngine.mailboxChanged(s, mailbox: grant.email)
+            }
+            let updated = try store.folder(grantID: grant.id, id: f.id) ?? f
+            let c = try store.folderCounts(grantID: grant.id, folderID: f.id)
+            return updated.json(provider: grant.provider, unread: c.unread, total: c.total)
+        })
+    }
+
+    /// `DELETE base + "/{folder_id}"`
+    @Sendable static func delete(_ ctx: RequestContext) async throws -> SimResponse {
+        try ctx.write { s, store in
+            let (grant, f) = try folder(ctx, s, store)
+            if f.systemFolder { throw NylasError.invalidRequest("System folder \(f.name) cannot be deleted") }
+            try s.world.deleteFolder(mailbox: grant.email, key: f.worldKey, time: s.now)
+            try SyncEngine.syncFolders(s, region: ctx.region, grant: grant, emit: true)
+            try SyncEngine.mailboxChanged(s, mailbox: grant.email)
+        }
+        return ctx.done()
+    }
+
+    /// `GET "/v3/grants/{grant_id}/attachments/{attachment_id}"`
+    @Sendable static func getAttachment(_ ctx: RequestContext) async throws -> SimResponse {
+        ctx.data(try ctx.read { s, store in
+            ctx.selecting(MessageRecord.publicAttachment(try attachment(ctx, s, store).meta))
+        })
+    }
+
+    /// `GET "/v3/grants/{grant_id}/attachments/{attachment_id}/download"`
+    @Sendable static func getDownload(_ ctx: RequestContext) async throws -> SimResponse {
+        let (meta, bytes) = try ctx.read { s, store -> (JSON, [UInt8]) in
+            let a = try attachment(ctx, s, store)
+            guard let wid = a.meta["wid"]?.intValue, let bytes = try s.world.attachmentContent(Int64(wid)) else {
+                throw NylasError.notFound("Attachment content not found")
+            }
+            return (a.meta, bytes)
+        }
+        let filename = meta["filename"]?.stringValue ?? "attachment"
+        let disposition = (meta["is_inline"]?.boolValue ?? false) ? "inline" : "attachment"
+        return SimResponse(status: 200, headers: [
+            // The description and the docs: a binary stream (application/octet-stream); the MIME
+            // type is in the attachment's metadata.
+            "Content-Type": "application/octet-stream",
+            "Content-Length": String(bytes.count),
+            "Content-Disposition": "\(disposition); filename=\"\(filename.replacingOccurrences(of: "\"", with: ""))\"",
+        ], body: bytes)
     }
 
     package static func folder(_ ctx: RequestContext, _ s: SimulatorState, _ store: RegionStore) throws -> (GrantRecord, FolderRecord) {

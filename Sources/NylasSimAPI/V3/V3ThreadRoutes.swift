@@ -6,75 +6,87 @@ package enum V3ThreadRoutes {
     package static let base = "/v3/grants/{grant_id}/threads"
 
     package static func register(_ r: inout Router) {
-        r.add("GET", base, .v3) { ctx in
-            try ctx.rejectV2Parameters()
-            let q = ctx.query
-            let limit = try ctx.limit(default: 20, max: 50)
-            let cursor = try q["page_token"].map { t throws(NylasError) -> (latest: Int, id: String) in
-                let parts = try PageToken.parse(t, count: 2)
-                guard let date = Int(parts[0]) else { throw NylasError.invalidRequest("Invalid page_token") }
-                return (date, parts[1])
+        r.add("GET", base, .v3, list)
+        r.add("GET", base + "/{thread_id}", .v3, get)
+        r.add("PUT", base + "/{thread_id}", .v3, update)
+        r.add("DELETE", base + "/{thread_id}", .v3, delete)
+    }
+
+    /// `GET base`
+    @Sendable static func list(_ ctx: RequestContext) async throws -> SimResponse {
+        try ctx.rejectV2Parameters()
+        let q = ctx.query
+        let limit = try ctx.limit(default: 20, max: 50)
+        let cursor = try q["page_token"].map { t throws(NylasError) -> (latest: Int, id: String) in
+            let parts = try PageToken.parse(t, count: 2)
+            guard let date = Int(parts[0]) else { throw NylasError.invalidRequest("Invalid page_token") }
+            return (date, parts[1])
+        }
+        let (items, next) = try ctx.read { s, store -> ([JSON], String?) in
+            let grant = try ctx.dataGrant(s, store, mail: true)
+            var filter = ThreadFilter(messages: try ctx.v3MessageFilter(grant: grant, store: store))
+            filter.latestAfter = try q.int("latest_message_after")
+            filter.latestBefore = try q.int("latest_message_before")
+            let rows = try store.threads(grantID: grant.id, matching: filter, after: cursor, limit: limit + 1)
+            let page = rows.prefix(limit)
+            let threads = try page.map { try thread(store, grant, $0.threadID) }
+            let next = rows.count > limit ? page.last.map { PageToken.make([String($0.latest), $0.threadID]) } : nil
+            return (threads.compactMap { $0 }.map { ctx.selecting($0) }, next)
+        }
+        return ctx.list(items, nextCursor: next)
+    }
+
+    /// `GET base + "/{thread_id}"`
+    @Sendable static func get(_ ctx: RequestContext) async throws -> SimResponse {
+        ctx.data(try ctx.read { s, store in
+            let grant = try ctx.dataGrant(s, store, mail: true)
+            guard let t = try thread(store, grant, try ctx.objectID("thread_id", kind: "thread", grant: grant, store: store)) else {
+                throw NylasError.notFound("Thread not found: \(ctx.param("thread_id"))")
             }
-            let (items, next) = try ctx.read { s, store -> ([JSON], String?) in
-                let grant = try ctx.dataGrant(s, store, mail: true)
-                var filter = ThreadFilter(messages: try ctx.v3MessageFilter(grant: grant, store: store))
-                filter.latestAfter = try q.int("latest_message_after")
-                filter.latestBefore = try q.int("latest_message_before")
-                let rows = try store.threads(grantID: grant.id, matching: filter, after: cursor, limit: limit + 1)
-                let page = rows.prefix(limit)
-                let threads = try page.map { try thread(store, grant, $0.threadID) }
-                let next = rows.count > limit ? page.last.map { PageToken.make([String($0.latest), $0.threadID]) } : nil
-                return (threads.compactMap { $0 }.map { ctx.selecting($0) }, next)
-            }
-            return ctx.list(items, nextCursor: next)
-        }
-        r.add("GET", base + "/{thread_id}", .v3) { ctx in
-            ctx.data(try ctx.read { s, store in
-                let grant = try ctx.dataGrant(s, store, mail: true)
-                guard let t = try thread(store, grant, try ctx.objectID("thread_id", kind: "thread", grant: grant, store: store)) else {
-                    throw NylasError.notFound("Thread not found: \(ctx.param("thread_id"))")
+            return ctx.selecting(t)
+        })
+    }
+
+    /// `PUT base + "/{thread_id}"`
+    @Sendable static func update(_ ctx: RequestContext) async throws -> SimResponse {
+        let body = try ctx.body()
+        try body.rejectUnknown(["unread", "starred", "folders"])
+        let unread = try body.bool("unread")
+        let starred = try body.bool("starred")
+        let folders = try body.stringArray("folders")
+        return ctx.data(try ctx.write { s, store in
+            let grant = try ctx.dataGrant(s, store, mail: true)
+            let messages = try store.messages(grantID: grant.id, threadID: ctx.param("thread_id"))
+            guard !messages.isEmpty else { throw NylasError.notFound("Thread not found: \(ctx.param("thread_id"))") }
+            var keys: [String]?
+            if let folders {
+                if !ProviderKind(grant.provider).multipleFolders, folders.count != 1 {
+                    throw NylasError.invalidValue("folders", "a \(grant.provider) message is in exactly one folder")
                 }
-                return ctx.selecting(t)
-            })
-        }
-        r.add("PUT", base + "/{thread_id}", .v3) { ctx in
-            let body = try ctx.body()
-            try body.rejectUnknown(["unread", "starred", "folders"])
-            let unread = try body.bool("unread")
-            let starred = try body.bool("starred")
-            let folders = try body.stringArray("folders")
-            return ctx.data(try ctx.write { s, store in
-                let grant = try ctx.dataGrant(s, store, mail: true)
-                let messages = try store.messages(grantID: grant.id, threadID: ctx.param("thread_id"))
-                guard !messages.isEmpty else { throw NylasError.notFound("Thread not found: \(ctx.param("thread_id"))") }
-                var keys: [String]?
-                if let folders {
-                    if !ProviderKind(grant.provider).multipleFolders, folders.count != 1 {
-                        throw NylasError.invalidValue("folders", "a \(grant.provider) message is in exactly one folder")
-                    }
-                    keys = try folders.map { id throws -> String in
-                        guard let f = try store.folder(grantID: grant.id, id: id) else { throw NylasError.notFound("Folder not found: \(id)") }
-                        return f.worldKey
-                    }
-                }
-                for m in messages {
-                    _ = try MessageOperations.change(s, ctx.region, grant, m, unread: unread, starred: starred, folderKeys: keys, metadata: nil)
-                }
-                return try thread(store, grant, ctx.param("thread_id")) ?? .null
-            })
-        }
-        r.add("DELETE", base + "/{thread_id}", .v3) { ctx in
-            try ctx.write { s, store in
-                let grant = try ctx.dataGrant(s, store, mail: true)
-                let messages = try store.messages(grantID: grant.id, threadID: ctx.param("thread_id"))
-                guard !messages.isEmpty else { throw NylasError.notFound("Thread not found: \(ctx.param("thread_id"))") }
-                for m in messages {
-                    _ = try MessageOperations.change(s, ctx.region, grant, m, unread: nil, starred: nil,
-                                                        folderKeys: [ProviderKind.trash], metadata: nil)
+                keys = try folders.map { id throws -> String in
+                    guard let f = try store.folder(grantID: grant.id, id: id) else { throw NylasError.notFound("Folder not found: \(id)") }
+                    return f.worldKey
                 }
             }
-            return ctx.done()
+            for m in messages {
+                _ = try MessageOperations.change(s, ctx.region, grant, m, unread: unread, starred: starred, folderKeys: keys, metadata: nil)
+            }
+            return try thread(store, grant, ctx.param("thread_id")) ?? .null
+        })
+    }
+
+    /// `DELETE base + "/{thread_id}"`
+    @Sendable static func delete(_ ctx: RequestContext) async throws -> SimResponse {
+        try ctx.write { s, store in
+            let grant = try ctx.dataGrant(s, store, mail: true)
+            let messages = try store.messages(grantID: grant.id, threadID: ctx.param("thread_id"))
+            guard !messages.isEmpty else { throw NylasError.notFound("Thread not found: \(ctx.param("thread_id"))") }
+            for m in messages {
+                _ = try MessageOperations.change(s, ctx.region, grant, m, unread: nil, starred: nil,
+                                                    folderKeys: [ProviderKind.trash], metadata: nil)
+            }
         }
+        return ctx.done()
     }
 
     /// The thread object (§5.4), derived from its messages and drafts.

@@ -31,119 +31,144 @@ package enum V3WebhookRoutes {
     }
 
     package static func register(_ r: inout Router) {
-        r.add("GET", "/v3/webhooks", .v3) { ctx in
-            ctx.data(try ctx.read { s, store in
-                let app = try ctx.requireAPIKey(s, store)
-                return .array(try store.webhooks(applicationID: app.id, apiVersion: 3).map { $0.json() })
-            })
-        }
-        r.add("POST", "/v3/webhooks", .v3) { ctx in
-            let body = try ctx.body()
-            let triggers = try validTriggers(body, required: true)!
-            let url = try WebhookURL.validated(try body.requiredString("webhook_url"), field: "webhook_url")
-            let description = try body.string("description")
-            let emails = try body.stringArray("notification_email_addresses") ?? []
-            let compressed = try body.bool("compressed_delivery") ?? false
-            let app = try ctx.read { s, store in try ctx.requireAPIKey(s, store) }
-            try await WebhookChallenge.verify(url, ctx.core)
-            return ctx.data(try ctx.write { s, store in
-                let hook = WebhookRecord(id: store.ids.base62("webhook", length: 26), applicationID: app.id, apiVersion: 3,
-                                         description: description, triggerTypes: triggers, url: url,
-                                         secret: store.ids.base62("webhook-secret", length: 40), emails: emails,
-                                         compressed: compressed, now: s.now.seconds)
-                try store.save(hook)
-                return hook.json(withSecret: true)
-            })
-        }
-        r.add("GET", "/v3/webhooks/ip-addresses", .v3) { ctx in
-            ctx.data(try ctx.read { s, store in
-                _ = try ctx.requireAPIKey(s, store)
-                return ["ip_addresses": ["127.0.0.1"], "updated_at": .int(s.startTime.seconds)]
-            })
-        }
-        r.add("GET", "/v3/webhooks/{id}", .v3) { ctx in
-            ctx.data(try ctx.read { s, store in
-                try hook(ctx, s, store).json()
-            })
-        }
-        r.add("PUT", "/v3/webhooks/{id}", .v3) { ctx in
-            let body = try ctx.body()
-            try body.rejectUnknown(["trigger_types", "webhook_url", "description", "notification_email_addresses",
-                                    "compressed_delivery", "status"])
-            // Empty fields in the request do not overwrite existing fields (§4.16, spec PUT).
-            let triggers = try validTriggers(body, required: false)
-            var url: String?
-            if let u = try body.string("webhook_url"), !u.isEmpty { url = try WebhookURL.validated(u, field: "webhook_url") }
-            let status = try body.string("status").flatMap { $0.isEmpty ? nil : $0 }
-            if let status, !["active", "pause"].contains(status) {
-                throw NylasError.invalidValue("status", "expected active or pause")
-            }
-            let existing = try ctx.read { s, store in try hook(ctx, s, store) }
-            if let url, url != existing.url { try await WebhookChallenge.verify(url, ctx.core) }
-            return ctx.data(try ctx.write { s, store in
-                var h = try hook(ctx, s, store)
-                if let triggers, !triggers.isEmpty { h.triggerTypes = triggers }
-                if let url { h.url = url }
-                if let d = try body.string("description"), !d.isEmpty { h.description = d }
-                if let e = try body.stringArray("notification_email_addresses"), !e.isEmpty { h.emails = e }
-                if let c = try body.bool("compressed_delivery") { h.compressed = c }
-                if let status, status != h.status {
-                    h.status = status
-                    h.failingSince = nil
-                    h.statusUpdatedAt = s.now.seconds
-                }
-                h.updatedAt = s.now.seconds
-                try store.save(h)
-                return h.json()
-            })
-        }
-        r.add("DELETE", "/v3/webhooks/{id}", .v3) { ctx in
-            try ctx.write { s, store in
-                let h = try hook(ctx, s, store)
-                _ = try store.deleteWebhook(id: h.id)
-            }
-            return ctx.data(["status": "success"])
-        }
-        let rotate: RouteHandler = { ctx in
-            ctx.data(try ctx.write { s, store in
-                var h = try hook(ctx, s, store)
-                h.secret = store.ids.base62("webhook-secret", length: 40)
-                h.updatedAt = s.now.seconds
-                try store.save(h)
-                return h.json(withSecret: true)
-            })
-        }
+        r.add("GET", "/v3/webhooks", .v3, listWebhooks)
+        r.add("POST", "/v3/webhooks", .v3, postWebhooks)
+        r.add("GET", "/v3/webhooks/ip-addresses", .v3, listIpAddresses)
+        r.add("GET", "/v3/webhooks/{id}", .v3, getWebhook)
+        r.add("PUT", "/v3/webhooks/{id}", .v3, putWebhook)
+        r.add("DELETE", "/v3/webhooks/{id}", .v3, deleteWebhook)
         r.add("POST", "/v3/webhooks/rotate-secret/{id}", .v3, rotate)
         r.add("PUT", "/v3/webhooks/{id}/rotate-secret", .v3, rotate)
-        r.add("POST", "/v3/webhooks/mock-payload", .v3) { ctx in
-            let body = try ctx.body()
-            let type = try body.requiredString("trigger_type")
-            guard mockTypes.contains(type) else { throw NylasError.invalidValue("trigger_type", "unsupported trigger type '\(type)'") }
-            let app = try ctx.read { s, store in try ctx.requireAPIKey(s, store) }
-            return ctx.data(MockPayloads.notification(type, applicationID: app.id, now: ctx.core.now))
+        r.add("POST", "/v3/webhooks/mock-payload", .v3, postMockPayload)
+        r.add("POST", "/v3/webhooks/send-test-event", .v3, postSendTestEvent)
+    }
+
+    /// `GET "/v3/webhooks"`
+    @Sendable static func listWebhooks(_ ctx: RequestContext) async throws -> SimResponse {
+        ctx.data(try ctx.read { s, store in
+            let app = try ctx.requireAPIKey(s, store)
+            return .array(try store.webhooks(applicationID: app.id, apiVersion: 3).map { $0.json() })
+        })
+    }
+
+    /// `POST "/v3/webhooks"`
+    @Sendable static func postWebhooks(_ ctx: RequestContext) async throws -> SimResponse {
+        let body = try ctx.body()
+        let triggers = try validTriggers(body, required: true)!
+        let url = try WebhookURL.validated(try body.requiredString("webhook_url"), field: "webhook_url")
+        let description = try body.string("description")
+        let emails = try body.stringArray("notification_email_addresses") ?? []
+        let compressed = try body.bool("compressed_delivery") ?? false
+        let app = try ctx.read { s, store in try ctx.requireAPIKey(s, store) }
+        try await WebhookChallenge.verify(url, ctx.core)
+        return ctx.data(try ctx.write { s, store in
+            let hook = WebhookRecord(id: store.ids.base62("webhook", length: 26), applicationID: app.id, apiVersion: 3,
+                                     description: description, triggerTypes: triggers, url: url,
+                                     secret: store.ids.base62("webhook-secret", length: 40), emails: emails,
+                                     compressed: compressed, now: s.now.seconds)
+            try store.save(hook)
+            return hook.json(withSecret: true)
+        })
+    }
+
+    /// `GET "/v3/webhooks/ip-addresses"`
+    @Sendable static func listIpAddresses(_ ctx: RequestContext) async throws -> SimResponse {
+        ctx.data(try ctx.read { s, store in
+            _ = try ctx.requireAPIKey(s, store)
+            return ["ip_addresses": ["127.0.0.1"], "updated_at": .int(s.startTime.seconds)]
+        })
+    }
+
+    /// `GET "/v3/webhooks/{id}"`
+    @Sendable static func getWebhook(_ ctx: RequestContext) async throws -> SimResponse {
+        ctx.data(try ctx.read { s, store in
+            try hook(ctx, s, store).json()
+        })
+    }
+
+    /// `PUT "/v3/webhooks/{id}"`
+    @Sendable static func putWebhook(_ ctx: RequestContext) async throws -> SimResponse {
+        let body = try ctx.body()
+        try body.rejectUnknown(["trigger_types", "webhook_url", "description", "notification_email_addresses",
+                                "compressed_delivery", "status"])
+        // Empty fields in the request do not overwrite existing fields (§4.16, spec PUT).
+        let triggers = try validTriggers(body, required: false)
+        var url: String?
+        if let u = try body.string("webhook_url"), !u.isEmpty { url = try WebhookURL.validated(u, field: "webhook_url") }
+        let status = try body.string("status").flatMap { $0.isEmpty ? nil : $0 }
+        if let status, !["active", "pause"].contains(status) {
+            throw NylasError.invalidValue("status", "expected active or pause")
         }
-        r.add("POST", "/v3/webhooks/send-test-event", .v3) { ctx in
-            let body = try ctx.body()
-            let type = try body.requiredString("trigger_type")
-            guard mockTypes.contains(type) else { throw NylasError.invalidValue("trigger_type", "unsupported trigger type '\(type)'") }
-            let url = try WebhookURL.validated(try body.requiredString("webhook_url"), field: "webhook_url")
-            let (app, policy) = try ctx.read { s, store in (try ctx.requireAPIKey(s, store), s.settings.webhooks) }
-            let payload = MockPayloads.notification(type, applicationID: app.id, now: ctx.core.now).bytes
-            let signature = WebhookSignature.sign(payload, secret: "mock-webhook-secret")
-            do {
-                let response = try await HTTPClient(trustedCAFile: policy.trustedCAFile).send(
-                    "POST", url, headers: ["Content-Type": "application/json", "x-nylas-signature": signature],
-                    body: payload, timeout: policy.attemptTimeout)
-                guard (200..<300).contains(response.status) else {
-                    throw NylasError(status: 400, type: "70005", message: "unable.send.test_event : status is not ok, got \(response.status)")
-                }
-            } catch let e as NylasError {
-                throw e
-            } catch {
-                throw NylasError(status: 400, type: "70005", message: "unable.send.test_event : \(error)")
+        let existing = try ctx.read { s, store in try hook(ctx, s, store) }
+        if let url, url != existing.url { try await WebhookChallenge.verify(url, ctx.core) }
+        return ctx.data(try ctx.write { s, store in
+            var h = try hook(ctx, s, store)
+            if let triggers, !triggers.isEmpty { h.triggerTypes = triggers }
+            if let url { h.url = url }
+            if let d = try body.string("description"), !d.isEmpty { h.description = d }
+            if let e = try body.stringArray("notification_email_addresses"), !e.isEmpty { h.emails = e }
+            if let c = try body.bool("compressed_delivery") { h.compressed = c }
+            if let status, status != h.status {
+                h.status = status
+                h.failingSince = nil
+                h.statusUpdatedAt = s.now.seconds
             }
-            return ctx.data("success")
+            h.updatedAt = s.now.seconds
+            try store.save(h)
+            return h.json()
+        })
+    }
+
+    /// `DELETE "/v3/webhooks/{id}"`
+    @Sendable static func deleteWebhook(_ ctx: RequestContext) async throws -> SimResponse {
+        try ctx.write { s, store in
+            let h = try hook(ctx, s, store)
+            _ = try store.deleteWebhook(id: h.id)
         }
+        return ctx.data(["status": "success"])
+    }
+
+    @Sendable static func rotate(_ ctx: RequestContext) async throws -> SimResponse {
+        ctx.data(try ctx.write { s, store in
+            var h = try hook(ctx, s, store)
+            h.secret = store.ids.base62("webhook-secret", length: 40)
+            h.updatedAt = s.now.seconds
+            try store.save(h)
+            return h.json(withSecret: true)
+        })
+    }
+
+    /// `POST "/v3/webhooks/mock-payload"`
+    @Sendable static func postMockPayload(_ ctx: RequestContext) async throws -> SimResponse {
+        let body = try ctx.body()
+        let type = try body.requiredString("trigger_type")
+        guard mockTypes.contains(type) else { throw NylasError.invalidValue("trigger_type", "unsupported trigger type '\(type)'") }
+        let app = try ctx.read { s, store in try ctx.requireAPIKey(s, store) }
+        return ctx.data(MockPayloads.notification(type, applicationID: app.id, now: ctx.core.now))
+    }
+
+    /// `POST "/v3/webhooks/send-test-event"`
+    @Sendable static func postSendTestEvent(_ ctx: RequestContext) async throws -> SimResponse {
+        let body = try ctx.body()
+        let type = try body.requiredString("trigger_type")
+        guard mockTypes.contains(type) else { throw NylasError.invalidValue("trigger_type", "unsupported trigger type '\(type)'") }
+        let url = try WebhookURL.validated(try body.requiredString("webhook_url"), field: "webhook_url")
+        let (app, policy) = try ctx.read { s, store in (try ctx.requireAPIKey(s, store), s.settings.webhooks) }
+        let payload = MockPayloads.notification(type, applicationID: app.id, now: ctx.core.now).bytes
+        let signature = WebhookSignature.sign(payload, secret: "mock-webhook-secret")
+        do {
+            let response = try await HTTPClient(trustedCAFile: policy.trustedCAFile).send(
+                "POST", url, headers: ["Content-Type": "application/json", "x-nylas-signature": signature],
+                body: payload, timeout: policy.attemptTimeout)
+            guard (200..<300).contains(response.status) else {
+                throw NylasError(status: 400, type: "70005", message: "unable.send.test_event : status is not ok, got \(response.status)")
+            }
+        } catch let e as NylasError {
+            throw e
+        } catch {
+            throw NylasError(status: 400, type: "70005", message: "unable.send.test_event : \(error)")
+        }
+        return ctx.data("success")
     }
 
     package static func hook(_ ctx: RequestContext, _ s: SimulatorState, _ store: RegionStore) throws -> WebhookRecord {

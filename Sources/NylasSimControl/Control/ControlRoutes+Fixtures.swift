@@ -11,21 +11,24 @@ extension ControlRoutes {
     /// `"mailbox"` (load it as another owner address) and `"provider"`. Answers 201 with
     /// `{mailbox, provider, messages, skipped, threads, folders_added}`; a bad fixture is a 400.
     package static func registerFixtures(_ r: inout Router) {
-        r.add("POST", "/__sim/fixtures", .control) { ctx in
-            let body = try ctx.body()
-            let path = try body.string("path")
-            var inline: JSON?
-            if path == nil {
-                guard body.has("messages") else {
-                    throw NylasError.invalidRequest("Give a fixture: {\"path\": \"fixtures/mailbox.json\"} or the fixture object itself")
-                }
-                inline = .object(body.values)
+        r.add("POST", "/__sim/fixtures", .control, postFixtures)
+    }
+
+    /// `POST "/__sim/fixtures"`
+    @Sendable static func postFixtures(_ ctx: RequestContext) async throws -> SimResponse {
+        let body = try ctx.body()
+        let path = try body.string("path")
+        var inline: JSON?
+        if path == nil {
+            guard body.has("messages") else {
+                throw NylasError.invalidRequest("Give a fixture: {\"path\": \"fixtures/mailbox.json\"} or the fixture object itself")
             }
-            // With an inline fixture, `mailbox` is the fixture's own owner; `mailbox_override` also works.
-            let mailboxOverride = path != nil ? try body.string("mailbox") : try body.string("mailbox_override")
-            let result = try ctx.core.loadFixture(inline, path: path, mailbox: mailboxOverride,
-                                                  provider: path != nil ? try body.string("provider") : nil)
-            return .json(result.json, status: 201)
+            inline = .object(body.values)
         }
+        // With an inline fixture, `mailbox` is the fixture's own owner; `mailbox_override` also works.
+        let mailboxOverride = path != nil ? try body.string("mailbox") : try body.string("mailbox_override")
+        let result = try ctx.core.loadFixture(inline, path: path, mailbox: mailboxOverride,
+                                              provider: path != nil ? try body.string("provider") : nil)
+        return .json(result.json, status: 201)
     }
 }

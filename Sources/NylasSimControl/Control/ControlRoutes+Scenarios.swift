@@ -6,31 +6,37 @@ import NylasSimulatorTesting
 extension ControlRoutes {
     /// `/__sim/scenarios`: load a scenario into the running server, and see how loaded ones went.
     package static func registerScenarios(_ r: inout Router) {
-        r.add("POST", "/__sim/scenarios", .control) { ctx in
-            let body = try ctx.body()
-            let scenario: Scenario
-            do {
-                if let path = try body.string("path") {
-                    scenario = try Scenario.load(path: path)
-                } else if let yaml = try body.string("yaml") {
-                    scenario = try Scenario.parse(yaml, file: "request")
-                } else {
-                    throw NylasError.invalidRequest("Give {\"path\": \"scenarios/x.yaml\"} or {\"yaml\": \"...\"}")
-                }
-            } catch let e as ScenarioError {
-                throw NylasError.invalidRequest("Invalid scenario: \(e.description)")
+        r.add("POST", "/__sim/scenarios", .control, postScenarios)
+        r.add("GET", "/__sim/scenarios", .control, listScenarios)
+    }
+
+    /// `POST "/__sim/scenarios"`
+    @Sendable static func postScenarios(_ ctx: RequestContext) async throws -> SimResponse {
+        let body = try ctx.body()
+        let scenario: Scenario
+        do {
+            if let path = try body.string("path") {
+                scenario = try Scenario.load(path: path)
+            } else if let yaml = try body.string("yaml") {
+                scenario = try Scenario.parse(yaml, file: "request")
+            } else {
+                throw NylasError.invalidRequest("Give {\"path\": \"scenarios/x.yaml\"} or {\"yaml\": \"...\"}")
             }
-            guard ctx.core.isRunning.withLock({ $0 }) else { throw NylasError.invalidRequest("The simulator is shutting down") }
-            let task = ScenarioRunner.load(scenario, core: ctx.core)
-            if try body.bool("wait") ?? false {
-                let result = await task.value
-                return .json(ScenarioReport.json(result))
-            }
-            return .json(["name": .string(scenario.name), "status": "loaded", "steps": .int(scenario.steps.count)], status: 202)
+        } catch let e as ScenarioError {
+            throw NylasError.invalidRequest("Invalid scenario: \(e.description)")
         }
-        r.add("GET", "/__sim/scenarios", .control) { ctx in
-            .json(["data": .array(ctx.core.withState { $0.scenarioResults.map(ScenarioReport.json) })])
+        guard ctx.core.isRunning.withLock({ $0 }) else { throw NylasError.invalidRequest("The simulator is shutting down") }
+        let task = ScenarioRunner.load(scenario, core: ctx.core)
+        if try body.bool("wait") ?? false {
+            let result = await task.value
+            return .json(ScenarioReport.json(result))
         }
+        return .json(["name": .string(scenario.name), "status": "loaded", "steps": .int(scenario.steps.count)], status: 202)
+    }
+
+    /// `GET "/__sim/scenarios"`
+    @Sendable static func listScenarios(_ ctx: RequestContext) async throws -> SimResponse {
+        .json(["data": .array(ctx.core.withState { $0.scenarioResults.map(ScenarioReport.json) })])
     }
 }
 

@@ -7,36 +7,45 @@ import NylasSimulatorTesting
 extension ControlRoutes {
     /// `/__sim/webhooks/...`: the delivery journal, destinations of both versions, notification e-mails.
     package static func registerWebhooks(_ r: inout Router) {
-        r.add("GET", "/__sim/webhooks/deliveries", .control) { ctx in
-            let q = ctx.query
-            let region = try q["region"].map { name throws(NylasError) -> Region in
-                guard let r = Region(rawValue: name) else { throw NylasError.invalidValue("region", "expected us or eu") }
-                return r
-            }
-            let after = try q.int("after") ?? 0
-            let bodies = try q.bool("bodies") ?? true
-            let items = try ctx.core.deliveries(region: region, webhookID: q["webhook_id"], after: after)
-                .filter { d in q["type"].map { d.type == $0 || d.type.hasPrefix($0 + ".") } ?? true }
-            return .json(["data": .array(items.map { $0.json(includeBody: bodies) })])
+        r.add("GET", "/__sim/webhooks/deliveries", .control, listDeliveries)
+        r.add("GET", "/__sim/webhooks", .control, listWebhooks)
+        r.add("GET", "/__sim/webhooks/emails", .control, listEmails)
+    }
+
+    /// `GET "/__sim/webhooks/deliveries"`
+    @Sendable static func listDeliveries(_ ctx: RequestContext) async throws -> SimResponse {
+        let q = ctx.query
+        let region = try q["region"].map { name throws(NylasError) -> Region in
+            guard let r = Region(rawValue: name) else { throw NylasError.invalidValue("region", "expected us or eu") }
+            return r
         }
-        r.add("GET", "/__sim/webhooks", .control) { ctx in
-            let items = try ctx.core.withState { s in
-                try Region.allCases.flatMap { region in
-                    try s.store(region).allWebhooks().map { h -> JSON in
-                        var o = h.json()
-                        o["region"] = .string(region.rawValue)
-                        o["api_version"] = .int(h.apiVersion)
-                        o["application_id"] = .string(h.applicationID)
-                        return o
-                    }
+        let after = try q.int("after") ?? 0
+        let bodies = try q.bool("bodies") ?? true
+        let items = try ctx.core.deliveries(region: region, webhookID: q["webhook_id"], after: after)
+            .filter { d in q["type"].map { d.type == $0 || d.type.hasPrefix($0 + ".") } ?? true }
+        return .json(["data": .array(items.map { $0.json(includeBody: bodies) })])
+    }
+
+    /// `GET "/__sim/webhooks"`
+    @Sendable static func listWebhooks(_ ctx: RequestContext) async throws -> SimResponse {
+        let items = try ctx.core.withState { s in
+            try Region.allCases.flatMap { region in
+                try s.store(region).allWebhooks().map { h -> JSON in
+                    var o = h.json()
+                    o["region"] = .string(region.rawValue)
+                    o["api_version"] = .int(h.apiVersion)
+                    o["application_id"] = .string(h.applicationID)
+                    return o
                 }
             }
-            return .json(["data": .array(items)])
         }
-        r.add("GET", "/__sim/webhooks/emails", .control) { ctx in
-            let items = try ctx.core.withState { s in try Region.allCases.flatMap { try s.store($0).notificationEmails() } }
-            return .json(["data": .array(items)])
-        }
+        return .json(["data": .array(items)])
+    }
+
+    /// `GET "/__sim/webhooks/emails"`
+    @Sendable static func listEmails(_ ctx: RequestContext) async throws -> SimResponse {
+        let items = try ctx.core.withState { s in try Region.allCases.flatMap { try s.store($0).notificationEmails() } }
+        return .json(["data": .array(items)])
     }
 }
 

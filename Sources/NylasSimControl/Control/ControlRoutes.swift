@@ -19,72 +19,99 @@ package enum ControlRoutes {
         registerDashboard(&router)
     }
 
+    /// `GET "/__sim/state"`
+    @Sendable static func getState(_ ctx: RequestContext) async throws -> SimResponse {
+        .json(try ctx.core.stateJSON())
+    }
+
+    /// `GET "/__sim/clock"`
+    @Sendable static func getClock(_ ctx: RequestContext) async throws -> SimResponse {
+        .json(ctx.core.withState { $0.clock.json })
+    }
+
+    /// `POST "/__sim/reset"`
+    @Sendable static func postReset(_ ctx: RequestContext) async throws -> SimResponse {
+        try ctx.core.withState { try $0.reset() }
+        return .json(try ctx.core.stateJSON())
+    }
+
+    /// `GET "/__sim/jobs"`
+    @Sendable static func listJobs(_ ctx: RequestContext) async throws -> SimResponse {
+        let jobs = ctx.core.withState { s in
+            s.jobs.pending.map { JSON.object(["id": .int($0.id), "due": .string($0.due.description), "label": .string($0.label)]) }
+        }
+        return .json(["data": .array(jobs)])
+    }
+
+    /// `GET "/__sim/requests"`
+    @Sendable static func listRequests(_ ctx: RequestContext) async throws -> SimResponse {
+        let q = ctx.query
+        var filter = JournalFilter()
+        if let r = q["region"] {
+            guard let region = Region(rawValue: r) else { throw NylasError.invalidValue("region", "expected us or eu") }
+            filter.region = region
+        }
+        if let a = q["api"] {
+            guard let s = APISurface(rawValue: a), s != .control else { throw NylasError.invalidValue("api", "expected v3 or v2") }
+            filter.surface = s
+        }
+        filter.method = q["method"]
+        filter.pathPrefix = q["path"]
+        filter.status = try q.int("status", in: 100...599)
+        filter.applicationID = q["application_id"]
+        filter.grantID = q["grant_id"]
+        filter.afterSequence = try q.int("after")
+        filter.limit = try q.int("limit", in: 1...100_000) ?? 1000
+        let bodies = try q.bool("bodies") ?? false
+        let entries = try ctx.core.journal(filter)
+        return .json(["data": .array(entries.map { $0.json(includeBodies: bodies) })])
+    }
+
+    /// `GET "/__sim/mailboxes"`
+    @Sendable static func listMailboxes(_ ctx: RequestContext) async throws -> SimResponse {
+        let boxes = try ctx.core.withState { try $0.world.mailboxes().map(\.json) }
+        return .json(["data": .array(boxes)])
+    }
+
+    /// `POST "/__sim/oauth/consent"`
+    @Sendable static func postConsent(_ ctx: RequestContext) async throws -> SimResponse {
+        let body = try ctx.body()
+        let mode = try body.requiredString("mode")
+        guard ["approve", "deny", "page"].contains(mode) else {
+            throw NylasError.invalidValue("mode", "expected approve, deny or page")
+        }
+        ctx.core.withState { $0.consent.mode = mode }
+        return .json(["mode": .string(mode)])
+    }
+
+    /// `POST "/__sim/grants"`
+    @Sendable static func postGrants(_ ctx: RequestContext) async throws -> SimResponse {
+        let body = try ctx.body()
+        let region = try ControlRoutes.region(body)
+        let created = try ctx.core.createGrantDirectly(
+            region: region, applicationID: try body.string("application_id"), email: try body.requiredString("email"),
+            provider: try body.string("provider"), scope: try body.stringArray("scope"), name: try body.string("name"))
+        return .json(created, status: 201)
+    }
+
+    /// `POST "/__sim/grants/{grant_id}/expire-credentials"`
+    @Sendable static func postExpireCredentials(_ ctx: RequestContext) async throws -> SimResponse {
+        let region = try ControlRoutes.region(try ctx.body(allowEmpty: true), query: ctx.query)
+        try ctx.core.expireCredentials(region: region, grantID: ctx.param("grant_id"))
+        return .json(["grant_id": .string(ctx.param("grant_id")), "grant_status": "invalid"])
+    }
+
     private static func registerCore(_ r: inout Router) {
-        r.add("GET", "/__sim/state", .control) { ctx in
-            .json(try ctx.core.stateJSON())
-        }
-        r.add("GET", "/__sim/clock", .control) { ctx in
-            .json(ctx.core.withState { $0.clock.json })
-        }
+        r.add("GET", "/__sim/state", .control, getState)
+        r.add("GET", "/__sim/clock", .control, getClock)
         r.add("POST", "/__sim/clock", .control, moveClock)
-        r.add("POST", "/__sim/reset", .control) { ctx in
-            try ctx.core.withState { try $0.reset() }
-            return .json(try ctx.core.stateJSON())
-        }
-        r.add("GET", "/__sim/jobs", .control) { ctx in
-            let jobs = ctx.core.withState { s in
-                s.jobs.pending.map { JSON.object(["id": .int($0.id), "due": .string($0.due.description), "label": .string($0.label)]) }
-            }
-            return .json(["data": .array(jobs)])
-        }
-        r.add("GET", "/__sim/requests", .control) { ctx in
-            let q = ctx.query
-            var filter = JournalFilter()
-            if let r = q["region"] {
-                guard let region = Region(rawValue: r) else { throw NylasError.invalidValue("region", "expected us or eu") }
-                filter.region = region
-            }
-            if let a = q["api"] {
-                guard let s = APISurface(rawValue: a), s != .control else { throw NylasError.invalidValue("api", "expected v3 or v2") }
-                filter.surface = s
-            }
-            filter.method = q["method"]
-            filter.pathPrefix = q["path"]
-            filter.status = try q.int("status", in: 100...599)
-            filter.applicationID = q["application_id"]
-            filter.grantID = q["grant_id"]
-            filter.afterSequence = try q.int("after")
-            filter.limit = try q.int("limit", in: 1...100_000) ?? 1000
-            let bodies = try q.bool("bodies") ?? false
-            let entries = try ctx.core.journal(filter)
-            return .json(["data": .array(entries.map { $0.json(includeBodies: bodies) })])
-        }
-        r.add("GET", "/__sim/mailboxes", .control) { ctx in
-            let boxes = try ctx.core.withState { try $0.world.mailboxes().map(\.json) }
-            return .json(["data": .array(boxes)])
-        }
-        r.add("POST", "/__sim/oauth/consent", .control) { ctx in
-            let body = try ctx.body()
-            let mode = try body.requiredString("mode")
-            guard ["approve", "deny", "page"].contains(mode) else {
-                throw NylasError.invalidValue("mode", "expected approve, deny or page")
-            }
-            ctx.core.withState { $0.consent.mode = mode }
-            return .json(["mode": .string(mode)])
-        }
-        r.add("POST", "/__sim/grants", .control) { ctx in
-            let body = try ctx.body()
-            let region = try ControlRoutes.region(body)
-            let created = try ctx.core.createGrantDirectly(
-                region: region, applicationID: try body.string("application_id"), email: try body.requiredString("email"),
-                provider: try body.string("provider"), scope: try body.stringArray("scope"), name: try body.string("name"))
-            return .json(created, status: 201)
-        }
-        r.add("POST", "/__sim/grants/{grant_id}/expire-credentials", .control) { ctx in
-            let region = try ControlRoutes.region(try ctx.body(allowEmpty: true), query: ctx.query)
-            try ctx.core.expireCredentials(region: region, grantID: ctx.param("grant_id"))
-            return .json(["grant_id": .string(ctx.param("grant_id")), "grant_status": "invalid"])
-        }
+        r.add("POST", "/__sim/reset", .control, postReset)
+        r.add("GET", "/__sim/jobs", .control, listJobs)
+        r.add("GET", "/__sim/requests", .control, listRequests)
+        r.add("GET", "/__sim/mailboxes", .control, listMailboxes)
+        r.add("POST", "/__sim/oauth/consent", .control, postConsent)
+        r.add("POST", "/__sim/grants", .control, postGrants)
+        r.add("POST", "/__sim/grants/{grant_id}/expire-credentials", .control, postExpireCredentials)
     }
 
     /// `POST /__sim/clock`: `mode`, `rate`, then `advance` (a duration) or `to` (an instant).

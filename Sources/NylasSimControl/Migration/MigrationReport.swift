@@ -185,20 +185,26 @@ public enum MigrationReport {
 
 extension ControlRoutes {
     package static func registerMigration(_ r: inout Router) {
-        r.add("GET", "/__sim/migration-report", .control) { ctx in
-            var filter = JournalFilter()
-            filter.surface = .v2
-            filter.limit = 1_000_000
-            let entries = try ctx.core.journal(filter).map { ($0.method, $0.path, $0.query, $0.requestBody) }
-            let report = MigrationReport.build(entries.map { (method: $0.0, path: $0.1, query: $0.2, body: $0.3) })
-            if ctx.query["format"] == "text" {
-                return SimResponse(status: 200, headers: ["Content-Type": "text/plain; charset=utf-8"], body: Array(MigrationReport.text(report).utf8))
-            }
-            return .json(report)
+        r.add("GET", "/__sim/migration-report", .control, getMigrationReport)
+        r.add("GET", "/__sim/billing", .control, getBilling)
+    }
+
+    /// `GET "/__sim/migration-report"`
+    @Sendable static func getMigrationReport(_ ctx: RequestContext) async throws -> SimResponse {
+        var filter = JournalFilter()
+        filter.surface = .v2
+        filter.limit = 1_000_000
+        let entries = try ctx.core.journal(filter).map { ($0.method, $0.path, $0.query, $0.requestBody) }
+        let report = MigrationReport.build(entries.map { (method: $0.0, path: $0.1, query: $0.2, body: $0.3) })
+        if ctx.query["format"] == "text" {
+            return SimResponse(status: 200, headers: ["Content-Type": "text/plain; charset=utf-8"], body: Array(MigrationReport.text(report).utf8))
         }
-        r.add("GET", "/__sim/billing", .control) { ctx in
-            .json(try ctx.core.withState { try $0.billingLedger() })
-        }
+        return .json(report)
+    }
+
+    /// `GET "/__sim/billing"`
+    @Sendable static func getBilling(_ ctx: RequestContext) async throws -> SimResponse {
+        .json(try ctx.core.withState { try $0.billingLedger() })
     }
 }
 
