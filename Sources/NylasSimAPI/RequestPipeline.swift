@@ -9,7 +9,7 @@ package struct RequestPipeline: Sendable {
     package init(router: Router) { self.router = router }
 
     /// Answers one request for `region`: routing, handler, error rendering, journal.
-    package func answer(_ core: SimulatorCore, _ request: SimRequest, region: Region, failure: NylasError? = nil) async -> SimResponse {
+    package func answer(_ core: Engine, _ request: SimRequest, region: Region, failure: NylasError? = nil) async -> SimResponse {
         let started = ContinuousClock.now
         let parts = Router.segments(of: request.path)
         let resolution = router.resolve(method: request.method, parts: parts)
@@ -69,7 +69,7 @@ package struct RequestPipeline: Sendable {
     }
 
     /// Writes the journal entry.
-    private func record(_ core: SimulatorCore, _ request: SimRequest, _ response: SimResponse, region: Region, surface: APISurface,
+    private func record(_ core: Engine, _ request: SimRequest, _ response: SimResponse, region: Region, surface: APISurface,
                         requestID: String, notes: RequestNotes, micros: Int) {
         core.logger.info("\(request.method) \(request.path) \(response.status)",
                     metadata: ["region": "\(region.rawValue)", "us": "\(micros)"])
@@ -85,7 +85,7 @@ package struct RequestPipeline: Sendable {
     }
 
     /// Scripted faults and provider rate limits, checked before the handler runs.
-    private func interceptions(_ s: SimulatorState, _ request: SimRequest, region: Region, surface: APISurface, parts: [String],
+    private func interceptions(_ s: EngineState, _ request: SimRequest, region: Region, surface: APISurface, parts: [String],
                                params: [String: String]) -> FaultAction? {
         let store = s.store(region)
         var grant: GrantRecord?

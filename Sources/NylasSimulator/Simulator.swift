@@ -18,12 +18,12 @@ import NIOSSL
 /// await sim.advance(by: .seconds(3600))
 /// ```
 public final class Simulator: Sendable {
-    package let core: SimulatorCore
+    package let core: Engine
     private let listeners: [Region: RegionListener]
     /// The local CA when serving HTTPS.
     public let certificateAuthority: LocalCertificateAuthority?
 
-    private init(core: SimulatorCore, listeners: [Region: RegionListener], ca: LocalCertificateAuthority?) {
+    private init(core: Engine, listeners: [Region: RegionListener], ca: LocalCertificateAuthority?) {
         self.core = core
         self.listeners = listeners
         self.certificateAuthority = ca
@@ -37,10 +37,10 @@ public final class Simulator: Sendable {
         var opts = options
         if let seed = opts.config.seed, opts.seed == nil { opts.seed = seed }
         let pipeline = RequestPipeline(router: SimulatorRoutes.shared)
-        let core = try SimulatorCore(options: opts) { core, request, region, failure in
+        let core = try Engine(options: opts) { core, request, region, failure in
             await pipeline.answer(core, request, region: region, failure: failure)
         }
-        core.withState { $0.eventHandlers.append(SimulatorState.recordDelta) }
+        core.withState { $0.eventHandlers.append(EngineState.recordDelta) }
         let hosts = HostAllowList(extra: opts.allowedHosts)
         var ca: LocalCertificateAuthority?
         var tls: TLSConfiguration?

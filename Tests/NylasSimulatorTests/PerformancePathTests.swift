@@ -196,11 +196,11 @@ struct PerformancePathTests {
             #expect(throws: Abort.self) {
                 try sim.core.transaction { s in
                     _ = try s.store(.us).db.run("UPDATE grants SET grant_status = 'invalid' WHERE id = ?", g3.id)
-                    #expect(try s.store(.us).grant(id: g3.id)?.status == "invalid")
+                    #expect(try s.store(.us).grant(id: g3.id)?.status == .invalid)
                     throw Abort()
                 }
             }
-            #expect(try sim.core.withState { try $0.store(.us).grant(id: g3.id)?.status } == "valid")
+            #expect(try sim.core.withState { try $0.store(.us).grant(id: g3.id)?.status } == .valid)
             #expect(await get("/v3/grants/\(g3.id)/messages?limit=1", h.apiKey) == 200)
             // A reset empties the tables without reporting rows: nothing cached survives it.
             try sim.reset()

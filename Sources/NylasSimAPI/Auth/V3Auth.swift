@@ -24,7 +24,7 @@ extension RequestContext {
     }
 
     /// Resolves the v3 caller in this region: an API key of a v3 application or a live access token.
-    package func v3Caller(_ s: SimulatorState, _ store: RegionStore) throws -> V3Caller {
+    package func v3Caller(_ s: EngineState, _ store: RegionStore) throws -> V3Caller {
         let token = try bearerToken()
         if let app = try store.application(apiKey: token), app.apiVersion == 3 {
             notes.set(application: app.id)
@@ -41,7 +41,7 @@ extension RequestContext {
     }
 
     /// The application of an API-key caller; an access token is refused on admin endpoints.
-    package func requireAPIKey(_ s: SimulatorState, _ store: RegionStore) throws -> ApplicationRecord {
+    package func requireAPIKey(_ s: EngineState, _ store: RegionStore) throws -> ApplicationRecord {
         let caller = try v3Caller(s, store)
         guard caller.isAPIKey else {
             throw NylasError.unauthorized("Unauthorized: this endpoint requires an API key, not an access token")
@@ -51,7 +51,7 @@ extension RequestContext {
 
     /// Resolves a `{grant_id}` path identifier (§1.3) for the caller: the ID, `grant:<id>`,
     /// an email address, `email:<email>`, `external:<id>`, or `me` (access token only).
-    package func resolveGrant(_ identifier: String, _ s: SimulatorState, _ store: RegionStore) throws -> (V3Caller, GrantRecord) {
+    package func resolveGrant(_ identifier: String, _ s: EngineState, _ store: RegionStore) throws -> (V3Caller, GrantRecord) {
         let caller = try v3Caller(s, store)
         let appID = caller.application.id
         let grant: GrantRecord?
@@ -80,9 +80,9 @@ extension RequestContext {
     }
 
     /// Like `resolveGrant`, and refuses data calls on a grant whose credentials need re-authentication.
-    package func resolveValidGrant(_ identifier: String, _ s: SimulatorState, _ store: RegionStore) throws -> (V3Caller, GrantRecord) {
+    package func resolveValidGrant(_ identifier: String, _ s: EngineState, _ store: RegionStore) throws -> (V3Caller, GrantRecord) {
         let (caller, grant) = try resolveGrant(identifier, s, store)
-        guard grant.status == "valid" else {
+        guard grant.status == .valid else {
             throw NylasError(status: 401, type: "grant.invalid",
                              message: "The grant's provider credentials are no longer valid; the user must re-authenticate.")
         }

@@ -4,7 +4,7 @@ import NylasSimCore
 /// A request being answered: the request, its region, its path parameters and the ways to
 /// read and change the simulator's state.
 package struct RequestContext: Sendable {
-    package let core: SimulatorCore
+    package let core: Engine
     package let request: SimRequest
     package let region: Region
     package let params: [String: String]
@@ -26,12 +26,12 @@ package struct RequestContext: Sendable {
     }
 
     /// Reads state under the lock, with this region's store.
-    package func read<T: Sendable>(_ body: (SimulatorState, RegionStore) throws -> T) throws -> T {
+    package func read<T: Sendable>(_ body: (EngineState, RegionStore) throws -> T) throws -> T {
         try core.withState { s in try body(s, s.store(region)) }
     }
 
     /// Changes state atomically, with this region's store.
-    package func write<T: Sendable>(_ body: (SimulatorState, RegionStore) throws -> T) throws -> T {
+    package func write<T: Sendable>(_ body: (EngineState, RegionStore) throws -> T) throws -> T {
         try core.transaction { s in try body(s, s.store(region)) }
     }
 

@@ -13,7 +13,7 @@ package final class SimulatorHTTPHandler: ChannelInboundHandler {
     package typealias InboundIn = HTTPServerRequestPart
     package typealias OutboundOut = HTTPServerResponsePart
 
-    private let core: SimulatorCore
+    private let core: Engine
     private let region: Region
     private let hosts: HostAllowList
     private let maxBodyBytes: Int
@@ -26,7 +26,7 @@ package final class SimulatorHTTPHandler: ChannelInboundHandler {
     /// ignored and the connection closes after the answer.
     private var answeredEarly = false
 
-    package init(core: SimulatorCore, region: Region, hosts: HostAllowList, maxBodyBytes: Int, bodyTimeout: Duration) {
+    package init(core: Engine, region: Region, hosts: HostAllowList, maxBodyBytes: Int, bodyTimeout: Duration) {
         self.core = core
         self.region = region
         self.hosts = hosts
@@ -168,7 +168,7 @@ package final class RegionListener: Sendable {
         self.connections = connections
     }
 
-    package static func start(core: SimulatorCore, region: Region, host: String, port: Int, tls: TLSConfiguration?,
+    package static func start(core: Engine, region: Region, host: String, port: Int, tls: TLSConfiguration?,
                                hosts: HostAllowList, maxBodyBytes: Int, bodyTimeout: Duration = .seconds(30)) async throws -> RegionListener {
         let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
         let connections = ConnectionSet()

@@ -302,7 +302,7 @@ package enum V2AccountRoutes {
         })
     }
 
-    package static func redeem(_ code: String, clientID: String, secret: String, _ s: SimulatorState, _ store: RegionStore) throws -> (ApplicationRecord, TokenRecord) {
+    package static func redeem(_ code: String, clientID: String, secret: String, _ s: EngineState, _ store: RegionStore) throws -> (ApplicationRecord, TokenRecord) {
         guard let app = try store.application(clientID: clientID), app.apiVersion == 2, app.clientSecret == secret else {
             throw NylasError(status: 401, type: "api_error", message: "Unable to associate credentials", v2Type: "api_error")
         }

@@ -115,7 +115,7 @@ package enum V2CalendarRoutes {
     }
 
     /// `calendars: [{account_id, calendar_ids}]`: world calendars by mailbox, for accounts of the caller's application.
-    package static func calendarSets(_ body: BodyFields, _ s: SimulatorState, _ store: RegionStore, _ account: GrantRecord) throws -> [(email: String, calendars: [Int64])] {
+    package static func calendarSets(_ body: BodyFields, _ s: EngineState, _ store: RegionStore, _ account: GrantRecord) throws -> [(email: String, calendars: [Int64])] {
         var out: [(email: String, calendars: [Int64])] = []
         for (i, item) in (try body.array("calendars") ?? []).enumerated() {
             guard case .object(let o) = item else { throw NylasError.wrongType("calendars[\(i)]", expected: "object", got: item) }
@@ -269,7 +269,7 @@ package enum V2CalendarRoutes {
 
         /// Busy intervals of every participant: their primary calendar (or the calendars named
         /// for their account), widened by the buffer, plus the external busy times given.
-        package func busy(_ s: SimulatorState, _ store: RegionStore, _ account: GrantRecord) throws -> [String: [(Int, Int)]] {
+        package func busy(_ s: EngineState, _ store: RegionStore, _ account: GrantRecord) throws -> [String: [(Int, Int)]] {
             let sets = try V2CalendarRoutes.calendarSets(calendarsBody, s, store, account)
             var out: [String: [(Int, Int)]] = [:]
             for p in request.participants {
@@ -352,13 +352,13 @@ package enum V2CalendarRoutes {
 
 extension RequestContext {
     /// Runs `body` as a read with the v2 account behind the token, its calendar view made first.
-    package func v2CalendarRead<T: Sendable>(_ body: (SimulatorState, RegionStore, GrantRecord) throws -> T) throws -> T {
+    package func v2CalendarRead<T: Sendable>(_ body: (EngineState, RegionStore, GrantRecord) throws -> T) throws -> T {
         try v2EnsureCalendarView()
         return try read { s, store in try body(s, store, try v2Account(s, store).0) }
     }
 
     /// The same, as a write (all or nothing).
-    package func v2CalendarWrite<T: Sendable>(_ body: (SimulatorState, RegionStore, GrantRecord) throws -> T) throws -> T {
+    package func v2CalendarWrite<T: Sendable>(_ body: (EngineState, RegionStore, GrantRecord) throws -> T) throws -> T {
         try v2EnsureCalendarView()
         return try write { s, store in try body(s, store, try v2Account(s, store).0) }
     }
@@ -406,7 +406,7 @@ package enum V2Calendar {
 /// Stored as rows of the `schedules` table under the account (v2 accounts have no v3 schedules):
 /// outbox rows hold the message to send and run on the virtual clock; the others are done at once.
 package enum V2Jobs {
-    package static func record(_ s: SimulatorState, _ store: RegionStore, _ account: GrantRecord, action: String, object: String,
+    package static func record(_ s: EngineState, _ store: RegionStore, _ account: GrantRecord, action: String, object: String,
                        objectID: String?, extra: [String: JSON] = [:]) throws -> String {
         let id = store.ids.base36("v2-job-status")
         var metadata: [String: JSON] = extra

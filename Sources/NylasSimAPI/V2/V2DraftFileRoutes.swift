@@ -313,7 +313,7 @@ package enum V2DraftFileRoutes {
         }
     }
 
-    package static func save(_ s: SimulatorState, _ store: RegionStore, _ account: GrantRecord, id: String, _ out: OutgoingMessage,
+    package static func save(_ s: EngineState, _ store: RegionStore, _ account: GrantRecord, id: String, _ out: OutgoingMessage,
                      version: Int, threadID: String?, created: Int) throws -> JSON {
         let object: JSON = [
             "id": .string(id), "object": "draft", "account_id": .string(account.id), "thread_id": .optional(threadID),
@@ -339,7 +339,7 @@ package enum V2DraftFileRoutes {
          "filename": .string(filename), "size": .int(size), "content_id": .null, "content_disposition": "attachment"]
     }
 
-    package static func orgUnit(_ ctx: RequestContext, _ s: SimulatorState, _ store: RegionStore, _ kind: String) throws -> GrantRecord {
+    package static func orgUnit(_ ctx: RequestContext, _ s: EngineState, _ store: RegionStore, _ kind: String) throws -> GrantRecord {
         let (account, _) = try ctx.v2Account(s, store)
         let isLabel = account.provider == "google"
         if kind == "folders", isLabel { throw NylasError.notFound("GMail accounts don't support folders") }

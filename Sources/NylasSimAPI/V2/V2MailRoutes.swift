@@ -108,7 +108,7 @@ package enum V2MailRoutes {
         })
     }
 
-    package static func message(_ ctx: RequestContext, _ s: SimulatorState, _ store: RegionStore) throws -> (GrantRecord, MessageRecord) {
+    package static func message(_ ctx: RequestContext, _ s: EngineState, _ store: RegionStore) throws -> (GrantRecord, MessageRecord) {
         let (account, _) = try ctx.v2Account(s, store)
         guard let m = try store.message(grantID: account.id, id: ctx.param("id")) else {
             throw NylasError.notFound("Couldn't find message \(ctx.param("id"))")

@@ -6,7 +6,7 @@ import NylasSimCore
 package enum V2MessageInput {
     /// The message of a v2 send, draft or outbox body: recipients, subject, body, `file_ids`, and a
     /// reply's thread and subject as the v2 engine derives them.
-    package static func parse(_ body: BodyFields, _ account: GrantRecord, _ s: SimulatorState, _ store: RegionStore) throws -> OutgoingMessage {
+    package static func parse(_ body: BodyFields, _ account: GrantRecord, _ s: EngineState, _ store: RegionStore) throws -> OutgoingMessage {
         var out = try OutgoingMessage.parse(body, jsonAttachments: false)
         for id in try body.stringArray("file_ids") ?? [] {
             let f = try V2Files.file(s, store, account, id)
@@ -29,7 +29,7 @@ package enum V2MessageInput {
     }
 
     /// A partial update of a saved message (a draft, an outbox job): the fields the body names replace theirs.
-    package static func merge(_ body: BodyFields, into out: inout OutgoingMessage, _ account: GrantRecord, _ s: SimulatorState,
+    package static func merge(_ body: BodyFields, into out: inout OutgoingMessage, _ account: GrantRecord, _ s: EngineState,
                       _ store: RegionStore) throws {
         let update = try parse(body, account, s, store)
         if body.has("to") { out.to = update.to }
@@ -45,7 +45,7 @@ package enum V2MessageInput {
 /// Files of a v2 account: uploads and message attachments alike.
 package enum V2Files {
     /// A file of the account by ID: an uploaded one, or a message attachment.
-    package static func file(_ s: SimulatorState, _ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> (id: String, filename: String, type: String, content: [UInt8]) {
+    package static func file(_ s: EngineState, _ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> (id: String, filename: String, type: String, content: [UInt8]) {
         if let f = try store.v2File(accountID: account.id, id: id) { return (id, f.filename, f.contentType, f.content) }
         // A message attachment is a file too.
         if let key = try store.worldKey(grantID: account.id, kind: "attachment", id: id), let wid = Int64(key),

@@ -95,7 +95,7 @@ package enum V2OutboxRoutes {
     }
 
     @discardableResult
-    package static func scheduleJob(_ s: SimulatorState, region: Region, accountID: String, id: String, at time: Int) -> Int {
+    package static func scheduleJob(_ s: EngineState, region: Region, accountID: String, id: String, at time: Int) -> Int {
         s.schedule(at: VirtualTime(seconds: time), "v2 outbox \(id)") { core in
             try? core.transaction { s in try run(s, region: region, accountID: accountID, id: id) }
         }
@@ -174,7 +174,7 @@ package enum V2OutboxRoutes {
 
     /// The job at `send_at`: sends the message (or fails it), records the outcome, and notifies
     /// `job.successful` / `job.failed` to the account's v2 webhooks.
-    package static func run(_ s: SimulatorState, region: Region, accountID: String, id: String) throws {
+    package static func run(_ s: EngineState, region: Region, accountID: String, id: String) throws {
         let store = s.store(region)
         guard let row = try store.schedule(grantID: accountID, id: id),
               row.status == "pending", case .object(var message) = row.message else { return }
@@ -184,7 +184,7 @@ package enum V2OutboxRoutes {
         var failure: String?
         if account == nil || account?.billingState == "deleted" {
             failure = "The account does not exist."
-        } else if account?.status != "valid" || account?.syncState == "stopped" || account?.billingState == "cancelled" {
+        } else if account?.status != .valid || account?.syncState == "stopped" || account?.billingState == "cancelled" {
             failure = "The account's credentials are out of date or its sync is stopped."
         } else if s.providerUnavailable(account!.provider, mailbox: account!.email) {
             failure = "Request timed out."

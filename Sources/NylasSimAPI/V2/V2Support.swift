@@ -31,7 +31,7 @@ package enum V2Provider {
 
 extension RequestContext {
     /// The v2 account behind an account token: `Bearer <t>`, Basic with the token as user name, or the bare token.
-    package func v2Account(_ s: SimulatorState, _ store: RegionStore, allowStopped: Bool = false) throws -> (GrantRecord, TokenRecord) {
+    package func v2Account(_ s: EngineState, _ store: RegionStore, allowStopped: Bool = false) throws -> (GrantRecord, TokenRecord) {
         guard let header = request.header("authorization"), !header.isEmpty else {
             throw NylasError(status: 401, type: "invalid_request_error", message: "Could not verify access credential.")
         }
@@ -57,7 +57,7 @@ extension RequestContext {
                 throw NylasError(status: 403, type: "invalid_request_error",
                                  message: "This action can't be performed because the account's sync has been stopped. Please contact support@nylas.com to resume sync.")
             }
-            if account.status != "valid" {
+            if account.status != .valid {
                 throw NylasError(status: 403, type: "invalid_request_error",
                                  message: "This action can't be performed because the account's credentials are out of date. Please reauthenticate and try again.")
             }
@@ -75,14 +75,14 @@ package enum V2Render {
         ["id": .string(a.id), "object": "account", "account_id": .string(a.id), "name": .string(a.name ?? ""),
          "email_address": .string(a.email), "provider": .string(V2Provider.v2Name(a.provider)),
          "organization_unit": .string(V2Provider.organizationUnit(a.provider)),
-         "sync_state": .string(a.status == "valid" ? (a.syncState ?? "running") : "invalid"),
+         "sync_state": .string(a.status == .valid ? (a.syncState ?? "running") : "invalid"),
          "linked_at": .int(a.createdAt), "billing_state": .string(a.billingState ?? "paid")]
     }
 
     package static func managementAccount(_ a: GrantRecord) -> JSON {
         ["id": .string(a.id), "account_id": .string(a.id), "namespace_id": .string(a.id), "email": .string(a.email),
          "provider": .string(V2Provider.v2Name(a.provider)),
-         "sync_state": .string(a.status == "valid" ? (a.syncState ?? "running") : "invalid-credentials"),
+         "sync_state": .string(a.status == .valid ? (a.syncState ?? "running") : "invalid-credentials"),
          "billing_state": .string(a.billingState ?? "paid"),
          "authentication_type": .string(["google", "microsoft"].contains(a.provider) ? "oauth" : "password"),
          "trial": false, "metadata": a.metadata.isNull ? [:] : a.metadata]
@@ -143,7 +143,7 @@ extension JSON {
 }
 
 /// v2 account lifecycle and the delta log.
-extension SimulatorState {
+extension EngineState {
     /// Connects a mailbox to a v2 application: re-authenticates the existing account (same ID) or creates one.
     package func connectAccount(region: Region, application app: ApplicationRecord, provider: String, email: String, name: String?,
                         scopes: [String]) throws -> (account: GrantRecord, token: String) {
@@ -155,7 +155,7 @@ extension SimulatorState {
         var isNew = false
         if let existing = try store.grant(applicationID: app.id, email: email), existing.billingState != "deleted" {
             account = existing
-            account.status = "valid"
+            account.status = .valid
             account.syncState = "running"
             account.updatedAt = now
         } else {
@@ -180,7 +180,7 @@ extension SimulatorState {
     }
 
     /// Appends v2 object changes to the delta log (the handler installed for v2 events).
-    package static func recordDelta(_ s: SimulatorState, _ event: SimEvent) {
+    package static func recordDelta(_ s: EngineState, _ event: SimEvent) {
         guard event.apiVersion == 2, let accountID = event.grantID else { return }
         let parts = event.type.split(separator: ".")
         guard parts.count == 2, ["message", "thread", "folder", "label", "draft", "file", "contact", "event", "calendar"].contains(String(parts[0])) else { return }

@@ -48,7 +48,7 @@ package enum V2WebhookRoutes {
             var hook = WebhookRecord(id: store.ids.base36("v2-webhook"), applicationID: app.id, apiVersion: 2,
                                      description: nil, triggerTypes: list, url: url, secret: app.clientSecret,
                                      emails: [], compressed: false, now: s.now.seconds)
-            if state == "inactive" { hook.status = "pause" }
+            if state == "inactive" { hook.status = .pause }
             try store.save(hook)
             return hook.v2JSON
         })
@@ -66,12 +66,12 @@ package enum V2WebhookRoutes {
             throw NylasError.invalidValue("state", "only state (active or inactive) can be changed")
         }
         let existing = try ctx.read { _, store in try hook(ctx, store) }
-        if state == "active", existing.status != "active" {
+        if state == "active", existing.status != .active {
             try await WebhookChallenge.verify(existing.url, ctx.core)
         }
         return .json(try ctx.write { s, store in
             var h = try hook(ctx, store)
-            let newStatus = state == "inactive" ? "pause" : "active"
+            let newStatus: WebhookStatus = state == "inactive" ? .pause : .active
             if newStatus != h.status {
                 h.status = newStatus
                 h.failingSince = nil

@@ -114,7 +114,7 @@ package enum V3AuthRoutes {
     }
 
     /// The provider consented: a one-time code (or, for `response_type=token`, a token) for the callback.
-    package static func approve(_ request: JSON, app: ApplicationRecord, _ s: SimulatorState, _ store: RegionStore, region: Region) throws -> String {
+    package static func approve(_ request: JSON, app: ApplicationRecord, _ s: EngineState, _ store: RegionStore, region: Region) throws -> String {
         let redirect = request["redirect_uri"]?.stringValue ?? ""
         let state = request["state"]?.stringValue
         if request["response_type"]?.stringValue == "token" {

@@ -156,7 +156,7 @@ package enum V3CalendarRoutes {
                 guard let grant, grant.applicationID == caller.application.id, grant.apiVersion == 3 else {
                     throw NylasError.invalidValue("participants[\(i)].email", "\(p.email) has no grant in this application: every participant needs one")
                 }
-                guard grant.status == "valid" else {
+                guard grant.status == .valid else {
                     throw NylasError(status: 400, type: "grant.invalid", message: "The grant of \(p.email) needs re-authentication")
                 }
                 if s.providerUnavailable(grant.provider, mailbox: grant.email) { throw NylasError.providerError() }

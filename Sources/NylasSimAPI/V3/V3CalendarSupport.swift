@@ -6,13 +6,13 @@ import NylasSimCore
 extension RequestContext {
     /// Makes sure the grant has its calendar view (a grant from before calendars existed gets its
     /// first sync here), then runs `body` as a read.
-    package func calendarRead<T: Sendable>(_ body: (SimulatorState, RegionStore) throws -> T) throws -> T {
+    package func calendarRead<T: Sendable>(_ body: (EngineState, RegionStore) throws -> T) throws -> T {
         try ensureCalendarView()
         return try read(body)
     }
 
     /// The same, as a write.
-    package func calendarWrite<T: Sendable>(_ body: (SimulatorState, RegionStore) throws -> T) throws -> T {
+    package func calendarWrite<T: Sendable>(_ body: (EngineState, RegionStore) throws -> T) throws -> T {
         try ensureCalendarView()
         return try write(body)
     }

@@ -114,7 +114,7 @@ package enum V3DraftRoutes {
         return d
     }
 
-    package static func save(_ s: SimulatorState, _ store: RegionStore, _ grant: GrantRecord, id: String, _ out: OutgoingMessage, created: Int) throws -> JSON {
+    package static func save(_ s: EngineState, _ store: RegionStore, _ grant: GrantRecord, id: String, _ out: OutgoingMessage, created: Int) throws -> JSON {
         var threadID = ""
         if let ref = out.replyToMessageID {
             guard let parent = try store.message(grantID: grant.id, id: ref) else {

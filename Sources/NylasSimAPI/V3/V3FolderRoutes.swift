@@ -131,7 +131,7 @@ package enum V3FolderRoutes {
         ], body: bytes)
     }
 
-    package static func folder(_ ctx: RequestContext, _ s: SimulatorState, _ store: RegionStore) throws -> (GrantRecord, FolderRecord) {
+    package static func folder(_ ctx: RequestContext, _ s: EngineState, _ store: RegionStore) throws -> (GrantRecord, FolderRecord) {
         let grant = try ctx.dataGrant(s, store, mail: true)
         guard let f = try store.folder(grantID: grant.id, id: try ctx.objectID("folder_id", kind: "folder", grant: grant, store: store)) else {
             throw NylasError.notFound("Folder not found: \(ctx.param("folder_id"))")
@@ -139,7 +139,7 @@ package enum V3FolderRoutes {
         return (grant, f)
     }
 
-    package static func attachment(_ ctx: RequestContext, _ s: SimulatorState, _ store: RegionStore) throws -> (grant: GrantRecord, meta: JSON) {
+    package static func attachment(_ ctx: RequestContext, _ s: EngineState, _ store: RegionStore) throws -> (grant: GrantRecord, meta: JSON) {
         let grant = try ctx.dataGrant(s, store, mail: true)
         guard let messageID = ctx.query["message_id"], !messageID.isEmpty else { throw NylasError.missingField("message_id") }
         guard let m = try store.message(grantID: grant.id, id: messageID) else { throw NylasError.notFound("Message not found: \(messageID)") }

@@ -79,9 +79,9 @@ package enum V3GrantRoutes {
                 var merged = grant.settings.objectValue ?? [:]
                 for (k, v) in settings where k != "refresh_token" { merged[k] = v }
                 grant.settings = .object(merged)
-                if settings["refresh_token"] != nil, grant.status == "invalid" {
+                if settings["refresh_token"] != nil, grant.status == .invalid {
                     // A new refresh token is a re-authentication.
-                    grant.status = "valid"
+                    grant.status = .valid
                     try s.world.setCredentialsValid(grant.email, true)
                 }
             }

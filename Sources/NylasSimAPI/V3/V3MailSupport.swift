@@ -4,7 +4,7 @@ import NylasSimCore
 extension RequestContext {
     /// The grant of a `/v3/grants/{grant_id}/...` data call: resolved for the caller, valid,
     /// its connector still there, its provider reachable.
-    package func dataGrant(_ s: SimulatorState, _ store: RegionStore, mail: Bool = false) throws -> GrantRecord {
+    package func dataGrant(_ s: EngineState, _ store: RegionStore, mail: Bool = false) throws -> GrantRecord {
         let (_, grant) = try resolveValidGrant(param("grant_id"), s, store)
         guard try store.connector(applicationID: grant.applicationID, provider: grant.provider) != nil else {
             throw NylasError(status: 401, type: "grant.invalid",

@@ -33,7 +33,7 @@ extension RequestContext {
     }
 
     /// The message `{message_id}` of the grant `{grant_id}` (a v2 ID is translated).
-    package func v3Message(_ s: SimulatorState, _ store: RegionStore) throws -> (GrantRecord, MessageRecord) {
+    package func v3Message(_ s: EngineState, _ store: RegionStore) throws -> (GrantRecord, MessageRecord) {
         let grant = try dataGrant(s, store, mail: true)
         let id = try objectID("message_id", kind: "message", grant: grant, store: store)
         guard let m = try store.message(grantID: grant.id, id: id) else {

@@ -95,9 +95,12 @@ package enum V3WebhookRoutes {
         let triggers = try validTriggers(body, required: false)
         var url: String?
         if let u = try body.string("webhook_url"), !u.isEmpty { url = try WebhookURL.validated(u, field: "webhook_url") }
-        let status = try body.string("status").flatMap { $0.isEmpty ? nil : $0 }
-        if let status, !["active", "pause"].contains(status) {
-            throw NylasError.invalidValue("status", "expected active or pause")
+        var status: WebhookStatus?
+        if let given = try body.string("status"), !given.isEmpty {
+            guard let s = WebhookStatus(rawValue: given), s == .active || s == .pause else {
+                throw NylasError.invalidValue("status", "expected active or pause")
+            }
+            status = s
         }
         let existing = try ctx.read { s, store in try hook(ctx, s, store) }
         if let url, url != existing.url { try await WebhookChallenge.verify(url, ctx.core) }
@@ -171,7 +174,7 @@ package enum V3WebhookRoutes {
         return ctx.data("success")
     }
 
-    package static func hook(_ ctx: RequestContext, _ s: SimulatorState, _ store: RegionStore) throws -> WebhookRecord {
+    package static func hook(_ ctx: RequestContext, _ s: EngineState, _ store: RegionStore) throws -> WebhookRecord {
         let app = try ctx.requireAPIKey(s, store)
         guard let h = try store.webhook(id: ctx.param("id")), h.applicationID == app.id, h.apiVersion == 3 else {
             throw notFound(ctx.param("id"))
@@ -196,7 +199,7 @@ package enum V3WebhookRoutes {
 /// The endpoint verification of a new (or moved) destination: `GET <url>?challenge=<value>`
 /// must answer 200 with exactly the value, in time.
 package enum WebhookChallenge {
-    package static func verify(_ url: String, _ core: SimulatorCore) async throws {
+    package static func verify(_ url: String, _ core: Engine) async throws {
         let (challenge, policy) = core.withState { s in
             (s.world.ids.base62("challenge", length: 24), s.settings.webhooks)
         }

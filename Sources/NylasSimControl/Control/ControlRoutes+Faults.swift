@@ -39,7 +39,7 @@ extension ControlRoutes {
     }
 }
 
-extension SimulatorCore {
+extension Engine {
     package func addFault(_ rule: FaultRule) -> FaultRule { withState { $0.faults.add(rule) } }
 }
 

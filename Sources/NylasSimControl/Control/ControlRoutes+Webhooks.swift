@@ -49,7 +49,7 @@ extension ControlRoutes {
     }
 }
 
-extension SimulatorCore {
+extension Engine {
     /// The delivery journal, in time order.
     package func deliveries(region: Region? = nil, webhookID: String? = nil, after: Int = 0) throws -> [WebhookDelivery] {
         try withState { s in

@@ -180,7 +180,7 @@ package enum ControlRoutes {
     }
 }
 
-extension SimulatorCore {
+extension Engine {
     /// The request journal of both regions (or one), in order.
     package func journal(_ filter: JournalFilter) throws -> [JournalEntry] {
         try withState { s in

@@ -55,7 +55,7 @@ package enum Dashboard {
     }
 
     /// The whole page.
-    package static func page(core: SimulatorCore, query: QueryParameters) throws -> SimResponse {
+    package static func page(core: Engine, query: QueryParameters) throws -> SimResponse {
         let assets = try assets.get()
         let nonce = makeNonce()
         var model = try DashboardModel.build(core: core, options: .init(query))
@@ -66,7 +66,7 @@ package enum Dashboard {
     }
 
     /// The live sections only, which the page's script fetches every second.
-    package static func live(core: SimulatorCore, query: QueryParameters) throws -> SimResponse {
+    package static func live(core: Engine, query: QueryParameters) throws -> SimResponse {
         html(try render("live", try DashboardModel.build(core: core, options: .init(query))), nonce: nil)
     }
 
@@ -91,7 +91,7 @@ package enum Dashboard {
 
     /// The value behind a masked secret: `app:REGION:CLIENT_ID:client_secret|api_key`,
     /// `webhook:REGION:ID:secret`, `token:REGION:GRANT_ID:access`.
-    package static func secret(core: SimulatorCore, ref: String) throws -> String {
+    package static func secret(core: Engine, ref: String) throws -> String {
         let parts = ref.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 4, let region = Region(rawValue: parts[1]) else {
             throw NylasError.invalidValue("ref", "expected kind:region:id:field")

@@ -35,7 +35,7 @@ package enum DashboardModel {
     package static let deliveryLimit = 600
     package static let notificationsPerDestination = 12
 
-    package static func build(core: SimulatorCore, options: Options) throws -> [String: Any] {
+    package static func build(core: Engine, options: Options) throws -> [String: Any] {
         let state = try core.stateJSON()
         let (filter, initialError) = journalFilter(options)
         var filterError = initialError
@@ -174,7 +174,7 @@ package enum DashboardModel {
     // MARK: Webhooks
 
     /// Every destination with its recent deliveries (read under the lock).
-    package static func webhookRows(_ s: SimulatorState) throws -> [HookRow] {
+    package static func webhookRows(_ s: EngineState) throws -> [HookRow] {
         var out: [HookRow] = []
         for region in Region.allCases {
             let store = s.store(region)
@@ -199,8 +199,8 @@ package enum DashboardModel {
         rows.map { region, h, deliveries in
             let notes = notifications(deliveries, now: now, reveal: reveal)
             var o: [String: Any] = [
-                "id": h.id, "region": region.rawValue, "api_version": h.apiVersion, "url": h.url, "status": h.status,
-                "status_class": DashboardFormat.healthClass(h.status), "description": h.description ?? "",
+                "id": h.id, "region": region.rawValue, "api_version": h.apiVersion, "url": h.url, "status": h.status.rawValue,
+                "status_class": DashboardFormat.healthClass(h.status.rawValue), "description": h.description ?? "",
                 "has_description": !(h.description ?? "").isEmpty,
                 "triggers": h.triggerTypes.joined(separator: ", "), "application_id": h.applicationID,
                 "status_since": DashboardFormat.time(unix: h.statusUpdatedAt),
@@ -304,7 +304,7 @@ package enum DashboardModel {
     }
 
     /// The newest journal rows matching `filter`, newest first (read under the lock).
-    package static func journalRows(_ s: SimulatorState, filter: JournalFilter) throws -> [JournalRow] {
+    package static func journalRows(_ s: EngineState, filter: JournalFilter) throws -> [JournalRow] {
         var entries: [JournalRow] = []
         for region in Region.allCases where filter.region == nil || filter.region == region {
             var clauses: [String] = []
@@ -346,7 +346,7 @@ package enum DashboardModel {
     }
 
     /// One journal entry's bodies, for display (`GET /__sim/ui/request`).
-    package static func requestBodies(core: SimulatorCore, region: Region, seq: Int, reveal: Bool) throws -> JSON {
+    package static func requestBodies(core: Engine, region: Region, seq: Int, reveal: Bool) throws -> JSON {
         let row = try core.withState { s in try s.store(region).db.first("SELECT * FROM journal WHERE seq = ?", seq) }
         guard let row else { throw NylasError.notFound("No request \(seq) in the \(region.rawValue) journal") }
         let query = row.string("query")
@@ -358,7 +358,7 @@ package enum DashboardModel {
     }
 
     /// One delivery attempt's body, for display (`GET /__sim/ui/delivery`).
-    package static func deliveryBody(core: SimulatorCore, region: Region, seq: Int, reveal: Bool) throws -> JSON {
+    package static func deliveryBody(core: Engine, region: Region, seq: Int, reveal: Bool) throws -> JSON {
         let row = try core.withState { s in try s.store(region).db.first("SELECT * FROM deliveries WHERE seq = ?", seq) }
         guard let row else { throw NylasError.notFound("No delivery \(seq) in the \(region.rawValue) journal") }
         let d = WebhookDelivery(row: row, region: region)

@@ -7,7 +7,7 @@ import NylasSimulatorTesting
 /// control API. `replay` uses a fresh in-process simulator; `live` loads into a running server,
 /// where `at:` waits for the clock instead of moving it.
 public final class ScenarioRunner {
-    package let core: SimulatorCore
+    package let core: Engine
     package let live: Bool
     private var vars: [String: JSON] = [:]
     private var receivers: [String: WebhookReceiver] = [:]
@@ -15,13 +15,13 @@ public final class ScenarioRunner {
     private var results: [ScenarioStepResult] = []
     private var index = 0
 
-    package init(core: SimulatorCore, live: Bool) {
+    package init(core: Engine, live: Bool) {
         self.core = core
         self.live = live
     }
 
     /// Loads a scenario into a running simulator (`serve --scenario`, `POST /__sim/scenarios`).
-    package static func load(_ scenario: Scenario, core: SimulatorCore) -> Task<ScenarioResult, Never> {
+    package static func load(_ scenario: Scenario, core: Engine) -> Task<ScenarioResult, Never> {
         Task {
             let runner = ScenarioRunner(core: core, live: true)
             let result = await runner.run(scenario)
@@ -411,7 +411,7 @@ package enum Matcher {
     }
 }
 
-extension SimulatorCore {
+extension Engine {
     /// Keeps the outcome of scenarios loaded into a running server.
     package func recordScenario(_ result: ScenarioResult) {
         withState { $0.scenarioResults.append(result) }

@@ -47,7 +47,7 @@ package enum CalendarFixture {
     }
 
     /// Loads a fixture inside the caller's transaction.
-    package static func load(_ json: JSON, mailbox override: String?, into s: SimulatorState) throws -> Result {
+    package static func load(_ json: JSON, mailbox override: String?, into s: EngineState) throws -> Result {
         guard case .object(let top) = json else {
             throw NylasError.invalidRequest("Invalid calendar fixture: expected a JSON object with mailbox, calendars, events and contacts")
         }
@@ -177,7 +177,7 @@ package enum CalendarFixture {
     }
 }
 
-extension SimulatorCore {
+extension Engine {
     /// Loads a calendar fixture object (or the file at `path`) into the provider world in one transaction.
     package func loadCalendarFixture(_ json: JSON?, path: String?, mailbox: String?) throws -> CalendarFixture.Result {
         let source: JSON

@@ -4,7 +4,7 @@ import Foundation
 /// version asked: the v2 and v3 routes differ in their shapes and messages, not in these.
 package enum EventOperations {
     /// The world event behind a stored event, or `notFound(id)` when the provider no longer has it.
-    private static func world(_ s: SimulatorState, _ r: EventRecord, _ notFound: (String) -> NylasError) throws -> WorldEvent {
+    private static func world(_ s: EngineState, _ r: EventRecord, _ notFound: (String) -> NylasError) throws -> WorldEvent {
         guard let e = try s.world.event(id: r.worldID), !e.deleted else { throw notFound(r.id) }
         return e
     }
@@ -12,7 +12,7 @@ package enum EventOperations {
     /// Creates an event in `calendar` on the provider for the grant's user, the grant's own copy first
     /// (returned), then the attendees' copies; with `notifyParticipants` the organizer mails the
     /// invitation. Microsoft mails invitations whatever the caller asks (Graph has no switch for it).
-    package static func create(_ s: SimulatorState, region: Region, grant: GrantRecord, calendar: CalendarRecord, content: EventContent,
+    package static func create(_ s: EngineState, region: Region, grant: GrantRecord, calendar: CalendarRecord, content: EventContent,
                        metadata: [String: JSON], kind: SyncKind, notifyParticipants: Bool) throws -> EventRecord {
         let uid = s.world.newICalUID(provider: grant.provider, mailbox: grant.email)
         let e = try s.world.insertEvent(mailbox: grant.email, calendar: calendar.worldID, icalUID: uid, content: content, time: s.now)
@@ -30,7 +30,7 @@ package enum EventOperations {
 
     /// Writes one occurrence of a series as its own exception, the series' content changed by
     /// `change` (an edit, a cancellation, an answer); `metadata` defaults to the series'.
-    package static func exception(_ s: SimulatorState, region: Region, grant: GrantRecord, master: EventRecord,
+    package static func exception(_ s: EngineState, region: Region, grant: GrantRecord, master: EventRecord,
                           _ occ: Recurrence.Occurrence, kind: SyncKind, metadata: [String: JSON]? = nil,
                           notFound: (String) -> NylasError,
                           _ change: (inout EventContent) throws -> Void) throws -> (EventContent, EventRecord?) {
@@ -48,7 +48,7 @@ package enum EventOperations {
     /// content, and with `moved` its new calendar, which the series' exceptions follow. Attendees'
     /// copies follow; with `mailUpdate` the organizer mails the updated invitation. Returns the
     /// grant's event and the mailboxes changed.
-    package static func update(_ s: SimulatorState, region: Region, grant: GrantRecord, _ edited: WorldEvent, moved: Bool, kind: SyncKind,
+    package static func update(_ s: EngineState, region: Region, grant: GrantRecord, _ edited: WorldEvent, moved: Bool, kind: SyncKind,
                        metadata: [String: JSON]?, mailUpdate: Bool) throws -> (event: EventRecord?, changed: Set<String>) {
         var changed: Set<String> = [grant.email.lowercased()]
         try s.world.updateEvent(edited, time: s.now)
@@ -73,7 +73,7 @@ package enum EventOperations {
     /// Deletes a one-off event or a whole series (with its exceptions; the attendees' copies are
     /// cancelled, and with `mailCancellation` the organizer mails the cancellation), or cancels one
     /// occurrence. Returns the mailboxes changed, for `CalendarSync.worldChanged`.
-    package static func delete(_ s: SimulatorState, region: Region, grant: GrantRecord, _ target: EventTarget, kind: SyncKind,
+    package static func delete(_ s: EngineState, region: Region, grant: GrantRecord, _ target: EventTarget, kind: SyncKind,
                        mailCancellation: Bool, notFound: (String) -> NylasError) throws -> Set<String> {
         var changed: Set<String> = [grant.email.lowercased()]
         switch target {
@@ -104,7 +104,7 @@ package enum EventOperations {
     /// when they are not invited); every copy of a one-off or series shows it, and with `mailReply`
     /// the organizer gets the reply mail. Returns the answered content, the grant's event and the
     /// mailboxes changed.
-    package static func rsvp(_ s: SimulatorState, region: Region, grant: GrantRecord, _ target: EventTarget, kind: SyncKind,
+    package static func rsvp(_ s: EngineState, region: Region, grant: GrantRecord, _ target: EventTarget, kind: SyncKind,
                      status: String, mailReply: Bool, notFound: (String) -> NylasError,
                      answer: (inout EventContent) throws -> Void) throws -> (content: EventContent, event: EventRecord?, changed: Set<String>) {
         var changed: Set<String> = [grant.email.lowercased()]

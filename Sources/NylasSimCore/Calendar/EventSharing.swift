@@ -7,7 +7,7 @@ import Foundation
 package enum EventSharing {
     /// Brings every participant's copy of `e` in step with it (creating the missing ones); returns
     /// the mailboxes that changed. Occurrence edits stay on the organizer's calendar.
-    package static func propagate(_ s: SimulatorState, _ e: WorldEvent) throws -> Set<String> {
+    package static func propagate(_ s: EngineState, _ e: WorldEvent) throws -> Set<String> {
         // Only the organizer's edits reach the other copies.
         guard e.master == nil, e.content.organizer.email.lowercased() == e.mailbox else { return [] }
         var changed = Set<String>()
@@ -29,7 +29,7 @@ package enum EventSharing {
     }
 
     /// The organizer deleted the event: every other copy is cancelled.
-    package static func cancelCopies(_ s: SimulatorState, _ e: WorldEvent) throws -> Set<String> {
+    package static func cancelCopies(_ s: EngineState, _ e: WorldEvent) throws -> Set<String> {
         guard e.master == nil, e.content.organizer.email.lowercased() == e.mailbox else { return [] }
         var changed = Set<String>()
         for var copy in try s.world.events(icalUID: e.icalUID) where copy.mailbox != e.mailbox && copy.content.status != "cancelled" {
@@ -41,7 +41,7 @@ package enum EventSharing {
     }
 
     /// `email` answered: their status changes on every copy of the event (the organizer's too).
-    package static func answer(_ s: SimulatorState, icalUID: String, email: String, status: String, except mailbox: String) throws -> Set<String> {
+    package static func answer(_ s: EngineState, icalUID: String, email: String, status: String, except mailbox: String) throws -> Set<String> {
         var changed = Set<String>()
         for var copy in try s.world.events(icalUID: icalUID) where copy.mailbox != mailbox {
             guard let i = copy.content.participants.firstIndex(where: { $0.email.lowercased() == email.lowercased() }),
@@ -55,7 +55,7 @@ package enum EventSharing {
 
     /// Sends `kind` mail (`Invitation`, `Updated invitation`, `Canceled event`, or an answer such as
     /// `Accepted`) about `content` from `sender` to the participants (or `to`) who have a mailbox.
-    package static func mail(_ s: SimulatorState, kind: String, content: EventContent, sender: Participant, to recipients: [String]? = nil) throws -> Set<String> {
+    package static func mail(_ s: EngineState, kind: String, content: EventContent, sender: Participant, to recipients: [String]? = nil) throws -> Set<String> {
         var changed = Set<String>()
         let targets = recipients ?? content.participants.map(\.email)
         for address in targets where address.lowercased() != sender.email.lowercased() {

@@ -7,7 +7,7 @@ package struct ScheduledJob: Sendable {
     package let id: Int
     package let due: VirtualTime
     package let label: String
-    package let run: @Sendable (SimulatorCore) async -> Void
+    package let run: @Sendable (Engine) async -> Void
     /// Set when the job may overlap others due at the same instant (see `JobOverlap`).
     package var overlap: JobOverlap? = nil
 }
@@ -17,11 +17,11 @@ package struct ScheduledJob: Sendable {
 /// runs concurrently (the slow part: an HTTP request), and the finishing steps that work returns
 /// run in queue order again. Together they do what `run` does.
 package struct JobOverlap: Sendable {
-    package typealias Finish = @Sendable (SimulatorCore) -> Void
+    package typealias Finish = @Sendable (Engine) -> Void
     package typealias Work = @Sendable () async -> Finish
     /// Jobs with the same key never overlap (one destination's attempts stay one after another).
     package let key: String
-    package let prepare: @Sendable (SimulatorCore) -> Work?
+    package let prepare: @Sendable (Engine) -> Work?
 }
 
 /// Work that runs as one job for many items: the sync ticks of the grants polled at the same

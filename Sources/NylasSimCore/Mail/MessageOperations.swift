@@ -4,7 +4,7 @@ import Foundation
 /// API version asked: v2 and v3 differ in their shapes, not in these.
 package enum MessageOperations {
     /// A change made through a grant: the provider first, then this grant's copy and event, then other grants.
-    package static func change(_ s: SimulatorState, _ region: Region, _ grant: GrantRecord, _ m: MessageRecord, unread: Bool? = nil,
+    package static func change(_ s: EngineState, _ region: Region, _ grant: GrantRecord, _ m: MessageRecord, unread: Bool? = nil,
                        starred: Bool? = nil, folderKeys: [String]? = nil, metadata: [String: JSON]? = nil) throws -> MessageRecord {
         let store = s.store(region)
         try s.world.update(m.worldID, unread: unread, starred: starred, folders: folderKeys, time: s.now)
@@ -24,7 +24,7 @@ package enum MessageOperations {
     }
 
     /// Deletes a message: to the trash, or for good when `hard` or when it is in the trash already.
-    package static func delete(_ s: SimulatorState, _ region: Region, _ grant: GrantRecord, _ m: MessageRecord, hard: Bool) throws {
+    package static func delete(_ s: EngineState, _ region: Region, _ grant: GrantRecord, _ m: MessageRecord, hard: Bool) throws {
         let store = s.store(region)
         let provider = ProviderKind(grant.provider)
         let source = provider.emailSource(provider.isPush ? .realtime : .incremental)

@@ -131,7 +131,7 @@ package struct OutgoingMessage: Sendable {
 /// otherwise), into recipients' inboxes when they are mailboxes of the world, and back to the
 /// grant under the ID its later sync will use.
 package enum MailSender {
-    package static func send(_ s: SimulatorState, region: Region, grant: GrantRecord, _ out: OutgoingMessage) throws -> MessageRecord {
+    package static func send(_ s: EngineState, region: Region, grant: GrantRecord, _ out: OutgoingMessage) throws -> MessageRecord {
         guard !(out.to + out.cc + out.bcc).isEmpty else { throw NylasError.missingField("to") }
         let store = s.store(region)
         let provider = ProviderKind(grant.provider)

@@ -2,7 +2,7 @@ import Foundation
 
 /// Scheduled sends: a row per schedule, a job on the virtual clock at `send_at`.
 package enum Schedules {
-    package static func create(_ s: SimulatorState, region: Region, grant: GrantRecord, _ out: OutgoingMessage) throws -> String {
+    package static func create(_ s: EngineState, region: Region, grant: GrantRecord, _ out: OutgoingMessage) throws -> String {
         let store = s.store(region)
         let id = store.ids.uuid("schedule")
         let sendAt = VirtualTime(seconds: out.sendAt ?? s.now.seconds)
@@ -13,14 +13,14 @@ package enum Schedules {
     }
 
     @discardableResult
-    package static func scheduleJob(_ s: SimulatorState, region: Region, grantID: String, scheduleID: String, at time: VirtualTime) -> Int {
+    package static func scheduleJob(_ s: EngineState, region: Region, grantID: String, scheduleID: String, at time: VirtualTime) -> Int {
         s.schedule(at: time, "scheduled send \(scheduleID)") { core in
             try? core.transaction { s in try run(s, region: region, grantID: grantID, scheduleID: scheduleID) }
         }
     }
 
     /// Re-creates the jobs of pending schedules (a `--data-dir` server restarted).
-    package static func restore(_ s: SimulatorState) throws {
+    package static func restore(_ s: EngineState) throws {
         for region in Region.allCases {
             for row in try s.store(region).pendingSchedules() {
                 scheduleJob(s, region: region, grantID: row.grantID, scheduleID: row.id,
@@ -29,7 +29,7 @@ package enum Schedules {
         }
     }
 
-    package static func run(_ s: SimulatorState, region: Region, grantID: String, scheduleID: String) throws {
+    package static func run(_ s: EngineState, region: Region, grantID: String, scheduleID: String) throws {
         let store = s.store(region)
         guard let row = try store.schedule(grantID: grantID, id: scheduleID),
               row.status == "pending" else { return }
@@ -42,7 +42,7 @@ package enum Schedules {
         }
         guard let grant = try store.grant(id: grantID) else { try finish("failed"); return }
         let failure: NylasError?
-        if grant.status != "valid" {
+        if grant.status != .valid {
             failure = NylasError(status: 401, type: "grant.invalid", message: "The grant's credentials are no longer valid")
         } else if s.providerUnavailable(grant.provider, mailbox: grant.email) {
             failure = .providerError()
@@ -88,7 +88,7 @@ package enum Schedules {
         try store.schedule(grantID: grantID, id: id).map(json)
     }
 
-    package static func cancel(_ s: SimulatorState, _ store: RegionStore, grantID: String, id: String) throws {
+    package static func cancel(_ s: EngineState, _ store: RegionStore, grantID: String, id: String) throws {
         guard var row = try store.schedule(grantID: grantID, id: id) else {
             throw NylasError.notFound("Schedule not found: \(id)")
         }

@@ -4,7 +4,7 @@ import Foundation
 /// test can see what a month costs. An account connected to two applications (the old and the
 /// new region during a move) counts in both until it is revoked or deleted; a v2 account and
 /// the v3 grant of the application linked to it count once, as Nylas de-duplicates them.
-extension SimulatorState {
+extension EngineState {
     /// A grant or account starts being billable (no-op when it already is).
     package func billingConnect(region: Region, grant: GrantRecord) throws {
         let db = store(region).db

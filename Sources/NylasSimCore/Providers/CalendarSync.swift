@@ -15,7 +15,7 @@ package enum CalendarSync {
     package static let changeKinds: Set<String> = ["calendar", "event", "contact"]
 
     /// A grant was created or re-authenticated: its first sync, or a catch-up.
-    package static func grantConnected(_ s: SimulatorState, region: Region, grant: GrantRecord, isNew: Bool) throws {
+    package static func grantConnected(_ s: EngineState, region: Region, grant: GrantRecord, isNew: Bool) throws {
         let store = s.store(region)
         if try store.calendarSyncCursor(grantID: grant.id) == nil {
             try initialSync(s, region: region, grant: grant)
@@ -26,18 +26,18 @@ package enum CalendarSync {
 
     /// After the world changed for `mailbox`: push grants sync at once (through the mail sync,
     /// which calls `sync`), and so do grants without a mailbox (virtual calendars).
-    package static func worldChanged(_ s: SimulatorState, mailbox: String) throws {
+    package static func worldChanged(_ s: EngineState, mailbox: String) throws {
         try SyncEngine.mailboxChanged(s, mailbox: mailbox)
         for region in Region.allCases {
             for grant in try s.store(region).grants(email: mailbox)
-            where grant.status == "valid" && !ProviderKind(grant.provider).hasMail && !s.providerUnavailable(grant.provider, mailbox: mailbox) {
+            where grant.status == .valid && !ProviderKind(grant.provider).hasMail && !s.providerUnavailable(grant.provider, mailbox: mailbox) {
                 try sync(s, region: region, grant: grant, kind: .realtime)
             }
         }
     }
 
     /// Copies everything the mailbox holds, silently, and starts the cursor at the log's end.
-    package static func initialSync(_ s: SimulatorState, region: Region, grant: GrantRecord) throws {
+    package static func initialSync(_ s: EngineState, region: Region, grant: GrantRecord) throws {
         let store = s.store(region)
         try s.world.ensureCalendars(grant.email, now: s.now.seconds)
         try s.world.ensureContactGroups(grant.email)
@@ -56,7 +56,7 @@ package enum CalendarSync {
     }
 
     /// Applies the mailbox's calendar, event and contact changes since the grant's cursor.
-    package static func sync(_ s: SimulatorState, region: Region, grant: GrantRecord, kind: SyncKind) throws {
+    package static func sync(_ s: EngineState, region: Region, grant: GrantRecord, kind: SyncKind) throws {
         let store = s.store(region)
         guard let cursor = try store.calendarSyncCursor(grantID: grant.id) else {
             try initialSync(s, region: region, grant: grant)
@@ -83,7 +83,7 @@ package enum CalendarSync {
     // MARK: - Calendars
 
     /// The ID a grant gives a world calendar: Google's primary calendar is the account's address.
-    package static func calendarID(_ s: SimulatorState, _ store: RegionStore, _ grant: GrantRecord, _ c: WorldCalendar) throws -> String {
+    package static func calendarID(_ s: EngineState, _ store: RegionStore, _ grant: GrantRecord, _ c: WorldCalendar) throws -> String {
         let key = String(c.id)
         if let id = try store.objectID(grantID: grant.id, kind: "calendar", worldKey: key) { return id }
         guard grant.apiVersion == 3, grant.provider == "google" else {
@@ -117,7 +117,7 @@ package enum CalendarSync {
 
     /// Brings the grant's copy of one calendar up to the world's state.
     @discardableResult
-    package static func applyCalendar(_ s: SimulatorState, region: Region, grant: GrantRecord, _ c: WorldCalendar, kind: SyncKind,
+    package static func applyCalendar(_ s: EngineState, region: Region, grant: GrantRecord, _ c: WorldCalendar, kind: SyncKind,
                               metadata: [String: JSON]? = nil, notetaker: JSON? = nil) throws -> CalendarRecord? {
         let store = s.store(region)
         let existing = try store.calendar(grantID: grant.id, worldID: c.id)
@@ -147,7 +147,7 @@ package enum CalendarSync {
     package static func eventSource(_ grant: GrantRecord, _ kind: SyncKind) -> String { "/\(grant.provider)/events/\(kind.rawValue)" }
 
     /// Whether event notifications of this grant are limited to its primary calendar.
-    package static func primaryOnly(_ s: SimulatorState, _ store: RegionStore, _ grant: GrantRecord) -> Bool {
+    package static func primaryOnly(_ s: EngineState, _ store: RegionStore, _ grant: GrantRecord) -> Bool {
         if let app = try? store.application(id: grant.applicationID), let flag = app.settings["sync_primary_calendar_only"]?.boolValue {
             return flag
         }
@@ -155,7 +155,7 @@ package enum CalendarSync {
     }
 
     /// The ID a grant gives a world event; an exception is `<master_id>_<original start>` (Google style).
-    package static func eventID(_ s: SimulatorState, _ store: RegionStore, _ grant: GrantRecord, _ e: WorldEvent) throws -> String {
+    package static func eventID(_ s: EngineState, _ store: RegionStore, _ grant: GrantRecord, _ e: WorldEvent) throws -> String {
         let key = String(e.id)
         if let id = try store.objectID(grantID: grant.id, kind: "event", worldKey: key) { return id }
         if let master = e.master, let original = e.originalStart {
@@ -200,7 +200,7 @@ package enum CalendarSync {
     }
 
     /// The grant's record of a world event (not saved).
-    package static func eventRecord(_ s: SimulatorState, region: Region, grant: GrantRecord, _ e: WorldEvent, calendar: CalendarRecord,
+    package static func eventRecord(_ s: EngineState, region: Region, grant: GrantRecord, _ e: WorldEvent, calendar: CalendarRecord,
                             existing: EventRecord?, metadata: [String: JSON]?) throws -> EventRecord {
         let store = s.store(region)
         let id = try eventID(s, store, grant, e)
@@ -225,7 +225,7 @@ package enum CalendarSync {
     /// a deleted or cancelled one `event.deleted`. An edited occurrence was already part of its
     /// series, so its first copy is an `event.updated`.
     @discardableResult
-    package static func applyEvent(_ s: SimulatorState, region: Region, grant: GrantRecord, _ e: WorldEvent, kind: SyncKind,
+    package static func applyEvent(_ s: EngineState, region: Region, grant: GrantRecord, _ e: WorldEvent, kind: SyncKind,
                            metadata: [String: JSON]? = nil) throws -> EventRecord? {
         let store = s.store(region)
         let existing = try store.event(grantID: grant.id, worldID: e.id)
@@ -308,7 +308,7 @@ package enum CalendarSync {
     }
 
     /// Mirrors the mailbox's contact groups into the grant's view.
-    package static func syncContactGroups(_ s: SimulatorState, region: Region, grant: GrantRecord) throws {
+    package static func syncContactGroups(_ s: EngineState, region: Region, grant: GrantRecord) throws {
         let store = s.store(region)
         for g in try s.world.contactGroups(mailbox: grant.email) {
             let id = try groupID(store, grant, g.key)
@@ -336,7 +336,7 @@ package enum CalendarSync {
     /// Brings the grant's copy of a contact up to date: created or changed is `contact.updated`,
     /// deleted is `contact.deleted`.
     @discardableResult
-    package static func applyContact(_ s: SimulatorState, region: Region, grant: GrantRecord, _ c: WorldContact, kind: SyncKind,
+    package static func applyContact(_ s: EngineState, region: Region, grant: GrantRecord, _ c: WorldContact, kind: SyncKind,
                              metadata: [String: JSON]? = nil) throws -> ContactRecord? {
         let store = s.store(region)
         let existing = try store.contact(grantID: grant.id, worldID: c.id)

@@ -123,7 +123,7 @@ package struct MailboxFixture: Sendable {
     }
 
     /// Puts the fixture into the world (inside the caller's transaction) and lets push grants sync.
-    package func load(into s: SimulatorState) throws -> Result {
+    package func load(into s: EngineState) throws -> Result {
         let world = s.world
         if let existing = try world.mailbox(mailbox), existing.provider != provider {
             throw NylasError.conflict("Mailbox \(mailbox) exists as a \(existing.provider) mailbox, not \(provider)")
@@ -161,7 +161,7 @@ package struct MailboxFixture: Sendable {
     }
 }
 
-extension SimulatorCore {
+extension Engine {
     /// Loads a fixture object (or the file at `path`) into the provider world in one transaction.
     package func loadFixture(_ json: JSON?, path: String?, mailbox: String?, provider: String?) throws -> MailboxFixture.Result {
         let source: JSON

@@ -3,9 +3,9 @@ import Foundation
 /// Calendar and contact changes made "from outside", as the user would make them in their own
 /// calendar or address book: the control API, the Swift API and fixtures call these. Grants see
 /// them through the sync (push providers at once, the others at their next sync tick).
-extension SimulatorCore {
+extension Engine {
     /// The mailbox of `email`, created as the detected provider when missing, with its calendars.
-    fileprivate func calendarMailbox(_ s: SimulatorState, _ email: String) throws -> ProviderWorld.Mailbox {
+    fileprivate func calendarMailbox(_ s: EngineState, _ email: String) throws -> ProviderWorld.Mailbox {
         let mailbox = email.lowercased()
         let box: ProviderWorld.Mailbox
         if let existing = try s.world.mailbox(mailbox) {
@@ -20,7 +20,7 @@ extension SimulatorCore {
     }
 
     /// A calendar of a mailbox by `primary`, world ID or name.
-    fileprivate func worldCalendar(_ s: SimulatorState, _ mailbox: String, _ ref: String?) throws -> WorldCalendar {
+    fileprivate func worldCalendar(_ s: EngineState, _ mailbox: String, _ ref: String?) throws -> WorldCalendar {
         let all = try s.world.calendars(mailbox: mailbox)
         guard let ref, ref != "primary" else {
             guard let p = all.first(where: \.isPrimary) else { throw NylasError.notFound("Mailbox \(mailbox) has no primary calendar") }
@@ -32,7 +32,7 @@ extension SimulatorCore {
     }
 
     /// An event of a mailbox by world ID or iCalendar UID.
-    fileprivate func worldEvent(_ s: SimulatorState, _ mailbox: String, _ ref: String) throws -> WorldEvent {
+    fileprivate func worldEvent(_ s: EngineState, _ mailbox: String, _ ref: String) throws -> WorldEvent {
         if let id = Int64(ref), let e = try s.world.event(id: id), e.mailbox == mailbox, !e.deleted { return e }
         if let e = try s.world.event(mailbox: mailbox, icalUID: ref) { return e }
         throw NylasError.notFound("No event \(ref) in mailbox \(mailbox)")
@@ -196,7 +196,7 @@ extension SimulatorCore {
     }
 
     /// Applies contact fields to a world contact; groups are the mailbox's group keys.
-    fileprivate func applyWorldContact(_ s: SimulatorState, _ input: ContactInput, _ content: inout [String: JSON], mailbox: String) throws {
+    fileprivate func applyWorldContact(_ s: EngineState, _ input: ContactInput, _ content: inout [String: JSON], mailbox: String) throws {
         for (k, v) in input.fields { if v.isNull { content.removeValue(forKey: k) } else { content[k] = v } }
         if let groups = input.groupIDs {
             let known = Set(try s.world.contactGroups(mailbox: mailbox).map(\.key))

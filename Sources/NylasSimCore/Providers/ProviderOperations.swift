@@ -3,7 +3,7 @@ import Foundation
 /// Changes to the provider world made "from outside", as the user's provider would: mail
 /// arriving, the user acting in their own mail client, credentials changing, outages. The
 /// control API, the Swift API and scenarios all call these.
-extension SimulatorCore {
+extension Engine {
     /// Creates a mailbox (no-op when it exists).
     package func createMailbox(email: String, provider: String?, name: String?) throws -> JSON {
         guard email.contains("@") else { throw NylasError.invalidValue("email", "'\(email)' is not an email address") }
@@ -54,7 +54,7 @@ extension SimulatorCore {
             try s.world.setCredentialsValid(email, false)
             var expired: [String] = []
             for region in Region.allCases {
-                for grant in try s.store(region).grants(email: email) where grant.status == "valid" {
+                for grant in try s.store(region).grants(email: email) where grant.status == .valid {
                     try s.expireGrant(region: region, grant: grant)
                     expired.append(grant.id)
                 }
@@ -73,7 +73,7 @@ extension SimulatorCore {
         }
     }
 
-    private func worldMessage(_ s: SimulatorState, _ mailbox: String, _ ref: String) throws -> WorldMessage? {
+    private func worldMessage(_ s: EngineState, _ mailbox: String, _ ref: String) throws -> WorldMessage? {
         if let id = Int64(ref), let m = try s.world.message(id: id), m.mailbox == mailbox, !m.deleted { return m }
         return try s.world.message(mailbox: mailbox, header: ref)
     }

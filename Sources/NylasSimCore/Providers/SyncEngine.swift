@@ -9,7 +9,7 @@ import Foundation
 /// what the mailbox already holds (`source` historic).
 package enum SyncEngine {
     /// Called when a grant is created or re-authenticated.
-    package static func grantConnected(_ s: SimulatorState, region: Region, grant: GrantRecord, isNew: Bool) throws {
+    package static func grantConnected(_ s: EngineState, region: Region, grant: GrantRecord, isNew: Bool) throws {
         try CalendarSync.grantConnected(s, region: region, grant: grant, isNew: isNew)
         let provider = ProviderKind(grant.provider)
         guard provider.hasMail else { return }
@@ -35,9 +35,9 @@ package enum SyncEngine {
     }
 
     /// After the world changed for `mailbox`: push grants sync at once.
-    package static func mailboxChanged(_ s: SimulatorState, mailbox: String, sent: SentMessage? = nil) throws {
+    package static func mailboxChanged(_ s: EngineState, mailbox: String, sent: SentMessage? = nil) throws {
         for region in Region.allCases {
-            for grant in try s.store(region).grants(email: mailbox) where grant.status == "valid" {
+            for grant in try s.store(region).grants(email: mailbox) where grant.status == .valid {
                 if ProviderKind(grant.provider).isPush, !s.providerUnavailable(grant.provider, mailbox: mailbox) {
                     try sync(s, region: region, grant: grant, kind: .realtime, sent: sent)
                 }
@@ -69,7 +69,7 @@ package enum SyncEngine {
 
     /// Schedules the grant's next poll. The grants polled at the same instant share one job
     /// (per region), which runs their ticks in the order their own jobs would have run.
-    package static func scheduleTick(_ s: SimulatorState, region: Region, grantID: String, at time: VirtualTime) {
+    package static func scheduleTick(_ s: EngineState, region: Region, grantID: String, at time: VirtualTime) {
         s.scheduleBatched(at: time, key: "imap sync \(region.rawValue)", labelPrefix: "imap sync ", item: grantID) { core, jobID in
             runTicks(core, region: region, jobID: jobID)
         }
@@ -81,7 +81,7 @@ package enum SyncEngine {
     /// Runs the ticks of one batch, in order. A tick that has something to copy runs in its own
     /// transaction, as it always did; a tick with nothing new (the usual case) only schedules the
     /// next one: its sync would write nothing but `sync_state.last_sync_at`, which nothing reads.
-    package static func runTicks(_ core: SimulatorCore, region: Region, jobID: Int) {
+    package static func runTicks(_ core: Engine, region: Region, jobID: Int) {
         var grantIDs = core.withState { $0.jobs.takeBatch(jobID) }[...]
         while !grantIDs.isEmpty {
             let chunk = grantIDs.prefix(ticksPerLock)
@@ -93,14 +93,14 @@ package enum SyncEngine {
     }
 
     /// One grant's tick (the body of what was a job per grant).
-    package static func tick(_ s: SimulatorState, region: Region, grantID: String) {
+    package static func tick(_ s: EngineState, region: Region, grantID: String) {
         let store = s.store(region)
         guard let poll = try? store.pollState(grantID: grantID) else { return }
         let active = poll.status == "valid" && !s.providerUnavailable(poll.provider, mailbox: poll.email)
         if active, (try? hasChanges(s, poll)) ?? true {
             try? s.transaction {
                 guard let grant = try store.grant(id: grantID) else { return }
-                if grant.status == "valid", !s.providerUnavailable(grant.provider, mailbox: grant.email) {
+                if grant.status == .valid, !s.providerUnavailable(grant.provider, mailbox: grant.email) {
                     try sync(s, region: region, grant: grant, kind: .incremental)
                 }
                 scheduleTick(s, region: region, grantID: grantID, at: s.now + s.settings.imapSyncInterval)
@@ -113,7 +113,7 @@ package enum SyncEngine {
     /// Whether `sync` would find anything to do: a change in the world's log after the grant's
     /// mail cursor or its calendar cursor (see `sync` and `CalendarSync.sync`), or no calendar
     /// cursor yet (its first calendar sync).
-    package static func hasChanges(_ s: SimulatorState, _ poll: RegionStore.PollState) throws -> Bool {
+    package static func hasChanges(_ s: EngineState, _ poll: RegionStore.PollState) throws -> Bool {
         guard let calendarCursor = poll.calendarCursor else { return true }
         let mailCursor = poll.mailCursor ?? 0
         let lower = poll.email.lowercased()
@@ -123,7 +123,7 @@ package enum SyncEngine {
     }
 
     /// Applies the mailbox's changes since the grant's cursor.
-    package static func sync(_ s: SimulatorState, region: Region, grant: GrantRecord, kind: SyncKind, sent: SentMessage? = nil) throws {
+    package static func sync(_ s: EngineState, region: Region, grant: GrantRecord, kind: SyncKind, sent: SentMessage? = nil) throws {
         try CalendarSync.sync(s, region: region, grant: grant, kind: kind)
         let store = s.store(region)
         var cursor = try store.syncCursor(grantID: grant.id)?.cursor ?? 0
@@ -161,7 +161,7 @@ package enum SyncEngine {
     }
 
     /// Brings one message of the grant's view up to the world's state.
-    package static func apply(_ s: SimulatorState, region: Region, grant: GrantRecord, message m: WorldMessage, kind: SyncKind) throws {
+    package static func apply(_ s: EngineState, region: Region, grant: GrantRecord, message m: WorldMessage, kind: SyncKind) throws {
         let store = s.store(region)
         let provider = ProviderKind(grant.provider)
         let source = provider.emailSource(kind)
@@ -192,7 +192,7 @@ package enum SyncEngine {
     }
 
     /// The grant's view of a world message, its IDs minted on first sight.
-    package static func record(_ s: SimulatorState, region: Region, grant: GrantRecord, message m: WorldMessage) throws -> MessageRecord {
+    package static func record(_ s: EngineState, region: Region, grant: GrantRecord, message m: WorldMessage) throws -> MessageRecord {
         let store = s.store(region)
         let provider = ProviderKind(grant.provider)
         var folders: [String] = []
@@ -220,7 +220,7 @@ package enum SyncEngine {
     }
 
     /// Mirrors the mailbox's folders into the grant's view.
-    package static func syncFolders(_ s: SimulatorState, region: Region, grant: GrantRecord, emit doEmit: Bool) throws {
+    package static func syncFolders(_ s: EngineState, region: Region, grant: GrantRecord, emit doEmit: Bool) throws {
         let store = s.store(region)
         let world = try s.world.folders(mailbox: grant.email)
         let existing = try store.folders(grantID: grant.id)
@@ -252,13 +252,13 @@ package enum SyncEngine {
          "system_folder": .bool(f.systemFolder)]
     }
 
-    package static func emit(_ s: SimulatorState, _ region: Region, _ grant: GrantRecord, _ type: String, _ object: JSON, _ source: String) {
+    package static func emit(_ s: EngineState, _ region: Region, _ grant: GrantRecord, _ type: String, _ object: JSON, _ source: String) {
         s.emit(SimEvent(region: region, applicationID: grant.applicationID, grantID: grant.id, type: type, object: object,
                         source: source, time: s.now, apiVersion: grant.apiVersion))
     }
 }
 
-extension SimulatorState {
+extension EngineState {
     /// Whether a provider (or one mailbox) is in a scripted outage right now.
     package func providerUnavailable(_ provider: String, mailbox: String) -> Bool {
         outages.contains { o in
@@ -311,7 +311,7 @@ extension RegionStore {
 }
 
 extension SyncEngine {
-    package static func emit(_ s: SimulatorState, region: Region, grant: GrantRecord, type: String, object: JSON, source: String) {
+    package static func emit(_ s: EngineState, region: Region, grant: GrantRecord, type: String, object: JSON, source: String) {
         emit(s, region, grant, type, object, source)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Creating, re-authenticating, expiring and deleting grants, with their `grant.*` events.
-extension SimulatorState {
+extension EngineState {
     /// Connects `email` to a v3 application: an existing grant of that mailbox is
     /// re-authenticated under the same ID; otherwise a grant with a new ID is created.
     package func connectGrant(region: Region, application app: ApplicationRecord, provider: String, email: String,
@@ -12,7 +12,7 @@ extension SimulatorState {
         let mailbox = try world.ensureMailbox(email, provider: provider, name: name, now: now)
         try world.setCredentialsValid(email, true)
         if var existing = try store.grant(applicationID: app.id, email: email) {
-            existing.status = "valid"
+            existing.status = .valid
             existing.scope = scope.isEmpty ? existing.scope : scope
             existing.updatedAt = now
             if let state { existing.state = state }
@@ -51,9 +51,9 @@ extension SimulatorState {
 
     /// The provider credentials behind a grant stopped working (password changed, access revoked).
     package func expireGrant(region: Region, grant g: GrantRecord) throws {
-        guard g.status == "valid" else { return }
+        guard g.status == .valid else { return }
         var grant = g
-        grant.status = "invalid"
+        grant.status = .invalid
         grant.updatedAt = now.seconds
         try store(region).save(grant)
         emitGrantEvent("grant.expired", region: region, grant: grant,
@@ -87,7 +87,7 @@ extension SimulatorState {
     }
 }
 
-extension SimulatorCore {
+extension Engine {
     /// Creates (or re-authenticates) a grant without the OAuth dance, for test set-up.
     /// Returns the grant with an access token and a refresh token.
     package func createGrantDirectly(region: Region, applicationID: String?, email: String, provider: String?,

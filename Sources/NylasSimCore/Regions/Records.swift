@@ -47,6 +47,12 @@ package struct ApplicationRecord: Sendable, Equatable {
     }
 }
 
+/// Whether a grant's (or v2 account's) provider credentials work.
+package enum GrantStatus: String, Sendable, SQLBindable {
+    case valid, invalid
+    package var sqlValue: SQLValue { .text(rawValue) }
+}
+
 /// A v3 grant: one end user's mailbox connected to one application.
 package struct GrantRecord: Sendable, Equatable {
     package var id: String
@@ -54,7 +60,7 @@ package struct GrantRecord: Sendable, Equatable {
     package var provider: String
     package var email: String
     package var name: String?
-    package var status: String
+    package var status: GrantStatus
     package var scope: [String]
     package var settings: JSON
     package var state: String?
@@ -84,7 +90,7 @@ package struct GrantRecord: Sendable, Equatable {
         provider = row.string("provider")
         email = row.string("email")
         name = row.optionalString("name")
-        status = row.string("grant_status")
+        status = GrantStatus(rawValue: row.string("grant_status")) ?? .invalid
         scope = row.json("scope").arrayValue?.compactMap(\.stringValue) ?? []
         settings = row.json("settings")
         state = row.optionalString("state")
@@ -105,7 +111,7 @@ package struct GrantRecord: Sendable, Equatable {
         self.provider = provider
         self.email = email
         self.name = name
-        self.status = "valid"
+        self.status = .valid
         self.scope = scope
         self.settings = settings
         self.state = state
@@ -117,7 +123,7 @@ package struct GrantRecord: Sendable, Equatable {
     /// The grant object of the v3 API (§5.9).
     package var json: JSON {
         var o: [String: JSON] = [
-            "id": .string(id), "provider": .string(provider), "grant_status": .string(status),
+            "id": .string(id), "provider": .string(provider), "grant_status": .string(status.rawValue),
             "email": .string(email), "scope": .strings(scope), "created_at": .int(createdAt),
             "updated_at": .int(updatedAt), "settings": settings.isNull ? [:] : settings, "blocked": false,
         ]

@@ -32,10 +32,10 @@ package enum WebhookDispatcher {
     ]
 
     /// The event handler installed on every simulator: schedules the first attempts.
-    package static func handle(_ s: SimulatorState, _ event: SimEvent) {
+    package static func handle(_ s: EngineState, _ event: SimEvent) {
         let store = s.store(event.region)
         guard let hooks = try? store.webhooks(applicationID: event.applicationID, apiVersion: event.apiVersion) else { return }
-        for hook in hooks where hook.status == "active" || hook.status == "failing" {
+        for hook in hooks where hook.status == .active || hook.status == .failing {
             guard hook.subscribes(to: event.type) else { continue }
             let notification = Notification(
                 id: store.ids.uuid("notification"), region: event.region, webhookID: hook.id, type: event.type,
@@ -45,7 +45,7 @@ package enum WebhookDispatcher {
         }
     }
 
-    package static func schedule(_ s: SimulatorState, _ n: Notification, attempt: Int, at time: VirtualTime) {
+    package static func schedule(_ s: EngineState, _ n: Notification, attempt: Int, at time: VirtualTime) {
         // Attempts to different destinations due at the same instant overlap their HTTP requests;
         // each is planned and recorded in queue order, as one after another (`JobOverlap`).
         s.schedule(at: time, "webhook \(n.type) → \(n.webhookID) attempt \(attempt)",
@@ -55,7 +55,7 @@ package enum WebhookDispatcher {
     }
 
     /// The body of attempt `attempt`, and the type it is delivered as.
-    package static func payload(_ n: Notification, attempt: Int, policy: WebhookPolicy, clientID: String?) -> (type: String, body: [UInt8]) {
+    package static func payload(_ n: Notification, attempt: Int, policy: WebhookPolicy) -> (type: String, body: [UInt8]) {
         if n.apiVersion == 2 {
             let v2Type = v2Triggers[n.type] ?? n.type
             let objectType = v2Type.split(separator: ".").first.map(String.init) ?? "account"
@@ -87,25 +87,18 @@ package enum WebhookDispatcher {
         return (n.type, full)
     }
 
-    /// One attempt: build and sign under the lock, POST without it, record and decide under it again.
-    package static func attemptDelivery(_ core: SimulatorCore, _ n: Notification, attempt: Int) async {
-        guard let send = prepareAttempt(core, n, attempt: attempt) else { return }
-        let record = await send()
-        record(core)
-    }
-
     /// The attempt's first step (under the lock): its request, or nil when the destination is gone
     /// or disabled. The returned work sends it and returns the step that records the outcome.
-    package static func prepareAttempt(_ core: SimulatorCore, _ n: Notification, attempt: Int) -> JobOverlap.Work? {
+    package static func prepareAttempt(_ core: Engine, _ n: Notification, attempt: Int) -> JobOverlap.Work? {
         let plan: AttemptPlan? = core.withState { s in
             let store = s.store(n.region)
-            guard let hook = try? store.webhook(id: n.webhookID), hook.status == "active" || hook.status == "failing" else {
+            guard let hook = try? store.webhook(id: n.webhookID), hook.status == .active || hook.status == .failing else {
                 return nil
             }
             let policy = s.settings.webhooks
             var secret = hook.secret
             if n.apiVersion == 2, let app = try? store.application(id: hook.applicationID) { secret = app.clientSecret }
-            var (type, body) = payload(n, attempt: attempt, policy: policy, clientID: nil)
+            var (type, body) = payload(n, attempt: attempt, policy: policy)
             var headers = ["Content-Type": "application/json", "User-Agent": "NylasSimulator-Webhooks/1.0"]
             if hook.compressed, n.apiVersion == 3 {
                 body = Gzip.compress(body)
@@ -150,7 +143,7 @@ package enum WebhookDispatcher {
     }
 
     /// Records the attempt's outcome, moves the destination's health, schedules the retry.
-    package static func recordAttempt(_ core: SimulatorCore, _ plan: AttemptPlan, _ n: Notification, attempt: Int, status: Int?,
+    package static func recordAttempt(_ core: Engine, _ plan: AttemptPlan, _ n: Notification, attempt: Int, status: Int?,
                               failureReason: String?, latency: Int) {
         let ok = status.map { (200..<300).contains($0) } ?? false
         try? core.transaction { s in
@@ -159,26 +152,26 @@ package enum WebhookDispatcher {
             let now = s.now
             var next: VirtualTime?
             if ok {
-                if hook.status == "failing" {
-                    hook.status = "active"
+                if hook.status == .failing {
+                    hook.status = .active
                     hook.failingSince = nil
                     hook.statusUpdatedAt = now.seconds
                     try store.save(hook)
                 }
             } else {
-                if hook.status == "active" {
-                    hook.status = "failing"
+                if hook.status == .active {
+                    hook.status = .failing
                     hook.failingSince = now.seconds
                     hook.statusUpdatedAt = now.seconds
                     try store.recordNotificationEmail(webhook: hook, time: now, subject: "Webhook destination \(hook.id) is failing")
-                } else if hook.status == "failing", let since = hook.failingSince,
+                } else if hook.status == .failing, let since = hook.failingSince,
                           Int64(now.seconds - since) * 1000 >= plan.policy.failedAfter.milliseconds {
-                    hook.status = "failed"
+                    hook.status = .failed
                     hook.statusUpdatedAt = now.seconds
                     try store.recordNotificationEmail(webhook: hook, time: now, subject: "Webhook destination \(hook.id) has failed")
                 }
                 try store.save(hook)
-                if hook.status != "failed", attempt <= plan.policy.retryDelays.count {
+                if hook.status != .failed, attempt <= plan.policy.retryDelays.count {
                     let due = n.firstAttemptAt + plan.policy.retryDelays[attempt - 1]
                     next = max(due, now)
                     schedule(s, n, attempt: attempt + 1, at: next!)

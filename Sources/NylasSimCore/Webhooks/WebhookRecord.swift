@@ -25,6 +25,13 @@ public struct WebhookPolicy: Sendable, Equatable {
 }
 
 /// A webhook destination (v3) or subscription (v2).
+/// A destination's delivery state: `failing` after a failed attempt, `failed` once retries ran out
+/// (deliveries stop), `pause` when the owner paused it.
+package enum WebhookStatus: String, Sendable, SQLBindable {
+    case active, failing, failed, pause
+    package var sqlValue: SQLValue { .text(rawValue) }
+}
+
 package struct WebhookRecord: Sendable, Equatable {
     package var id: String
     package var applicationID: String
@@ -33,7 +40,7 @@ package struct WebhookRecord: Sendable, Equatable {
     package var triggerTypes: [String]
     package var url: String
     package var secret: String
-    package var status: String
+    package var status: WebhookStatus
     package var emails: [String]
     package var compressed: Bool
     package var statusUpdatedAt: Int
@@ -49,7 +56,7 @@ package struct WebhookRecord: Sendable, Equatable {
         triggerTypes = row.json("trigger_types").arrayValue?.compactMap(\.stringValue) ?? []
         url = row.string("webhook_url")
         secret = row.string("secret")
-        status = row.string("status")
+        status = WebhookStatus(rawValue: row.string("status")) ?? .active
         emails = row.json("notification_email_addresses").arrayValue?.compactMap(\.stringValue) ?? []
         compressed = row.bool("compressed_delivery")
         statusUpdatedAt = row.int("status_updated_at")
@@ -67,7 +74,7 @@ package struct WebhookRecord: Sendable, Equatable {
         self.triggerTypes = triggerTypes
         self.url = url
         self.secret = secret
-        self.status = "active"
+        self.status = .active
         self.emails = emails
         self.compressed = compressed
         self.statusUpdatedAt = now
@@ -79,7 +86,7 @@ package struct WebhookRecord: Sendable, Equatable {
     package func json(withSecret: Bool = false) -> JSON {
         var o: JSON = [
             "id": .string(id), "description": .string(description ?? ""), "trigger_types": .strings(triggerTypes),
-            "webhook_url": .string(url), "status": .string(status), "notification_email_addresses": .strings(emails),
+            "webhook_url": .string(url), "status": .string(status.rawValue), "notification_email_addresses": .strings(emails),
             "compressed_delivery": .bool(compressed), "status_updated_at": .int(statusUpdatedAt),
             "created_at": .int(createdAt), "updated_at": .int(updatedAt),
         ]
@@ -90,7 +97,7 @@ package struct WebhookRecord: Sendable, Equatable {
     /// The v2 webhook object (v2 §6.14); `pause` reads as `inactive`.
     package var v2JSON: JSON {
         ["id": .string(id), "application_id": .string(applicationID), "callback_url": .string(url),
-         "state": .string(status == "pause" ? "inactive" : status), "triggers": .strings(triggerTypes), "version": "2.0"]
+         "state": .string(status == .pause ? "inactive" : status.rawValue), "triggers": .strings(triggerTypes), "version": "2.0"]
     }
 
     /// Whether a notification of `type` goes to this destination.

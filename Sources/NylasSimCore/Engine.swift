@@ -62,10 +62,10 @@ package final class RequestNotes: Sendable {
 /// The heart of a simulator: its state behind one lock and the job runner that moves the
 /// virtual clock; requests reach it through the pipeline it is given. The listeners, the in-process API, the CLI and scenarios all
 /// drive it through the same operations.
-package final class SimulatorCore: Sendable {
+package final class Engine: Sendable {
     /// The state is reached only through `withState`/`transaction`, which hold `lock`:
     /// that is the one invariant that makes the unchecked access sound.
-    private nonisolated(unsafe) let state: SimulatorState
+    private nonisolated(unsafe) let state: EngineState
     private let lock = NSLock()
     package let logger: Logger
     package let controlToken: String?
@@ -73,7 +73,7 @@ package final class SimulatorCore: Sendable {
     private let driver = Mutex<Task<Void, Never>?>(nil)
     /// How a request is answered: the API layer's pipeline (router, faults, handlers, error
     /// rendering, journal), given by whoever assembles the simulator.
-    package typealias Answer = @Sendable (SimulatorCore, SimRequest, Region, NylasError?) async -> SimResponse
+    package typealias Answer = @Sendable (Engine, SimRequest, Region, NylasError?) async -> SimResponse
     private let answer: Answer
     /// Sees every API request with its answer (the recorder of `serve --record`).
     package let requestObserver = Mutex<(@Sendable (SimRequest, SimResponse, Region, VirtualTime) -> Void)?>(nil)
@@ -89,7 +89,7 @@ package final class SimulatorCore: Sendable {
         guard ClockState.rates.contains(options.clockRate) else {
             throw SimulatorOptions.Invalid("clockRate must be from 0 to 1000000")
         }
-        state = try SimulatorState(options: options)
+        state = try EngineState(options: options)
         self.answer = answer
         logger = options.logger
         controlToken = options.controlToken
@@ -99,20 +99,20 @@ package final class SimulatorCore: Sendable {
     // MARK: State access
 
     /// Reads or changes the state under the lock, outside any transaction.
-    package func withState<T>(_ body: (SimulatorState) throws -> T) rethrows -> T {
+    package func withState<T>(_ body: (EngineState) throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
         return try body(state)
     }
 
     /// Changes the state atomically: every database write, event and job of `body`, or none.
-    package func transaction<T>(_ body: (SimulatorState) throws -> T) throws -> T {
+    package func transaction<T>(_ body: (EngineState) throws -> T) throws -> T {
         try withStateThenKick { s in try s.transaction { try body(s) } }
     }
 
     /// `withState`, then starts the jobs that `body` left due now (a webhook to send), whatever
     /// the clock mode — unless the job loop is running and will reach them anyway.
-    package func withStateThenKick<T>(_ body: (SimulatorState) throws -> T) rethrows -> T {
+    package func withStateThenKick<T>(_ body: (EngineState) throws -> T) rethrows -> T {
         let (result, kick) = try withState { s in
             let result = try body(s)
             guard let next = s.jobs.nextDue, next <= s.now else { return (result, false) }

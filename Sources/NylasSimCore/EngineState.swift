@@ -37,7 +37,7 @@ public struct SimulatorSettings: Sendable, Equatable {
 
 /// Everything a simulator holds: the clock, the scheduler, both regions' databases and the
 /// provider world. It lives behind the core's one lock; nothing touches it outside.
-package final class SimulatorState {
+package final class EngineState {
     package var clock: ClockState
     package let startTime: VirtualTime
     package var jobs = JobQueue()
@@ -56,7 +56,7 @@ package final class SimulatorState {
     /// Consent behaviour of the simulated OAuth providers (`/__sim/oauth`).
     package var consent = ConsentSettings()
     /// Called with every committed event, in order, inside the lock (the API layer adds the v2 delta log).
-    package var eventHandlers: [(SimulatorState, SimEvent) -> Void] = [WebhookDispatcher.handle]
+    package var eventHandlers: [(EngineState, SimEvent) -> Void] = [WebhookDispatcher.handle]
     /// Answers of sends made with an `Idempotency-Key`, by grant and key (kept while the process lives).
     package var idempotency: [String: (request: [UInt8], response: SimResponse)] = [:]
     /// Scripted provider outages.
@@ -111,7 +111,7 @@ package final class SimulatorState {
 
     /// Schedules `run` at `due` on the virtual clock; returns the job ID (for cancelling).
     @discardableResult
-    package func schedule(at due: VirtualTime, _ label: String, _ run: @escaping @Sendable (SimulatorCore) async -> Void) -> Int {
+    package func schedule(at due: VirtualTime, _ label: String, _ run: @escaping @Sendable (Engine) async -> Void) -> Int {
         let id = jobs.makeID()
         jobs.insert(ScheduledJob(id: id, due: due, label: label, run: run))
         transactionJobs.append(id)
@@ -122,7 +122,7 @@ package final class SimulatorState {
     @discardableResult
     package func schedule(at due: VirtualTime, _ label: String, overlap: JobOverlap) -> Int {
         let id = jobs.makeID()
-        let run: @Sendable (SimulatorCore) async -> Void = { core in
+        let run: @Sendable (Engine) async -> Void = { core in
             guard let work = overlap.prepare(core) else { return }
             let finish = await work()
             finish(core)
@@ -136,7 +136,7 @@ package final class SimulatorState {
     /// newest job, so the batch runs the item exactly where a job of its own would have run;
     /// otherwise schedules a new batch. `run` gets the job ID, to take the items (`jobs.takeBatch`).
     package func scheduleBatched(at due: VirtualTime, key: String, labelPrefix: String, item: String,
-                         _ run: @escaping @Sendable (SimulatorCore, Int) async -> Void) {
+                         _ run: @escaping @Sendable (Engine, Int) async -> Void) {
         if let id = jobs.join(key: key, due: due, item: item) {
             transactionJoins.append((id, item))
             return
