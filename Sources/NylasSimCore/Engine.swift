@@ -161,6 +161,7 @@ package final class Engine: Sendable {
             s.jobsRunningUntil = limit
             return limit
         }
+        var ran = 0
         while true {
             // `jobsRunningUntil` is cleared under the same lock as the last look at the queue: a
             // transaction that leaves a job due either sees the loop running (which then runs the
@@ -175,6 +176,9 @@ package final class Engine: Sendable {
                 return job
             }
             guard let job else { break }
+            // Let the listeners and other tasks in between jobs: a long advance runs thousands.
+            ran += 1
+            if ran % 16 == 0 { await Task.yield() }
             if let overlap = job.overlap {
                 var group = [job]
                 var keys: Set = [overlap.key]

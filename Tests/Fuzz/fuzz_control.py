@@ -18,9 +18,9 @@ fixed seed and a bounded number of examples per operation.
 4. Checks that the server process is still alive and answers `GET /__sim/clock`; this and "no crash or
    hang during the run" count as one more test.
 5. Stops schemathesis if it runs past `--budget` seconds (default 240; run.sh's `timeout` is 300) and
-   counts that as a failure. Prints the answers' statuses per operation, the per-operation results, each failing request exactly (method, URL, body, answer), the
-   simulator's unexpected-error log lines, and `fuzz-control: N passed, N failed`; exits non-zero on
-   any failure.
+   counts that as a failure. Prints the answers' statuses per operation, the per-operation results,
+   each failing request exactly (method, URL, body, answer), the crashes and hangs with their log
+   lines, and `fuzz-control: N passed, N failed`; exits non-zero on any failure.
 
 Left out, and why:
 - `POST /__sim/fixtures` and `POST /__sim/fixtures/calendar`: `{"path": ...}` makes the simulator read
@@ -28,9 +28,9 @@ Left out, and why:
 - `POST /__sim/scenarios`: `{"path": ...}` reads any file; a scenario (`yaml`) may load fixture files,
   start webhook receivers and make the simulator call URLs it names.
 
-`--checks` names the schemathesis checks (default `not_a_server_error`; add e.g. `response_schema_conformance`) to hold
-the answers to the description as well; `--include-path-regex` / `--exclude-path-regex` narrow the run
-(for triage).
+`--checks` names the schemathesis checks (default `not_a_server_error`; add e.g.
+`response_schema_conformance,status_code_conformance` to hold the answers to the description as well);
+`--include-path-regex` / `--exclude-path-regex` narrow the run (for triage).
 """
 from __future__ import annotations
 

@@ -34,6 +34,7 @@ struct ControlSafetyTests {
                 (["rate": .double(1e300)], "rate"),
                 (["rate": .double(-2)], "rate"),
                 (["mode": "running", "rate": .double(1e12)], "rate"),
+                (["rate": .double(10_001)], "rate"),
             ]
             for (body, field) in cases {
                 let r = try await h.call("POST", "/__sim/clock", json: body)
@@ -47,12 +48,16 @@ struct ControlSafetyTests {
             #expect(try await Self.clockNow(h) == before, "a refused request moved the clock")
             let mode = try await h.call("GET", "/__sim/clock")
             #expect(mode.json?["mode"]?.stringValue == "manual")
-            // The largest accepted values still work.
-            let ok = try await h.call("POST", "/__sim/clock", json: ["to": "9999-12-31T00:00:00Z"])
+            // One move is at most 400 days (every job due on the way runs): the longest accepted one works.
+            for (body, field) in [(["advance": "401d"], "advance"), (["to": "9999-12-31T00:00:00Z"], "to")] as [(JSON, String)] {
+                let r = try await h.call("POST", "/__sim/clock", json: body)
+                #expect(r.status == 400 && r.text.contains(field), "\(body.text): \(r.status) \(r.text)")
+            }
+            let ok = try await h.call("POST", "/__sim/clock", json: ["advance": "400d"])
             #expect(ok.status == 200, "\(ok.text)")
-            let end = try await h.call("POST", "/__sim/clock", json: ["advance": "10000w"])
-            #expect(end.status == 200, "\(end.text)")
-            #expect(end.json?["now"]?.stringValue == "9999-12-31T23:59:59.999Z", "\(end.text)")
+            #expect(try await Self.clockNow(h) == before + 400 * 86_400_000)
+            let to = try await h.call("POST", "/__sim/clock", json: ["to": .int((before + 800 * 86_400_000) / 1000)])
+            #expect(to.status == 200, "\(to.text)")
         }
     }
 
@@ -74,6 +79,28 @@ struct ControlSafetyTests {
             }
             let list = try await h.call("GET", "/__sim/faults")
             #expect(list.json?["data"]?.arrayValue?.isEmpty == true, "\(list.text)")
+        }
+    }
+
+    @Test("Mail from the provider side: generated sizes are bounded")
+    func generatedSizes() async throws {
+        try await withSimulator { h in
+            _ = try await h.call("POST", "/__sim/providers/mailboxes", json: ["email": "fuzz@gmail.com"])
+            let path = "/__sim/providers/mailboxes/fuzz@gmail.com/messages"
+            let cases: [(JSON, String)] = [
+                (["attachments": [["size": .int(543_351_821_272)]]], "attachments[0].size"),
+                (["attachments": [["size": -1]]], "attachments[0].size"),
+                (["body_size": .int(9_000_000_000_000_000)], "body_size"),
+                (["body_size": -5], "body_size"),
+            ]
+            for (body, field) in cases {
+                let r = try await h.call("POST", path, json: body)
+                #expect(r.status == 400 && r.text.contains(field), "\(body.text): \(r.status) \(r.text)")
+            }
+            let outage = try await h.call("POST", "/__sim/providers/outages", json: ["duration": "-5"])
+            #expect(outage.status == 400, "\(outage.text)")
+            let ok = try await h.call("POST", path, json: ["attachments": [["size": 1024]], "body_size": 4096])
+            #expect(ok.status == 200 || ok.status == 201, "\(ok.text)")
         }
     }
 

@@ -50,8 +50,7 @@ package enum MigrationToolRoutes {
             if let ids {
                 v2IDs = ids
             } else {
-                v2IDs = try store.db.query("SELECT id FROM object_ids WHERE grant_id = ? AND kind = ? ORDER BY rowid LIMIT ? OFFSET ?",
-                                           account.id, kind, pageSize + 1, (page - 1) * pageSize).map { $0.string("id") }
+                v2IDs = try store.objectIDs(grantID: account.id, kind: kind, limit: pageSize + 1, offset: (page - 1) * pageSize)
             }
             let slice = Array(v2IDs.prefix(pageSize))
             let translations = try slice.map { id -> JSON in

@@ -74,16 +74,7 @@ package enum V3MessageRoutes {
         let metadata = try body.object("metadata")
         return ctx.data(try ctx.write { s, store in
             let (grant, m) = try ctx.v3Message(s, store)
-            var keys: [String]?
-            if let folders {
-                if !ProviderKind(grant.provider).multipleFolders, folders.count != 1 {
-                    throw NylasError.invalidValue("folders", "a \(grant.provider) message is in exactly one folder")
-                }
-                keys = try folders.map { id throws -> String in
-                    guard let f = try store.folder(grantID: grant.id, id: id) else { throw NylasError.notFound("Folder not found: \(id)") }
-                    return f.worldKey
-                }
-            }
+            let keys = try folders.map { try MessageOperations.folderKeys($0, grant: grant, store: store) }
             return try MessageOperations.change(s, ctx.region, grant, m, unread: unread, starred: starred, folderKeys: keys,
                                                 metadata: metadata).json()
         })

@@ -58,16 +58,7 @@ package enum V3ThreadRoutes {
             let grant = try ctx.dataGrant(s, store, mail: true)
             let messages = try store.messages(grantID: grant.id, threadID: ctx.param("thread_id"))
             guard !messages.isEmpty else { throw NylasError.notFound("Thread not found: \(ctx.param("thread_id"))") }
-            var keys: [String]?
-            if let folders {
-                if !ProviderKind(grant.provider).multipleFolders, folders.count != 1 {
-                    throw NylasError.invalidValue("folders", "a \(grant.provider) message is in exactly one folder")
-                }
-                keys = try folders.map { id throws -> String in
-                    guard let f = try store.folder(grantID: grant.id, id: id) else { throw NylasError.notFound("Folder not found: \(id)") }
-                    return f.worldKey
-                }
-            }
+            let keys = try folders.map { try MessageOperations.folderKeys($0, grant: grant, store: store) }
             for m in messages {
                 _ = try MessageOperations.change(s, ctx.region, grant, m, unread: unread, starred: starred, folderKeys: keys, metadata: nil)
             }

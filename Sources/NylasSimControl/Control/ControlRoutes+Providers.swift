@@ -70,8 +70,8 @@ extension ControlRoutes {
     /// `POST "/__sim/providers/outages"`
     @Sendable static func postOutages(_ ctx: RequestContext) async throws -> SimResponse {
         let body = try ctx.body()
-        guard let d = try body.string("duration").flatMap(Duration.init(parsing:)) else {
-            throw NylasError.invalidValue("duration", "expected a duration such as 30m")
+        guard let d = try body.string("duration").flatMap(Duration.init(parsing:)), d > .zero else {
+            throw NylasError.invalidValue("duration", "expected a positive duration such as 30m")
         }
         return .json(ctx.core.addOutage(provider: try body.string("provider"), mailbox: try body.string("mailbox"), duration: d),
                      status: 201)

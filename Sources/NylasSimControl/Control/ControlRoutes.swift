@@ -149,6 +149,9 @@ package enum ControlRoutes {
             default: throw NylasError.wrongType("advance", expected: "duration string or seconds", got: v)
             }
             guard advance! >= .zero else { throw NylasError.invalidValue("advance", "the clock never moves backwards") }
+            guard advance! <= Duration.longestAdvance else {
+                throw NylasError.invalidValue("advance", "at most 400 days in one call (every job due on the way runs); move the clock in several calls")
+            }
         }
         var to: VirtualTime?
         if let v = body.raw("to") {
@@ -160,7 +163,11 @@ package enum ControlRoutes {
             guard let time = to else {
                 throw NylasError.invalidValue("to", "expected an ISO 8601 time or Unix seconds between years 1 and 9999")
             }
-            guard time >= ctx.core.now else { throw NylasError.invalidValue("to", "the clock never moves backwards") }
+            let now = ctx.core.now
+            guard time >= now else { throw NylasError.invalidValue("to", "the clock never moves backwards") }
+            guard time - now <= Duration.longestAdvance else {
+                throw NylasError.invalidValue("to", "at most 400 days ahead in one call (every job due on the way runs); move the clock in several calls")
+            }
         }
         if let mode {
             ctx.core.setClockMode(mode, rate: rate)

@@ -140,10 +140,7 @@ package enum DashboardModel {
     /// The newest live access token of each grant.
     package static func accessTokens(_ store: RegionStore) throws -> [String: TokenRecord] {
         var out: [String: TokenRecord] = [:]
-        for row in try store.db.query("""
-            SELECT * FROM tokens WHERE kind = 'access' AND revoked = 0 AND grant_id IS NOT NULL ORDER BY created_at, rowid
-            """) {
-            let t = TokenRecord(row: row)
+        for t in try store.liveAccessTokens() {
             if let g = t.grantID { out[g] = t }
         }
         return out
@@ -153,11 +150,9 @@ package enum DashboardModel {
 
     package static func mailboxes(_ world: ProviderWorld) throws -> [[String: Any]] {
         var counts: [String: Int] = [:]
-        for row in try world.db.query("SELECT mailbox, COUNT(*) AS n FROM messages WHERE deleted = 0 GROUP BY mailbox") {
-            counts[row.string("mailbox")] = row.int("n")
-        }
+        for (mailbox, n) in try world.messageCountsByMailbox() { counts[mailbox] = n }
         var recent: [String: [[String: Any]]] = [:]
-        for row in try world.db.query("SELECT mailbox, subject, from_json, date, unread FROM messages WHERE deleted = 0 ORDER BY id DESC LIMIT 300") {
+        for row in try world.recentMessageRows(limit: 300) {
             let box = row.string("mailbox")
             guard recent[box, default: []].count < 5 else { continue }
             let from = Participant.list(row.json("from_json")).map { $0.name.isEmpty ? $0.email : "\($0.name) <\($0.email)>" }
@@ -181,12 +176,7 @@ package enum DashboardModel {
             let hooks = try store.allWebhooks()
             guard !hooks.isEmpty else { continue }
             // Without the bodies: the page fetches one when it is opened (`/__sim/ui/delivery`).
-            let recent = try store.db.query("""
-                SELECT seq, notification_id, webhook_id, application_id, grant_id, type, attempt, time, url, status, error,
-                    latency_us, signature, outcome, next_attempt_at, length(body) AS body_bytes
-                FROM deliveries ORDER BY seq DESC LIMIT ?
-                """, deliveryLimit)
-                .map { WebhookDelivery(row: $0, region: region) }.reversed()
+            let recent = try store.recentDeliveryRows(limit: deliveryLimit).map { WebhookDelivery(row: $0, region: region) }.reversed()
             var byHook: [String: [WebhookDelivery]] = [:]
             for d in recent { byHook[d.webhookID, default: []].append(d) }
             out += hooks.map { (region, $0, byHook[$0.id] ?? []) }
@@ -307,20 +297,8 @@ package enum DashboardModel {
     package static func journalRows(_ s: EngineState, filter: JournalFilter) throws -> [JournalRow] {
         var entries: [JournalRow] = []
         for region in Region.allCases where filter.region == nil || filter.region == region {
-            var clauses: [String] = []
-            var binds: [any SQLBindable] = []
-            if let a = filter.surface { clauses.append("surface = ?"); binds.append(a.rawValue) }
-            if let st = filter.status { clauses.append("status = ?"); binds.append(st) }
-            if let g = filter.grantID { clauses.append("grant_id = ?"); binds.append(g) }
-            binds.append(filter.limit)
-            let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
             // Without the bodies: the page fetches them when an entry is opened (`/__sim/ui/request`).
-            entries += try s.store(region).db.query("""
-                SELECT seq, request_id, time, surface, method, path, query, status, application_id, grant_id, duration_us,
-                    length(request_body) AS request_bytes, length(response_body) AS response_bytes
-                FROM journal \(whereSQL) ORDER BY seq DESC LIMIT ?
-                """, binds)
-                .map { (region, $0) }
+            entries += try s.store(region).journalSummaryRows(filter).map { (region, $0) }
         }
         entries.sort { ($0.row.int("time"), $0.region.rawValue, $0.row.int("seq")) > ($1.row.int("time"), $1.region.rawValue, $1.row.int("seq")) }
         return Array(entries.prefix(filter.limit))
@@ -347,7 +325,7 @@ package enum DashboardModel {
 
     /// One journal entry's bodies, for display (`GET /__sim/ui/request`).
     package static func requestBodies(core: Engine, region: Region, seq: Int, reveal: Bool) throws -> JSON {
-        let row = try core.withState { s in try s.store(region).db.first("SELECT * FROM journal WHERE seq = ?", seq) }
+        let row = try core.withState { s in try s.store(region).journalRow(seq: seq) }
         guard let row else { throw NylasError.notFound("No request \(seq) in the \(region.rawValue) journal") }
         let query = row.string("query")
         return ["region": .string(region.rawValue), "seq": .int(seq), "request_id": .string(row.string("request_id")),
@@ -359,7 +337,7 @@ package enum DashboardModel {
 
     /// One delivery attempt's body, for display (`GET /__sim/ui/delivery`).
     package static func deliveryBody(core: Engine, region: Region, seq: Int, reveal: Bool) throws -> JSON {
-        let row = try core.withState { s in try s.store(region).db.first("SELECT * FROM deliveries WHERE seq = ?", seq) }
+        let row = try core.withState { s in try s.store(region).deliveryRow(seq: seq) }
         guard let row else { throw NylasError.notFound("No delivery \(seq) in the \(region.rawValue) journal") }
         let d = WebhookDelivery(row: row, region: region)
         return ["region": .string(region.rawValue), "seq": .int(seq), "notification_id": .string(d.notificationID),

@@ -123,8 +123,8 @@ public final class ScenarioRunner {
         case "log":
             return try string(body) ?? ""
         case "advance":
-            guard let d = Duration(parsing: try string(body) ?? ""), d >= .zero else {
-                throw ScenarioFailure("advance needs a duration such as 90s, 10m or 72h (at most 10,000 years), got '\(try string(body) ?? "")'")
+            guard let d = Duration(parsing: try string(body) ?? ""), d >= .zero, d <= Duration.longestAdvance else {
+                throw ScenarioFailure("advance needs a duration such as 90s, 10m or 72h (at most 400 days), got '\(try string(body) ?? "")'")
             }
             if live { let target = core.now + d; await core.advance(to: target) } else { await core.advance(by: d) }
             return "clock +\(try string(body) ?? "")"

@@ -86,6 +86,11 @@ extension Duration {
     /// The longest duration accepted from input: 10,000 years, longer than the whole of ``VirtualTime/range``.
     public static let longestAccepted: Duration = .seconds(315_576_000_000)
 
+    /// The longest one clock move may be (`advance`, or `to` from now): 400 days. Every job due on
+    /// the way runs (an IMAP grant syncs every 10 minutes, 57,600 times in 400 days), so a longer
+    /// move is made of several calls, each answered in bounded time.
+    public static let longestAdvance: Duration = .seconds(400 * 86_400)
+
     /// A duration of `seconds` (a number from a request or a file), or nil when it is not finite
     /// or longer than ``longestAccepted`` either way.
     public init?(checkedSeconds seconds: Double) {
@@ -146,8 +151,9 @@ public struct ClockState: Sendable {
     public private(set) var mode: Mode
     public private(set) var rate: Double
 
-    /// The rates a running clock accepts: from stopped to a million virtual seconds per wall second.
-    public static let rates: ClosedRange<Double> = 0 ... 1_000_000
+    /// The rates a running clock accepts: from stopped to 10,000 virtual seconds per wall second
+    /// (a day in under 9 s). Faster, the due jobs (IMAP sync ticks above all) outrun the machine.
+    public static let rates: ClosedRange<Double> = 0 ... 10_000
     private var anchorVirtual: Int64
     private var anchorWall: ContinuousClock.Instant
 

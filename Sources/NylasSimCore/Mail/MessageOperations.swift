@@ -23,6 +23,18 @@ package enum MessageOperations {
         return copy
     }
 
+    /// The provider's folder keys of the grant's folder IDs a message is moved to: exactly one,
+    /// except for Google's labels.
+    package static func folderKeys(_ folderIDs: [String], grant: GrantRecord, store: RegionStore) throws -> [String] {
+        if !ProviderKind(grant.provider).multipleFolders, folderIDs.count != 1 {
+            throw NylasError.invalidValue("folders", "a \(grant.provider) message is in exactly one folder")
+        }
+        return try folderIDs.map { id throws -> String in
+            guard let f = try store.folder(grantID: grant.id, id: id) else { throw NylasError.notFound("Folder not found: \(id)") }
+            return f.worldKey
+        }
+    }
+
     /// Deletes a message: to the trash, or for good when `hard` or when it is in the trash already.
     package static func delete(_ s: EngineState, _ region: Region, _ grant: GrantRecord, _ m: MessageRecord, hard: Bool) throws {
         let store = s.store(region)

@@ -7,16 +7,14 @@ import Foundation
 extension EngineState {
     /// A grant or account starts being billable (no-op when it already is).
     package func billingConnect(region: Region, grant: GrantRecord) throws {
-        let db = store(region).db
-        if try db.first("SELECT id FROM connections WHERE grant_id = ? AND disconnected_at IS NULL", grant.id) != nil { return }
-        try db.run("INSERT INTO connections(application_id, api_version, grant_id, email, connected_at) VALUES(?,?,?,?,?)",
-                   grant.applicationID, grant.apiVersion, grant.id, grant.email.lowercased(), now.seconds)
+        let store = store(region)
+        if try store.hasOpenConnection(grantID: grant.id) { return }
+        try store.openConnection(grant, now: now.seconds)
     }
 
     /// A grant or account stops being billable (deleted, revoked, downgraded).
     package func billingDisconnect(region: Region, grantID: String) throws {
-        try store(region).db.run("UPDATE connections SET disconnected_at = ? WHERE grant_id = ? AND disconnected_at IS NULL",
-                                 now.seconds, grantID)
+        try store(region).closeConnection(grantID: grantID, now: now.seconds)
     }
 
     /// The ledger: per month, per application, the billable accounts; and which mailboxes are billed twice.
@@ -29,9 +27,9 @@ extension EngineState {
             for app in try s.applications() where app.apiVersion == 3 {
                 if let v2 = app.v2ApplicationID { links[v2] = app.id }
             }
-            for r in try s.db.query("SELECT * FROM connections ORDER BY connected_at, id") {
-                rows.append(Row(region: region, app: r.string("application_id"), version: r.int("api_version"), email: r.string("email"),
-                                from: r.int("connected_at"), to: r.optionalInt("disconnected_at")))
+            for c in try s.connections() {
+                rows.append(Row(region: region, app: c.applicationID, version: c.apiVersion, email: c.email, from: c.connectedAt,
+                                to: c.disconnectedAt))
             }
         }
         let nowSeconds = now.seconds

@@ -105,6 +105,9 @@ extension NewMessage {
         var m = NewMessage(from: try people("from"), to: try people("to"), subject: try body.string("subject") ?? "",
                            body: try body.string("body") ?? "", date: try body.int("date") ?? now)
         if m.from.isEmpty { m.from = [Participant(name: "Sender", email: "sender@example.com")] }
+        if let size = try body.int("body_size"), !(0...NewMessage.largestPaddedBody).contains(size) {
+            throw NylasError.invalidValue("body_size", "expected 0 to \(NewMessage.largestPaddedBody) bytes")
+        }
         if let size = try body.int("body_size"), size > m.body.utf8.count {
             // A large body without a large file: padded to `body_size` bytes.
             m.body += String(repeating: "x", count: size - m.body.utf8.count)
@@ -130,7 +133,11 @@ extension NewMessage {
             } else if let text = try a.string("content") {
                 content = Array(text.utf8)
             } else {
-                content = Array(repeating: UInt8(ascii: "x"), count: try a.int("size") ?? 16)
+                let size = try a.int("size") ?? 16
+                guard (0...NewMessage.largestGeneratedAttachment).contains(size) else {
+                    throw NylasError.invalidValue("attachments[\(i)].size", "expected 0 to \(NewMessage.largestGeneratedAttachment) bytes")
+                }
+                content = Array(repeating: UInt8(ascii: "x"), count: size)
             }
             m.attachments.append((try a.string("filename") ?? "attachment-\(i + 1).bin",
                                   try a.string("content_type") ?? "application/octet-stream", content,

@@ -283,33 +283,6 @@ package struct ProviderOutage: Sendable {
     package var end: VirtualTime
 }
 
-extension RegionStore {
-    /// What a sync tick needs to know of a grant (one query, without decoding the whole row):
-    /// its status, provider, address, and its mail and calendar sync cursors.
-    package struct PollState {
-        package var status: String
-        package var provider: String
-        package var email: String
-        package var mailCursor: Int?
-        package var calendarCursor: Int?
-    }
-
-    package func pollState(grantID: String) throws -> PollState? {
-        try db.first("""
-            SELECT g.grant_status AS status, g.provider AS provider, g.email AS email, s.cursor AS mail_cursor,
-                c.cursor AS calendar_cursor FROM grants g LEFT JOIN sync_state s ON s.grant_id = g.id
-                LEFT JOIN calendar_sync_state c ON c.grant_id = g.id WHERE g.id = ?
-            """, grantID).map {
-            PollState(status: $0.string("status"), provider: $0.string("provider"), email: $0.string("email"),
-                      mailCursor: $0.optionalInt("mail_cursor"), calendarCursor: $0.optionalInt("calendar_cursor"))
-        }
-    }
-
-    package func grants(email: String) throws -> [GrantRecord] {
-        try db.query("SELECT * FROM grants WHERE email = ? COLLATE NOCASE ORDER BY created_at, id", email).map(GrantRecord.init)
-    }
-}
-
 extension SyncEngine {
     package static func emit(_ s: EngineState, region: Region, grant: GrantRecord, type: String, object: JSON, source: String) {
         emit(s, region, grant, type, object, source)

@@ -76,6 +76,11 @@ package struct WorldAttachment: Sendable, Equatable {
 
 /// A new message entering a mailbox (mail arriving, a send, a fixture).
 package struct NewMessage: Sendable {
+    /// The largest body a test may ask to be padded to (`body_size`): 25 MiB, Gmail's message limit.
+    package static let largestPaddedBody = 25 * 1024 * 1024
+    /// The largest attachment generated from a `size` alone: 50 MiB.
+    package static let largestGeneratedAttachment = 50 * 1024 * 1024
+
     package init(from: [Participant], to: [Participant], cc: [Participant] = [], bcc: [Participant] = [], replyTo: [Participant] = [], subject: String, body: String, date: Int, unread: Bool = true, starred: Bool = false, folders: [String] = [ProviderKind.inbox], headers: [(String, String)] = [], inReplyTo: String? = nil, messageIDHeader: String? = nil, attachments: [(filename: String, contentType: String, content: [UInt8], contentID: String?, isInline: Bool)] = []) {
         self.from = from
         self.to = to
