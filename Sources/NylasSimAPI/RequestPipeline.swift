@@ -89,15 +89,31 @@ package struct RequestPipeline: Sendable {
                                params: [String: String]) -> FaultAction? {
         let store = s.store(region)
         var grant: GrantRecord?
+        // The caller's application and token, read only when needed (a grant named otherwise than by ID, or faults).
+        var caller: (applicationID: String?, tokenGrantID: String?)?
+        func callerOf() -> (applicationID: String?, tokenGrantID: String?) {
+            if let caller { return caller }
+            var found: (applicationID: String?, tokenGrantID: String?) = (nil, nil)
+            if let auth = request.header("authorization"), auth.lowercased().hasPrefix("bearer ") {
+                let bearer = String(auth.dropFirst(7))
+                if let app = (try? store.application(apiKey: bearer)) ?? nil {
+                    found = (app.id, nil)
+                } else if let token = (try? store.token(bearer)) ?? nil {
+                    found = (token.applicationID, token.grantID)
+                }
+            }
+            caller = found
+            return found
+        }
         if let gid = params["grant_id"] {
             grant = (try? store.grant(id: gid.hasPrefix("grant:") ? String(gid.dropFirst(6)) : gid)) ?? nil
+            // A grant named by e-mail, external ID or `me` counts against the same provider window.
+            if grant == nil, let appID = callerOf().applicationID {
+                grant = (try? store.grant(identifier: gid, applicationID: appID, tokenGrantID: callerOf().tokenGrantID)) ?? nil
+            }
         }
         if !s.faults.isEmpty {
-            var appID = grant?.applicationID
-            if appID == nil, let auth = request.header("authorization"), auth.lowercased().hasPrefix("bearer ") {
-                let token = String(auth.dropFirst(7))
-                appID = (try? store.application(apiKey: token))??.id ?? (try? store.token(token))??.applicationID
-            }
+            let appID = grant?.applicationID ?? callerOf().applicationID
             if let (rule, action) = s.faults.evaluate(region: region, surface: surface, method: request.method, parts: parts,
                                                       applicationID: appID, grantID: grant?.id, provider: grant?.provider,
                                                       now: s.now) {

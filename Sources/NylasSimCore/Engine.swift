@@ -29,6 +29,9 @@ public struct SimulatorOptions: Sendable {
     /// Host names the listeners answer besides loopback names, IP addresses, this machine's name and
     /// the Nylas API host names; a request naming any other host is refused (DNS rebinding).
     public var allowedHosts: [String] = []
+    /// The directory under which the control API reads the files its requests name (fixtures,
+    /// scenarios); the working directory when nil. The Swift API reads any path it is given.
+    public var fileRoot: String?
     public var logger = Logger(label: "nylas-sim", factory: { _ in SwiftLogNoOpLogHandler() })
 
     public init(seed: String? = nil) { self.seed = seed }
@@ -79,6 +82,8 @@ package final class Engine: Sendable {
     package let requestObserver = Mutex<(@Sendable (SimRequest, SimResponse, Region, VirtualTime) -> Void)?>(nil)
     /// False once the simulator shuts down: control calls that would start new work refuse then.
     package let isRunning = Mutex(true)
+    /// Where files named in control requests may be read.
+    package let fileRoot: FileRoot
     /// Base URLs of the running listeners, per region.
     package let baseURLs = Mutex<[Region: String]>([:])
 
@@ -93,6 +98,7 @@ package final class Engine: Sendable {
         self.answer = answer
         logger = options.logger
         controlToken = options.controlToken
+        fileRoot = FileRoot(options.fileRoot)
         if options.clockMode == .running { startDriver() }
     }
 

@@ -11,6 +11,10 @@ public struct SimulatorSettings: Sendable, Equatable {
     /// A request body that has not arrived in full within this wall time is answered 408 and the
     /// connection closed (default 30 seconds).
     public var bodyTimeout: Duration = .seconds(30)
+    /// A request whose head (request line and headers) has begun but not ended within this wall
+    /// time has its connection closed (default 30 seconds): a client cannot hold a connection
+    /// open by sending its headers a byte at a time.
+    public var headTimeout: Duration = .seconds(30)
     /// Webhook retries, timeouts and health thresholds.
     public var webhooks = WebhookPolicy()
     /// How often a polled (IMAP-family) grant syncs: every 10 minutes.

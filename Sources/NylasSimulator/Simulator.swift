@@ -59,7 +59,8 @@ public final class Simulator: Sendable {
                     do {
                         return (region, .success(try await RegionListener.start(
                             core: core, region: region, host: opts.host, port: opts.ports[region] ?? 0, tls: tls, hosts: hosts,
-                            maxBodyBytes: opts.settings.maxBodyBytes, bodyTimeout: opts.settings.bodyTimeout)))
+                            headTimeout: opts.settings.headTimeout, maxBodyBytes: opts.settings.maxBodyBytes,
+                            bodyTimeout: opts.settings.bodyTimeout)))
                     } catch {
                         return (region, .failure(error))
                     }

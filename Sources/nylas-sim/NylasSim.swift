@@ -96,6 +96,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("allowed-host"), help: "Another Host name the listeners answer (repeatable). Loopback names, IP addresses, this machine's name and the Nylas API host names are always answered; others are refused against DNS rebinding.")
     var allowedHost: [String] = []
 
+    @Option(name: .customLong("file-root"), help: "Files named in control requests (fixture and scenario paths) are read only under this directory (default: the working directory).")
+    var fileRoot: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info (one line per request), notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -145,6 +148,7 @@ struct Serve: AsyncParsableCommand {
         options.settings.accessTokenLifetime = .seconds(accessTokenLifetime)
         options.controlToken = controlToken
         options.allowedHosts = allowedHost
+        options.fileRoot = fileRoot
         if let config { options.config = try SimulatorConfig.load(path: config) }
         if tls { options.tlsDirectory = tlsDir ?? dataDir.map { $0 + "/tls" } ?? LocalCertificateAuthority.defaultDirectory }
         var logger = Logger(label: "nylas-sim")

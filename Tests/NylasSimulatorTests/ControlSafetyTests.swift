@@ -224,4 +224,42 @@ struct ControlSafetyTests {
             #expect(twice.status == 403 || twice.status == 400, "\(twice)")
         }
     }
+
+    @Test("Files named in control requests are read only under the file root, and never echoed")
+    func fileRoot() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("nylas-sim-root-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        try Data(#"{"mailbox": "inside@gmail.com", "messages": [{"subject": "Inside"}]}"#.utf8)
+            .write(to: root.appendingPathComponent("box.json"))
+        try await withSimulator(configure: { $0.fileRoot = root.path }) { h in
+            for (route, path) in [("/__sim/scenarios", "/proc/self/cmdline"), ("/__sim/scenarios", "/etc/passwd"),
+                                  ("/__sim/fixtures", "/etc/hostname"), ("/__sim/fixtures", "../../etc/passwd"),
+                                  ("/__sim/fixtures/calendar", "/proc/self/environ")] {
+                let r = try await h.call("POST", route, json: ["path": .string(path)])
+                #expect(r.status == 400, "\(route) \(path): \(r.status) \(r.text)")
+                #expect(r.text.contains("file root"), "\(route) \(path): \(r.text)")
+                #expect(!r.text.contains("root:") && !r.text.contains("nylas-sim serve") && !r.text.contains("PATH="), "\(r.text)")
+            }
+            let ok = try await h.call("POST", "/__sim/fixtures", json: ["path": "box.json"])
+            #expect(ok.status == 201, "\(ok.text)")
+        }
+    }
+
+    @Test("A key given twice in a JSON body: the last value wins, as in Go's encoding/json")
+    func duplicateKeys() async throws {
+        #expect(try JSON.parse(Array(#"{"a": 1, "a": 2}"#.utf8))["a"]?.intValue == 2)
+        #expect(try JSON.parse(Array(#"{"a": 1.5, "b": {"c": "x", "c": "y"}, "a": 2.5}"#.utf8))["a"]?.doubleValue == 2.5)
+        #expect(try JSON.parse(Array(#"{"n": 1.0, "e": 1e3, "f": -0.25}"#.utf8)) == ["n": 1, "e": 1000, "f": .double(-0.25)])
+        for bad in ["{\"a\": 1.}", "{\"a\": .5}", "{\"a\": 1e}", "{\"a\": 01}", "{\"a\": -}"] {
+            #expect(throws: NylasError.self, "\(bad)") { try JSON.parse(Array(bad.utf8)) }
+        }
+        try await withSimulator { h in
+            let before = try await Self.clockNow(h)
+            let r = try await h.raw("POST", "/__sim/clock", body: Array(#"{"advance": "1h", "advance": "2h"}"#.utf8),
+                                    headers: ["Content-Type": "application/json"])
+            #expect(r.status == 200, "\(r.text)")
+            #expect(try await Self.clockNow(h) == before + 2 * 3_600_000)
+        }
+    }
 }

@@ -95,6 +95,22 @@ struct FaultTests {
         }
     }
 
+    @Test("Every way of naming a grant counts against the same provider window")
+    func providerRateLimitByAnyName() async throws {
+        try await withSimulator(configure: { $0.settings.providerRateLimits["google"] = ProviderRateLimit(requests: 6, window: .seconds(60)) }) { h in
+            let g = try h.sim.createGrant(email: "names@gmail.com", provider: "google")
+            var statuses: [Int] = []
+            // By ID, by address (API key), `email:`, `grant:`, `me` (access token), then by address again.
+            let calls: [(String, String)] = [(g.id, h.apiKey), ("names@gmail.com", h.apiKey), ("email:names@gmail.com", h.apiKey),
+                                             ("grant:\(g.id)", h.apiKey), ("me", g.accessToken), ("NAMES@gmail.com", h.apiKey),
+                                             ("names@gmail.com", h.apiKey), (g.id, g.accessToken)]
+            for (name, token) in calls {
+                statuses.append(try await h.call("GET", "/v3/grants/\(name)/messages", token: token).status)
+            }
+            #expect(statuses == [200, 200, 200, 200, 200, 200, 429, 429], "\(statuses)")
+        }
+    }
+
     @Test("A fault rule can start a provider outage")
     func outageAction() async throws {
         try await withSimulator { h in

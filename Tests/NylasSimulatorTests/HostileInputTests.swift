@@ -359,4 +359,35 @@ struct HostileInputTests {
             }
         }
     }
+
+    @Test("Transfer-Encoding other than chunked is refused, not read as chunked")
+    func transferEncodings() async throws {
+        try await withSimulator(configure: Self.options) { h in
+            let body = "5\r\nhello\r\n0\r\n\r\n"
+            for coding in ["gzip, chunked", "chunked, chunked", "identity"] {
+                let head = Self.head("POST", "/v3/applications/redirect-uris", key: h.apiKey,
+                                     ["Content-Type: application/json", "Transfer-Encoding: \(coding)"])
+                let outcome = try await Self.exchange(port: Self.port(h), Array((head + body).utf8))
+                #expect(outcome.status == 400 || outcome == .closed, "\(coding): \(outcome)")
+                try await Self.stillServing(h, "Transfer-Encoding: \(coding)")
+            }
+        }
+    }
+
+    @Test("A head that never ends closes the connection after the head timeout")
+    func slowHead() async throws {
+        try await withSimulator(configure: { o in Self.options(&o); o.settings.headTimeout = .seconds(1) }) { h in
+            let started = ContinuousClock.now
+            let outcome = try await RawSocket.run {
+                let s = try RawSocket(port: Self.port(h), receiveTimeout: 5)
+                defer { s.close() }
+                s.send("GET /v3/applications HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+                return s.readResponse()
+            }
+            let waited = ContinuousClock.now - started
+            #expect(outcome == .closed, "\(outcome)")
+            #expect(waited < .seconds(4), "closed after \(waited)")
+            try await Self.stillServing(h, "slow head")
+        }
+    }
 }

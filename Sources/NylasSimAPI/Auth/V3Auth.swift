@@ -54,23 +54,10 @@ extension RequestContext {
     package func resolveGrant(_ identifier: String, _ s: EngineState, _ store: RegionStore) throws -> (V3Caller, GrantRecord) {
         let caller = try v3Caller(s, store)
         let appID = caller.application.id
-        let grant: GrantRecord?
-        if identifier == "me" {
-            guard let token = caller.token else {
-                throw NylasError.invalidRequest("The grant identifier 'me' requires an access token; with an API key, use the grant ID")
-            }
-            grant = try token.grantID.flatMap { try store.grant(id: $0) }
-        } else if identifier.hasPrefix("grant:") {
-            grant = try store.grant(id: String(identifier.dropFirst(6)))
-        } else if identifier.hasPrefix("email:") {
-            grant = try store.grant(applicationID: appID, email: String(identifier.dropFirst(6)))
-        } else if identifier.hasPrefix("external:") {
-            grant = try store.grant(applicationID: appID, externalID: String(identifier.dropFirst(9)))
-        } else if identifier.utf8.contains(UInt8(ascii: "@")) {
-            grant = try store.grant(applicationID: appID, email: identifier)
-        } else {
-            grant = try store.grant(id: identifier)
+        if identifier == "me", caller.token == nil {
+            throw NylasError.invalidRequest("The grant identifier 'me' requires an access token; with an API key, use the grant ID")
         }
+        let grant = try store.grant(identifier: identifier, applicationID: appID, tokenGrantID: caller.token?.grantID)
         guard let grant, grant.applicationID == appID else { throw NylasError.grantNotFound }
         if let token = caller.token, token.grantID != grant.id {
             throw NylasError.unauthorized("Unauthorized: the access token does not belong to this grant")

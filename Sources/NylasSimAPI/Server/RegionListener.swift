@@ -16,6 +16,8 @@ package final class SimulatorHTTPHandler: ChannelInboundHandler {
     private let core: Engine
     private let region: Region
     private let hosts: HostAllowList
+    /// The connection's head timer, told when a head has arrived and when the answer went out.
+    private let headTimeout: HeadTimeoutHandler?
     private let maxBodyBytes: Int
     private let bodyTimeout: TimeAmount
 
@@ -26,10 +28,12 @@ package final class SimulatorHTTPHandler: ChannelInboundHandler {
     /// ignored and the connection closes after the answer.
     private var answeredEarly = false
 
-    package init(core: Engine, region: Region, hosts: HostAllowList, maxBodyBytes: Int, bodyTimeout: Duration) {
+    package init(core: Engine, region: Region, hosts: HostAllowList, headTimeout: HeadTimeoutHandler? = nil, maxBodyBytes: Int,
+                 bodyTimeout: Duration) {
         self.core = core
         self.region = region
         self.hosts = hosts
+        self.headTimeout = headTimeout
         self.maxBodyBytes = maxBodyBytes
         let parts = bodyTimeout.components
         self.bodyTimeout = .nanoseconds(parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000)
@@ -41,8 +45,14 @@ package final class SimulatorHTTPHandler: ChannelInboundHandler {
             head = h
             body = nil
             answeredEarly = false
+            headTimeout?.headReceived()
             let length = h.headers.first(name: "content-length").flatMap(Int.init)
-            if let length, length > maxBodyBytes {
+            let codings = h.headers[canonicalForm: "transfer-encoding"].map { $0.lowercased() }
+            if !codings.isEmpty, codings != ["chunked"] {
+                // `gzip, chunked` and the like: the body would be read as if only chunked.
+                answerEarly(context, NylasError.invalidRequest(
+                    "Transfer-Encoding \(codings.joined(separator: ", ")) is not supported: send the body as is, or chunked"))
+            } else if let length, length > maxBodyBytes {
                 answerEarly(context, .payloadTooLarge(limit: maxBodyBytes))
             } else if (length ?? 0) > 0 || h.headers.contains(name: "transfer-encoding") {
                 // A client that waits for leave to send its body (curl does above 1 MiB) gets it.
@@ -118,6 +128,7 @@ package final class SimulatorHTTPHandler: ChannelInboundHandler {
 
     private func write(_ context: ChannelHandlerContext, _ response: SimResponse, version: HTTPVersion, keepAlive: Bool) {
         guard context.channel.isActive else { return }
+        headTimeout?.requestAnswered()
         if response.dropConnection {
             context.close(promise: nil)
             return
@@ -152,6 +163,51 @@ package final class SimulatorHTTPHandler: ChannelInboundHandler {
     }
 }
 
+/// Closes a connection whose request head has begun but not ended in time. It sits before the
+/// HTTP decoder, so it sees the raw bytes: the first byte of a request starts the timer, the
+/// decoded head (told by `SimulatorHTTPHandler`) stops it, the answer re-arms it for the next one.
+package final class HeadTimeoutHandler: ChannelInboundHandler {
+    package typealias InboundIn = ByteBuffer
+    package typealias InboundOut = ByteBuffer
+
+    private enum State { case idle, awaitingHead, inRequest }
+    private let timeout: TimeAmount
+    private var state = State.idle
+    private var timer: Scheduled<Void>?
+
+    package init(timeout: Duration) {
+        let parts = timeout.components
+        self.timeout = .nanoseconds(parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000)
+    }
+
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if state == .idle {
+            state = .awaitingHead
+            let channel = context.channel
+            timer = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+        }
+        context.fireChannelRead(data)
+    }
+
+    /// The decoder delivered a whole head.
+    package func headReceived() {
+        timer?.cancel()
+        timer = nil
+        state = .inRequest
+    }
+
+    /// The answer is on its way: the next byte starts the next request.
+    package func requestAnswered() {
+        if state == .inRequest { state = .idle }
+    }
+
+    package func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        context.fireChannelInactive()
+    }
+}
+
 /// One region's HTTP(S) listener on NIO, running until stopped.
 package final class RegionListener: Sendable {
     package let region: Region
@@ -169,7 +225,7 @@ package final class RegionListener: Sendable {
     }
 
     package static func start(core: Engine, region: Region, host: String, port: Int, tls: TLSConfiguration?,
-                               hosts: HostAllowList, maxBodyBytes: Int, bodyTimeout: Duration = .seconds(30)) async throws -> RegionListener {
+                               hosts: HostAllowList, headTimeout: Duration = .seconds(30), maxBodyBytes: Int, bodyTimeout: Duration = .seconds(30)) async throws -> RegionListener {
         let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
         let connections = ConnectionSet()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -183,9 +239,12 @@ package final class RegionListener: Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     if let sslContext { try sync.addHandler(NIOSSLServerHandler(context: sslContext)) }
+                    let headTimer = HeadTimeoutHandler(timeout: headTimeout)
+                    try sync.addHandler(headTimer)
                     try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
                     try sync.addHandler(IdleStateHandler(allTimeout: .seconds(120)))
-                    try sync.addHandler(SimulatorHTTPHandler(core: core, region: region, hosts: hosts, maxBodyBytes: maxBodyBytes,
+                    try sync.addHandler(SimulatorHTTPHandler(core: core, region: region, hosts: hosts, headTimeout: headTimer,
+                                                             maxBodyBytes: maxBodyBytes,
                                                              bodyTimeout: bodyTimeout))
                 }
             }

@@ -88,7 +88,7 @@ extension ControlRoutes {
     /// `POST "/__sim/fixtures/calendar"`
     @Sendable static func postCalendar(_ ctx: RequestContext) async throws -> SimResponse {
         let body = try ctx.body()
-        let path = try body.string("path")
+        let path = try body.string("path").map { p throws(NylasError) in try ctx.core.fileRoot.resolve(p, field: "path") }
         let inline: JSON? = path == nil ? .object(body.values) : nil
         if path == nil, !["calendars", "events", "contacts"].contains(where: body.has) {
             throw NylasError.invalidRequest("Give a calendar fixture: {\"path\": \"fixtures/calendar.json\"} or the fixture object itself")

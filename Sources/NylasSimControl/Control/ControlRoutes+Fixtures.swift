@@ -17,7 +17,7 @@ extension ControlRoutes {
     /// `POST "/__sim/fixtures"`
     @Sendable static func postFixtures(_ ctx: RequestContext) async throws -> SimResponse {
         let body = try ctx.body()
-        let path = try body.string("path")
+        let path = try body.string("path").map { p throws(NylasError) in try ctx.core.fileRoot.resolve(p, field: "path") }
         var inline: JSON?
         if path == nil {
             guard body.has("messages") else {

@@ -16,7 +16,7 @@ extension ControlRoutes {
         let scenario: Scenario
         do {
             if let path = try body.string("path") {
-                scenario = try Scenario.load(path: path)
+                scenario = try Scenario.load(path: try ctx.core.fileRoot.resolve(path, field: "path"))
             } else if let yaml = try body.string("yaml") {
                 scenario = try Scenario.parse(yaml, file: "request")
             } else {

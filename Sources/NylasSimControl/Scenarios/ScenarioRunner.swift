@@ -136,7 +136,9 @@ public final class ScenarioRunner {
             return "mailbox \(email)"
         case "load_fixture":
             let named = try string(body["path"])
-            let path = try named ?? string(body) ?? ""
+            var path = try named ?? string(body) ?? ""
+            // A scenario loaded into a running server reads only under its file root, like the control API.
+            if live { path = try core.fileRoot.resolve(path, field: "path") }
             let n = try core.loadFixture(nil, path: path, mailbox: try string(body["mailbox"]), provider: try string(body["provider"])).loaded
             return "fixture \(path): \(n) messages"
         case "deliver":

@@ -282,23 +282,47 @@ package struct FastJSONParser {
         return v
     }
 
-    /// `-?(0|[1-9][0-9]{0,17})` not followed by a fraction or an exponent.
+    /// A JSON number: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`. Integers of up to 18
+    /// digits are `.int`; other numbers `.double` unless exactly integral; longer integers go to `JSONDecoder`.
     private mutating func integer() -> JSON? {
+        let start = i
         var negative = false
         if b[i] == UInt8(ascii: "-") {
             negative = true
             i += 1
         }
-        let start = i
+        let digitsStart = i
         var value = 0
         while i < b.count, b[i] >= UInt8(ascii: "0"), b[i] <= UInt8(ascii: "9") {
             value = value &* 10 &+ Int(b[i] &- UInt8(ascii: "0"))
             i += 1
         }
-        let digits = i - start
-        guard digits > 0, digits <= 18, digits == 1 || b[start] != UInt8(ascii: "0") else { return nil }
-        if i < b.count, b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") { return nil }
-        return .int(negative ? -value : value)
+        let digits = i - digitsStart
+        guard digits > 0, digits == 1 || b[digitsStart] != UInt8(ascii: "0") else { return nil }
+        var isInteger = true
+        if i < b.count, b[i] == UInt8(ascii: ".") {
+            isInteger = false
+            i += 1
+            let fraction = i
+            while i < b.count, b[i] >= UInt8(ascii: "0"), b[i] <= UInt8(ascii: "9") { i += 1 }
+            guard i > fraction else { return nil }
+        }
+        if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
+            isInteger = false
+            i += 1
+            if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
+            let exponent = i
+            while i < b.count, b[i] >= UInt8(ascii: "0"), b[i] <= UInt8(ascii: "9") { i += 1 }
+            guard i > exponent else { return nil }
+        }
+        if isInteger {
+            guard digits <= 18 else { return nil }
+            return .int(negative ? -value : value)
+        }
+        guard let d = Double(String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)), d.isFinite else { return nil }
+        // As `JSONDecoder` gives it to `JSON.init(from:)`: an exact integer (`1.0`, `1e3`) is an Int.
+        if let exact = Int(exactly: d) { return .int(exact) }
+        return .double(d)
     }
 
     private static func hex(_ c: UInt8) -> UInt32? {
@@ -419,7 +443,9 @@ package struct FastJSONParser {
             skipWhitespace()
             guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
             i += 1
-            guard let v = value(), members.updateValue(v, forKey: key) == nil else { return nil }
+            // A key given twice: the last value wins, as Go's encoding/json (the real API's) decides.
+            guard let v = value() else { return nil }
+            members[key] = v
             skipWhitespace()
             guard i < b.count else { return nil }
             if b[i] == UInt8(ascii: ",") { i += 1; continue }
