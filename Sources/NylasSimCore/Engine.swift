@@ -99,7 +99,7 @@ package final class Engine: Sendable {
         logger = options.logger
         controlToken = options.controlToken
         fileRoot = FileRoot(options.fileRoot)
-        if options.clockMode == .running { startDriver() }
+        if state.clock.mode == .running { startDriver() }
     }
 
     // MARK: State access
@@ -174,7 +174,10 @@ package final class Engine: Sendable {
             // job) or sees it finished (and starts a run).
             let job: ScheduledJob? = withState { s in
                 guard let job = s.jobs.popDue(atOrBefore: limit) else {
-                    if moveClock { s.clock.set(limit) }
+                    if moveClock {
+                        s.clock.set(limit)
+                        try? s.saveClock()
+                    }
                     s.jobsRunningUntil = nil
                     return nil
                 }
@@ -223,7 +226,10 @@ package final class Engine: Sendable {
 
     /// Switches the clock mode (and rate); running mode starts the wall-clock driver.
     package func setClockMode(_ mode: ClockState.Mode, rate: Double?) {
-        withState { $0.clock.setMode(mode, rate: rate) }
+        withState { s in
+            s.clock.setMode(mode, rate: rate)
+            try? s.saveClock()
+        }
         if mode == .running { startDriver() } else { stopDriver() }
     }
 

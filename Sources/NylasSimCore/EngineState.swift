@@ -88,6 +88,11 @@ package final class EngineState {
         }
         self.regions = regions
         world = try ProviderWorld(path: options.dataDirectory.map { "\($0)/world.sqlite" }, seed: options.seed)
+        persistsClock = options.dataDirectory != nil
+        // A `--data-dir` server restarted: its clock resumes where it stopped (time, mode, rate).
+        if persistsClock, let saved = try world.savedClock() {
+            clock = ClockState(start: saved.time, mode: saved.mode, rate: saved.rate)
+        }
         for region in Region.allCases where regions[region]!.isEmpty {
             try regions[region]!.db.transaction {
                 try Seeder.seed(regions[region]!, config: config, now: start.seconds)
@@ -95,7 +100,9 @@ package final class EngineState {
             }
         }
         try Schedules.restore(self)
+        try WebhookDispatcher.restore(self)
         try restoreSyncTicks()
+        try saveClock()
     }
 
     /// A `--data-dir` server restarted: polled grants resume their sync ticks.
@@ -110,6 +117,14 @@ package final class EngineState {
     }
 
     package var now: VirtualTime { clock.now }
+
+    /// Whether the clock is kept with the data (`--data-dir`).
+    package let persistsClock: Bool
+
+    /// Saves the clock with the data (a no-op in memory): after every transaction and every move.
+    package func saveClock() throws {
+        if persistsClock { try world.saveClock(clock) }
+    }
 
     package func store(_ region: Region) -> RegionStore { regions[region]! }
 
@@ -167,6 +182,7 @@ package final class EngineState {
             let result = try body()
             for store in regions.values { try store.saveCounter() }
             try world.saveCounter()
+            try saveClock()
             for db in databases { try db.execute("COMMIT") }
             let committed = events.pending
             events.pending.removeAll()

@@ -40,7 +40,11 @@ public final class Simulator: Sendable {
         let core = try Engine(options: opts) { core, request, region, failure in
             await pipeline.answer(core, request, region: region, failure: failure)
         }
-        core.withState { $0.eventHandlers.append(EngineState.recordDelta) }
+        try core.withState { s in
+            s.eventHandlers.append(EngineState.recordDelta)
+            try V2OutboxRoutes.restore(s)
+            s.transactionJobs.removeAll()
+        }
         let hosts = HostAllowList(extra: opts.allowedHosts)
         var ca: LocalCertificateAuthority?
         var tls: TLSConfiguration?

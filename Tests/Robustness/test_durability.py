@@ -147,3 +147,75 @@ def test_acknowledged_writes_survive_sigkill(tmp_path):
     after = {db.name: integrity(db) for db in sorted(data_dir.glob("*.sqlite"))}
     assert set(after) >= {"us.sqlite", "eu.sqlite", "world.sqlite"}, after
     assert all(v == "ok" for v in after.values()), f"integrity after restart: {after}"
+
+
+# -- scheduled work and the clock across a restart ---------------------------------------------
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ContractTests"))
+from receiver import Receiver  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("stop", ["sigkill", "sigterm"])
+def test_retries_schedules_and_clock_survive_a_restart(tmp_path, stop):
+    """Pending webhook retries run after a restart, in order and once; a scheduled send still goes;
+    the manual clock resumes where it stopped, so an expired token stays expired."""
+    data_dir = tmp_path / "data"
+    sim = SimProcess("--data-dir", str(data_dir), "--clock", "manual", "--seed", "restart", "--log-level", "warning",
+                     workdir=str(tmp_path / "logs"))
+    sim.start()
+    receiver = Receiver()
+    receiver.post_status = 500
+    try:
+        key = sim.apps("us", 3)[0]["api_key"]
+        auth = {"Authorization": f"Bearer {key}"}
+        hook = requests.post(sim.us_url + "/v3/webhooks", headers=auth, timeout=30,
+                             json={"trigger_types": ["message.created"], "webhook_url": receiver.url})
+        assert hook.status_code == 200, hook.text
+        grant = sim.control("POST", "/__sim/grants", {"email": "restart@gmail.com", "provider": "google"})
+        token = grant["access_token"]
+        sent = requests.post(f"{sim.us_url}/v3/grants/{grant['id']}/messages/send", timeout=30,
+                             headers={"Authorization": f"Bearer {token}"},
+                             json={"to": [{"email": "a@example.com"}], "subject": "Later",
+                                   "send_at": sim.control("GET", "/__sim/clock")["now_unix"] + 7200})
+        assert sent.status_code == 202, sent.text
+        sim.control("POST", "/__sim/providers/mailboxes/restart@gmail.com/messages",
+                    {"from": {"email": "alice@example.com"}, "subject": "Retry me"})
+        # The first attempt fails; its retries wait on the clock.
+        receiver.wait_posts(1)
+        sim.control("POST", "/__sim/clock", {"advance": "70m"})   # the access token (1 h) expires
+        before = sim.control("GET", "/__sim/clock")
+        jobs = [j["label"] for j in sim.control("GET", "/__sim/jobs")["data"]]
+        assert any(l.startswith("webhook message.created") for l in jobs), jobs
+        assert any(l.startswith("scheduled send") for l in jobs), jobs
+        posts_before = len(receiver.posts)
+        assert requests.get(f"{sim.us_url}/v3/grants/me", headers={"Authorization": f"Bearer {token}"},
+                            timeout=30).status_code == 401
+        if stop == "sigkill":
+            sim.kill()
+        else:
+            assert sim.stop() == 0
+        sim.start()
+        after = sim.control("GET", "/__sim/clock")
+        assert after["now_ms"] == before["now_ms"] and after["mode"] == "manual", (before, after)
+        assert requests.get(f"{sim.us_url}/v3/grants/me", headers={"Authorization": f"Bearer {token}"},
+                            timeout=30).status_code == 401, "an expired token works again after the restart"
+        jobs = [j["label"] for j in sim.control("GET", "/__sim/jobs")["data"]]
+        assert sum(l.startswith("webhook message.created") for l in jobs) == 1, jobs
+        assert any(l.startswith("scheduled send") for l in jobs), jobs
+        receiver.post_status = 200
+        sim.control("POST", "/__sim/clock", {"advance": "3h"})
+        posts = receiver.wait_posts(posts_before + 1)
+        created = [p for p in posts if b"Retry me" in p.body]
+        assert len(created) == posts_before + 1, f"{len(created)} deliveries of the message, {posts_before} before the restart"
+        assert created[-1].answered == 200
+        # `advance` returns once every due attempt is recorded: a retry restored twice would show here.
+        assert len([p for p in receiver.posts if b"Retry me" in p.body]) == len(created), "a retry ran twice"
+        schedules = requests.get(f"{sim.us_url}/v3/grants/{grant['id']}/messages/schedules", headers=auth, timeout=30)
+        assert [s["status"]["code"] for s in schedules.json()["data"]] == ["success"], schedules.text
+        status = requests.get(f"{sim.us_url}/v3/webhooks/{hook.json()['data']['id']}", headers=auth, timeout=30).json()
+        assert status["data"]["status"] == "active", status
+    finally:
+        sim.stop()
+        receiver.close()

@@ -94,6 +94,16 @@ package enum V2OutboxRoutes {
         return row
     }
 
+    /// A `--data-dir` server restarted: pending outbox messages get their send jobs again.
+    package static func restore(_ s: EngineState) throws {
+        for region in Region.allCases {
+            for var row in try s.store(region).pendingSchedules() where row.message["v2_outbox"] != nil {
+                row.jobID = scheduleJob(s, region: region, accountID: row.grantID, id: row.id, at: row.sendAt)
+                try s.store(region).update(row)
+            }
+        }
+    }
+
     @discardableResult
     package static func scheduleJob(_ s: EngineState, region: Region, accountID: String, id: String, at time: Int) -> Int {
         s.schedule(at: VirtualTime(seconds: time), "v2 outbox \(id)") { core in

@@ -22,9 +22,12 @@ package enum Schedules {
     /// Re-creates the jobs of pending schedules (a `--data-dir` server restarted).
     package static func restore(_ s: EngineState) throws {
         for region in Region.allCases {
-            for row in try s.store(region).pendingSchedules() {
-                scheduleJob(s, region: region, grantID: row.grantID, scheduleID: row.id,
-                            at: VirtualTime(seconds: row.sendAt))
+            // v2 outbox rows are the API layer's to restore (`V2OutboxRoutes.restore`).
+            for var row in try s.store(region).pendingSchedules() where row.message["v2_outbox"] == nil {
+                // The job ID of the process that stopped means nothing now: the row gets the new one.
+                row.jobID = scheduleJob(s, region: region, grantID: row.grantID, scheduleID: row.id,
+                                        at: VirtualTime(seconds: row.sendAt))
+                try s.store(region).update(row)
             }
         }
     }

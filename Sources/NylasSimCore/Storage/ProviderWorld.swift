@@ -23,6 +23,20 @@ package final class ProviderWorld {
         savedCounter = ids.counter
     }
 
+    /// Keeps the virtual clock (time, mode and rate) with the data, so that a restarted server resumes it.
+    package func saveClock(_ clock: ClockState) throws {
+        let value: JSON = ["ms": .int(Int(clock.now.milliseconds)), "mode": .string(clock.mode.rawValue), "rate": .double(clock.rate)]
+        try db.run("INSERT INTO meta(key, value) VALUES('clock', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", value.text)
+    }
+
+    /// The clock saved with the data, if any.
+    package func savedClock() throws -> (time: VirtualTime, mode: ClockState.Mode, rate: Double)? {
+        guard let text = try db.first("SELECT value FROM meta WHERE key = 'clock'")?.string("value"), let j = JSON.parse(string: text),
+              let ms = j["ms"]?.intValue, let mode = j["mode"]?.stringValue.flatMap(ClockState.Mode.init(rawValue:)),
+              let rate = j["rate"]?.doubleValue, ClockState.rates.contains(rate) else { return nil }
+        return (VirtualTime(milliseconds: Int64(ms)), mode, rate)
+    }
+
     package func wipe() throws {
         for table in ["mailboxes", "meta", "folders", "messages", "attachments", "changes", "room_resources"] {
             try db.run("DELETE FROM \(table)")

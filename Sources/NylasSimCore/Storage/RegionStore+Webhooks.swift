@@ -238,3 +238,25 @@ extension RegionStore {
         }
     }
 }
+
+extension RegionStore {
+    /// The next attempt of a notification (first or retry): replaces the one before.
+    package func savePendingAttempt(notificationID: String, webhookID: String, attempt: Int, due: VirtualTime, notification: JSON) throws {
+        try db.run("""
+            INSERT INTO pending_attempts(notification_id, webhook_id, attempt, due, notification) VALUES(?,?,?,?,?)
+            ON CONFLICT(notification_id) DO UPDATE SET attempt = excluded.attempt, due = excluded.due
+            """, notificationID, webhookID, attempt, due.milliseconds, notification)
+    }
+
+    /// The notification's chain ended: delivered, given up, or its destination gone.
+    package func deletePendingAttempt(notificationID: String) throws {
+        try db.run("DELETE FROM pending_attempts WHERE notification_id = ?", notificationID)
+    }
+
+    /// Every attempt waiting, in time order.
+    package func pendingAttempts() throws -> [(attempt: Int, due: VirtualTime, notification: JSON)] {
+        try db.query("SELECT attempt, due, notification FROM pending_attempts ORDER BY due, rowid").map {
+            ($0.int("attempt"), VirtualTime(milliseconds: Int64($0.int("due"))), $0.json("notification"))
+        }
+    }
+}

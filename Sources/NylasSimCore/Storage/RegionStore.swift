@@ -32,7 +32,7 @@ package final class RegionStore {
     package func wipe() throws {
         for table in ["applications", "redirect_uris", "connectors", "credentials", "grants", "tokens", "journal", "meta",
                       "webhooks", "deliveries", "notification_emails", "object_ids", "messages", "message_folders",
-                      "folders", "drafts", "schedules", "sync_state", "v2_files", "v2_deltas", "connections"] {
+                      "folders", "drafts", "schedules", "sync_state", "v2_files", "v2_deltas", "connections", "pending_attempts"] {
             try db.run("DELETE FROM \(table)")
         }
         db.invalidateLookups()

@@ -312,6 +312,16 @@ package enum Schema {
             DELETE FROM attachment_uploads WHERE grant_id = OLD.id;
         END;
         """,
+        // Webhook attempts due (first ones and retries), restored as jobs after a restart.
+        """
+        CREATE TABLE pending_attempts (
+            notification_id TEXT PRIMARY KEY,
+            webhook_id TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            due INTEGER NOT NULL,
+            notification BLOB NOT NULL
+        );
+        """,
     ]
 
     /// Migrations of the provider-world database.

@@ -17,6 +17,51 @@ package enum WebhookDispatcher {
         package let object: JSON
         package let apiVersion: Int
         package let firstAttemptAt: VirtualTime
+
+        /// Its stored form (pending attempts).
+        package var json: JSON {
+            ["id": .string(id), "region": .string(region.rawValue), "webhook_id": .string(webhookID), "type": .string(type),
+             "source": .string(source), "time": .int(Int(time.milliseconds)), "application_id": .string(applicationID),
+             "grant_id": .optional(grantID), "object": object, "api_version": .int(apiVersion),
+             "first_attempt_at": .int(Int(firstAttemptAt.milliseconds))]
+        }
+
+        package init(id: String, region: Region, webhookID: String, type: String, source: String, time: VirtualTime,
+                     applicationID: String, grantID: String?, object: JSON, apiVersion: Int, firstAttemptAt: VirtualTime) {
+            self.id = id
+            self.region = region
+            self.webhookID = webhookID
+            self.type = type
+            self.source = source
+            self.time = time
+            self.applicationID = applicationID
+            self.grantID = grantID
+            self.object = object
+            self.apiVersion = apiVersion
+            self.firstAttemptAt = firstAttemptAt
+        }
+
+        package init?(json j: JSON) {
+            guard let id = j["id"]?.stringValue, let region = j["region"]?.stringValue.flatMap(Region.init(rawValue:)),
+                  let webhookID = j["webhook_id"]?.stringValue, let type = j["type"]?.stringValue,
+                  let applicationID = j["application_id"]?.stringValue, let time = j["time"]?.intValue,
+                  let first = j["first_attempt_at"]?.intValue else { return nil }
+            self.init(id: id, region: region, webhookID: webhookID, type: type, source: j["source"]?.stringValue ?? "",
+                      time: VirtualTime(milliseconds: Int64(time)), applicationID: applicationID, grantID: j["grant_id"]?.stringValue,
+                      object: j["object"] ?? .null, apiVersion: j["api_version"]?.intValue ?? 3,
+                      firstAttemptAt: VirtualTime(milliseconds: Int64(first)))
+        }
+    }
+
+    /// A `--data-dir` server restarted: the attempts that were due or waiting are scheduled again,
+    /// in time order, each once (an attempt whose time has passed runs at once).
+    package static func restore(_ s: EngineState) throws {
+        for region in Region.allCases {
+            for (attempt, due, json) in try s.store(region).pendingAttempts() {
+                guard let n = Notification(json: json) else { continue }
+                job(s, n, attempt: attempt, at: max(due, s.now))
+            }
+        }
     }
 
     /// Types that carry `data.grant_id` beside the object (§6.1).
@@ -46,6 +91,14 @@ package enum WebhookDispatcher {
     }
 
     package static func schedule(_ s: EngineState, _ n: Notification, attempt: Int, at time: VirtualTime) {
+        // Kept in the region's database until the chain ends, so that a restarted server sends it.
+        try? s.store(n.region).savePendingAttempt(notificationID: n.id, webhookID: n.webhookID, attempt: attempt, due: time,
+                                                  notification: n.json)
+        job(s, n, attempt: attempt, at: time)
+    }
+
+    /// Puts one attempt on the scheduler.
+    private static func job(_ s: EngineState, _ n: Notification, attempt: Int, at time: VirtualTime) {
         // Attempts to different destinations due at the same instant overlap their HTTP requests;
         // each is planned and recorded in queue order, as one after another (`JobOverlap`).
         s.schedule(at: time, "webhook \(n.type) → \(n.webhookID) attempt \(attempt)",
@@ -93,6 +146,7 @@ package enum WebhookDispatcher {
         let plan: AttemptPlan? = core.withState { s in
             let store = s.store(n.region)
             guard let hook = try? store.webhook(id: n.webhookID), hook.status == .active || hook.status == .failing else {
+                try? store.deletePendingAttempt(notificationID: n.id)
                 return nil
             }
             let policy = s.settings.webhooks
@@ -177,6 +231,7 @@ package enum WebhookDispatcher {
                     schedule(s, n, attempt: attempt + 1, at: next!)
                 }
             }
+            if next == nil { try store.deletePendingAttempt(notificationID: n.id) }
             let seq = try store.appendDelivery(
                 notificationID: n.id, webhook: hook, grantID: n.grantID, type: plan.type, attempt: attempt, time: now,
                 status: status, error: failureReason, latencyMicros: latency, signature: plan.signature, body: plan.body,
