@@ -24,6 +24,7 @@ package enum APIRoutes {
         V2AccountRoutes.register(&router)
         V2MailRoutes.register(&router)
         V2DraftFileRoutes.register(&router)
+        V2OrgUnitRoutes.register(&router)
         V2CalendarRoutes.register(&router)
         V2EventRoutes.register(&router)
         V2ContactRoutes.register(&router)

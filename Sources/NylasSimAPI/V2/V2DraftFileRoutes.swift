@@ -1,7 +1,7 @@
 import Foundation
 import NylasSimCore
 
-/// v2 drafts (versioned), files, folders and labels, and the delta endpoints.
+/// v2 drafts (versioned), files, and the delta endpoints.
 package enum V2DraftFileRoutes {
     package static func register(_ r: inout Router) {
         // MARK: Drafts
@@ -18,79 +18,12 @@ package enum V2DraftFileRoutes {
         r.add("GET", "/files/{id}/download", .v2, getDownload)
         r.add("DELETE", "/files/{id}", .v2, deleteFile)
 
-        // MARK: Folders and labels
-        for kind in ["folders", "labels"] {
-            r.add("GET", "/\(kind)", .v2) { ctx in
-                let view = try ctx.query.v2View()
-                return .json(try ctx.read { s, store in
-                    let account = try orgUnit(ctx, s, store, kind)
-                    let all = try store.folders(grantID: account.id).map { V2Render.category($0, account: account) }
-                    if view == "count" { return ["count": .int(all.count)] }
-                    if view == "ids" { return .strings(all.compactMap { $0["id"]?.stringValue }) }
-                    return .array(all)
-                })
-            }
-            r.add("GET", "/\(kind)/{id}", .v2) { ctx in
-                .json(try ctx.read { s, store in
-                    let account = try orgUnit(ctx, s, store, kind)
-                    guard let f = try store.folder(grantID: account.id, id: ctx.param("id")) else {
-                        throw NylasError.notFound("Couldn't find \(kind.dropLast()) \(ctx.param("id"))")
-                    }
-                    return V2Render.category(f, account: account)
-                })
-            }
-            r.add("POST", "/\(kind)", .v2) { ctx in
-                let name = try ctx.body().requiredString("display_name")
-                return .json(try ctx.write { s, store in
-                    let account = try orgUnit(ctx, s, store, kind)
-                    if try store.folders(grantID: account.id).contains(where: { $0.name == name }) {
-                        throw NylasError.invalidRequest("A \(kind.dropLast()) named \(name) already exists")
-                    }
-                    let key = "folder-" + s.world.ids.base36("folder-key", length: 10)
-                    try s.world.addFolder(mailbox: account.email, key: key, name: name, parent: nil, time: s.now)
-                    try SyncEngine.syncFolders(s, region: ctx.region, grant: account, emit: true)
-                    try SyncEngine.mailboxChanged(s, mailbox: account.email)
-                    guard let f = try store.folder(grantID: account.id, worldKey: key) else { throw NylasError.internal("folder not synced") }
-                    return V2Render.category(f, account: account)
-                })
-            }
-            r.add("PUT", "/\(kind)/{id}", .v2) { ctx in
-                let name = try ctx.body().requiredString("display_name")
-                return .json(try ctx.write { s, store in
-                    let account = try orgUnit(ctx, s, store, kind)
-                    guard let f = try store.folder(grantID: account.id, id: ctx.param("id")) else {
-                        throw NylasError.notFound("Couldn't find \(kind.dropLast()) \(ctx.param("id"))")
-                    }
-                    if f.systemFolder { throw NylasError.invalidRequest("Cannot modify a standard folder") }
-                    try s.world.renameFolder(mailbox: account.email, key: f.worldKey, name: name, time: s.now)
-                    try SyncEngine.syncFolders(s, region: ctx.region, grant: account, emit: true)
-                    try SyncEngine.mailboxChanged(s, mailbox: account.email)
-                    return V2Render.category(try store.folder(grantID: account.id, id: f.id) ?? f, account: account)
-                })
-            }
-            r.add("DELETE", "/\(kind)/{id}", .v2) { ctx in
-                try ctx.write { s, store in
-                    let account = try orgUnit(ctx, s, store, kind)
-                    guard let f = try store.folder(grantID: account.id, id: ctx.param("id")) else {
-                        throw NylasError.notFound("Couldn't find \(kind.dropLast()) \(ctx.param("id"))")
-                    }
-                    if f.systemFolder { throw NylasError.invalidRequest("Cannot modify a standard folder") }
-                    if try store.folderCounts(grantID: account.id, folderID: f.id).total > 0 {
-                        throw NylasError.invalidRequest("Folder \(f.name) still holds messages and cannot be deleted")
-                    }
-                    try s.world.deleteFolder(mailbox: account.email, key: f.worldKey, time: s.now)
-                    try SyncEngine.syncFolders(s, region: ctx.region, grant: account, emit: true)
-                }
-                return .json([:])
-            }
-        }
-
         // MARK: Delta
         r.add("POST", "/delta/latest_cursor", .v2, postLatestCursor)
         // The cursor just before the first change at or after `start` (unix seconds).
         r.add("POST", "/delta/generate_cursor", .v2, postGenerateCursor)
-        r.add("GET", "/delta", .v2) { ctx in .json(try deltas(ctx)) }
-        r.add("GET", "/delta/longpoll", .v2) { ctx in .json(try await waitForDeltas(ctx)) }
+        r.add("GET", "/delta", .v2, getDelta)
+        r.add("GET", "/delta/longpoll", .v2, getLongpoll)
         r.add("GET", "/delta/streaming", .v2, getStreaming)
     }
 
@@ -233,6 +166,12 @@ package enum V2DraftFileRoutes {
         return .json([:])
     }
 
+    /// `GET /delta`
+    @Sendable static func getDelta(_ ctx: RequestContext) async throws -> SimResponse { .json(try deltas(ctx)) }
+
+    /// `GET /delta/longpoll`
+    @Sendable static func getLongpoll(_ ctx: RequestContext) async throws -> SimResponse { .json(try await waitForDeltas(ctx)) }
+
     /// `POST "/delta/latest_cursor"`
     @Sendable static func postLatestCursor(_ ctx: RequestContext) async throws -> SimResponse {
         .json(try ctx.read { s, store in
@@ -339,13 +278,6 @@ package enum V2DraftFileRoutes {
          "filename": .string(filename), "size": .int(size), "content_id": .null, "content_disposition": "attachment"]
     }
 
-    package static func orgUnit(_ ctx: RequestContext, _ s: EngineState, _ store: RegionStore, _ kind: String) throws -> GrantRecord {
-        let (account, _) = try ctx.v2Account(s, store)
-        let isLabel = account.provider == "google"
-        if kind == "folders", isLabel { throw NylasError.notFound("GMail accounts don't support folders") }
-        if kind == "labels", !isLabel { throw NylasError.notFound("Non-GMail accounts don't support labels") }
-        return account
-    }
 }
 
 extension String {

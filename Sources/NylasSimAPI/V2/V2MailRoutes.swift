@@ -137,7 +137,7 @@ package enum V2MailRoutes {
 
     /// Resolves `folder_id` / `label_ids` of a v2 update into world folder keys.
     package static func placement(_ body: BodyFields, _ account: GrantRecord, _ store: RegionStore) throws -> [String]? {
-        let isLabel = account.provider == "google"
+        let isLabel = account.kind == .google
         if isLabel, body.has("folder_id") || body.has("folder") {
             throw NylasError.notFound("GMail accounts don't support folders")
         }
@@ -196,7 +196,7 @@ package enum V2MailRoutes {
             "unread": .bool(messages.contains { $0.unread }), "starred": .bool(messages.contains { $0.starred }),
             "has_attachments": .bool(messages.contains { !$0.attachments.isEmpty }), "version": .int(messages.count - 1),
         ]
-        o[account.provider == "google" ? "labels" : "folders"] = .array(cats)
+        o[account.kind == .google ? "labels" : "folders"] = .array(cats)
         // The thread's drafts (replies saved with its `thread_id` or to one of its messages).
         let drafts = try store.draftObjectsByCreation(grantID: account.id).filter { $0["thread_id"]?.stringValue == id }
         if expanded {
@@ -249,7 +249,7 @@ package enum V2MailRoutes {
             for m in messages {
                 let isSent = m.from.contains { $0.email.lowercased() == account.email.lowercased() }
                 _ = try MessageOperations.change(s, ctx.region, account, m, unread: try body.bool("unread"), starred: try body.bool("starred"),
-                                                    folderKeys: isSent && account.provider != "google" ? nil : keys, metadata: nil)
+                                                    folderKeys: isSent && account.kind != .google ? nil : keys, metadata: nil)
             }
             return try thread(store, account, ctx.param("id"), expanded: false) ?? .null
         })

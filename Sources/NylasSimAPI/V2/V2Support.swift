@@ -117,7 +117,7 @@ package enum V2Render {
             }),
         ]
         let cats = try categories(m.folders, store, account: account)
-        if account.provider == "google" { o["labels"] = .array(cats) } else { o["folder"] = cats.first ?? .null }
+        if account.kind == .google { o["labels"] = .array(cats) } else { o["folder"] = cats.first ?? .null }
         if expanded {
             var h: [String: JSON] = [:]
             for (name, value) in m.headers {

@@ -340,7 +340,7 @@ package enum V3AuthRoutes {
         default:
             throw NylasError.invalidValue("provider", "unknown provider '\(provider)'")
         }
-        guard provider == "virtual-calendar" || email.contains("@") else {
+        guard ProviderKind(provider) == .virtualCalendar || email.contains("@") else {
             throw NylasError(status: 400, type: "grant.login_id_invalid", message: "'\(email)' is not an email address")
         }
         return try ctx.write { s, store in
@@ -349,7 +349,7 @@ package enum V3AuthRoutes {
                 throw NylasError(status: 400, type: "invalid_request_error",
                                  message: "No \(provider) connector is configured on this application: create it with POST /v3/connectors")
             }
-            if let mailbox = try s.world.mailbox(email), !mailbox.credentialsValid, provider == "imap" || provider == "icloud" {
+            if let mailbox = try s.world.mailbox(email), !mailbox.credentialsValid, ProviderKind(provider) == .imap || ProviderKind(provider) == .icloud {
                 // A password given again re-validates the mailbox, as logging in with the new password does.
                 try s.world.setCredentialsValid(email, true)
             }

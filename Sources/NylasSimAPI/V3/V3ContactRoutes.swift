@@ -135,7 +135,7 @@ package enum V3ContactRoutes {
         let offset = try ctx.pageOffset()
         let (items, next) = try ctx.calendarRead { s, store -> ([JSON], String?) in
             let grant = try ctx.dataGrant(s, store)
-            if grant.provider == "ews" { throw NylasError.invalidRequest("Contact groups are not available for EWS grants") }
+            if grant.kind == .ews { throw NylasError.invalidRequest("Contact groups are not available for EWS grants") }
             let all = try store.contactGroups(grantID: grant.id)
             let page = all.dropFirst(offset).prefix(limit)
             return (page.map { ctx.selecting($0.data) }, offset + limit < all.count ? PageToken.make([String(offset + limit)]) : nil)

@@ -168,7 +168,7 @@ package enum V3EventRoutes {
         let q = try ListQuery(ctx)
         let all = try ctx.calendarRead { s, store in
             let grant = try ctx.dataGrant(s, store)
-            if grant.provider == "icloud", let start = q.start, let end = q.end, end > sixMonths(after: start) {
+            if grant.kind == .icloud, let start = q.start, let end = q.end, end > sixMonths(after: start) {
                 throw NylasError.invalidRequest("The maximum time range for iCloud event queries is 6 months.")
             }
             let calendar = try CalendarAccess.calendar(store, grant, q.calendarID)
@@ -270,7 +270,7 @@ package enum V3EventRoutes {
                 }
                 let update = try EventOperations.update(s, region: ctx.region, grant: grant, e, moved: moved, kind: kind,
                                                         metadata: input.metadata ?? r.metadata,
-                                                        mailUpdate: (notify || grant.provider == "microsoft") && input.changesInvitation)
+                                                        mailUpdate: (notify || grant.kind == .microsoft) && input.changesInvitation)
                 result = update.event
                 changed.formUnion(update.changed)
             case .occurrence(let master, let occ):
@@ -301,7 +301,7 @@ package enum V3EventRoutes {
             let calendar = try CalendarAccess.calendar(store, grant, calendarID)
             try CalendarAccess.requireWritable(calendar)
             let changed = try EventOperations.delete(s, region: ctx.region, grant: grant, try EventTarget.find(store, grant, calendar, ctx.param("event_id")),
-                                                     kind: ctx.changeKind(grant), mailCancellation: notify || grant.provider == "microsoft",
+                                                     kind: ctx.changeKind(grant), mailCancellation: notify || grant.kind == .microsoft,
                                                      notFound: { NylasError.notFound("Event not found: \($0)") })
             for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
         }

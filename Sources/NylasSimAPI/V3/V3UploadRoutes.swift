@@ -47,7 +47,7 @@ package enum V3UploadRoutes {
         let origin = origin(ctx)
         let data: JSON = try ctx.write { s, store in
             let grant = try ctx.dataGrant(s, store, mail: true)
-            guard grant.provider == "microsoft" else {
+            guard grant.kind == .microsoft else {
                 throw NylasError.unauthorized("Attachment upload sessions are available only for Microsoft grants; this is a \(grant.provider) grant. Send attachments of other providers inline (JSON up to 3 MB, multipart up to 25 MB).")
             }
             let filename = try body.requiredString("filename")

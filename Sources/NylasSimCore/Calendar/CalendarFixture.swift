@@ -60,7 +60,7 @@ package enum CalendarFixture {
         guard providers.contains(provider) else {
             throw NylasError.invalidValue("provider", "'\(provider)' is not one of \(providers.sorted().joined(separator: ", "))")
         }
-        guard provider == "virtual-calendar" || EmailAddress.isValid(address) else {
+        guard ProviderKind(provider) == .virtualCalendar || EmailAddress.isValid(address) else {
             throw NylasError.invalidValue("mailbox", "'\(address)' is not an email address")
         }
         if let existing = try s.world.mailbox(address), existing.provider != provider {

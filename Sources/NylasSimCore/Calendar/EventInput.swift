@@ -144,11 +144,11 @@ package struct EventInput {
             content.recurrence = recurrence
         }
         if let visibility {
-            if visibility == "default", provider == "microsoft" || provider == "ews" {
+            if visibility == "default", ProviderKind(provider) == .microsoft || ProviderKind(provider) == .ews {
                 throw NylasError.invalidValue("visibility", "default is Google-only: Microsoft events are public or private")
             }
             content.visibility = visibility
-        } else if existing == nil, provider == "microsoft" || provider == "ews" {
+        } else if existing == nil, ProviderKind(provider) == .microsoft || ProviderKind(provider) == .ews {
             content.visibility = "public"
         }
         if let capacity { content.capacity = capacity }

@@ -21,7 +21,7 @@ package enum EventOperations {
         }
         var changed: Set<String> = [grant.email.lowercased()]
         changed.formUnion(try EventSharing.propagate(s, e))
-        if notifyParticipants || grant.provider == "microsoft" {
+        if notifyParticipants || grant.kind == .microsoft {
             changed.formUnion(try EventSharing.mail(s, kind: "Invitation", content: content, sender: content.organizer))
         }
         for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }

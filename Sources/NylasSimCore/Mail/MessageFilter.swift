@@ -43,7 +43,7 @@ package struct MessageFilter: Sendable {
     /// The grant's folder for an `in` reference: its ID, or (Google, whose labels are named) its name.
     package static func folderID(_ ref: String, grant: GrantRecord, store: RegionStore) throws -> String {
         if let found = try store.folder(grantID: grant.id, id: ref) { return found.id }
-        if grant.provider == "google",
+        if grant.kind == .google,
            let byName = try store.folders(grantID: grant.id).first(where: { $0.name.lowercased() == ref.lowercased() }) {
             return byName.id
         }

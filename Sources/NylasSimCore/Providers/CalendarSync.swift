@@ -86,7 +86,7 @@ package enum CalendarSync {
     package static func calendarID(_ s: EngineState, _ store: RegionStore, _ grant: GrantRecord, _ c: WorldCalendar) throws -> String {
         let key = String(c.id)
         if let id = try store.objectID(grantID: grant.id, kind: "calendar", worldKey: key) { return id }
-        guard grant.apiVersion == 3, grant.provider == "google" else {
+        guard grant.apiVersion == 3, grant.kind == .google else {
             return try store.mintID(grant: grant, kind: "calendar", worldKey: key)
         }
         let id: String
@@ -109,8 +109,8 @@ package enum CalendarSync {
         for (key, value) in [("description", c.description), ("location", c.location), ("timezone", c.timezone), ("hex_color", c.hexColor)] {
             if let value { o[key] = .string(value) }
         }
-        if grant.provider == "google" { o["hex_foreground_color"] = .string(c.hexForegroundColor ?? "#000000") }
-        if grant.provider == "microsoft" || grant.provider == "ews" { o["owner_email"] = .string(c.mailbox) }
+        if grant.kind == .google { o["hex_foreground_color"] = .string(c.hexForegroundColor ?? "#000000") }
+        if grant.kind == .microsoft || grant.kind == .ews { o["owner_email"] = .string(c.mailbox) }
         if let notetaker { o["notetaker"] = notetaker }
         return o
     }
@@ -186,7 +186,7 @@ package enum CalendarSync {
         o["metadata"] = .object(metadata)
         o["created_at"] = .int(createdAt)
         o["updated_at"] = .int(updatedAt)
-        if grant.provider == "google" {
+        if grant.kind == .google {
             o["event_type"] = .string(content.eventType)
             let eid = Data("\(id) \(calendarID)".utf8).base64EncodedString().replacingOccurrences(of: "=", with: "")
             o["html_link"] = .string("https://www.google.com/calendar/event?eid=\(eid)")
@@ -320,7 +320,7 @@ package enum CalendarSync {
     }
 
     package static func groupID(_ store: RegionStore, _ grant: GrantRecord, _ key: String) throws -> String {
-        if grant.apiVersion == 3, grant.provider != "microsoft" {
+        if grant.apiVersion == 3, grant.kind != .microsoft {
             if let id = try store.objectID(grantID: grant.id, kind: "contact_group", worldKey: key) { return id }
             try store.saveObjectID(grantID: grant.id, kind: "contact_group", worldKey: key, id: key)
             return key

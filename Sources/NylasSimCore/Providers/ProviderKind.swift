@@ -1,10 +1,14 @@
 import Foundation
 
 /// What differs between providers: how changes reach Nylas, folder model, ID style.
-package struct ProviderKind: Sendable {
+package struct ProviderKind: Sendable, Hashable {
     package let name: String
 
     package init(_ name: String) { self.name = name }
+
+    package static let google = ProviderKind("google"), microsoft = ProviderKind("microsoft"), imap = ProviderKind("imap"),
+                       icloud = ProviderKind("icloud"), yahoo = ProviderKind("yahoo"), ews = ProviderKind("ews"),
+                       virtualCalendar = ProviderKind("virtual-calendar"), zoom = ProviderKind("zoom"), nylas = ProviderKind("nylas")
 
     /// The providers a v3 connector (and so a grant) can be created for.
     package static let connectorNames: Set<String> = ["google", "microsoft", "imap", "icloud", "yahoo", "ews", "virtual-calendar", "zoom", "nylas"]

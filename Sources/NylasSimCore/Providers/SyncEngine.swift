@@ -226,7 +226,7 @@ package enum SyncEngine {
         let existing = try store.folders(grantID: grant.id)
         let source = "/\(grant.provider)/folders/\(doEmit ? "realtime" : "historic")"
         for f in world {
-            let hint: String? = grant.provider == "google" && f.system ? f.key : (ProviderKind(grant.provider).isIMAPFamily ? f.name : nil)
+            let hint: String? = grant.kind == .google && f.system ? f.key : (ProviderKind(grant.provider).isIMAPFamily ? f.name : nil)
             let id = try store.mintID(grant: grant, kind: "folder", worldKey: f.key, hint: hint)
             let parentID = try f.parent.flatMap { try store.objectID(grantID: grant.id, kind: "folder", worldKey: $0) }
             let record = FolderRecord(grantID: grant.id, id: id, worldKey: f.key, name: f.name, systemFolder: f.system,

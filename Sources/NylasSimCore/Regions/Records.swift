@@ -55,6 +55,9 @@ package enum GrantStatus: String, Sendable, SQLBindable {
 
 /// A v3 grant: one end user's mailbox connected to one application.
 package struct GrantRecord: Sendable, Equatable {
+    /// Its provider, typed.
+    package var kind: ProviderKind { ProviderKind(provider) }
+
     package var id: String
     package var applicationID: String
     package var provider: String

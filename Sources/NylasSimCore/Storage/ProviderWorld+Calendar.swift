@@ -144,11 +144,11 @@ extension ProviderWorld {
         let mailbox = email.lowercased()
         guard let box = try self.mailbox(mailbox) else { return }
         guard try db.first("SELECT id FROM calendars WHERE mailbox = ? AND role = 'primary'", mailbox) == nil else { return }
-        var primary = WorldCalendar(mailbox: mailbox, role: "primary", name: box.provider == "google" ? mailbox : "Calendar", now: box.createdAt)
+        var primary = WorldCalendar(mailbox: mailbox, role: "primary", name: box.kind == .google ? mailbox : "Calendar", now: box.createdAt)
         primary.timezone = "UTC"
-        primary.hexColor = box.provider == "google" ? "#039BE5" : nil
+        primary.hexColor = box.kind == .google ? "#039BE5" : nil
         _ = try insertCalendarRow(primary)
-        if box.provider == "google" {
+        if box.kind == .google {
             var holidays = WorldCalendar(mailbox: mailbox, role: "holidays", name: "Holidays in United States", now: box.createdAt)
             holidays.readOnly = true
             holidays.isOwnedByUser = false
@@ -316,7 +316,7 @@ extension ProviderWorld {
         }
         for (key, name, type) in groups {
             try db.run("INSERT INTO contact_groups(mailbox, key, name, group_type, path) VALUES(?,?,?,?,?)",
-                       mailbox, key, name, type, box.provider == "google" ? "contactGroups/\(key)" : key)
+                       mailbox, key, name, type, box.kind == .google ? "contactGroups/\(key)" : key)
         }
     }
 

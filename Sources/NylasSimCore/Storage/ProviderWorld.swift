@@ -46,6 +46,9 @@ package final class ProviderWorld {
     }
 
     package struct Mailbox: Sendable, Equatable {
+        /// Its provider, typed.
+        package var kind: ProviderKind { ProviderKind(provider) }
+
         package var email: String
         package var provider: String
         package var name: String

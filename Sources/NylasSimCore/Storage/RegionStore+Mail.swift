@@ -183,8 +183,8 @@ package struct FolderRecord: Sendable {
                        "system_folder": .bool(systemFolder), "attributes": .strings(attributes),
                        "unread_count": .int(unread), "total_count": .int(total)]
         if let parentID { o["parent_id"] = .string(parentID) }
-        if provider == "google" { o["background_color"] = "#999999"; o["text_color"] = "#ffffff" }
-        if provider == "microsoft" || provider == "ews" { o["child_count"] = 0 }
+        if ProviderKind(provider) == .google { o["background_color"] = "#999999"; o["text_color"] = "#ffffff" }
+        if ProviderKind(provider) == .microsoft || ProviderKind(provider) == .ews { o["child_count"] = 0 }
         return o
     }
 }
