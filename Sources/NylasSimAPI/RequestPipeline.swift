@@ -80,7 +80,7 @@ package struct RequestPipeline: Sendable {
                 requestID: requestID, time: s.now, surface: surface, method: request.method, path: request.path,
                 query: request.query.encoded, status: response.status, applicationID: notes.application,
                 grantID: notes.grant, micros: micros, requestBody: request.body, responseBody: response.body,
-                keep: s.settings.journalLimit)
+                keep: s.settings.journalLimit, keepBytes: s.settings.journalByteLimit)
         }
     }
 

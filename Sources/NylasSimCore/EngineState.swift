@@ -35,6 +35,13 @@ public struct SimulatorSettings: Sendable, Equatable {
     /// and this many are kept); nil keeps every request. A file-backed simulator (`dataDirectory`)
     /// keeps every request.
     public var journalLimit: Int? = 100_000
+    /// The in-memory request journal also holds at most about this many bytes of bodies and
+    /// metadata (default 64 MiB): the oldest entries go first. Nil: bounded by count only.
+    public var journalByteLimit: Int? = 64 * 1024 * 1024
+    /// The in-memory webhook delivery journal holds at most about this many bytes (default
+    /// 64 MiB): the oldest attempts' rows go first (pending retries are kept elsewhere and still
+    /// run). Nil keeps every attempt. A file-backed simulator keeps every attempt.
+    public var deliveryJournalByteLimit: Int? = 64 * 1024 * 1024
 
     public init() {}
 }

@@ -54,7 +54,7 @@ extension RegionStore {
 
     package func appendJournal(requestID: String, time: VirtualTime, surface: APISurface, method: String, path: String,
                        query: String, status: Int, applicationID: String?, grantID: String?, micros: Int,
-                       requestBody: [UInt8], responseBody: [UInt8], keep: Int? = nil) throws {
+                       requestBody: [UInt8], responseBody: [UInt8], keep: Int? = nil, keepBytes: Int? = nil) throws {
         let insert = {
             try self.db.run("""
                 INSERT INTO journal(request_id, time, surface, method, path, query, status, application_id, grant_id,
@@ -76,7 +76,39 @@ extension RegionStore {
             let seq = db.lastInsertRowID
             if seq > Int64(keep), seq % 32 == 0 {
                 try db.run("DELETE FROM journal WHERE seq <= ?", seq - Int64(keep) + 31)
+                journalBytes = nil
             }
+        }
+        // And of at most `keepBytes` bytes: past it, the oldest eighth of the rows goes.
+        if let keepBytes, db.path == nil {
+            let added = Self.journalRowOverhead + min(requestBody.count, Self.journalBodyLimit)
+                + min(responseBody.count, Self.journalBodyLimit) + path.utf8.count + query.utf8.count
+            var bytes = try journalBytes ?? measuredJournalBytes()
+            bytes += added
+            if bytes > keepBytes {
+                try trimJournal(toBytes: keepBytes)
+                bytes = try measuredJournalBytes()
+            }
+            journalBytes = bytes
+        }
+    }
+
+    /// What a journal row costs beside its bodies, path and query (its other columns and index entries).
+    static let journalRowOverhead = 160
+
+    private func measuredJournalBytes() throws -> Int {
+        try db.first("""
+            SELECT COALESCE(SUM(length(request_body) + length(response_body) + length(path) + length(query)), 0)
+                + COUNT(*) * ? AS n FROM journal
+            """, Self.journalRowOverhead)?.int("n") ?? 0
+    }
+
+    /// Drops the oldest rows until the journal holds at most `limit` bytes (at least an eighth of them at a time).
+    private func trimJournal(toBytes limit: Int) throws {
+        while try measuredJournalBytes() > limit {
+            guard let range = try db.first("SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM journal"), range.optionalInt("lo") != nil else { return }
+            let lo = range.int("lo"), hi = range.int("hi")
+            try db.run("DELETE FROM journal WHERE seq <= ?", lo + max(1, (hi - lo + 1) / 8) - 1)
         }
     }
 

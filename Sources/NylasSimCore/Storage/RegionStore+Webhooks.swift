@@ -206,13 +206,38 @@ extension RegionStore {
     @discardableResult
     package func appendDelivery(notificationID: String, webhook: WebhookRecord, grantID: String?, type: String, attempt: Int,
                         time: VirtualTime, status: Int?, error: String?, latencyMicros: Int, signature: String,
-                        body: [UInt8], outcome: String, nextAttemptAt: VirtualTime?) throws -> Int {
+                        body: [UInt8], outcome: String, nextAttemptAt: VirtualTime?, keepBytes: Int? = nil) throws -> Int {
         try db.run("""
             INSERT INTO deliveries(notification_id, webhook_id, application_id, grant_id, type, attempt, time, url, status,
                 error, latency_us, signature, body, outcome, next_attempt_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
             """, notificationID, webhook.id, webhook.applicationID, grantID, type, attempt, time.milliseconds, webhook.url,
             status, error, latencyMicros, signature, SQLValue.blob(body), outcome, nextAttemptAt.map { $0.milliseconds })
-        return Int(try db.first("SELECT last_insert_rowid() AS id")?.int("id") ?? 0)
+        let seq = Int(try db.first("SELECT last_insert_rowid() AS id")?.int("id") ?? 0)
+        // In memory, at most `keepBytes` of attempts: past it, the oldest eighth of the rows goes.
+        if let keepBytes, db.path == nil {
+            var bytes = try deliveryBytes ?? measuredDeliveryBytes()
+            bytes += Self.deliveryRowOverhead + body.count + webhook.url.utf8.count + signature.utf8.count
+            if bytes > keepBytes {
+                while try measuredDeliveryBytes() > keepBytes {
+                    guard let range = try db.first("SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM deliveries"),
+                          range.optionalInt("lo") != nil else { break }
+                    let lo = range.int("lo"), hi = range.int("hi")
+                    try db.run("DELETE FROM deliveries WHERE seq <= ?", lo + max(1, (hi - lo + 1) / 8) - 1)
+                }
+                bytes = try measuredDeliveryBytes()
+            }
+            deliveryBytes = bytes
+        }
+        return seq
+    }
+
+    /// What a delivery row costs beside its body, URL and signature.
+    static let deliveryRowOverhead = 200
+
+    private func measuredDeliveryBytes() throws -> Int {
+        try db.first("""
+            SELECT COALESCE(SUM(length(body) + length(url) + length(signature)), 0) + COUNT(*) * ? AS n FROM deliveries
+            """, Self.deliveryRowOverhead)?.int("n") ?? 0
     }
 
     package func deliveries(webhookID: String? = nil, afterSequence: Int = 0, limit: Int = 10_000) throws -> [WebhookDelivery] {

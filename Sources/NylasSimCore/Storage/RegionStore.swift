@@ -6,6 +6,10 @@ import Foundation
 package final class RegionStore {
     package let region: Region
     package let db: SQLiteDatabase
+    /// The bytes the in-memory request journal holds (nil: not measured since the last trim).
+    package var journalBytes: Int?
+    /// The bytes the in-memory delivery journal holds (nil: not measured yet).
+    package var deliveryBytes: Int?
     package var ids: IDGenerator
     private var savedCounter: Int
     /// Applications, tokens and grants looked up by key, kept while those tables are unchanged.
@@ -36,6 +40,8 @@ package final class RegionStore {
             try db.run("DELETE FROM \(table)")
         }
         db.invalidateLookups()
+        journalBytes = nil
+        deliveryBytes = nil
         ids = IDGenerator(seed: ids.seed, namespace: "region:\(region.rawValue)", counter: 0)
         savedCounter = -1
         try saveCounter()

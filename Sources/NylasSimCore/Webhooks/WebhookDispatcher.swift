@@ -235,7 +235,7 @@ package enum WebhookDispatcher {
             let seq = try store.appendDelivery(
                 notificationID: n.id, webhook: hook, grantID: n.grantID, type: plan.type, attempt: attempt, time: now,
                 status: status, error: failureReason, latencyMicros: latency, signature: plan.signature, body: plan.body,
-                outcome: ok ? "delivered" : "failed", nextAttemptAt: next)
+                outcome: ok ? "delivered" : "failed", nextAttemptAt: next, keepBytes: s.settings.deliveryJournalByteLimit)
             s.deliveryWaiters.notify(store: store, after: seq - 1)
         }
     }
