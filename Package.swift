@@ -9,7 +9,10 @@ let package = Package(
     name: "NylasSimulator",
     platforms: [.macOS(.v14)],
     products: [
-        .library(name: "NylasSimulator", targets: ["NylasSimulator"]),
+        // The facade re-exports the layers; listing them here too makes a client's build depend on
+        // each of them directly, so that it recompiles when one of them changes.
+        .library(name: "NylasSimulator", targets: ["NylasSimulator", "NylasSimCore", "NylasSimAPI", "NylasSimControl",
+                                                    "NylasSimulatorTesting"]),
         .library(name: "NylasSimulatorTesting", targets: ["NylasSimulatorTesting"]),
         .executable(name: "nylas-sim", targets: ["nylas-sim"]),
     ],
@@ -115,7 +118,9 @@ let package = Package(
         .executableTarget(
             name: "nylas-sim",
             dependencies: [
-                "NylasSimulator",
+                // Every layer named, not only the facade: a target is rebuilt when a module it
+                // depends on directly changes, and the CLI uses the layers' types through it.
+                "NylasSimulator", "NylasSimCore", "NylasSimAPI", "NylasSimControl", "NylasSimulatorTesting",
                 "CConcurrencyHook",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -126,7 +131,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "nylas-sim-bench",
-            dependencies: ["NylasSimulator"],
+            dependencies: ["NylasSimulator", "NylasSimCore", "NylasSimAPI", "NylasSimControl", "NylasSimulatorTesting"],
             path: "Benchmarks/Sources",
             swiftSettings: swiftSettings
         ),
