@@ -72,44 +72,41 @@ extension RegionStore {
         }
         // In memory, the journal is a ring of the most recent `keep` requests: every 32nd row
         // drops the oldest, leaving between keep - 31 and keep rows (a file keeps every request).
-        if let keep, keep > 0, db.path == nil {
-            let seq = db.lastInsertRowID
-            if seq > Int64(keep), seq % 32 == 0 {
-                try db.run("DELETE FROM journal WHERE seq <= ?", seq - Int64(keep) + 31)
-                journalBytes = nil
-            }
+        guard db.path == nil else { return }
+        let seq = db.lastInsertRowID
+        if let keep, keep > 0, seq > Int64(keep), seq % 32 == 0 {
+            try dropJournal(upTo: Int(seq - Int64(keep) + 31))
         }
-        // And of at most `keepBytes` bytes: past it, the oldest eighth of the rows goes.
-        if let keepBytes, db.path == nil {
-            let added = Self.journalRowOverhead + min(requestBody.count, Self.journalBodyLimit)
+        // And of at most `keepBytes` bytes, counted as rows come and go (measured once): past
+        // it, the oldest eighth of the rows goes.
+        guard let keepBytes else { return }
+        if let bytes = journalBytes {
+            journalBytes = bytes + Self.journalRowOverhead + min(requestBody.count, Self.journalBodyLimit)
                 + min(responseBody.count, Self.journalBodyLimit) + path.utf8.count + query.utf8.count
-            var bytes = try journalBytes ?? measuredJournalBytes()
-            bytes += added
-            if bytes > keepBytes {
-                try trimJournal(toBytes: keepBytes)
-                bytes = try measuredJournalBytes()
-            }
-            journalBytes = bytes
+        } else {
+            journalBytes = try journalBytes(upTo: Int.max)
+        }
+        while let bytes = journalBytes, bytes > keepBytes,
+              let range = try db.first("SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM journal"), let lo = range.optionalInt("lo") {
+            try dropJournal(upTo: lo + max(1, (range.int("hi") - lo + 1) / 8) - 1)
         }
     }
 
     /// What a journal row costs beside its bodies, path and query (its other columns and index entries).
     static let journalRowOverhead = 160
 
-    private func measuredJournalBytes() throws -> Int {
+    /// The bytes of the journal rows up to `seq`, as `journalBytes` counts them.
+    private func journalBytes(upTo seq: Int) throws -> Int {
         try db.first("""
             SELECT COALESCE(SUM(length(request_body) + length(response_body) + length(path) + length(query)), 0)
-                + COUNT(*) * ? AS n FROM journal
-            """, Self.journalRowOverhead)?.int("n") ?? 0
+                + COUNT(*) * ? AS n FROM journal WHERE seq <= ?
+            """, Self.journalRowOverhead, seq)?.int("n") ?? 0
     }
 
-    /// Drops the oldest rows until the journal holds at most `limit` bytes (at least an eighth of them at a time).
-    private func trimJournal(toBytes limit: Int) throws {
-        while try measuredJournalBytes() > limit {
-            guard let range = try db.first("SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM journal"), range.optionalInt("lo") != nil else { return }
-            let lo = range.int("lo"), hi = range.int("hi")
-            try db.run("DELETE FROM journal WHERE seq <= ?", lo + max(1, (hi - lo + 1) / 8) - 1)
-        }
+    /// Drops the rows up to `seq`, keeping the byte count.
+    private func dropJournal(upTo seq: Int) throws {
+        if let bytes = journalBytes { journalBytes = bytes - (try journalBytes(upTo: seq)) }
+        try db.run("DELETE FROM journal WHERE seq <= ?", seq)
     }
 
     package func journal(_ f: JournalFilter) throws -> [JournalEntry] {

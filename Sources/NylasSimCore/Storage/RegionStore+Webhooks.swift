@@ -213,20 +213,20 @@ extension RegionStore {
             """, notificationID, webhook.id, webhook.applicationID, grantID, type, attempt, time.milliseconds, webhook.url,
             status, error, latencyMicros, signature, SQLValue.blob(body), outcome, nextAttemptAt.map { $0.milliseconds })
         let seq = Int(try db.first("SELECT last_insert_rowid() AS id")?.int("id") ?? 0)
-        // In memory, at most `keepBytes` of attempts: past it, the oldest eighth of the rows goes.
+        // In memory, at most `keepBytes` of attempts, counted as rows come and go (measured once):
+        // past it, the oldest eighth of the rows goes.
         if let keepBytes, db.path == nil {
-            var bytes = try deliveryBytes ?? measuredDeliveryBytes()
-            bytes += Self.deliveryRowOverhead + body.count + webhook.url.utf8.count + signature.utf8.count
-            if bytes > keepBytes {
-                while try measuredDeliveryBytes() > keepBytes {
-                    guard let range = try db.first("SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM deliveries"),
-                          range.optionalInt("lo") != nil else { break }
-                    let lo = range.int("lo"), hi = range.int("hi")
-                    try db.run("DELETE FROM deliveries WHERE seq <= ?", lo + max(1, (hi - lo + 1) / 8) - 1)
-                }
-                bytes = try measuredDeliveryBytes()
+            if let bytes = deliveryBytes {
+                deliveryBytes = bytes + Self.deliveryRowOverhead + body.count + webhook.url.utf8.count + signature.utf8.count
+            } else {
+                deliveryBytes = try deliveryBytes(upTo: Int.max)
             }
-            deliveryBytes = bytes
+            while let bytes = deliveryBytes, bytes > keepBytes,
+                  let range = try db.first("SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM deliveries"), let lo = range.optionalInt("lo") {
+                let cut = lo + max(1, (range.int("hi") - lo + 1) / 8) - 1
+                deliveryBytes = bytes - (try deliveryBytes(upTo: cut))
+                try db.run("DELETE FROM deliveries WHERE seq <= ?", cut)
+            }
         }
         return seq
     }
@@ -234,10 +234,10 @@ extension RegionStore {
     /// What a delivery row costs beside its body, URL and signature.
     static let deliveryRowOverhead = 200
 
-    private func measuredDeliveryBytes() throws -> Int {
+    private func deliveryBytes(upTo seq: Int) throws -> Int {
         try db.first("""
-            SELECT COALESCE(SUM(length(body) + length(url) + length(signature)), 0) + COUNT(*) * ? AS n FROM deliveries
-            """, Self.deliveryRowOverhead)?.int("n") ?? 0
+            SELECT COALESCE(SUM(length(body) + length(url) + length(signature)), 0) + COUNT(*) * ? AS n FROM deliveries WHERE seq <= ?
+            """, Self.deliveryRowOverhead, seq)?.int("n") ?? 0
     }
 
     package func deliveries(webhookID: String? = nil, afterSequence: Int = 0, limit: Int = 10_000) throws -> [WebhookDelivery] {
