@@ -78,7 +78,7 @@ extension RegionStore {
             try dropJournal(upTo: Int(seq - Int64(keep) + 31))
         }
         // And of at most `keepBytes` bytes, counted as rows come and go (measured once): past
-        // it, the oldest eighth of the rows goes.
+        // it, the oldest rows go 64 at a time, so that no request pays for a large trim.
         guard let keepBytes else { return }
         if let bytes = journalBytes {
             journalBytes = bytes + Self.journalRowOverhead + min(requestBody.count, Self.journalBodyLimit)
@@ -86,9 +86,20 @@ extension RegionStore {
         } else {
             journalBytes = try journalBytes(upTo: Int.max)
         }
-        while let bytes = journalBytes, bytes > keepBytes,
-              let range = try db.first("SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM journal"), let lo = range.optionalInt("lo") {
-            try dropJournal(upTo: lo + max(1, (range.int("hi") - lo + 1) / 8) - 1)
+        while let bytes = journalBytes, bytes > keepBytes {
+            // The fewest oldest rows (64 at most per step) that bring it under the limit.
+            let oldest = try db.query("""
+                SELECT seq, length(request_body) + length(response_body) + length(path) + length(query) + ? AS n
+                FROM journal ORDER BY seq LIMIT 64
+                """, Self.journalRowOverhead)
+            guard !oldest.isEmpty else { break }
+            var freed = 0, cut = 0
+            for row in oldest {
+                freed += row.int("n")
+                cut = row.int("seq")
+                if bytes - freed <= keepBytes { break }
+            }
+            try dropJournal(upTo: cut)
         }
     }
 

@@ -214,17 +214,26 @@ extension RegionStore {
             status, error, latencyMicros, signature, SQLValue.blob(body), outcome, nextAttemptAt.map { $0.milliseconds })
         let seq = Int(try db.first("SELECT last_insert_rowid() AS id")?.int("id") ?? 0)
         // In memory, at most `keepBytes` of attempts, counted as rows come and go (measured once):
-        // past it, the oldest eighth of the rows goes.
+        // past it, the oldest rows go 64 at a time.
         if let keepBytes, db.path == nil {
             if let bytes = deliveryBytes {
                 deliveryBytes = bytes + Self.deliveryRowOverhead + body.count + webhook.url.utf8.count + signature.utf8.count
             } else {
                 deliveryBytes = try deliveryBytes(upTo: Int.max)
             }
-            while let bytes = deliveryBytes, bytes > keepBytes,
-                  let range = try db.first("SELECT MIN(seq) AS lo, MAX(seq) AS hi FROM deliveries"), let lo = range.optionalInt("lo") {
-                let cut = lo + max(1, (range.int("hi") - lo + 1) / 8) - 1
-                deliveryBytes = bytes - (try deliveryBytes(upTo: cut))
+            while let bytes = deliveryBytes, bytes > keepBytes {
+                // The fewest oldest rows (64 at most per step) that bring it under the limit.
+                let oldest = try db.query("""
+                    SELECT seq, length(body) + length(url) + length(signature) + ? AS n FROM deliveries ORDER BY seq LIMIT 64
+                    """, Self.deliveryRowOverhead)
+                guard !oldest.isEmpty else { break }
+                var freed = 0, cut = 0
+                for row in oldest {
+                    freed += row.int("n")
+                    cut = row.int("seq")
+                    if bytes - freed <= keepBytes { break }
+                }
+                deliveryBytes = bytes - freed
                 try db.run("DELETE FROM deliveries WHERE seq <= ?", cut)
             }
         }
