@@ -86,8 +86,11 @@ extension RegionStore {
         } else {
             journalBytes = try journalBytes(upTo: Int.max)
         }
-        while let bytes = journalBytes, bytes > keepBytes {
-            // The fewest oldest rows (64 at most per step) that bring it under the limit.
+        // Past the limit, down to 1/64 below it: a trim every few hundred rows, not one per row.
+        guard let total = journalBytes, total > keepBytes else { return }
+        let target = keepBytes - keepBytes / 64
+        while let bytes = journalBytes, bytes > target {
+            // The fewest oldest rows (64 at most per step) that bring it under the target.
             let oldest = try db.query("""
                 SELECT seq, length(request_body) + length(response_body) + length(path) + length(query) + ? AS n
                 FROM journal ORDER BY seq LIMIT 64
@@ -97,7 +100,7 @@ extension RegionStore {
             for row in oldest {
                 freed += row.int("n")
                 cut = row.int("seq")
-                if bytes - freed <= keepBytes { break }
+                if bytes - freed <= target { break }
             }
             try dropJournal(upTo: cut)
         }

@@ -221,20 +221,24 @@ extension RegionStore {
             } else {
                 deliveryBytes = try deliveryBytes(upTo: Int.max)
             }
-            while let bytes = deliveryBytes, bytes > keepBytes {
-                // The fewest oldest rows (64 at most per step) that bring it under the limit.
-                let oldest = try db.query("""
-                    SELECT seq, length(body) + length(url) + length(signature) + ? AS n FROM deliveries ORDER BY seq LIMIT 64
-                    """, Self.deliveryRowOverhead)
-                guard !oldest.isEmpty else { break }
-                var freed = 0, cut = 0
-                for row in oldest {
-                    freed += row.int("n")
-                    cut = row.int("seq")
-                    if bytes - freed <= keepBytes { break }
+            // Past the limit, down to 1/64 below it: a trim every few hundred rows, not one per row.
+            let target = keepBytes - keepBytes / 64
+            if let total = deliveryBytes, total > keepBytes {
+                while let bytes = deliveryBytes, bytes > target {
+                    // The fewest oldest rows (64 at most per step) that bring it under the target.
+                    let oldest = try db.query("""
+                        SELECT seq, length(body) + length(url) + length(signature) + ? AS n FROM deliveries ORDER BY seq LIMIT 64
+                        """, Self.deliveryRowOverhead)
+                    guard !oldest.isEmpty else { break }
+                    var freed = 0, cut = 0
+                    for row in oldest {
+                        freed += row.int("n")
+                        cut = row.int("seq")
+                        if bytes - freed <= target { break }
+                    }
+                    deliveryBytes = bytes - freed
+                    try db.run("DELETE FROM deliveries WHERE seq <= ?", cut)
                 }
-                deliveryBytes = bytes - freed
-                try db.run("DELETE FROM deliveries WHERE seq <= ?", cut)
             }
         }
         return seq
