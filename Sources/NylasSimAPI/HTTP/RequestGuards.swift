@@ -21,6 +21,7 @@ package struct HostAllowList: Sendable {
     }
 
     /// Whether a request with this `Host` header is answered (nil: no header, as HTTP/1.0 allows).
+    /// On every request: works on the header's UTF-8 bytes, without Foundation's string walks.
     package func allows(_ header: String?) -> Bool {
         guard let header else { return true }
         let name = Self.name(of: header)
@@ -32,16 +33,24 @@ package struct HostAllowList: Sendable {
         return extra.contains(name)
     }
 
-    /// The host name of a `Host` header or an origin's authority: lower-cased, without port or brackets.
+    /// The host name of a `Host` header or an origin's authority: lower-cased, without port, brackets or a final dot.
     package static func name(of header: String) -> String {
-        var h = header.trimmingCharacters(in: .whitespaces).lowercased()
-        if h.hasPrefix("[") {
-            guard let close = h.firstIndex(of: "]") else { return "" }
-            return String(h[h.index(after: h.startIndex)..<close])
+        var bytes = Array(header.utf8)
+        while let last = bytes.last, last == 0x20 || last == 0x09 { bytes.removeLast() }
+        var start = 0
+        while start < bytes.count, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+        var end = bytes.count
+        if start < end, bytes[start] == UInt8(ascii: "[") {
+            guard let close = bytes[start...].firstIndex(of: UInt8(ascii: "]")) else { return "" }
+            start += 1
+            end = close
+        } else if let colon = bytes[start...].firstIndex(of: UInt8(ascii: ":")) {
+            end = colon
         }
-        if let colon = h.firstIndex(of: ":") { h = String(h[..<colon]) }
-        if h.hasSuffix(".") { h.removeLast() }
-        return h
+        if end > start, bytes[end - 1] == UInt8(ascii: ".") { end -= 1 }
+        guard end > start else { return "" }
+        for i in start..<end where bytes[i] >= 0x41 && bytes[i] <= 0x5A { bytes[i] += 0x20 }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
     private static func isIPLiteral(_ name: String) -> Bool {

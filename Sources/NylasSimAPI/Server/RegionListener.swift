@@ -173,26 +173,42 @@ package final class HeadTimeoutHandler: ChannelInboundHandler {
     private enum State { case idle, awaitingHead, inRequest }
     private let timeout: TimeAmount
     private var state = State.idle
-    private var timer: Scheduled<Void>?
+    /// When the head in progress began (its first byte).
+    private var headStarted = NIODeadline.now()
+    /// One repeating check per connection, not a timer per request: a request only notes a time.
+    private var check: RepeatedTask?
 
     package init(timeout: Duration) {
         let parts = timeout.components
         self.timeout = .nanoseconds(parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000)
     }
 
+    package func handlerAdded(context: ChannelHandlerContext) {
+        let interval = TimeAmount.nanoseconds(max(timeout.nanoseconds / 4, 100_000_000))
+        let bound = NIOLoopBound((self, context.channel), eventLoop: context.eventLoop)
+        check = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            let (handler, channel) = bound.value
+            if handler.state == .awaitingHead, NIODeadline.now() - handler.headStarted >= handler.timeout {
+                channel.close(promise: nil)
+            }
+        }
+    }
+
+    package func handlerRemoved(context: ChannelHandlerContext) {
+        check?.cancel()
+        check = nil
+    }
+
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if state == .idle {
             state = .awaitingHead
-            let channel = context.channel
-            timer = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+            headStarted = .now()
         }
         context.fireChannelRead(data)
     }
 
     /// The decoder delivered a whole head.
     package func headReceived() {
-        timer?.cancel()
-        timer = nil
         state = .inRequest
     }
 
@@ -202,8 +218,8 @@ package final class HeadTimeoutHandler: ChannelInboundHandler {
     }
 
     package func channelInactive(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
+        check?.cancel()
+        check = nil
         context.fireChannelInactive()
     }
 }
