@@ -168,6 +168,7 @@ package final class Engine: Sendable {
             return limit
         }
         var ran = 0
+        var lastYield = ContinuousClock.now
         while true {
             // `jobsRunningUntil` is cleared under the same lock as the last look at the queue: a
             // transaction that leaves a job due either sees the loop running (which then runs the
@@ -185,9 +186,13 @@ package final class Engine: Sendable {
                 return job
             }
             guard let job else { break }
-            // Let the listeners and other tasks in between jobs: a long advance runs thousands.
+            // Let the listeners and other tasks in between jobs when a run goes on: a long advance
+            // runs thousands (checked every 16 jobs, a yield at most every 20 ms).
             ran += 1
-            if ran % 16 == 0 { await Task.yield() }
+            if ran % 16 == 0, ContinuousClock.now - lastYield > .milliseconds(20) {
+                await Task.yield()
+                lastYield = ContinuousClock.now
+            }
             if let overlap = job.overlap {
                 var group = [job]
                 var keys: Set = [overlap.key]

@@ -28,10 +28,10 @@ package enum V2AccountRoutes {
         r.add("GET", "/account", .v2, getAccount)
 
         // MARK: Management
-        r.add("GET", "/a/{client_id}", .v2, getRoot)
-        r.add("PUT", "/a/{client_id}", .v2, putRoot)
+        r.add("GET", "/a/{client_id}", .v2, getApplication)
+        r.add("PUT", "/a/{client_id}", .v2, updateApplication)
         r.add("GET", "/a/{client_id}/accounts", .v2, listAccounts)
-        r.add("GET", "/a/{client_id}/accounts/{id}", .v2, getAccounts2)
+        r.add("GET", "/a/{client_id}/accounts/{id}", .v2, getManagedAccount)
         r.add("PUT", "/a/{client_id}/accounts/{id}", .v2, putAccount)
         r.add("DELETE", "/a/{client_id}/accounts/{id}", .v2, deleteAccount)
         r.add("POST", "/a/{client_id}/accounts/{id}/downgrade", .v2, postDowngrade)
@@ -174,7 +174,7 @@ package enum V2AccountRoutes {
     }
 
     /// `GET "/a/{client_id}"`
-    @Sendable static func getRoot(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable static func getApplication(_ ctx: RequestContext) async throws -> SimResponse {
         .json(try ctx.read { _, store in
             let app = try ctx.requireV2Application(store)
             return ["application_name": .string(app.name), "icon_url": .null,
@@ -183,7 +183,7 @@ package enum V2AccountRoutes {
     }
 
     /// `PUT "/a/{client_id}"`
-    @Sendable static func putRoot(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable static func updateApplication(_ ctx: RequestContext) async throws -> SimResponse {
         let body = try ctx.body()
         return .json(try ctx.write { s, store in
             var app = try ctx.requireV2Application(store)
@@ -215,7 +215,7 @@ package enum V2AccountRoutes {
     }
 
     /// `GET "/a/{client_id}/accounts/{id}"`
-    @Sendable static func getAccounts2(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable static func getManagedAccount(_ ctx: RequestContext) async throws -> SimResponse {
         .json(try ctx.read { _, store in V2Render.managementAccount(try managed(ctx, store)) })
     }
 

@@ -6,8 +6,8 @@ package enum V3FolderRoutes {
     package static let base = "/v3/grants/{grant_id}/folders"
 
     package static func register(_ r: inout Router) {
-        r.add("GET", base, .v3, getRoot)
-        r.add("POST", base, .v3, postRoot)
+        r.add("GET", base, .v3, list)
+        r.add("POST", base, .v3, create)
         r.add("GET", base + "/{folder_id}", .v3, get)
         r.add("PUT", base + "/{folder_id}", .v3, put)
         r.add("DELETE", base + "/{folder_id}", .v3, delete)
@@ -18,7 +18,7 @@ package enum V3FolderRoutes {
     }
 
     /// `GET base`
-    @Sendable static func getRoot(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable static func list(_ ctx: RequestContext) async throws -> SimResponse {
         try ctx.rejectV2Parameters()
         let limit = try ctx.limit(default: 50, max: 200)
         let offset = try ctx.query["page_token"].map { t throws(NylasError) -> Int in
@@ -40,7 +40,7 @@ package enum V3FolderRoutes {
     }
 
     /// `POST base`
-    @Sendable static func postRoot(_ ctx: RequestContext) async throws -> SimResponse {
+    @Sendable static func create(_ ctx: RequestContext) async throws -> SimResponse {
         let body = try ctx.body()
         let name = try body.requiredString("name")
         guard name.count <= 1024 else { throw NylasError.invalidValue("name", "at most 1024 characters") }
