@@ -127,7 +127,9 @@ def _start(binary: str) -> Sim:
         log = tempfile.NamedTemporaryFile(prefix="nylas-sim-", suffix=".log", delete=False)
         proc = subprocess.Popen(
             [binary, "serve", "--us-port", str(us_port), "--eu-port", str(eu_port), "--seed", SEED,
-             "--clock", "manual", "--log-level", "warning"],
+             "--clock", "manual", "--log-level", "warning",
+             # The fixtures the suite loads by path live in the repository, not under the working directory.
+             "--file-root", str(REPO_ROOT)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         sim = Sim(proc, f"http://127.0.0.1:{us_port}", f"http://127.0.0.1:{eu_port}", log.name)
         deadline = time.monotonic() + 20
