@@ -32,6 +32,14 @@ package enum APIRoutes {
         RoomResourceRoutes.register(&router)
     }
 
+    /// What the API layer adds to a new simulator's state: the v2 delta log among the event
+    /// handlers, and the v2 outbox jobs a `--data-dir` server had pending.
+    package static func attach(to s: EngineState) throws {
+        s.eventHandlers.append(EngineState.recordDelta)
+        try V2OutboxRoutes.restore(s)
+        s.transactionJobs.removeAll()
+    }
+
     /// The 404 for a path no route matches, naming the v3 replacement of a v2 habit where there is one.
     package static func notFoundError(method: String, parts: [String], surface: APISurface) -> NylasError {
         let path = "/" + parts.joined(separator: "/")

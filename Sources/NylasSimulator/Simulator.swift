@@ -40,11 +40,7 @@ public final class Simulator: Sendable {
         let core = try Engine(options: opts) { core, request, region, failure in
             await pipeline.answer(core, request, region: region, failure: failure)
         }
-        try core.withState { s in
-            s.eventHandlers.append(EngineState.recordDelta)
-            try V2OutboxRoutes.restore(s)
-            s.transactionJobs.removeAll()
-        }
+        try core.withState { s in try APIRoutes.attach(to: s) }
         let hosts = HostAllowList(extra: opts.allowedHosts)
         var ca: LocalCertificateAuthority?
         var tls: TLSConfiguration?

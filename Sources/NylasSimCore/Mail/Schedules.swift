@@ -22,7 +22,7 @@ package enum Schedules {
     /// Re-creates the jobs of pending schedules (a `--data-dir` server restarted).
     package static func restore(_ s: EngineState) throws {
         for region in Region.allCases {
-            // v2 outbox rows are the API layer's to restore (`V2OutboxRoutes.restore`).
+            // v2 outbox rows are the API layer's to restore (its v2 outbox job).
             for var row in try s.store(region).pendingSchedules() where row.message["v2_outbox"] == nil {
                 // The job ID of the process that stopped means nothing now: the row gets the new one.
                 row.jobID = scheduleJob(s, region: region, grantID: row.grantID, scheduleID: row.id,
