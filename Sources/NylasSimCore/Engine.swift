@@ -160,74 +160,78 @@ package final class Engine: Sendable {
         Task { await self.runDueJobs() }
     }
 
+    private enum Step {
+        case run(ScheduledJob)
+        /// Nothing is due, but jobs in flight may still schedule some.
+        case wait
+        case done
+    }
+
     private func runJobs(until target: VirtualTime?, moveClock: Bool) async {
         await gate.acquire()
-        let limit = withState { s in
+        let (limit, orderWindow) = withState { s in
             let limit = target ?? s.now
             s.jobsRunningUntil = limit
-            return limit
+            return (limit, s.settings.webhooks.orderWindow)
         }
-        var ran = 0
-        var lastYield = ContinuousClock.now
-        while true {
-            // `jobsRunningUntil` is cleared under the same lock as the last look at the queue: a
-            // transaction that leaves a job due either sees the loop running (which then runs the
-            // job) or sees it finished (and starts a run).
-            let job: ScheduledJob? = withState { s in
-                guard let job = s.jobs.popDue(atOrBefore: limit) else {
+        await withTaskGroup(of: JobsInFlight.Completion.self) { group in
+            var inFlight = JobsInFlight(orderWindow: orderWindow)
+            var ran = 0
+            var lastYield = ContinuousClock.now
+            loop: while true {
+                // `jobsRunningUntil` is cleared under the same lock as the last look at the queue: a
+                // transaction that leaves a job due either sees the loop running (which then runs the
+                // job) or sees it finished (and starts a run).
+                let busy = !inFlight.isEmpty
+                let step: Step = withState { s in
+                    if let job = s.jobs.popDue(atOrBefore: limit) {
+                        if s.clock.now < job.due { s.clock.set(job.due) }
+                        return .run(job)
+                    }
+                    if busy { return .wait }
                     if moveClock {
                         s.clock.set(limit)
                         try? s.saveClock()
                     }
                     s.jobsRunningUntil = nil
-                    return nil
+                    return .done
                 }
-                if s.clock.now < job.due { s.clock.set(job.due) }
-                return job
-            }
-            guard let job else { break }
-            // Let the listeners and other tasks in between jobs when a run goes on: a long advance
-            // runs thousands (checked every 16 jobs, a yield at most every 20 ms).
-            ran += 1
-            if ran % 16 == 0, ContinuousClock.now - lastYield > .milliseconds(20) {
-                await Task.yield()
-                lastYield = ContinuousClock.now
-            }
-            if let overlap = job.overlap {
-                var group = [job]
-                var keys: Set = [overlap.key]
-                while group.count < Self.maxOverlappingJobs,
-                      let next = withState({ $0.jobs.popOverlapping(due: job.due, excluding: keys) }) {
-                    group.append(next)
-                    keys.insert(next.overlap!.key)
+                switch step {
+                case .done:
+                    break loop
+                case .wait:
+                    await inFlight.receive(&group, self)
+                case .run(let job):
+                    // Let the listeners and other tasks in between jobs when a run goes on: a long
+                    // advance runs thousands (checked every 16 jobs, a yield at most every 20 ms).
+                    ran += 1
+                    if ran % 16 == 0, ContinuousClock.now - lastYield > .milliseconds(20) {
+                        await Task.yield()
+                        lastYield = ContinuousClock.now
+                    }
+                    guard let overlap = job.overlap else {
+                        // An ordinary job sees the state the jobs before it left.
+                        await inFlight.settle(&group, self)
+                        await job.run(self)
+                        continue
+                    }
+                    // Jobs due at the same instant go out together; a later one first lets those
+                    // before it finish (in order, each within the order window).
+                    if let latest = inFlight.latestDue, latest < job.due { await inFlight.settle(&group, self) }
+                    await inFlight.wait(forKey: overlap.key, &group, self)
+                    while inFlight.count >= Self.maxOverlappingJobs { await inFlight.receive(&group, self) }
+                    if let work = overlap.prepare(self) {
+                        inFlight.start(work, key: overlap.key, due: job.due, in: &group)
+                    }
                 }
-                if group.count > 1 {
-                    await runOverlapping(group)
-                    continue
-                }
             }
-            await job.run(self)
+            group.cancelAll()  // the order-deadline wake-ups still asleep
         }
         await gate.release()
     }
 
-    /// How many overlapping jobs (webhook attempts) run at once.
+    /// How many overlapping jobs (webhook attempts) are out at once.
     package static let maxOverlappingJobs = 32
-
-    /// Jobs due at the same instant that may overlap: prepared in order, their work concurrently,
-    /// finished in order — the state changes happen in the order the jobs would have run one by one.
-    private func runOverlapping(_ group: [ScheduledJob]) async {
-        let works = group.map { $0.overlap!.prepare(self) }
-        var finishes = [JobOverlap.Finish?](repeating: nil, count: works.count)
-        await withTaskGroup(of: (Int, JobOverlap.Finish).self) { tasks in
-            for (i, work) in works.enumerated() {
-                guard let work else { continue }
-                tasks.addTask { (i, await work()) }
-            }
-            for await (i, finish) in tasks { finishes[i] = finish }
-        }
-        for finish in finishes { finish?(self) }
-    }
 
     /// Switches the clock mode (and rate); running mode starts the wall-clock driver.
     package func setClockMode(_ mode: ClockState.Mode, rate: Double?) {

@@ -144,7 +144,7 @@ package final class EngineState {
         return id
     }
 
-    /// Schedules a job that may overlap others due at the same instant (`JobOverlap`).
+    /// Schedules a job whose slow part may run beside the jobs after it (`JobOverlap`).
     @discardableResult
     package func schedule(at due: VirtualTime, _ label: String, overlap: JobOverlap) -> Int {
         let id = jobs.makeID()

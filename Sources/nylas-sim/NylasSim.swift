@@ -90,6 +90,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("access-token-lifetime"), help: "Lifetime of v3 access tokens in seconds of virtual time.")
     var accessTokenLifetime: Int = 3600
 
+    @Option(name: .customLong("webhook-timeout"), help: "Wall seconds a webhook receiver has to answer an attempt (default 10, as Nylas).")
+    var webhookTimeout: Double = 10
+
     @Option(name: .customLong("control-token"), help: "Require this token (Authorization: Bearer, or X-Sim-Control-Token) on /__sim/ routes.")
     var controlToken: String?
 
@@ -119,6 +122,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--access-token-lifetime must be from 1 to 315576000000 seconds")
         }
         if maxBodyBytes < 1 { throw ValidationError("--max-body-bytes must be at least 1") }
+        if !(0.001...3600).contains(webhookTimeout) { throw ValidationError("--webhook-timeout must be from 0.001 to 3600 seconds") }
         if let controlToken, SimulatorOptions.isBlank(controlToken) {
             throw ValidationError("--control-token is empty: an empty token would leave the control API open")
         }
@@ -146,6 +150,7 @@ struct Serve: AsyncParsableCommand {
         options.startTime = startTime.flatMap(VirtualTime.init(parsing:))
         options.settings.maxBodyBytes = maxBodyBytes
         options.settings.accessTokenLifetime = .seconds(accessTokenLifetime)
+        options.settings.webhooks.attemptTimeout = .milliseconds(Int64(webhookTimeout * 1000))
         options.controlToken = controlToken
         options.allowedHosts = allowedHost
         options.fileRoot = fileRoot

@@ -166,6 +166,42 @@ struct WebhookTests {
         }
     }
 
+    @Test("A receiver that never answers holds back no other destination's attempts, at any instant")
+    func slowReceiverHoldsNothing() async throws {
+        let slow = try await WebhookReceiver.start()
+        let fast = try await WebhookReceiver.start()
+        defer { Task { await slow.stop(); await fast.stop() } }
+        try await withSimulator(configure: { $0.settings.webhooks.attemptTimeout = .milliseconds(1500) }) { h in
+            let (slowID, _) = try await createDestination(h, slow, triggers: ["grant.created"])
+            let (fastID, _) = try await createDestination(h, fast, triggers: ["grant.created"])
+            slow.script(.delay(.seconds(30)))
+            fast.script(.status(503))
+            let start = h.sim.now
+            _ = try h.sim.createGrant(email: "both@gmail.com")
+            _ = try #require(await h.sim.nextDelivery { $0.webhookID == slowID && $0.attempt == 1 })
+            // Retries at 20 min, 2 h and 8 h for both: the fast destination's chain runs while each
+            // of the slow one's attempts waits for its timeout.
+            await h.sim.advance(by: .seconds(9 * 3600))
+            let all = try h.sim.webhookDeliveries()
+            let slowAttempts = all.filter { $0.webhookID == slowID }
+            let fastAttempts = all.filter { $0.webhookID == fastID }
+            #expect(slowAttempts.map(\.attempt) == [1, 2, 3, 4])
+            #expect(fastAttempts.map(\.attempt) == [1, 2, 3, 4])
+            // Each attempt is recorded at the virtual time it was made, however late it answered.
+            for attempts in [slowAttempts, fastAttempts] {
+                #expect(attempts.map { ($0.time - start).milliseconds / 1000 } == [0, 1200, 7200, 28800])
+            }
+            #expect(slowAttempts.allSatisfy { $0.error == "no answer within the timeout" })
+            // The fast destination's attempts at 2 h and 8 h went out and were recorded while the slow
+            // one's attempt at 20 min was still waiting: not one after another.
+            let slowSecond = try #require(slowAttempts.first { $0.attempt == 2 })
+            #expect(fastAttempts.filter { $0.attempt >= 3 }.allSatisfy { $0.sequence < slowSecond.sequence },
+                    "\(all.map { "\($0.webhookID == slowID ? "slow" : "fast")#\($0.attempt)" })")
+            let status = try await h.call("GET", "/v3/webhooks/\(fastID)", token: h.apiKey)
+            #expect(status.data?["status"]?.stringValue == "failing")
+        }
+    }
+
     @Test("Over 1 MB a message notification is .truncated and loses its body")
     func truncation() async throws {
         let receiver = try await WebhookReceiver.start()

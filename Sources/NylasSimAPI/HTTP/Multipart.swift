@@ -67,6 +67,8 @@ package struct MultipartForm: Sendable {
                 }
             }
             guard let name else { throw malformed }
+            // Counted as they are read: a body of 100,000 empty parts stops at the limit.
+            try InputLimits.check(parts.count + 1, InputLimits.multipartParts, "multipart", "parts (a message and its attachments)")
             parts.append(Part(name: name, filename: filename, contentType: type, body: content))
             start = next + 2
         }

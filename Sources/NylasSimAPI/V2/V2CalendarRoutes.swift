@@ -382,10 +382,10 @@ package enum V2Calendar {
         package var pairs: [(String, String)]
 
         package init(_ q: QueryParameters) throws(NylasError) {
-            keys = q.all("metadata_key")
-            values = q.all("metadata_value")
+            keys = try q.all("metadata_key", max: InputLimits.filterValues)
+            values = try q.all("metadata_value", max: InputLimits.filterValues)
             pairs = []
-            for p in q.all("metadata_pair") {
+            for p in try q.all("metadata_pair", max: InputLimits.filterValues) {
                 let kv = p.split(separator: ":", maxSplits: 1).map(String.init)
                 guard kv.count == 2 else { throw NylasError.invalidRequest("Invalid metadata_pair \(p): expected key:value") }
                 pairs.append((kv[0], kv[1]))

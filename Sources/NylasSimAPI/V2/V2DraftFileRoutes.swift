@@ -214,8 +214,8 @@ package enum V2DraftFileRoutes {
     package static func deltas(_ ctx: RequestContext) throws -> JSON {
         guard let c = ctx.query["cursor"] else { throw NylasError.missingField("cursor") }
         let start = try parseCursor(c)
-        let include = ctx.query.list("include_types")
-        let exclude = ctx.query.list("exclude_types") + ctx.query.list("excluded_types")
+        let include = try ctx.query.list("include_types", max: InputLimits.filterValues)
+        let exclude = try ctx.query.list("exclude_types", max: InputLimits.filterValues) + ctx.query.list("excluded_types", max: InputLimits.filterValues)
         if !include.isEmpty, !exclude.isEmpty {
             throw NylasError.invalidRequest("Invalid Request. Cannot specify both include_types and exclude_types")
         }

@@ -19,8 +19,7 @@ package enum V2MailRoutes {
     package static func filter(_ q: QueryParameters, _ account: GrantRecord, _ store: RegionStore) throws -> V2MessageFilter {
         var f = V2MessageFilter()
         f.subject = q["subject"]
-        f.anyEmail = q.list("any_email").map { $0.lowercased() }
-        if f.anyEmail.count > 25 { throw NylasError.invalidRequest("any_email accepts at most 25 addresses") }
+        f.anyEmail = try q.list("any_email", max: InputLimits.anyEmail).map { $0.lowercased() }
         f.from = q["from"]
         f.to = q["to"]
         f.cc = q["cc"]
@@ -171,7 +170,7 @@ package enum V2MailRoutes {
             let (account, m) = try message(ctx, s, store)
             let keys = try placement(body, account, store)
             let updated = try MessageOperations.change(s, ctx.region, account, m, unread: try body.bool("unread"), starred: try body.bool("starred"),
-                                                          folderKeys: keys, metadata: try body.object("metadata"))
+                                                          folderKeys: keys, metadata: try body.metadata())
             return try V2Render.message(updated, store, account: account)
         })
     }

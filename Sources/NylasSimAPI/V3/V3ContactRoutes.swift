@@ -23,7 +23,7 @@ package enum V3ContactRoutes {
         let q = ctx.query
         let limit = try ctx.limit(default: 30, max: 200)
         let after = try q["page_token"].map { t throws(NylasError) in try PageToken.parse(t, count: 1)[0] }
-        let sourceList = q.list("source")
+        let sourceList = try q.list("source", max: InputLimits.filterValues)
         if let bad = sourceList.first(where: { !ContactInput.sources.contains($0) }) {
             throw NylasError.invalidValue("source", "'\(bad)' is not one of address_book, domain, inbox")
         }

@@ -28,9 +28,9 @@ package enum V3DraftRoutes {
             var all = try store.draftObjects(grantID: grant.id)
             if let subject = q["subject"]?.lowercased() { all = all.filter { ($0["subject"]?.stringValue ?? "").lowercased().contains(subject) } }
             for key in ["to", "cc", "bcc"] {
-                for email in q.list(key) { all = all.filter { Participant.list($0[key]).contains { $0.email.lowercased() == email.lowercased() } } }
+                for email in try q.list(key, max: InputLimits.filterValues) { all = all.filter { Participant.list($0[key]).contains { $0.email.lowercased() == email.lowercased() } } }
             }
-            let any = q.list("any_email").map { $0.lowercased() }
+            let any = try q.list("any_email", max: InputLimits.anyEmail).map { $0.lowercased() }
             if !any.isEmpty {
                 all = all.filter { d in (Participant.list(d["to"]) + Participant.list(d["cc"]) + Participant.list(d["bcc"])).contains { any.contains($0.email.lowercased()) } }
             }

@@ -67,12 +67,12 @@ package enum V3EventRoutes {
             description = q["description"]?.lowercased()
             location = q["location"]?.lowercased()
             icalUID = q["ical_uid"]
-            attendees = q.list("attendees").map { $0.lowercased() }
+            attendees = try q.list("attendees", max: InputLimits.filterValues).map { $0.lowercased() }
             busy = try q.bool("busy")
             showCancelled = try q.bool("show_cancelled") ?? false
             expand = try q.bool("expand_recurring") ?? true
             masterEventID = q["master_event_id"]
-            let types = q.list("event_type")
+            let types = try q.list("event_type", max: InputLimits.filterValues)
             let known: Set<String> = ["default", "outOfOffice", "focusTime", "workingLocation"]
             if let bad = types.first(where: { !known.contains($0) }) {
                 throw NylasError.invalidValue("event_type", "'\(bad)' is not one of default, outOfOffice, focusTime, workingLocation")

@@ -36,7 +36,7 @@ package enum V3GrantRoutes {
             guard ProviderKind.connectorNames.contains(provider) else { throw NylasError.invalidValue("provider", "unknown provider '\(provider)'") }
             f.provider = provider
         }
-        f.accountIDs = q.list("account_id") + q.list("account_ids")
+        f.accountIDs = try q.list("account_id", max: InputLimits.filterValues) + q.list("account_ids", max: InputLimits.filterValues)
         let items = try ctx.read { s, store in
             f.applicationID = try ctx.requireAPIKey(s, store).id
             return try store.grants(f).map(\.json)

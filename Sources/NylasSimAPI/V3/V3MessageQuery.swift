@@ -8,11 +8,11 @@ extension RequestContext {
         let q = query
         var f = MessageFilter()
         f.subject = q["subject"]
-        f.from = q.list("from")
-        f.to = q.list("to")
-        f.cc = q.list("cc")
-        f.bcc = q.list("bcc")
-        f.folderIDs = try q.list("in").map { try MessageFilter.folderID($0, grant: grant, store: store) }
+        f.from = try q.list("from", max: InputLimits.filterValues)
+        f.to = try q.list("to", max: InputLimits.filterValues)
+        f.cc = try q.list("cc", max: InputLimits.filterValues)
+        f.bcc = try q.list("bcc", max: InputLimits.filterValues)
+        f.folderIDs = try q.list("in", max: InputLimits.filterValues).map { try MessageFilter.folderID($0, grant: grant, store: store) }
         f.unread = try q.bool("unread")
         f.starred = try q.bool("starred")
         f.threadID = q["thread_id"]
@@ -22,13 +22,12 @@ extension RequestContext {
         if let native = q["search_query_native"] {
             f.searchTerms = native.split(separator: " ").map { String($0) }.filter { !$0.contains(":") }
         }
-        for pair in q.all("metadata_pair") {
+        for pair in try q.all("metadata_pair", max: InputLimits.metadataFilters) {
             let kv = pair.split(separator: ":", maxSplits: 1).map(String.init)
             guard kv.count == 2 else { throw NylasError.invalidValue("metadata_pair", "expected key:value, got '\(pair)'") }
             f.metadata.append((kv[0], kv[1]))
         }
-        f.anyEmail = q.list("any_email")
-        if f.anyEmail.count > 25 { throw NylasError.invalidValue("any_email", "at most 25 addresses") }
+        f.anyEmail = try q.list("any_email", max: InputLimits.anyEmail)
         return f
     }
 

@@ -71,7 +71,7 @@ package enum V3MessageRoutes {
         let unread = try body.bool("unread")
         let starred = try body.bool("starred")
         let folders = try body.stringArray("folders")
-        let metadata = try body.object("metadata")
+        let metadata = try body.metadata()
         return ctx.data(try ctx.write { s, store in
             let (grant, m) = try ctx.v3Message(s, store)
             let keys = try folders.map { try MessageOperations.folderKeys($0, grant: grant, store: store) }

@@ -18,24 +18,10 @@ package enum CalendarAccess {
         }
     }
 
-    /// A `metadata` object from a request: at most 50 keys, values strings (or other JSON), keys non-empty.
-    package static func metadata(_ body: BodyFields) throws(NylasError) -> [String: JSON]? {
-        guard let o = try body.object("metadata") else { return nil }
-        guard o.count <= 50 else { throw NylasError.invalidValue("metadata", "at most 50 keys") }
-        if let bad = o.keys.first(where: { $0.isEmpty || $0.count > 40 }) {
-            throw NylasError.invalidValue("metadata", "key '\(bad)' must be 1 to 40 characters")
-        }
-        for key in o.keys.sorted() {
-            guard case .string(let v) = o[key]! else { throw NylasError.wrongType("metadata.\(key)", expected: "string", got: o[key]!) }
-            guard v.count <= 500 else { throw NylasError.invalidValue("metadata.\(key)", "at most 500 characters") }
-        }
-        return o
-    }
-
     /// `metadata_pair=key:value` filters (keys `key1`…`key5`, the indexed ones).
     package static func metadataPairs(_ q: QueryParameters) throws(NylasError) -> [(String, String)] {
         var out: [(String, String)] = []
-        for pair in q.all("metadata_pair") {
+        for pair in try q.all("metadata_pair", max: InputLimits.metadataFilters) {
             let kv = pair.split(separator: ":", maxSplits: 1).map(String.init)
             guard kv.count == 2 else { throw NylasError.invalidValue("metadata_pair", "expected key:value, got '\(pair)'") }
             guard ["key1", "key2", "key3", "key4", "key5"].contains(kv[0]) else {

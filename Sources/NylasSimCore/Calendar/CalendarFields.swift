@@ -29,7 +29,7 @@ package struct CalendarFields {
         for (key, value) in [("hex_color", hexColor), ("hex_foreground_color", hexForegroundColor)] {
             if let v = value, !v.isEmpty, !CalendarFields.isHexColor(v) { throw NylasError.invalidValue(key, "'\(v)' is not a color such as #039BE5") }
         }
-        metadata = try CalendarAccess.metadata(body)
+        metadata = try body.metadata()
         if let n = body.raw("notetaker") {
             guard case .object = n else { throw NylasError.wrongType("notetaker", expected: "object", got: n) }
             notetaker = n

@@ -85,7 +85,7 @@ package struct ContactInput {
             }
             groupIDs = ids
         }
-        metadata = try CalendarAccess.metadata(body)
+        metadata = try body.metadata()
         if let p = try body.string("picture") {
             guard let data = Data(base64Encoded: p, options: .ignoreUnknownCharacters), !data.isEmpty else {
                 throw NylasError.invalidValue("picture", "not base64-encoded image data")

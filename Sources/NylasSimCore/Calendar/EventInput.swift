@@ -43,7 +43,7 @@ package struct EventInput {
                 list.append(EventParticipant(email: email, name: try f.string("name"), comment: try f.string("comment"),
                                              phoneNumber: phone ?? sdkPhone))
             }
-            guard list.count <= 500 else { throw NylasError.invalidValue("participants", "at most 500 participants") }
+            try InputLimits.check(list.count, InputLimits.participants, "participants", "participants")
             participants = list
         }
         if let items = try body.array("resources") {
@@ -105,7 +105,7 @@ package struct EventInput {
             capacity = c
         }
         hideParticipants = try body.bool("hide_participants")
-        metadata = try CalendarAccess.metadata(body)
+        metadata = try body.metadata()
         if !creating { calendarID = try body.string("calendar_id") }
         if creating, when == nil { throw NylasError.missingField("when") }
         // Checked here so that a bad `when` fails before anything is looked up.

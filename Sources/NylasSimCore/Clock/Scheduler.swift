@@ -8,18 +8,18 @@ package struct ScheduledJob: Sendable {
     package let due: VirtualTime
     package let label: String
     package let run: @Sendable (Engine) async -> Void
-    /// Set when the job may overlap others due at the same instant (see `JobOverlap`).
+    /// Set when the job's slow part may run beside the jobs after it (see `JobOverlap`).
     package var overlap: JobOverlap? = nil
 }
 
-/// A job that may run beside the next overlapping jobs of the queue due at the same instant (webhook
-/// attempts to different destinations): each `prepare` runs in queue order, the work they return
-/// runs concurrently (the slow part: an HTTP request), and the finishing steps that work returns
-/// run in queue order again. Together they do what `run` does.
+/// A job whose slow part may run beside the jobs after it (a webhook attempt's HTTP request): its
+/// `prepare` runs in queue order, the work it returns runs while the loop goes on, and the finishing
+/// step that work returns runs in queue order again, within the order window (`JobsInFlight`).
+/// Together they do what `run` does.
 package struct JobOverlap: Sendable {
     package typealias Finish = @Sendable (Engine) -> Void
     package typealias Work = @Sendable () async -> Finish
-    /// Jobs with the same key never overlap (one destination's attempts stay one after another).
+    /// Jobs with the same key never overlap (one notification's attempts stay one after another).
     package let key: String
     package let prepare: @Sendable (Engine) -> Work?
 }
@@ -103,14 +103,6 @@ package struct JobQueue {
     package mutating func popDue(atOrBefore time: VirtualTime) -> ScheduledJob? {
         dropCancelled()
         guard let first = heap.first, first.due <= time else { return nil }
-        return popFirst()
-    }
-
-    /// Removes and returns the next job when it is due at `due` exactly, may overlap, and its key
-    /// is none of `keys`.
-    package mutating func popOverlapping(due: VirtualTime, excluding keys: Set<String>) -> ScheduledJob? {
-        dropCancelled()
-        guard let first = heap.first, first.due == due, let overlap = first.overlap, !keys.contains(overlap.key) else { return nil }
         return popFirst()
     }
 

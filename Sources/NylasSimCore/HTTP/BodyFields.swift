@@ -90,6 +90,23 @@ package struct BodyFields: Sendable {
         return out
     }
 
+    /// A `metadata` object: at most 50 pairs, keys of 1 to 40 characters, string values of at most
+    /// 500 characters (Nylas's published limits, `InputLimits`).
+    package func metadata(_ key: String = "metadata") throws(NylasError) -> [String: JSON]? {
+        guard let o = try object(key) else { return nil }
+        try InputLimits.check(o.count, InputLimits.metadataPairs, key, "keys")
+        if let bad = o.keys.first(where: { $0.isEmpty || $0.count > 40 }) {
+            throw NylasError.invalidValue(key, "key '\(bad)' must be 1 to 40 characters")
+        }
+        for name in o.keys.sorted() {
+            guard case .string(let v) = o[name]! else { throw NylasError.wrongType("\(key).\(name)", expected: "string", got: o[name]!) }
+            guard v.count <= InputLimits.metadataValueLength else {
+                throw NylasError.invalidValue("\(key).\(name)", "at most \(InputLimits.metadataValueLength) characters")
+            }
+        }
+        return o
+    }
+
     /// A nested object's fields, for reading with the same checks.
     package func nested(_ key: String) throws(NylasError) -> BodyFields? {
         try object(key).map(BodyFields.init)

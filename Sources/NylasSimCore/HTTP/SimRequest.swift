@@ -111,6 +111,20 @@ public struct QueryParameters: Sendable {
     /// Every raw value of `key`, unsplit.
     public func all(_ key: String) -> [String] { pairs.filter { $0.0 == key }.map(\.1) }
 
+    /// A list filter: every value of `key` (comma lists split), at most `max` of them.
+    package func list(_ key: String, max: Int) throws(NylasError) -> [String] {
+        let values = list(key)
+        try InputLimits.check(values.count, max, key, "values")
+        return values
+    }
+
+    /// Every raw value of `key`, at most `max` of them.
+    package func all(_ key: String, max: Int) throws(NylasError) -> [String] {
+        let values = all(key)
+        try InputLimits.check(values.count, max, key, "values")
+        return values
+    }
+
     /// A boolean: `true`/`false` in any case (the Python SDK sends `True`/`False`), `1`/`0`.
     package func bool(_ key: String) throws(NylasError) -> Bool? {
         guard let v = self[key] else { return nil }

@@ -44,23 +44,29 @@ package struct OutgoingMessage: Sendable {
         m.to = try EmailAddress.list(b, "to")
         m.cc = try EmailAddress.list(b, "cc")
         m.bcc = try EmailAddress.list(b, "bcc")
+        try InputLimits.check(m.to.count + m.cc.count + m.bcc.count, InputLimits.recipients, "to", "recipients in to, cc and bcc together")
         m.replyTo = try EmailAddress.list(b, "reply_to")
+        try InputLimits.check(m.replyTo.count, InputLimits.replyTo, "reply_to", "addresses")
         m.from = try EmailAddress.list(b, "from")
         m.subject = try b.string("subject") ?? ""
         m.body = try b.string("body") ?? ""
         m.starred = try b.bool("starred") ?? false
         m.replyToMessageID = try b.string("reply_to_message_id")
         m.trackingOptions = try b.object("tracking_options").map(JSON.object)
-        m.metadata = try b.object("metadata") ?? [:]
+        m.metadata = try b.metadata() ?? [:]
         m.sendAt = try b.int("send_at")
         m.useDraft = try b.bool("use_draft") ?? false
-        for (i, h) in (try b.array("custom_headers") ?? []).enumerated() {
+        let headers = try b.array("custom_headers") ?? []
+        try InputLimits.check(headers.count, InputLimits.customHeaders, "custom_headers", "headers")
+        for (i, h) in headers.enumerated() {
             guard case .object(let o) = h else { throw NylasError.wrongType("custom_headers[\(i)]", expected: "object", got: h) }
             let f = BodyFields(o)
             m.customHeaders.append((try f.requiredString("name"), try f.requiredString("value")))
         }
         var total = 0
-        for (i, item) in (try b.array("attachments") ?? []).enumerated() {
+        let attachments = try b.array("attachments") ?? []
+        try InputLimits.check(attachments.count, InputLimits.attachments, "attachments", "attachments")
+        for (i, item) in attachments.enumerated() {
             guard case .object(let o) = item else { throw NylasError.wrongType("attachments[\(i)]", expected: "object", got: item) }
             let f = BodyFields(o)
             if o["content"] == nil, let uploadID = try f.string("id") {

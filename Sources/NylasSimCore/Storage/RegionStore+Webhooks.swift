@@ -10,8 +10,14 @@ import Foundation
 public struct WebhookPolicy: Sendable, Equatable {
     /// Delays of the retries, measured from the first attempt.
     public var retryDelays: [Duration] = [.seconds(20 * 60), .seconds(2 * 3600), .seconds(8 * 3600), .seconds(24 * 3600), .seconds(72 * 3600)]
-    /// Wall time a receiver has to answer an attempt (10 s, as Nylas).
+    /// Wall time a receiver has to answer an attempt (10 s, as Nylas); a receiver that does not
+    /// answer in time fails the attempt.
     public var attemptTimeout: Duration = .seconds(10)
+    /// Attempts are sent concurrently (at most 32 at once, one at a time per notification) while
+    /// the clock goes on. Those answered within this wall time are recorded in the order they were
+    /// due, as if sent one after another; a slower receiver is recorded when it answers, at the
+    /// virtual time of its attempt, and holds nothing else back.
+    public var orderWindow: Duration = .milliseconds(250)
     /// Wall time a receiver has to answer the challenge when a destination is created.
     public var challengeTimeout: Duration = .seconds(10)
     /// Virtual time a destination may stay `failing` before it becomes `failed`.

@@ -99,11 +99,11 @@ package enum WebhookDispatcher {
 
     /// Puts one attempt on the scheduler.
     private static func job(_ s: EngineState, _ n: Notification, attempt: Int, at time: VirtualTime) {
-        // Attempts to different destinations due at the same instant overlap their HTTP requests;
-        // each is planned and recorded in queue order, as one after another (`JobOverlap`).
+        // The HTTP request goes out while the clock goes on; the attempt is planned and recorded in
+        // queue order, as one after another, unless its receiver is slow (`JobsInFlight`).
         s.schedule(at: time, "webhook \(n.type) → \(n.webhookID) attempt \(attempt)",
-                   overlap: JobOverlap(key: "\(n.region.rawValue) \(n.webhookID)") { core in
-                       prepareAttempt(core, n, attempt: attempt)
+                   overlap: JobOverlap(key: "\(n.region.rawValue) \(n.id)") { core in
+                       prepareAttempt(core, n, attempt: attempt, at: time)
                    })
     }
 
@@ -142,7 +142,7 @@ package enum WebhookDispatcher {
 
     /// The attempt's first step (under the lock): its request, or nil when the destination is gone
     /// or disabled. The returned work sends it and returns the step that records the outcome.
-    package static func prepareAttempt(_ core: Engine, _ n: Notification, attempt: Int) -> JobOverlap.Work? {
+    package static func prepareAttempt(_ core: Engine, _ n: Notification, attempt: Int, at time: VirtualTime) -> JobOverlap.Work? {
         let plan: AttemptPlan? = core.withState { s in
             let store = s.store(n.region)
             guard let hook = try? store.webhook(id: n.webhookID), hook.status == .active || hook.status == .failing else {
@@ -160,7 +160,8 @@ package enum WebhookDispatcher {
             }
             let signature = WebhookSignature.sign(body, secret: secret)
             headers[n.apiVersion == 2 ? "X-Nylas-Signature" : "x-nylas-signature"] = signature
-            return AttemptPlan(url: hook.url, headers: headers, body: body, signature: signature, type: type, policy: policy)
+            return AttemptPlan(url: hook.url, headers: headers, body: body, signature: signature, type: type, policy: policy,
+                               time: time)
         }
         guard let plan else { return nil }
         return { await sendAttempt(plan, n, attempt: attempt) }
@@ -173,6 +174,8 @@ package enum WebhookDispatcher {
         package let signature: String
         package let type: String
         package let policy: WebhookPolicy
+        /// The virtual time the attempt is made: its outcome is recorded at this time.
+        package let time: VirtualTime
     }
 
     /// POSTs the attempt (no lock held) and returns the step that records its outcome.
@@ -203,7 +206,7 @@ package enum WebhookDispatcher {
         try? core.transaction { s in
             let store = s.store(n.region)
             guard var hook = try store.webhook(id: n.webhookID) else { return }
-            let now = s.now
+            let now = plan.time
             var next: VirtualTime?
             if ok {
                 if hook.status == .failing {
