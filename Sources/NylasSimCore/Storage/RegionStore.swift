@@ -61,12 +61,15 @@ package final class RegionStore {
         package var grants: [String: GrantRecord?] = [:]
         /// By "application ID/provider".
         package var connectors: [String: Connector?] = [:]
+        /// Entries in all the tables.
+        package var count = 0
         /// More entries than this (unknown keys tried one after another): start again.
         package static let limit = 4096
 
         package func reset(generation: Int, dataVersion: Int) {
             self.generation = generation
             self.dataVersion = dataVersion
+            count = 0
             appsByKey.removeAll(keepingCapacity: true)
             appsByID.removeAll(keepingCapacity: true)
             tokens.removeAll(keepingCapacity: true)
@@ -78,9 +81,7 @@ package final class RegionStore {
     /// The lookups, emptied first if anything they hold may have changed.
     private func currentLookups() throws -> Lookups {
         let dataVersion = db.path == nil ? 0 : try db.dataVersion()
-        if lookups.generation != db.lookupGeneration || lookups.dataVersion != dataVersion
-            || lookups.appsByKey.count + lookups.appsByID.count + lookups.tokens.count + lookups.grants.count
-                + lookups.connectors.count > Lookups.limit {
+        if lookups.generation != db.lookupGeneration || lookups.dataVersion != dataVersion || lookups.count > Lookups.limit {
             lookups.reset(generation: db.lookupGeneration, dataVersion: dataVersion)
         }
         return lookups
@@ -93,6 +94,7 @@ package final class RegionStore {
         if let hit = cache[keyPath: path][key] { return hit }
         let value = try load()
         cache[keyPath: path][key] = .some(value)
+        cache.count += 1
         return value
     }
 

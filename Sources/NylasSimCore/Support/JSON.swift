@@ -17,7 +17,7 @@ public enum JSON: Sendable, Hashable {
 // MARK: - Accessors
 
 extension JSON {
-    public subscript(key: String) -> JSON? {
+    @inlinable public subscript(key: String) -> JSON? {
         get { if case .object(let o) = self { return o[key] } else { return nil } }
         set {
             guard case .object(var o) = self else { return }
@@ -62,15 +62,18 @@ extension JSON {
 extension JSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral, ExpressibleByFloatLiteral
 {
-    public init(stringLiteral value: String) { self = .string(value) }
-    public init(integerLiteral value: Int) { self = .int(value) }
-    public init(booleanLiteral value: Bool) { self = .bool(value) }
-    public init(arrayLiteral elements: JSON...) { self = .array(elements) }
-    public init(dictionaryLiteral elements: (String, JSON)...) {
-        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+    // Inlinable: every layer builds its answers from literals.
+    @inlinable public init(stringLiteral value: String) { self = .string(value) }
+    @inlinable public init(integerLiteral value: Int) { self = .int(value) }
+    @inlinable public init(booleanLiteral value: Bool) { self = .bool(value) }
+    @inlinable public init(arrayLiteral elements: JSON...) { self = .array(elements) }
+    @inlinable public init(dictionaryLiteral elements: (String, JSON)...) {
+        var o = [String: JSON](minimumCapacity: elements.count)
+        for (key, value) in elements { o[key] = value }
+        self = .object(o)
     }
-    public init(nilLiteral: ()) { self = .null }
-    public init(floatLiteral value: Double) { self = .double(value) }
+    @inlinable public init(nilLiteral: ()) { self = .null }
+    @inlinable public init(floatLiteral value: Double) { self = .double(value) }
 }
 
 extension JSON {
@@ -169,15 +172,14 @@ extension JSON {
     }
 
     /// Key order: by UTF-8 bytes, which is code point order (the order of `<` for the NFC keys
-    /// the simulator writes), without Unicode-aware comparison.
+    /// the simulator writes), without Unicode-aware comparison. Keys differ early: walking the
+    /// two UTF-8 views costs less than copying them out for a `memcmp`.
     package static func keyPrecedes(_ a: String, _ b: String) -> Bool {
-        var a = a, b = b
-        return a.withUTF8 { x in
-            b.withUTF8 { y in
-                let n = min(x.count, y.count)
-                let c = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
-                return c != 0 ? c < 0 : x.count < y.count
-            }
+        var i = a.utf8.makeIterator(), j = b.utf8.makeIterator()
+        while true {
+            guard let x = i.next() else { return j.next() != nil }
+            guard let y = j.next() else { return false }
+            if x != y { return x < y }
         }
     }
 
