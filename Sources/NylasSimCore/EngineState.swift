@@ -30,6 +30,12 @@ public struct SimulatorSettings: Sendable, Equatable {
     /// Event notifications (`event.*`) only for each grant's primary calendar, as Nylas does by default;
     /// an application's `sync_primary_calendar_only` setting overrides it (`POST /__sim/calendar/settings`).
     public var syncPrimaryCalendarOnly = true
+    /// Whether what a grant finds at authentication, and what changed while it was invalid, is
+    /// notified (`message.created` for every message of the mailbox…). Nylas does not (seeds: no
+    /// historical webhooks; after re-authentication, backfill with GET between the `grant.expired`
+    /// and `grant.updated` times), so the default is false: the data is there, silently. True keeps
+    /// the simulator's earlier behaviour, a notification per object found.
+    public var notifyHistoricalSync = false
     /// Requests an in-memory simulator keeps in its request journal, per region: the most recent
     /// ones (default 100,000; older ones are dropped in steps of 32, so between this minus 31
     /// and this many are kept); nil keeps every request. A file-backed simulator (`dataDirectory`)

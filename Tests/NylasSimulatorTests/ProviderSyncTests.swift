@@ -86,6 +86,7 @@ struct ProviderSyncTests {
                                  json: ["trigger_types": ["message.created", "grant.expired", "grant.updated"], "webhook_url": .string(receiver.url)])
             let g = try h.sim.createGrant(email: "carla@gmail.com", provider: "google")
             _ = try await deliver(h, to: "carla@gmail.com", subject: "Before")
+            try await h.advance("1m")
             let r = try await h.call("POST", "/__sim/providers/mailboxes/carla@gmail.com/password")
             #expect(r.json?["expired_grants"]?.arrayValue?.count == 1)
             _ = try #require(await h.sim.nextDelivery { $0.type == "grant.expired" })
@@ -102,10 +103,56 @@ struct ProviderSyncTests {
             #expect(updated.payload?["data"]?["object"]?["reauthentication_flag"]?.boolValue == true)
             let list = try await messages(h, again)
             #expect(Set(list.compactMap { $0["subject"]?.stringValue }) == ["Before", "During 1", "During 2"])
-            _ = try #require(await h.sim.nextDelivery { $0.payload?["data"]?["object"]?["subject"]?.stringValue == "During 2" })
+            // Seed 002: no replay after re-authentication. What arrived while the grant was invalid
+            // is there, unnotified: a client backfills with GET between grant.expired and grant.updated.
+            await h.sim.advance(by: .seconds(3600))
             let created = try h.sim.webhookDeliveries().filter { $0.type == "message.created" }
-            #expect(created.count == 3)
-            #expect(Set(created.map { $0.payload?["data"]?["object"]?["id"]?.stringValue }).count == 3)
+            #expect(created.map { $0.payload?["data"]?["object"]?["subject"]?.stringValue } == ["Before"])
+            let expired = try #require(try h.sim.webhookDeliveries().first { $0.type == "grant.expired" })
+            let fresh = GrantInfo(id: again.id, email: again.email, provider: again.provider, accessToken: h.apiKey, refreshToken: nil)
+            let backfill = try await messages(h, fresh, query: "?received_after=\(expired.time.seconds - 1)&received_before=\(updated.time.seconds + 1)")
+            #expect(Set(backfill.compactMap { $0["subject"]?.stringValue }) == ["During 1", "During 2"])
+        }
+    }
+
+    @Test("No historical webhooks: what a grant finds at authentication is there, unnotified (seeds 002, 004)")
+    func noHistoricalNotifications() async throws {
+        let receiver = try await WebhookReceiver.start()
+        defer { Task { await receiver.stop() } }
+        try await withSimulator { h in
+            _ = try await h.call("POST", "/v3/webhooks", token: h.apiKey,
+                                 json: ["trigger_types": ["message.created", "grant.created", "event.created", "contact.updated"],
+                                        "webhook_url": .string(receiver.url)])
+            _ = try await deliver(h, to: "old@gmail.com", subject: "Old mail")
+            _ = try await deliver(h, to: "old@example.net", subject: "Old IMAP mail")
+            let gmail = try h.sim.createGrant(email: "old@gmail.com", provider: "google")
+            let imap = try h.sim.createGrant(email: "old@example.net", provider: "imap")
+            _ = try #require(await h.sim.nextDelivery { $0.type == "grant.created" && $0.grantID == imap.id })
+            #expect(try await messages(h, gmail).map { $0["subject"]?.stringValue } == ["Old mail"])
+            #expect(try await messages(h, imap).map { $0["subject"]?.stringValue } == ["Old IMAP mail"])
+            _ = try await deliver(h, to: "old@gmail.com", subject: "New mail")
+            _ = try #require(await h.sim.nextDelivery { $0.type == "message.created" })
+            await h.sim.advance(by: .seconds(1200))
+            let created = try h.sim.webhookDeliveries().filter { $0.type == "message.created" }
+            #expect(created.map { $0.payload?["data"]?["object"]?["subject"]?.stringValue } == ["New mail"])
+        }
+    }
+
+    @Test("notifyHistoricalSync: the earlier behaviour, a notification per object found, as a setting")
+    func historicalNotificationsSetting() async throws {
+        let receiver = try await WebhookReceiver.start()
+        defer { Task { await receiver.stop() } }
+        try await withSimulator(configure: { $0.settings.notifyHistoricalSync = true }) { h in
+            _ = try await h.call("POST", "/v3/webhooks", token: h.apiKey,
+                                 json: ["trigger_types": ["message.created"], "webhook_url": .string(receiver.url)])
+            _ = try await deliver(h, to: "replay@gmail.com", subject: "Old")
+            let g = try h.sim.createGrant(email: "replay@gmail.com", provider: "google")
+            _ = try #require(await h.sim.nextDelivery { $0.payload?["data"]?["object"]?["subject"]?.stringValue == "Old" })
+            _ = try await h.call("POST", "/__sim/providers/mailboxes/replay@gmail.com/password")
+            _ = try await deliver(h, to: "replay@gmail.com", subject: "While invalid")
+            _ = try h.sim.createGrant(email: "replay@gmail.com", provider: "google")
+            let replayed = try #require(await h.sim.nextDelivery { $0.payload?["data"]?["object"]?["subject"]?.stringValue == "While invalid" })
+            #expect(replayed.grantID == g.id)
         }
     }
 

@@ -171,7 +171,10 @@ struct WebhookTests {
         let slow = try await WebhookReceiver.start()
         let fast = try await WebhookReceiver.start()
         defer { Task { await slow.stop(); await fast.stop() } }
-        try await withSimulator(configure: { $0.settings.webhooks.attemptTimeout = .milliseconds(1500) }) { h in
+        try await withSimulator(configure: {
+            $0.settings.webhooks.attemptTimeout = .milliseconds(1500)
+            $0.settings.webhooks.orderWindow = .milliseconds(300)
+        }) { h in
             let (slowID, _) = try await createDestination(h, slow, triggers: ["grant.created"])
             let (fastID, _) = try await createDestination(h, fast, triggers: ["grant.created"])
             slow.script(.delay(.seconds(30)))

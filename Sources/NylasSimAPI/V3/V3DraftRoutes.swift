@@ -50,7 +50,7 @@ package enum V3DraftRoutes {
         return ctx.data(try ctx.write { s, store in
             let grant = try ctx.dataGrant(s, store, mail: true)
             let id = try store.mintID(grant: grant, kind: "draft", worldKey: "draft:" + store.ids.base36("draft-key", length: 12))
-            return try save(s, store, grant, id: id, out, created: s.now.seconds)
+            return try Drafts.save(s, store, grant, id: id, out, created: s.now.seconds)
         })
     }
 
@@ -84,7 +84,7 @@ package enum V3DraftRoutes {
             if given["reply_to_message_id"] != nil { merged.replyToMessageID = update.replyToMessageID }
             if given["attachments"] != nil || raw == nil { merged.files = update.files }
             if raw == nil { merged = update }
-            return try save(s, store, grant, id: existing.id, merged, created: existing.createdAt)
+            return try Drafts.save(s, store, grant, id: existing.id, merged, created: existing.createdAt)
         })
     }
 
@@ -112,38 +112,5 @@ package enum V3DraftRoutes {
     package static func draft(_ store: RegionStore, _ grant: GrantRecord, _ id: String) throws -> DraftRecord {
         guard let d = try store.draft(grantID: grant.id, id: id) else { throw NylasError.notFound("Draft not found: \(id)") }
         return d
-    }
-
-    package static func save(_ s: EngineState, _ store: RegionStore, _ grant: GrantRecord, id: String, _ out: OutgoingMessage, created: Int) throws -> JSON {
-        var threadID = ""
-        if let ref = out.replyToMessageID {
-            guard let parent = try store.message(grantID: grant.id, id: ref) else {
-                throw NylasError.invalidValue("reply_to_message_id", "no message \(ref) in this grant")
-            }
-            threadID = parent.threadID
-        }
-        let draftsFolder = try store.folder(grantID: grant.id, worldKey: ProviderKind.drafts)?.id
-        var attachments: [JSON] = []
-        for (i, f) in out.files.enumerated() {
-            var a: JSON = ["id": .string("\(id)-att-\(i)"), "grant_id": .string(grant.id), "filename": .string(f.filename),
-                           "content_type": .string(f.contentType), "size": .int(f.content.count), "is_inline": .bool(f.isInline)]
-            if let cid = f.contentID { a["content_id"] = .string(cid) }
-            attachments.append(a)
-        }
-        var object: JSON = [
-            "id": .string(id), "grant_id": .string(grant.id), "object": "draft", "thread_id": .string(threadID),
-            "subject": .string(out.subject), "body": .string(out.body), "snippet": .string(Snippet.make(out.body)),
-            "from": Participant.json(out.from.isEmpty ? [Participant(name: grant.name ?? "", email: grant.email)] : out.from),
-            "to": Participant.json(out.to), "cc": Participant.json(out.cc), "bcc": Participant.json(out.bcc),
-            "reply_to": Participant.json(out.replyTo), "starred": .bool(out.starred), "unread": false,
-            "folders": .strings(draftsFolder.map { [$0] } ?? []), "attachments": .array(attachments),
-            "metadata": .object(out.metadata), "created_at": .int(created), "date": .int(s.now.seconds),
-        ]
-        if let r = out.replyToMessageID { object["reply_to_message_id"] = .string(r) }
-        if let t = out.trackingOptions { object["tracking_options"] = t }
-        // The description requires a non-empty snippet (minLength 1); a draft without a body has none.
-        if Snippet.make(out.body).isEmpty { object["snippet"] = nil }
-        try store.saveDraft(grantID: grant.id, id: id, message: out, object: object, createdAt: created, now: s.now.seconds)
-        return object
     }
 }

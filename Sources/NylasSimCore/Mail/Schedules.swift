@@ -1,16 +1,29 @@
 import Foundation
 
 /// Scheduled sends: a row per schedule, a job on the virtual clock at `send_at`.
+///
+/// With `use_draft` (Google and Microsoft) the message waits in the grant's Drafts until it is
+/// sent: at `send_at` the draft as it is then is sent and leaves Drafts; cancelling the schedule
+/// leaves the draft where it is (deleting a schedule does not delete the message).
 package enum Schedules {
     package static func create(_ s: EngineState, region: Region, grant: GrantRecord, _ out: OutgoingMessage) throws -> String {
         let store = s.store(region)
         let id = store.ids.uuid("schedule")
         let sendAt = VirtualTime(seconds: out.sendAt ?? s.now.seconds)
+        var message = out.json
+        if out.useDraft {
+            let draftID = try store.mintID(grant: grant, kind: "draft", worldKey: "draft:" + store.ids.base36("draft-key", length: 12))
+            _ = try Drafts.save(s, store, grant, id: draftID, out, created: s.now.seconds)
+            message["draft_id"] = .string(draftID)
+        }
         let job = scheduleJob(s, region: region, grantID: grant.id, scheduleID: id, at: sendAt)
-        try store.insertSchedule(ScheduleRecord(grantID: grant.id, id: id, sendAt: sendAt.seconds, status: "pending", message: out.json,
+        try store.insertSchedule(ScheduleRecord(grantID: grant.id, id: id, sendAt: sendAt.seconds, status: "pending", message: message,
                                                 jobID: job, createdAt: s.now.seconds))
         return id
     }
+
+    /// The draft a `use_draft` schedule keeps its message in.
+    package static func draftID(_ row: ScheduleRecord) -> String? { row.message["draft_id"]?.stringValue }
 
     @discardableResult
     package static func scheduleJob(_ s: EngineState, region: Region, grantID: String, scheduleID: String, at time: VirtualTime) -> Int {
@@ -36,7 +49,13 @@ package enum Schedules {
         let store = s.store(region)
         guard let row = try store.schedule(grantID: grantID, id: scheduleID),
               row.status == "pending" else { return }
-        let out = OutgoingMessage(stored: row.message)
+        var out = OutgoingMessage(stored: row.message)
+        let draft = try draftID(row).flatMap { try store.draft(grantID: grantID, id: $0) }
+        if let draft {
+            out = draft.out  // the draft as it is now (it may have been edited)
+            out.sendAt = row.sendAt
+            out.useDraft = true
+        }
         func finish(_ status: String) throws {
             var finished = row
             finished.status = status
@@ -49,6 +68,8 @@ package enum Schedules {
             failure = NylasError(status: 401, type: "grant.invalid", message: "The grant's credentials are no longer valid")
         } else if s.providerUnavailable(grant.provider, mailbox: grant.email) {
             failure = .providerError()
+        } else if draftID(row) != nil, draft == nil {
+            failure = .notFound("The draft of the scheduled send was deleted")
         } else {
             failure = nil
         }
@@ -65,6 +86,7 @@ package enum Schedules {
             return
         }
         let record = try MailSender.send(s, region: region, grant: grant, out)
+        if let draft { try store.deleteDraft(grantID: grantID, id: draft.id) }
         try finish("success")
         var object = MailSender.response(record, out, scheduleID: scheduleID)
         object["body"] = nil

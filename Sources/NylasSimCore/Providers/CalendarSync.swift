@@ -20,7 +20,9 @@ package enum CalendarSync {
         if try store.calendarSyncCursor(grantID: grant.id) == nil {
             try initialSync(s, region: region, grant: grant)
         } else {
-            try sync(s, region: region, grant: grant, kind: ProviderKind(grant.provider).isPush ? .realtime : .incremental)
+            // The catch-up after re-authentication is silent, as the first sync (`notifyHistoricalSync`).
+            let live: SyncKind = ProviderKind(grant.provider).isPush ? .realtime : .incremental
+            try sync(s, region: region, grant: grant, kind: s.settings.notifyHistoricalSync ? live : .historic)
         }
     }
 

@@ -17,7 +17,7 @@ package enum SyncEngine {
         if try store.syncCursor(grantID: grant.id) == nil {
             try syncFolders(s, region: region, grant: grant, emit: false)
             try store.setSyncCursor(grantID: grant.id, cursor: 0, time: s.now)
-            try sync(s, region: region, grant: grant, kind: .historic)
+            try sync(s, region: region, grant: grant, kind: s.settings.notifyHistoricalSync ? .realtime : .historic)
             if !provider.isPush {
                 if grant.apiVersion == 3 {
                     s.emit(SimEvent(region: region, applicationID: grant.applicationID, grantID: grant.id,
@@ -29,8 +29,10 @@ package enum SyncEngine {
                 scheduleTick(s, region: region, grantID: grant.id, at: s.now + s.settings.imapSyncInterval)
             }
         } else {
-            // Re-authentication: catch up on what happened while the grant was invalid, once.
-            try sync(s, region: region, grant: grant, kind: provider.isPush ? .realtime : .incremental)
+            // Re-authentication: the grant sees what happened while it was invalid, silently (no
+            // replay: clients backfill with GET), unless `notifyHistoricalSync`.
+            let live: SyncKind = provider.isPush ? .realtime : .incremental
+            try sync(s, region: region, grant: grant, kind: s.settings.notifyHistoricalSync ? live : .historic)
         }
     }
 
@@ -134,7 +136,7 @@ package enum SyncEngine {
         }
         var sent = sent
         if changes.contains(where: { $0.kind == "folder" }) || cursor == 0 {
-            try syncFolders(s, region: region, grant: grant, emit: cursor != 0)
+            try syncFolders(s, region: region, grant: grant, emit: cursor != 0 && kind != .historic)
             sent = nil  // the handed record was built before these folders: build it again
         }
         var seen = Set<Int64>()
@@ -165,11 +167,13 @@ package enum SyncEngine {
         let store = s.store(region)
         let provider = ProviderKind(grant.provider)
         let source = provider.emailSource(kind)
+        // A historic sync (authentication, the catch-up after re-authentication) notifies nothing.
+        let notify = kind != .historic
         let existing = try store.message(grantID: grant.id, worldID: m.id)
         if m.deleted {
             guard let e = existing else { return }
             try store.deleteMessage(grantID: grant.id, id: e.id)
-            emit(s, region, grant, "message.deleted", ["id": .string(e.id), "grant_id": .string(grant.id), "object": "message"], source)
+            if notify { emit(s, region, grant, "message.deleted", ["id": .string(e.id), "grant_id": .string(grant.id), "object": "message"], source) }
             return
         }
         var folders: [String] = []
@@ -183,12 +187,12 @@ package enum SyncEngine {
             e.folders = folders
             e.updatedAt = s.now.seconds
             try store.save(e)
-            emit(s, region, grant, "message.updated", e.json(), source)
+            if notify { emit(s, region, grant, "message.updated", e.json(), source) }
             return
         }
         let record = try self.record(s, region: region, grant: grant, message: m)
         try store.save(record)
-        emit(s, region, grant, "message.created", record.json(), source)
+        if notify { emit(s, region, grant, "message.created", record.json(), source) }
     }
 
     /// The grant's view of a world message, its IDs minted on first sight.

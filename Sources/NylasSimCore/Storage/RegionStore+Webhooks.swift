@@ -17,7 +17,7 @@ public struct WebhookPolicy: Sendable, Equatable {
     /// the clock goes on. Those answered within this wall time are recorded in the order they were
     /// due, as if sent one after another; a slower receiver is recorded when it answers, at the
     /// virtual time of its attempt, and holds nothing else back.
-    public var orderWindow: Duration = .milliseconds(250)
+    public var orderWindow: Duration = .seconds(2)
     /// Wall time a receiver has to answer the challenge when a destination is created.
     public var challengeTimeout: Duration = .seconds(10)
     /// Virtual time a destination may stay `failing` before it becomes `failed`.
