@@ -34,7 +34,8 @@ public struct SimulatorSettings: Sendable, Equatable {
     /// notified (`message.created` for every message of the mailbox…). Nylas does not (seeds: no
     /// historical webhooks; after re-authentication, backfill with GET between the `grant.expired`
     /// and `grant.updated` times), so the default is false: the data is there, silently. True keeps
-    /// the simulator's earlier behaviour, a notification per object found.
+    /// the simulator's earlier behaviour, a notification per object found. (v2 accounts always
+    /// notified what their sync found, and still do.)
     public var notifyHistoricalSync = false
     /// Requests an in-memory simulator keeps in its request journal, per region: the most recent
     /// ones (default 100,000; older ones are dropped in steps of 32, so between this minus 31

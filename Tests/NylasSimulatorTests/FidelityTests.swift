@@ -45,4 +45,51 @@ struct FidelityTests {
             #expect(Set(sent.data?.arrayValue?.compactMap { $0["subject"]?.stringValue } ?? []) == ["Sent later", "Plain"])
         }
     }
+
+    /// Reference nylas-v2.md §3.2: Exchange accounts are `"provider": "eas"`; `exchange` is an input.
+    @Test("v2: an Exchange account is eas in account objects and in the management list")
+    func v2ExchangeName() async throws {
+        try await withSimulator { h in
+            let v2 = h.sim.region(.us).v2
+            let a = try await h.call("POST", "/connect/authorize", json: [
+                "client_id": .string(v2.clientID), "name": "Ex User", "email_address": "ex.user@corp.example.com",
+                "provider": "exchange", "settings": ["username": "ex.user", "password": "p"], "scopes": "email"])
+            #expect(a.status == 200, "\(a.text)")
+            let code = try #require(a.json?["code"]?.stringValue)
+            let t = try await h.call("POST", "/connect/token", json: ["client_id": .string(v2.clientID),
+                                                                     "client_secret": .string(v2.clientSecret), "code": .string(code)])
+            #expect(t.json?["provider"]?.stringValue == "eas", "\(t.text)")
+            let token = try #require(t.json?["access_token"]?.stringValue)
+            let account = try await h.call("GET", "/account", token: token)
+            #expect(account.json?["provider"]?.stringValue == "eas", "\(account.text)")
+            let basic = ["Authorization": "Basic " + Data("\(v2.clientSecret):".utf8).base64EncodedString()]
+            let list = try await h.call("GET", "/a/\(v2.clientID)/accounts", headers: basic)
+            #expect(list.json?.arrayValue?.compactMap { $0["provider"]?.stringValue } == ["eas"], "\(list.text)")
+        }
+    }
+
+    /// Seed 002: "Nylas v3 removes Nylas scopes … you specify the provider scopes only."
+    @Test("v3 hosted auth refuses Nylas v2 scope names with the provider's invalid_scope, and grants nothing")
+    func v2ScopesRefused() async throws {
+        try await withSimulator { h in
+            let app = h.sim.region(.us).v3
+            let redirect = "https://app.example.com/callback"
+            let registered = try await h.call("POST", "/v3/applications/redirect-uris", token: h.apiKey, json: ["url": .string(redirect)])
+            #expect(registered.status == 200, "\(registered.text)")
+            let before = try await h.call("GET", "/v3/grants", token: h.apiKey).data?.arrayValue?.count
+            let path = "/v3/connect/auth?client_id=\(app.clientID)&redirect_uri=\(QueryParameters.encode(redirect))"
+                + "&response_type=code&provider=google&state=s1&scope=\(QueryParameters.encode("email.read_only calendar"))"
+            let r = try await h.call("GET", path)
+            #expect(r.status == 302 || r.status == 303, "\(r.text)")
+            let location = try #require(r.headers["location"])
+            #expect(location.hasPrefix(redirect))
+            #expect(location.contains("error=invalid_scope") && location.contains("state=s1"), "\(location)")
+            #expect(!location.contains("code="))
+            #expect(try await h.call("GET", "/v3/grants", token: h.apiKey).data?.arrayValue?.count == before)
+            // Provider scopes, and the OpenID `email`, are fine.
+            let ok = try await h.call("GET", "/v3/connect/auth?client_id=\(app.clientID)&redirect_uri=\(QueryParameters.encode(redirect))"
+                + "&response_type=code&provider=google&scope=\(QueryParameters.encode("email https://www.googleapis.com/auth/gmail.readonly"))")
+            #expect(ok.headers["location"]?.contains("code=") == true, "\(ok.headers)")
+        }
+    }
 }

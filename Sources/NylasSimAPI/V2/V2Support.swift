@@ -1,13 +1,14 @@
 import Foundation
 import NylasSimCore
 
-/// v2 names of providers, and back.
+/// v2 names of providers, and back. Exchange accounts are `eas` in v2 account objects (reference
+/// nylas-v2.md §3.2); `exchange` (and `eas`, `ews`) are only inputs of `/connect/authorize`.
 package enum V2Provider {
     package static func v2Name(_ v3: String) -> String {
         switch v3 {
         case "google": "gmail"
         case "microsoft": "office365"
-        case "ews": "exchange"
+        case "ews": "eas"
         case "virtual-calendar": "nylas"
         default: v3
         }
@@ -17,7 +18,7 @@ package enum V2Provider {
         switch v2.lowercased() {
         case "gmail", "google": "google"
         case "office365", "graph", "outlook", "hotmail": "microsoft"
-        case "exchange", "eas": "ews"
+        case "exchange", "eas", "ews": "ews"
         case "imap", "aol": "imap"
         case "icloud": "icloud"
         case "yahoo": "yahoo"

@@ -76,6 +76,13 @@ package enum V3AuthRoutes {
             let connectorScope = try store.connector(applicationID: app.id, provider: provider)?.scope ?? []
             let scope = q["scope"].map { $0.split(separator: " ").map(String.init) }
                 ?? (connectorScope.isEmpty ? ProviderDetection.defaultScopes(provider) : connectorScope)
+            // v3 takes provider scopes only (seed 002: "Nylas v3 removes Nylas scopes"): the v2 names
+            // are unknown to the provider, which sends the user back with its OAuth error.
+            let nylasScopes = scope.filter(ProviderDetection.v2NylasScopes.contains)
+            if !nylasScopes.isEmpty {
+                return .redirect(errorRedirect(redirectURI, state: q["state"], error: "invalid_scope",
+                                               description: "Some requested scopes were invalid: \(nylasScopes.joined(separator: ", ")) (Nylas v2 scopes; v3 takes the provider's scopes)"))
+            }
             let request: JSON = [
                 "redirect_uri": .string(redirectURI), "provider": .string(provider), "email": .string(email),
                 "scope": .strings(scope), "access_type": .string(q["access_type"] ?? "online"),
@@ -133,9 +140,10 @@ package enum V3AuthRoutes {
         return location
     }
 
-    package static func errorRedirect(_ redirect: String, state: String?) -> String {
+    package static func errorRedirect(_ redirect: String, state: String?, error: String = "access_denied",
+                                      description: String = "The user denied access") -> String {
         var location = redirect + (redirect.contains("?") ? "&" : "?")
-            + "error=access_denied&error_description=\(QueryParameters.encode("The user denied access"))"
+            + "error=\(error)&error_description=\(QueryParameters.encode(description))"
         if let state { location += "&state=\(QueryParameters.encode(state))" }
         return location
     }

@@ -22,7 +22,7 @@ package enum CalendarSync {
         } else {
             // The catch-up after re-authentication is silent, as the first sync (`notifyHistoricalSync`).
             let live: SyncKind = ProviderKind(grant.provider).isPush ? .realtime : .incremental
-            try sync(s, region: region, grant: grant, kind: s.settings.notifyHistoricalSync ? live : .historic)
+            try sync(s, region: region, grant: grant, kind: s.notifiesHistory(grant) ? live : .historic)
         }
     }
 

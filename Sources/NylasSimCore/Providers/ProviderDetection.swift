@@ -27,6 +27,13 @@ package enum ProviderDetection {
         }
     }
 
+    /// Nylas v2's own scope names, which v3 no longer takes (`email` alone is also an OpenID scope
+    /// of Google and Microsoft, so it is not among them).
+    package static let v2NylasScopes: Set<String> = [
+        "email.read_only", "email.send", "email.modify", "email.drafts", "email.folders_and_labels", "email.metadata",
+        "calendar", "calendar.read_only", "calendar.free_busy", "room_resources.read_only", "contacts", "contacts.read_only",
+    ]
+
     /// The scopes a provider grants when none are asked for.
     package static func defaultScopes(_ provider: String) -> [String] {
         switch provider {

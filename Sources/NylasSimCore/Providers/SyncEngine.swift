@@ -17,7 +17,7 @@ package enum SyncEngine {
         if try store.syncCursor(grantID: grant.id) == nil {
             try syncFolders(s, region: region, grant: grant, emit: false)
             try store.setSyncCursor(grantID: grant.id, cursor: 0, time: s.now)
-            try sync(s, region: region, grant: grant, kind: s.settings.notifyHistoricalSync ? .realtime : .historic)
+            try sync(s, region: region, grant: grant, kind: s.notifiesHistory(grant) ? .realtime : .historic)
             if !provider.isPush {
                 if grant.apiVersion == 3 {
                     s.emit(SimEvent(region: region, applicationID: grant.applicationID, grantID: grant.id,
@@ -32,7 +32,7 @@ package enum SyncEngine {
             // Re-authentication: the grant sees what happened while it was invalid, silently (no
             // replay: clients backfill with GET), unless `notifyHistoricalSync`.
             let live: SyncKind = provider.isPush ? .realtime : .incremental
-            try sync(s, region: region, grant: grant, kind: s.settings.notifyHistoricalSync ? live : .historic)
+            try sync(s, region: region, grant: grant, kind: s.notifiesHistory(grant) ? live : .historic)
         }
     }
 
@@ -263,6 +263,13 @@ package enum SyncEngine {
 }
 
 extension EngineState {
+    /// Whether what `grant` finds at authentication (and after re-authentication) is notified:
+    /// v3 never does (seed 002: "authentication and re-authentication … do not produce historical
+    /// webhooks"); v2 accounts did; `notifyHistoricalSync` turns it on for v3 too.
+    package func notifiesHistory(_ grant: GrantRecord) -> Bool {
+        settings.notifyHistoricalSync || grant.apiVersion == 2
+    }
+
     /// Whether a provider (or one mailbox) is in a scripted outage right now.
     package func providerUnavailable(_ provider: String, mailbox: String) -> Bool {
         outages.contains { o in
