@@ -156,7 +156,7 @@ struct ProviderSyncTests {
         }
     }
 
-    @Test("The same mailbox in US and EU: same Message-ID headers, different Nylas IDs")
+    @Test("The same mailbox in US and EU: IMAP IDs are the Message-ID header in both, Google IDs differ")
     func regionsShareTheWorld() async throws {
         try await withSimulator { h in
             _ = try await deliver(h, to: "dana@example.com", subject: "Shared")
@@ -171,7 +171,18 @@ struct ProviderSyncTests {
             }
             #expect(header(a.first) != nil)
             #expect(header(a.first) == header(b.first))
-            #expect(a.first?["id"] != b.first?["id"])
+            // Seed 004: an IMAP message's ID is its full Message-ID header (URL-safe base64), so the
+            // same mailbox gives the same ID in both regions; Google's IDs are the region's own.
+            let messageID = try #require(header(a.first))
+            #expect(a.first?["id"]?.stringValue == Base64URL.encode(Array(messageID.utf8)))
+            #expect(a.first?["id"] == b.first?["id"])
+            #expect(Base64URL.decode(a.first?["thread_id"]?.stringValue ?? "").map { String(decoding: $0, as: UTF8.self) } == messageID,
+                    "a thread's ID is its first message's Message-ID")
+            _ = try await deliver(h, to: "dana@gmail.com", subject: "Google")
+            let gus = try h.sim.createGrant(.us, email: "dana@gmail.com", provider: "google")
+            let geu = try h.sim.createGrant(.eu, email: "dana@gmail.com", provider: "google")
+            let gmailUS = try await messages(h, gus), gmailEU = try await messages(h, geu, region: .eu)
+            #expect(gmailUS.first?["id"] != nil && gmailUS.first?["id"] != gmailEU.first?["id"])
             // A change through one grant reaches the other at its next sync, under its own ID.
             let id = try #require(a.first?["id"]?.stringValue)
             let put = try await h.call("PUT", "/v3/grants/\(us.id)/messages/\(id)", token: us.accessToken, json: ["unread": false])

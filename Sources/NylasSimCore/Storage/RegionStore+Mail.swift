@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// A message as one grant sees it: the copy its last sync took of the provider's message, under
@@ -226,9 +225,10 @@ extension RegionStore {
         case ("folder", _): id = hint ?? worldKey
         case ("attachment", _) where provider.isIMAPFamily: id = hint ?? ids.base62("attachment", length: 24)
         case ("message", _) where provider.isIMAPFamily, ("thread", _) where provider.isIMAPFamily:
-            // Derived from the Message-ID header, scoped to the application so that regions differ.
-            let digest = SHA256.hash(data: Data("\(grant.applicationID)|\(kind)|\(hint ?? worldKey)".utf8))
-            id = digest.prefix(16).map { String(format: "%02x", $0) }.joined()
+            // Seed 004: "with IMAP … we use the full Header Message IDs": the message's own
+            // `Message-ID` (a thread's, its first message's), in URL-safe base64 so that it fits a
+            // path. The same mailbox gives the same IDs to every application, in either region.
+            id = Base64URL.encode(Array((hint ?? worldKey).utf8))
         default: id = ids.base36("\(kind)-id", length: 25)
         }
         try saveObjectID(grantID: grant.id, kind: kind, worldKey: worldKey, id: id)
