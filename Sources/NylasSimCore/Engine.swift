@@ -10,7 +10,8 @@ public struct SimulatorOptions: Sendable {
     public var clockMode: ClockState.Mode = .manual
     /// Virtual seconds per wall second in running mode.
     public var clockRate: Double = 1
-    /// The virtual time at start. Default: 2026-01-01T09:00:00Z with a seed, the wall clock without.
+    /// The virtual time at start. Default: 2026-01-01T09:00:00Z for a seeded manual clock, the wall
+    /// clock otherwise (a running clock always starts now unless this is set).
     public var startTime: VirtualTime?
     /// Keep the databases as files in this directory (WAL); in memory when nil.
     public var dataDirectory: String?

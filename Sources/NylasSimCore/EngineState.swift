@@ -89,7 +89,11 @@ package final class EngineState {
     package let deliveryWaiters = DeliveryWaiters()
 
     package init(options: SimulatorOptions) throws {
-        let start = options.startTime ?? (options.seed != nil ? VirtualTime(seconds: 1_767_258_000) : VirtualTime(Date()))
+        // A seeded manual clock starts at a fixed instant (a test's times are reproducible); a
+        // running clock starts now, so that client programs computing `send_at` or event windows
+        // from their own clock work without flags.
+        let fixed = options.seed != nil && options.clockMode == .manual
+        let start = options.startTime ?? (fixed ? VirtualTime(seconds: 1_767_258_000) : VirtualTime(Date()))
         startTime = start
         clock = ClockState(start: start, mode: options.clockMode, rate: options.clockRate)
         config = options.config

@@ -60,7 +60,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("eu-port"), help: "Port of the EU listener (0 picks a free one).")
     var euPort = 4401
 
-    @Option(help: "Seed: every ID and credential, and the start of the clock, are reproducible.")
+    @Option(help: "Seed: every ID and credential are reproducible; with --clock manual the clock also starts at 2026-01-01T09:00:00Z. A running clock starts at the wall-clock now unless --start-time is given.")
     var seed: String?
 
     @Option(name: .customLong("data-dir"), help: "Keep the databases in this directory (SQLite, WAL) across restarts; in memory when absent.")
@@ -75,7 +75,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("clock-rate"), help: "Virtual seconds per wall second in running mode.")
     var clockRate: Double = 1
 
-    @Option(name: .customLong("start-time"), help: "Virtual start time (ISO 8601 or Unix seconds).")
+    @Option(name: .customLong("start-time"), help: "Virtual start time (ISO 8601 or Unix seconds). Default: now, or 2026-01-01T09:00:00Z for a seeded manual clock.")
     var startTime: String?
 
     @Flag(help: "Serve HTTPS with a certificate from a local CA generated once (its path is printed).")

@@ -92,4 +92,20 @@ struct FidelityTests {
             #expect(ok.headers["location"]?.contains("code=") == true, "\(ok.headers)")
         }
     }
+
+    /// Issue: client programs that compute `send_at` from their own clock must work against
+    /// `serve` without flags; a seed fixes IDs, and the clock's start only when it is manual.
+    @Test("A running clock starts at the wall-clock now, seed or not; a seeded manual one at 2026-01-01T09:00Z")
+    func standaloneClockStart() async throws {
+        let wall = Int(Date().timeIntervalSince1970)
+        let running = try await withSimulator(seed: "clock", configure: { $0.clockMode = .running }) { h in h.sim.now.seconds }
+        #expect(abs(running - wall) < 60, "running: \(running) vs wall \(wall)")
+        let manual = try await withSimulator(seed: "clock") { h in h.sim.now.seconds }
+        #expect(manual == 1_767_258_000)
+        let given = try await withSimulator(seed: "clock", configure: {
+            $0.clockMode = .running
+            $0.startTime = VirtualTime(seconds: 1_800_000_000)
+        }) { h in h.sim.now.seconds }
+        #expect(abs(given - 1_800_000_000) < 60)
+    }
 }
