@@ -77,8 +77,10 @@ extension RegionStore {
         if let keep, keep > 0, seq > Int64(keep), seq % 32 == 0 {
             try dropJournal(upTo: Int(seq - Int64(keep) + 31))
         }
-        // And of at most `keepBytes` bytes, counted as rows come and go (measured once): past
-        // it, the oldest rows go 64 at a time, so that no request pays for a large trim.
+        // And of at most `keepBytes` bytes, counted as rows come and go (measured once): past it,
+        // the oldest rows go down to 1/2048 below it (32 KiB of the default 64 MiB: a few dozen rows,
+        // as small as a step of the count ring), so that no request pays for a large trim and the
+        // requests waiting on the lock meanwhile are few.
         guard let keepBytes else { return }
         if let bytes = journalBytes {
             journalBytes = bytes + Self.journalRowOverhead + min(requestBody.count, Self.journalBodyLimit)
@@ -86,9 +88,8 @@ extension RegionStore {
         } else {
             journalBytes = try journalBytes(upTo: Int.max)
         }
-        // Past the limit, down to 1/64 below it: a trim every few hundred rows, not one per row.
         guard let total = journalBytes, total > keepBytes else { return }
-        let target = keepBytes - keepBytes / 64
+        let target = keepBytes - keepBytes / 2048
         while let bytes = journalBytes, bytes > target {
             // The fewest oldest rows (64 at most per step) that bring it under the target.
             let oldest = try db.query("""
