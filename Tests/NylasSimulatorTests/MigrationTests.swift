@@ -57,14 +57,25 @@ struct MigrationTests {
             let euGrants = Set(try h.sim.webhookDeliveries(.eu).compactMap { $0.payload?["data"]?["object"]?["grant_id"]?.stringValue })
             #expect(usGrants.isSubset(of: Set(us.map(\.id))))
             #expect(euGrants.isSubset(of: Set(eu.map(\.id))))
-            // Revoke the old grants: tokens stop working, billing is single again.
+            // Revoke the old grants' tokens (reference §4.5): the tokens stop working at once, but the
+            // grants stay, valid and billable (seed 000: billed twice until the old one is deactivated).
             for a in us {
                 let r = try await h.call("POST", "/v3/connect/revoke?token=\(a.accessToken)", token: h.apiKey(.us))
                 #expect(r.status == 200)
                 #expect(try await h.call("GET", "/v3/grants/me", token: a.accessToken).status == 401)
+                let grant = try await h.call("GET", "/v3/grants/\(a.id)", token: h.apiKey(.us))
+                #expect(grant.data?["grant_status"]?.stringValue == "valid")
+            }
+            #expect(Set(try h.sim.billing()["current"]?["double_billed"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+                    == Set(users.map(\.0)), "revoked but not deleted: still billed in both regions")
+            // Deleting the old grants ends it; the ledger says why each period ended.
+            for a in us {
+                #expect(try await h.call("DELETE", "/v3/grants/\(a.id)", token: h.apiKey(.us)).status == 200)
             }
             let after = try h.sim.billing()
             #expect(after["current"]?["double_billed"]?.arrayValue?.isEmpty == true)
+            let ended = after["ended"]?.arrayValue ?? []
+            #expect(ended.count == 3 && ended.allSatisfy { $0["ended_by"]?.stringValue == "deleted" && $0["region"]?.stringValue == "us" })
             let thisMonth = try #require(after["months"]?.arrayValue?.last)
             #expect(thisMonth["double_billed"]?.arrayValue?.count == 3, "the month of the move is billed twice")
             await h.sim.advance(by: .seconds(32 * 86400))

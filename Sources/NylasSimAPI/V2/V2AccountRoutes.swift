@@ -162,7 +162,7 @@ package enum V2AccountRoutes {
             try store.revokeToken(token.token)
             // The account's last live token revoked: it no longer syncs nor bills.
             if try !store.hasLiveV2Token(accountID: account.id) {
-                try s.billingDisconnect(region: ctx.region, grantID: account.id)
+                try s.billingDisconnect(region: ctx.region, grantID: account.id, reason: "revoked")
             }
         }
         return .json(["success": true])
@@ -241,7 +241,7 @@ package enum V2AccountRoutes {
             try store.save(a)
             try store.revokeTokens(grantID: a.id)
             try store.purgeGrantData(grantID: a.id)
-            try s.billingDisconnect(region: ctx.region, grantID: a.id)
+            try s.billingDisconnect(region: ctx.region, grantID: a.id, reason: "deleted")
             s.emit(SimEvent(region: ctx.region, applicationID: a.applicationID, grantID: a.id, type: "account.stopped",
                             object: ["id": .string(a.id)], source: "", time: s.now, apiVersion: 2))
         }
@@ -256,7 +256,7 @@ package enum V2AccountRoutes {
             a.syncState = "stopped"
             a.updatedAt = s.now.seconds
             try store.save(a)
-            try s.billingDisconnect(region: ctx.region, grantID: a.id)
+            try s.billingDisconnect(region: ctx.region, grantID: a.id, reason: "downgraded")
             s.emit(SimEvent(region: ctx.region, applicationID: a.applicationID, grantID: a.id, type: "account.stopped",
                             object: ["id": .string(a.id)], source: "", time: s.now, apiVersion: 2))
         }

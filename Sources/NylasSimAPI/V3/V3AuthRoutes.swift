@@ -301,9 +301,9 @@ package enum V3AuthRoutes {
                 throw NylasError.oauth("invalid_token", "Token expired or revoked")
             }
             ctx.notes.set(application: record.applicationID, grant: record.grantID)
+            // The token, its children and its refresh token stop working at once; the grant stays,
+            // valid and billable, until it is deleted (reference §4.5; seed 000).
             try store.revoke(value)
-            // Revoking a grant's credentials removes the application's access: it stops billing (data-residency guide).
-            if let grantID = record.grantID { try s.billingDisconnect(region: ctx.region, grantID: grantID) }
         }
         return .json([:])
     }

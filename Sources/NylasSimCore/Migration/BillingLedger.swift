@@ -2,8 +2,11 @@ import Foundation
 
 /// The billing ledger: every period an account was connected to an application, so that a
 /// test can see what a month costs. An account connected to two applications (the old and the
-/// new region during a move) counts in both until it is revoked or deleted; a v2 account and
-/// the v3 grant of the application linked to it count once, as Nylas de-duplicates them.
+/// new region during a move) counts in both until the old grant is deleted (or its credentials
+/// expire): revoking its tokens (`POST /v3/connect/revoke`) cuts the application's access but
+/// leaves the grant, which stays billable (seed 000: billed twice "until the old one is
+/// deactivated"). A v2 account and the v3 grant of the application linked to it count once, as
+/// Nylas de-duplicates them. Each ended period says why it ended.
 extension EngineState {
     /// A grant or account starts being billable (no-op when it already is).
     package func billingConnect(region: Region, grant: GrantRecord) throws {
@@ -12,14 +15,15 @@ extension EngineState {
         try store.openConnection(grant, now: now.seconds)
     }
 
-    /// A grant or account stops being billable (deleted, revoked, downgraded).
-    package func billingDisconnect(region: Region, grantID: String) throws {
-        try store(region).closeConnection(grantID: grantID, now: now.seconds)
+    /// A grant or account stops being billable: `reason` is `deleted`, `expired`, `revoked` (v2's
+    /// last token), `downgraded` or `cancelled`.
+    package func billingDisconnect(region: Region, grantID: String, reason: String) throws {
+        try store(region).closeConnection(grantID: grantID, now: now.seconds, reason: reason)
     }
 
     /// The ledger: per month, per application, the billable accounts; and which mailboxes are billed twice.
     package func billingLedger() throws -> JSON {
-        struct Row { let region: Region; let app: String; let version: Int; let email: String; let from: Int; let to: Int? }
+        struct Row { let region: Region; let app: String; let version: Int; let email: String; let from: Int; let to: Int?; let endedBy: String? }
         var rows: [Row] = []
         var links: [String: String] = [:]   // v2 application → linked v3 application
         for region in Region.allCases {
@@ -29,7 +33,7 @@ extension EngineState {
             }
             for c in try s.connections() {
                 rows.append(Row(region: region, app: c.applicationID, version: c.apiVersion, email: c.email, from: c.connectedAt,
-                                to: c.disconnectedAt))
+                                to: c.disconnectedAt, endedBy: c.endedBy))
             }
         }
         let nowSeconds = now.seconds
@@ -73,8 +77,13 @@ extension EngineState {
             monthJSON.append(["month": .string(f.string(from: m)), "applications": .array(apps), "double_billed": .strings(doubled)])
         }
         let (currentApps, currentDoubled) = summarize(rows.filter { $0.to == nil })
+        let ended: [JSON] = rows.filter { $0.to != nil }.map { r in
+            ["region": .string(r.region.rawValue), "application_id": .string(r.app), "api_version": .int(r.version),
+             "email": .string(r.email), "from": .int(r.from), "to": .int(r.to!), "ended_by": .optional(r.endedBy)]
+        }
         return ["months": .array(monthJSON),
-                "current": ["applications": .array(currentApps), "double_billed": .strings(currentDoubled)]]
+                "current": ["applications": .array(currentApps), "double_billed": .strings(currentDoubled)],
+                "ended": .array(ended)]
     }
 }
 

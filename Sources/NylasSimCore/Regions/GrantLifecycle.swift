@@ -45,7 +45,7 @@ extension EngineState {
     package func deleteGrant(region: Region, grant: GrantRecord) throws {
         try store(region).deleteGrant(id: grant.id)
         try store(region).purgeGrantData(grantID: grant.id)
-        try billingDisconnect(region: region, grantID: grant.id)
+        try billingDisconnect(region: region, grantID: grant.id, reason: "deleted")
         emitGrantEvent("grant.deleted", region: region, grant: grant, extra: ["code": 25013])
     }
 
@@ -56,6 +56,8 @@ extension EngineState {
         grant.status = .invalid
         grant.updatedAt = now.seconds
         try store(region).save(grant)
+        // Nothing syncs or bills until the user re-authenticates (which connects it again).
+        try billingDisconnect(region: region, grantID: grant.id, reason: "expired")
         emitGrantEvent("grant.expired", region: region, grant: grant,
                        extra: ["code": 25009, "grant_updated_at": .int(grant.updatedAt)])
     }

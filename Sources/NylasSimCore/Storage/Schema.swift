@@ -322,6 +322,8 @@ package enum Schema {
             notification BLOB NOT NULL
         );
         """,
+        // Why a billable connection ended (deleted, expired, v2 revoked, downgraded, cancelled).
+        "ALTER TABLE connections ADD COLUMN ended_by TEXT;"
     ]
 
     /// Migrations of the provider-world database.
