@@ -58,6 +58,8 @@ public struct SimulatorSettings: Sendable, Equatable {
 package final class EngineState {
     package var clock: ClockState
     package let startTime: VirtualTime
+    /// The organization of the seeded applications of both regions (one organization, as Nylas).
+    package let organizationID: String
     package var jobs = JobQueue()
     package var regions: [Region: RegionStore]
     package let world: ProviderWorld
@@ -95,6 +97,8 @@ package final class EngineState {
         let fixed = options.seed != nil && options.clockMode == .manual
         let start = options.startTime ?? (fixed ? VirtualTime(seconds: 1_767_258_000) : VirtualTime(Date()))
         startTime = start
+        var orgIDs = IDGenerator(seed: options.seed ?? UUID().uuidString, namespace: "organization")
+        organizationID = options.config.organization_id ?? orgIDs.uuid("organization")
         clock = ClockState(start: start, mode: options.clockMode, rate: options.clockRate)
         config = options.config
         settings = options.settings
@@ -113,7 +117,7 @@ package final class EngineState {
         }
         for region in Region.allCases where regions[region]!.isEmpty {
             try regions[region]!.db.transaction {
-                try Seeder.seed(regions[region]!, config: config, now: start.seconds)
+                try Seeder.seed(regions[region]!, config: config, organizationID: organizationID, now: start.seconds)
                 try regions[region]!.saveCounter()
             }
         }
@@ -230,7 +234,7 @@ package final class EngineState {
             let store = regions[region]!
             try store.db.transaction {
                 try store.wipe()
-                try Seeder.seed(store, config: config, now: startTime.seconds)
+                try Seeder.seed(store, config: config, organizationID: organizationID, now: startTime.seconds)
                 try store.saveCounter()
             }
         }

@@ -108,4 +108,23 @@ struct FidelityTests {
         }) { h in h.sim.now.seconds }
         #expect(abs(given - 1_800_000_000) < 60)
     }
+
+    /// Seed 000: "you don't need to create an organization for the new data center".
+    @Test("One organization across regions: the same organization_id in the US and the EU, settable in the config")
+    func oneOrganization() async throws {
+        func organizations(_ h: SimHarness) async throws -> [String] {
+            var out: [String] = []
+            for region in Region.allCases {
+                let r = try await h.call("GET", "/v3/applications", region: region, token: h.apiKey(region))
+                out.append(try #require(r.data?["organization_id"]?.stringValue, "\(r.text)"))
+            }
+            return out
+        }
+        let seeded = try await withSimulator { h in try await organizations(h) }
+        #expect(seeded.count == 2 && seeded[0] == seeded[1])
+        let unseeded = try await withSimulator(seed: nil) { h in try await organizations(h) }
+        #expect(unseeded[0] == unseeded[1] && unseeded[0] != seeded[0])
+        let configured = try await withSimulator(configure: { $0.config.organization_id = "org-acme" }) { h in try await organizations(h) }
+        #expect(configured == ["org-acme", "org-acme"])
+    }
 }

@@ -2,16 +2,21 @@ import Foundation
 
 /// Creates a region's configured applications in an empty region store.
 package enum Seeder {
-    package static func seed(_ store: RegionStore, config: SimulatorConfig, now: Int) throws {
+    /// `organizationID`: the organization of every application of both regions, unless configured.
+    package static func seed(_ store: RegionStore, config: SimulatorConfig, organizationID: String, now: Int) throws {
         var v2ByClientID: [String: String] = [:]
         let apps = config.applications(for: store.region)
         // v2 applications first, so that v3 ones can link to them.
         for app in apps where app.version == 2 {
             let clientID = app.client_id ?? store.ids.base36("v2-client-id")
+            let secret = app.client_secret ?? store.ids.base36("v2-client-secret")
+            // The ID that once named a per-region organization is still drawn, so that every ID
+            // minted after it stays what it was under the same seed.
+            _ = store.ids.base36("v2-organization")
             let record = ApplicationRecord(
                 id: clientID, apiVersion: 2, clientID: clientID,
-                clientSecret: app.client_secret ?? store.ids.base36("v2-client-secret"),
-                apiKey: nil, organizationID: store.ids.base36("v2-organization"),
+                clientSecret: secret,
+                apiKey: nil, organizationID: app.organization_id ?? config.organization_id ?? organizationID,
                 environment: app.environment ?? "production",
                 name: app.name ?? "Simulated v2 application (\(store.region.rawValue.uppercased()))",
                 v2ApplicationID: nil, settings: [:], createdAt: now)
@@ -27,7 +32,10 @@ package enum Seeder {
                 id: id, apiVersion: 3, clientID: id,
                 clientSecret: app.client_secret ?? "nyc_" + store.ids.base62("client-secret", length: 40),
                 apiKey: app.api_key ?? "nyk_v0_" + store.ids.base62("api-key", length: 56),
-                organizationID: store.ids.uuid("organization"),
+                organizationID: { () -> String in
+                    _ = store.ids.uuid("organization")  // drawn as before (see above)
+                    return app.organization_id ?? config.organization_id ?? organizationID
+                }(),
                 environment: app.environment ?? "production",
                 name: app.name ?? "Simulated application (\(store.region.rawValue.uppercased()))",
                 v2ApplicationID: app.v2_client_id.flatMap { v2ByClientID[$0] ?? $0 },

@@ -22,6 +22,9 @@ import Yams
 /// ```
 public struct SimulatorConfig: Sendable, Codable, Equatable {
     public var seed: String?
+    /// The organization every application belongs to, in both regions (seed 000: a move to a new
+    /// region needs no new organization). Minted once (from the seed when there is one) if absent.
+    public var organization_id: String?
     public var regions: [String: RegionConfig]?
 
     public struct RegionConfig: Sendable, Codable, Equatable {
@@ -44,6 +47,8 @@ public struct SimulatorConfig: Sendable, Codable, Equatable {
         public var connectors: [String]?
         /// For a v3 application: the client ID of the v2 application of the same region it is linked to.
         public var v2_client_id: String?
+        /// Another organization for this application only (default: the configuration's).
+        public var organization_id: String?
 
         public init(version: Int, name: String? = nil, application_id: String? = nil, client_id: String? = nil,
                     client_secret: String? = nil, api_key: String? = nil, environment: String? = nil,
