@@ -43,11 +43,16 @@ package struct RoomResource: Sendable, Equatable {
          "created_at": .int(createdAt)]
     }
 
-    /// The v3 object (`room_resource`; capacity and floor number are integers).
+    /// The v3 object (`room_resource`; capacity and floor number are integers). The OpenAPI types
+    /// `building` and the floor fields as strings and integers, not nullable: an absent one is left out.
     package func v3(grantID: String) -> JSON {
-        ["object": "room_resource", "grant_id": .string(grantID), "email": .string(email), "name": .string(name),
-         "capacity": capacity.map { .int($0) } ?? .null, "building": .optional(building), "floor_name": .optional(floorName),
-         "floor_number": floorNumber.map { .int($0) } ?? .null, "floor_section": .optional(floorSection)]
+        var o: JSON = ["object": "room_resource", "grant_id": .string(grantID), "email": .string(email), "name": .string(name)]
+        if let capacity { o["capacity"] = .int(capacity) }
+        if let building { o["building"] = .string(building) }
+        if let floorName { o["floor_name"] = .string(floorName) }
+        if let floorNumber { o["floor_number"] = .int(floorNumber) }
+        if let floorSection { o["floor_section"] = .string(floorSection) }
+        return o
     }
 
     /// The v2 object: every value a string (v2 reference §6.11).
