@@ -127,4 +127,38 @@ struct FidelityTests {
         let configured = try await withSimulator(configure: { $0.config.organization_id = "org-acme" }) { h in try await organizations(h) }
         #expect(configured == ["org-acme", "org-acme"])
     }
+
+    /// Issue 19 (13): invalid nested settings are a 400 naming the field and are never stored.
+    @Test("Nested settings of the wrong type: a calendar's notetaker rules, a callback URI's settings")
+    func nestedSettings() async throws {
+        try await withSimulator { h in
+            let g = try h.sim.createGrant(email: "nested@gmail.com", provider: "google")
+            func calendarCount() async throws -> Int {
+                try await h.call("GET", "/v3/grants/\(g.id)/calendars", token: h.apiKey).data?.arrayValue?.count ?? -1
+            }
+            let before = try await calendarCount()
+            let bad: [(JSON, String)] = [
+                (["rules": ["event_selection": "all"]], "notetaker.rules.event_selection"),
+                (["rules": ["event_selection": ["sometimes"]]], "notetaker.rules.event_selection[0]"),
+                (["rules": ["participant_filter": ["participants_gte": "3"]]], "notetaker.rules.participant_filter.participants_gte"),
+                (["meeting_settings": ["transcription": "yes"]], "notetaker.meeting_settings.transcription"),
+                (["name": 7], "name"),
+            ]
+            for (notetaker, field) in bad {
+                let r = try await h.call("POST", "/v3/grants/\(g.id)/calendars", token: h.apiKey,
+                                         json: ["name": "Team", "notetaker": notetaker])
+                #expect(r.status == 400 && r.text.contains(field), "\(field): \(r.text)")
+            }
+            #expect(try await calendarCount() == before)
+            let ok = try await h.call("POST", "/v3/grants/\(g.id)/calendars", token: h.apiKey, json: [
+                "name": "Team", "notetaker": ["name": "Bot", "meeting_settings": ["transcription": true, "leave_after_silence_seconds": 300],
+                                              "rules": ["event_selection": ["external"], "participant_filter": ["participants_gte": 3]]]])
+            #expect(ok.status == 200, "\(ok.text)")
+            let uris = try await h.call("GET", "/v3/applications/redirect-uris", token: h.apiKey).data?.arrayValue?.count
+            let badURI = try await h.call("POST", "/v3/applications/redirect-uris", token: h.apiKey,
+                                          json: ["url": "https://app.example.com/js", "platform": "js", "settings": ["origin": ["host": "x"]]])
+            #expect(badURI.status == 400 && badURI.text.contains("settings.origin"), "\(badURI.text)")
+            #expect(try await h.call("GET", "/v3/applications/redirect-uris", token: h.apiKey).data?.arrayValue?.count == uris)
+        }
+    }
 }

@@ -180,6 +180,11 @@ package enum V3ApplicationRoutes {
         default: throw NylasError.invalidValue("url", "the scheme \(scheme) is not allowed for platform \(platform)")
         }
         let settings = try body.object("settings")
+        // Every setting of a callback URI is a string (origin, bundle_id, app_store_id, team_id,
+        // package_name, sha1_certificate_fingerprint).
+        for key in (settings ?? [:]).keys.sorted() where settings?[key]?.stringValue == nil && settings?[key]?.isNull == false {
+            throw NylasError.wrongType("settings.\(key)", expected: "string", got: settings![key]!)
+        }
         switch platform {
         case "js": if settings?["origin"] == nil { throw NylasError.missingField("settings.origin") }
         case "ios": if settings?["bundle_id"] == nil { throw NylasError.missingField("settings.bundle_id") }

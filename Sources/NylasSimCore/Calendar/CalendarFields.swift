@@ -30,10 +30,7 @@ package struct CalendarFields {
             if let v = value, !v.isEmpty, !CalendarFields.isHexColor(v) { throw NylasError.invalidValue(key, "'\(v)' is not a color such as #039BE5") }
         }
         metadata = try body.metadata()
-        if let n = body.raw("notetaker") {
-            guard case .object = n else { throw NylasError.wrongType("notetaker", expected: "object", got: n) }
-            notetaker = n
-        }
+        if let n = body.raw("notetaker") { notetaker = try NotetakerSettings.validate(n) }
     }
 
     package static func isHexColor(_ s: String) -> Bool {
