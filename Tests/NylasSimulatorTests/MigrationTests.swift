@@ -136,6 +136,14 @@ struct MigrationTests {
             #expect(putViaV2.status == 404, "\(putViaV2.text)")
             let unchanged = try await h.call("GET", "/v3/grants/\(grant.id)/messages/\(v2ID)", token: h.apiKey)
             #expect(unchanged.data?["starred"] == false)
+            // Seed 004: "You can use V2 message_id as the reply_to_message value if your apps are linked."
+            let reply = try await h.call("POST", "/v3/grants/\(grant.id)/messages/send", token: h.apiKey, json: [
+                "to": [["email": "a@example.org"]], "subject": "Re: Old mail", "reply_to_message_id": .string(v2ID)])
+            #expect(reply.status == 200, "\(reply.text)")
+            #expect(reply.data?["thread_id"] == viaV2.data?["thread_id"], "the reply joins the v2 message's thread")
+            let stranger = try await h.call("POST", "/v3/grants/\(grant.id)/messages/send", token: h.apiKey, json: [
+                "to": [["email": "a@example.org"]], "subject": "x", "reply_to_message_id": "not-a-message"])
+            #expect(stranger.status == 400, "\(stranger.text)")
             #expect(unchanged.data?["folders"]?.arrayValue?.contains("TRASH") == false)
             let translated = try await h.call("POST", "/v3/migration-tools/translate", token: h.apiKey,
                                               json: ["resource_type": "messages", "v2_account_id": .string(accountID), "nylas_ids": [.string(v2ID)]])

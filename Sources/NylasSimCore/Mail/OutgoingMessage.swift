@@ -143,7 +143,10 @@ package enum MailSender {
         let provider = ProviderKind(grant.provider)
         var inReplyTo: String?
         if let ref = out.replyToMessageID {
-            if let parent = try store.message(grantID: grant.id, id: ref) {
+            // Seed 004: "You can use V2 message_id as the reply_to_message value if your apps are
+            // linked": the v2 account's message ID stands for the grant's message.
+            let linked = grant.accountID == nil ? nil : try store.v3ID(forV2: ref, kind: "message", grant: grant)
+            if let parent = try store.message(grantID: grant.id, id: ref) ?? linked.flatMap({ try store.message(grantID: grant.id, id: $0) }) {
                 inReplyTo = parent.messageIDHeader
             } else if provider.isIMAPFamily, ref.hasPrefix("<") {
                 inReplyTo = ref
