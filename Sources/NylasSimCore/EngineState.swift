@@ -37,6 +37,10 @@ public struct SimulatorSettings: Sendable, Equatable {
     /// the simulator's earlier behaviour, a notification per object found. (v2 accounts always
     /// notified what their sync found, and still do.)
     public var notifyHistoricalSync = false
+    /// Whether deleting a contact notifies `contact.deleted` to v3 grants. The seeds say v3 supports
+    /// only `contact.updated` (also sent on creation), so the default is false; the v3 reference
+    /// lists `contact.deleted` too, and true sends it. v2 accounts always get `contact.deleted`.
+    public var notifyContactDeleted = false
     /// Requests an in-memory simulator keeps in its request journal, per region: the most recent
     /// ones (default 100,000; older ones are dropped in steps of 32, so between this minus 31
     /// and this many are kept); nil keeps every request. A file-backed simulator (`dataDirectory`)

@@ -441,11 +441,26 @@ struct CalendarTests {
             #expect(try await h.call("POST", base, token: g.accessToken, json: ["notes": "nobody"]).status == 400)
             #expect(try await h.call("POST", base, token: g.accessToken, json: ["given_name": "X", "groups": [["id": "nope"]]]).status == 400)
             #expect(try await h.call("DELETE", base + "/\(id)", token: g.accessToken).status == 200)
-            let deleted = try #require(await h.sim.nextDelivery { $0.type == "contact.deleted" })
-            #expect(deleted.payload?["data"]?["object"] == ["id": .string(id), "grant_id": .string(g.id), "object": "contact"])
             #expect(try await h.call("GET", base + "/\(id)", token: g.accessToken).status == 404)
             await h.sim.settle()
-            #expect(try h.sim.webhookDeliveries().allSatisfy { $0.type != "contact.created" })
+            // Seed 004: "We only support contact.updated": no contact.created, and no contact.deleted
+            // by default (`notifyContactDeleted` sends it, as the v3 reference lists it).
+            #expect(try h.sim.webhookDeliveries().allSatisfy { $0.type != "contact.created" && $0.type != "contact.deleted" })
+        }
+    }
+
+    @Test("notifyContactDeleted: a deleted contact is notified as contact.deleted {id, grant_id, object}")
+    func contactDeletedSetting() async throws {
+        let receiver = try await WebhookReceiver.start()
+        defer { Task { await receiver.stop() } }
+        try await withSimulator(configure: { $0.settings.notifyContactDeleted = true }) { h in
+            try await subscribe(h, receiver, ["contact.deleted"])
+            let g = try h.sim.createGrant(email: "book2@gmail.com", provider: "google")
+            let created = try await h.call("POST", "/v3/grants/\(g.id)/contacts", token: g.accessToken, json: ["given_name": "Ada"])
+            let id = try #require(created.data?["id"]?.stringValue)
+            #expect(try await h.call("DELETE", "/v3/grants/\(g.id)/contacts/\(id)", token: g.accessToken).status == 200)
+            let deleted = try #require(await h.sim.nextDelivery { $0.type == "contact.deleted" })
+            #expect(deleted.payload?["data"]?["object"] == ["id": .string(id), "grant_id": .string(g.id), "object": "contact"])
         }
     }
 

@@ -335,8 +335,9 @@ package enum CalendarSync {
         Dictionary(try store.contactGroups(grantID: grant.id).map { ($0.worldKey, $0.id) }, uniquingKeysWith: { a, _ in a })
     }
 
-    /// Brings the grant's copy of a contact up to date: created or changed is `contact.updated`,
-    /// deleted is `contact.deleted`.
+    /// Brings the grant's copy of a contact up to date: created or changed is `contact.updated`;
+    /// deleted is notified only to v2 accounts (`contact.deleted`), or to v3 grants with
+    /// `notifyContactDeleted` (seed 004: "We only support contact.updated").
     @discardableResult
     package static func applyContact(_ s: EngineState, region: Region, grant: GrantRecord, _ c: WorldContact, kind: SyncKind,
                              metadata: [String: JSON]? = nil) throws -> ContactRecord? {
@@ -346,7 +347,7 @@ package enum CalendarSync {
         if c.deleted {
             guard let old = existing else { return nil }
             try store.deleteContact(grantID: grant.id, id: old.id)
-            if kind != .historic {
+            if kind != .historic, grant.apiVersion == 2 || s.settings.notifyContactDeleted {
                 SyncEngine.emit(s, region, grant, "contact.deleted", ["id": .string(old.id), "grant_id": .string(grant.id), "object": "contact"], source)
             }
             return nil
