@@ -161,4 +161,46 @@ struct FidelityTests {
             #expect(try await h.call("GET", "/v3/applications/redirect-uris", token: h.apiKey).data?.arrayValue?.count == uris)
         }
     }
+
+    /// Issue 19 (12): hosted auth without `provider` (and without a login hint) shows a provider picker.
+    @Test("Hosted auth without a provider: a picker in page mode; approve mode picks Google")
+    func providerPicker() async throws {
+        try await withSimulator { h in
+            let app = h.sim.region(.us).v3
+            let redirect = "https://app.example.com/callback"
+            _ = try await h.call("POST", "/v3/applications/redirect-uris", token: h.apiKey, json: ["url": .string(redirect)])
+            let authURL = "/v3/connect/auth?client_id=\(app.clientID)&redirect_uri=\(QueryParameters.encode(redirect))&response_type=code&state=p1"
+            func exchange(_ location: String) async throws -> JSON? {
+                let code = try #require(URLComponents(string: location)?.queryItems?.first { $0.name == "code" }?.value)
+                let t = try await h.call("POST", "/v3/connect/token", json: [
+                    "client_id": .string(app.clientID), "client_secret": .string(app.apiKey), "grant_type": "authorization_code",
+                    "code": .string(code), "redirect_uri": .string(redirect)])
+                #expect(t.status == 200, "\(t.text)")
+                return t.json
+            }
+            // approve (the default): the simulated user picks Google.
+            let approved = try await h.call("GET", authURL)
+            let token = try await exchange(try #require(approved.headers["location"]))
+            #expect(token?["provider"]?.stringValue == "google")
+            // page: the picker lists the connectors; the user's choice decides.
+            _ = try await h.call("POST", "/__sim/oauth/consent", json: ["mode": "page"])
+            let page = try await h.call("GET", authURL)
+            #expect(page.status == 200)
+            for provider in ["google", "microsoft", "imap"] { #expect(page.text.contains("id=\"pick-\(provider)\""), "\(page.text)") }
+            let href = try #require(page.text.range(of: #"/v3/connect/callback\?consent=[^"]*provider=microsoft"#, options: .regularExpression)
+                .map { String(page.text[$0]).replacingOccurrences(of: "&amp;", with: "&") })
+            let picked = try await h.call("GET", href)
+            let location = try #require(picked.headers["location"], "\(picked.status) \(picked.text)")
+            #expect(location.contains("state=p1"))
+            let microsoft = try await exchange(location)
+            #expect(microsoft?["provider"]?.stringValue == "microsoft")
+            let grant = try await h.call("GET", "/v3/grants/\(microsoft?["grant_id"]?.stringValue ?? "")", token: h.apiKey)
+            #expect(grant.data?["provider"]?.stringValue == "microsoft")
+            // A choice outside the list is refused and the session stays usable.
+            let second = try await h.call("GET", authURL)
+            let session = try #require(second.text.range(of: #"consent=consent_[A-Za-z0-9]+"#, options: .regularExpression).map { String(second.text[$0]) })
+            #expect(try await h.call("GET", "/v3/connect/callback?\(session)&decision=approve&provider=aol").status == 400)
+            #expect(try await h.call("GET", "/v3/connect/callback?\(session)&decision=approve&provider=imap").headers["location"]?.contains("code=") == true)
+        }
+    }
 }

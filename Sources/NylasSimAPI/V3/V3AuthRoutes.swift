@@ -58,13 +58,17 @@ package enum V3AuthRoutes {
                 throw NylasError.invalidValue("provider", "unknown provider '\(bad)'")
             }
             let provider: String
+            // Neither a provider nor a login hint: the real hosted page asks the user to pick one.
+            var picker = false
             if let first = requested.first {
                 provider = first
             } else if let loginHint {
                 let detected = ProviderDetection.detect(loginHint)
                 provider = connectors.contains(detected) ? detected : (connectors.contains("imap") ? "imap" : detected)
-            } else if let first = connectors.first {
-                provider = first
+            } else if !connectors.isEmpty {
+                // The picker; in `approve` mode the simulated user picks Google when it is offered.
+                provider = connectors.contains("google") ? "google" : connectors.sorted()[0]
+                picker = true
             } else {
                 throw NylasError(status: 400, type: "grant.provider_required", message: "No connector is configured on this application")
             }
@@ -83,7 +87,7 @@ package enum V3AuthRoutes {
                 return .redirect(errorRedirect(redirectURI, state: q["state"], error: "invalid_scope",
                                                description: "Some requested scopes were invalid: \(nylasScopes.joined(separator: ", ")) (Nylas v2 scopes; v3 takes the provider's scopes)"))
             }
-            let request: JSON = [
+            var request: JSON = [
                 "redirect_uri": .string(redirectURI), "provider": .string(provider), "email": .string(email),
                 "scope": .strings(scope), "access_type": .string(q["access_type"] ?? "online"),
                 "response_type": .string(responseType), "state": .optional(q["state"]),
@@ -94,9 +98,14 @@ package enum V3AuthRoutes {
                 return .redirect(errorRedirect(redirectURI, state: q["state"]))
             case "page":
                 let session = "consent_" + store.ids.base62("consent", length: 32)
+                if picker {
+                    request["pick_from"] = .strings(connectors.sorted())
+                    request["scope_given"] = .bool(q["scope"] != nil)
+                }
                 try store.insert(TokenRecord(token: session, kind: .consent, applicationID: app.id, grantID: nil,
                                              expiresAt: s.now + s.settings.authorizationCodeLifetime, data: request,
                                              createdAt: s.now.seconds))
+                if picker { return providerPicker(session: session, providers: connectors.sorted(), appName: app.name) }
                 return consentPage(session: session, email: email, provider: provider, appName: app.name)
             default:
                 return .redirect(try approve(request, app: app, s, store, region: ctx.region))
@@ -113,10 +122,23 @@ package enum V3AuthRoutes {
                   let app = try store.application(id: record.applicationID) else {
                 throw NylasError.invalidRequest("The consent session is unknown or has expired")
             }
+            var request = record.data
+            // The provider picker: the user's choice names the provider and the simulated address.
+            if let choices = request["pick_from"]?.arrayValue?.compactMap(\.stringValue), decision != "deny" {
+                guard let chosen = ctx.query["provider"], choices.contains(chosen) else {
+                    throw NylasError.invalidValue("provider", "pick one of \(choices.joined(separator: ", "))")
+                }
+                request["provider"] = .string(chosen)
+                request["email"] = .string("user\(store.ids.hex("login", length: 6))@\(ProviderDetection.defaultDomain(chosen))")
+                if request["scope_given"]?.boolValue != true {
+                    let connectorScope = try store.connector(applicationID: app.id, provider: chosen)?.scope ?? []
+                    request["scope"] = .strings(connectorScope.isEmpty ? ProviderDetection.defaultScopes(chosen) : connectorScope)
+                }
+            }
             try store.markUsed(session)
-            let redirect = record.data["redirect_uri"]?.stringValue ?? ""
-            if decision == "deny" { return .redirect(errorRedirect(redirect, state: record.data["state"]?.stringValue)) }
-            return .redirect(try approve(record.data, app: app, s, store, region: ctx.region))
+            let redirect = request["redirect_uri"]?.stringValue ?? ""
+            if decision == "deny" { return .redirect(errorRedirect(redirect, state: request["state"]?.stringValue)) }
+            return .redirect(try approve(request, app: app, s, store, region: ctx.region))
         }
     }
 
@@ -149,6 +171,20 @@ package enum V3AuthRoutes {
     }
 
     package static func scopes(_ request: JSON) -> [String] { request["scope"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+
+    /// The hosted page without a provider: one link per connector of the application.
+    package static func providerPicker(session: String, providers: [String], appName: String) -> SimResponse {
+        let e = HTML.escape
+        let links = providers.map { p in
+            "<li><a id=\"pick-\(e(p))\" href=\"/v3/connect/callback?consent=\(session)&amp;decision=approve&amp;provider=\(e(p))\">\(e(p))</a></li>"
+        }.joined()
+        let html = """
+            <!doctype html><html><head><meta charset="utf-8"><title>Sign in - NylasSimulator</title></head>
+            <body><h1>Sign in to \(e(appName))</h1><p>Choose your email provider (simulated):</p><ul>\(links)</ul>
+            <p><a id="deny" href="/v3/connect/callback?consent=\(session)&amp;decision=deny">Cancel</a></p></body></html>
+            """
+        return SimResponse(status: 200, headers: ["Content-Type": "text/html; charset=utf-8"], body: Array(html.utf8))
+    }
 
     package static func consentPage(session: String, email: String, provider: String, appName: String) -> SimResponse {
         let e = HTML.escape
