@@ -203,4 +203,27 @@ struct FidelityTests {
             #expect(try await h.call("GET", "/v3/connect/callback?\(session)&decision=approve&provider=imap").headers["location"]?.contains("code=") == true)
         }
     }
+
+    /// Issue 19 (11): Google's holiday calendar lists each holiday as its own event per year.
+    @Test("Google's holiday calendar: one all-day event per holiday and year, floating holidays on their day")
+    func holidays() async throws {
+        #expect(USHolidays.of(year: 2026).first { $0.name == "Thanksgiving Day" }?.date == CivilDate(year: 2026, month: 11, day: 26))
+        #expect(USHolidays.of(year: 2027).first { $0.name == "Thanksgiving Day" }?.date == CivilDate(year: 2027, month: 11, day: 25))
+        #expect(USHolidays.of(year: 2026).first { $0.name == "Memorial Day" }?.date == CivilDate(year: 2026, month: 5, day: 25))
+        #expect(USHolidays.of(year: 2026).first { $0.name == "Labor Day" }?.date == CivilDate(year: 2026, month: 9, day: 7))
+        try await withSimulator { h in
+            let g = try h.sim.createGrant(email: "hol@gmail.com", provider: "google")
+            let calendars = try await h.call("GET", "/v3/grants/\(g.id)/calendars", token: h.apiKey)
+            let holidays = try #require(calendars.data?.arrayValue?.first { $0["read_only"] == true }?["id"]?.stringValue)
+            // 2026-11-01 to 2027-01-01: Veterans Day, Thanksgiving, Christmas.
+            let r = try await h.call("GET", "/v3/grants/\(g.id)/events?calendar_id=\(QueryParameters.encode(holidays))&start=1793491200&end=1798761600",
+                                     token: h.apiKey)
+            #expect(r.status == 200, "\(r.text)")
+            let events = r.data?.arrayValue ?? []
+            #expect(events.compactMap { $0["title"]?.stringValue } == ["Veterans Day", "Thanksgiving Day", "Christmas Day"])
+            #expect(events.first { $0["title"] == "Thanksgiving Day" }?["when"]?["date"]?.stringValue == "2026-11-26")
+            #expect(events.allSatisfy { $0["recurrence"] == nil || $0["recurrence"]?.arrayValue?.isEmpty == true }, "no yearly rule")
+            #expect(Set(events.compactMap { $0["ical_uid"]?.stringValue }).count == 3)
+        }
+    }
 }

@@ -156,18 +156,19 @@ extension ProviderWorld {
             holidays.hexColor = "#0B8043"
             holidays.description = "Holidays and Observances in United States"
             let calendarID = try insertCalendarRow(holidays)
-            for (name, month, day) in [("New Year's Day", 1, 1), ("Independence Day", 7, 4), ("Christmas Day", 12, 25)] {
-                var content = EventContent(when: .date(CivilDate(year: 2020, month: month, day: day)),
+            // One event per holiday per year, from the year before the mailbox was created to two
+            // years after it, as Google lists them.
+            let year = CivilDate(unix: box.createdAt, in: TimeZone(identifier: "UTC")!).year
+            for holiday in (year - 1 ... year + 2).flatMap(USHolidays.of(year:)) {
+                var content = EventContent(when: .date(holiday.date),
                                            organizer: Participant(name: "Holidays in United States", email: "en.usa#holiday@group.v.calendar.google.com"))
-                content.title = name
+                content.title = holiday.name
                 content.busy = false
                 content.visibility = "public"
-                content.recurrence = try? Recurrence.parse(["RRULE:FREQ=YEARLY"])
-                let uid = "2020\(String(format: "%02d%02d", month, day))_holiday_\(name.lowercased().filter(\.isLetter))@google.com"
                 try db.run("""
                     INSERT INTO events(mailbox, calendar, ical_uid, master, original_start, data, created_at, updated_at)
                     VALUES(?,?,?,NULL,NULL,?,?,?)
-                    """, mailbox, calendarID, uid, content.json, box.createdAt, box.createdAt)
+                    """, mailbox, calendarID, USHolidays.uid(holiday), content.json, box.createdAt, box.createdAt)
             }
         }
         _ = now
