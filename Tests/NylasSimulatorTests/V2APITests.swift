@@ -173,7 +173,27 @@ struct V2APITests {
             let withFile = try await h.call("POST", "/send", json: ["to": [["email": "tom@example.com"]], "subject": "With file",
                                                                     "file_ids": [.string(fid)]], headers: auth)
             #expect(withFile.json?["files"]?.arrayValue?.first?["filename"]?.stringValue == "hello.txt")
-            #expect(try await h.call("DELETE", "/files/\(fid)", headers: auth).status == 200)
+            // Reference §6.5: a file that is an attachment of an existing message is not deleted.
+            let refused = try await h.call("DELETE", "/files/\(fid)", headers: auth)
+            #expect(refused.status == 400 && refused.json?["message"]?.stringValue == "Can't delete file that is attachment.", "\(refused.text)")
+            #expect(try await h.call("GET", "/files/\(fid)", headers: auth).status == 200, "nothing was deleted")
+            let sentAttachment = try #require(withFile.json?["files"]?.arrayValue?.first?["id"]?.stringValue)
+            #expect(try await h.call("DELETE", "/files/\(sentAttachment)", headers: auth).status == 400)
+            // GET /files lists the uploaded files and the attachments of messages.
+            let files = try await h.call("GET", "/files", headers: auth).json?.arrayValue ?? []
+            #expect(files.contains { $0["id"]?.stringValue == fid })
+            #expect(files.contains { $0["id"]?.stringValue == sentAttachment && $0["message_ids"]?.arrayValue?.isEmpty == false })
+            // A draft's files are full file objects with their IDs; a file not yet sent can be deleted.
+            let up2 = try await h.raw("POST", "/files", body: Array(body.utf8),
+                                      headers: auth.merging(["Content-Type": "multipart/form-data; boundary=\(boundary)"]) { a, _ in a })
+            let fid2 = try #require(up2.json?.arrayValue?.first?["id"]?.stringValue)
+            let draftWithFile = try await h.call("POST", "/drafts", json: ["subject": "Has a file", "file_ids": [.string(fid2)]], headers: auth)
+            let draftFile = try #require(draftWithFile.json?["files"]?.arrayValue?.first)
+            #expect(draftFile["id"]?.stringValue == fid2 && draftFile["object"]?.stringValue == "file" && draftFile["size"]?.intValue == 11,
+                    "\(draftWithFile.text)")
+            let draftID2 = try #require(draftWithFile.json?["id"]?.stringValue)
+            #expect(try await h.call("DELETE", "/drafts/\(draftID2)", json: ["version": 0], headers: auth).status == 200)
+            #expect(try await h.call("DELETE", "/files/\(fid2)", headers: auth).status == 200)
             // Delta: the sent messages appear after the cursor.
             let delta = try await h.call("GET", "/delta?cursor=\(cursor)", headers: auth)
             let deltas = delta.json?["deltas"]?.arrayValue ?? []

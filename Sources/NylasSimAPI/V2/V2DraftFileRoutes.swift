@@ -130,8 +130,18 @@ package enum V2DraftFileRoutes {
                 if let type = ctx.query["content_type"] { files = files.filter { $0["content_type"]?.stringValue == type } }
                 return Array(files.dropFirst(offset).prefix(limit))
             }
+            // Uploaded files, then the attachments of the account's messages (files too, §6.5).
             var all = try store.v2Files(accountID: account.id).map {
                 fileJSON(id: $0.id, account: account, filename: $0.filename, type: $0.contentType, size: $0.size)
+            }
+            for m in try store.messagesWithAttachments(grantID: account.id) {
+                for a in m.attachments {
+                    var o = fileJSON(id: a["id"]?.stringValue ?? "", account: account, filename: a["filename"]?.stringValue ?? "",
+                                     type: a["content_type"]?.stringValue ?? "application/octet-stream", size: a["size"]?.intValue ?? 0)
+                    o["message_ids"] = .strings([m.id])
+                    o["content_id"] = a["content_id"] ?? .null
+                    all.append(o)
+                }
             }
             if let name = ctx.query["filename"] { all = all.filter { $0["filename"]?.stringValue == name } }
             if let type = ctx.query["content_type"] { all = all.filter { $0["content_type"]?.stringValue == type } }
@@ -161,6 +171,11 @@ package enum V2DraftFileRoutes {
         try ctx.write { s, store in
             let (account, _) = try ctx.v2Account(s, store)
             _ = try V2Files.file(s, store, account, ctx.param("id"))
+            // An attachment of an existing message is not deleted (reference §6.5).
+            guard try store.v2File(accountID: account.id, id: ctx.param("id")) != nil,
+                  try !store.v2FileIsAttached(accountID: account.id, id: ctx.param("id")) else {
+                throw NylasError.invalidRequest("Can't delete file that is attachment.")
+            }
             try store.deleteV2File(accountID: account.id, id: ctx.param("id"))
         }
         return .json([:])
@@ -261,7 +276,9 @@ package enum V2DraftFileRoutes {
             "reply_to": Participant.json(out.replyTo), "body": .string(out.body), "snippet": .string(Snippet.make(out.body)),
             "date": .int(s.now.seconds), "unread": false, "starred": false, "version": .int(version),
             "reply_to_message_id": .optional(out.replyToMessageID), "metadata": .object(out.metadata),
-            "files": .array(out.files.map { ["filename": .string($0.filename), "content_type": .string($0.contentType), "size": .int($0.content.count)] }),
+            // Full file objects (reference §6.4): the files named by `file_ids`, with their IDs.
+            "files": .array(out.files.map { fileJSON(id: $0.fileID ?? "", account: account, filename: $0.filename, type: $0.contentType,
+                                                     size: $0.content.count) }),
         ]
         try store.saveDraft(grantID: account.id, id: id, message: out, object: object, createdAt: created, now: s.now.seconds)
         return object

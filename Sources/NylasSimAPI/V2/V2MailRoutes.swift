@@ -262,6 +262,7 @@ package enum V2MailRoutes {
             return .json(try ctx.write { s, store in
                 let (account, _) = try ctx.v2Account(s, store)
                 let record = try MailSender.send(s, region: ctx.region, grant: account, out)
+                try store.markV2FilesAttached(accountID: account.id, out, messageID: record.id)
                 return try V2Render.message(record, store, account: account)
             })
         }
@@ -287,6 +288,7 @@ package enum V2MailRoutes {
                 throw NylasError(status: 402, type: "api_error", message: "Sending to all recipients failed", v2Type: "api_error")
             }
             let record = try MailSender.send(s, region: ctx.region, grant: account, out)
+            try store.markV2FilesAttached(accountID: account.id, out, messageID: record.id)
             return try V2Render.message(record, store, account: account)
         })
     }

@@ -10,7 +10,8 @@ package enum V2MessageInput {
         var out = try OutgoingMessage.parse(body, jsonAttachments: false)
         for id in try body.stringArray("file_ids") ?? [] {
             let f = try V2Files.file(s, store, account, id)
-            out.files.append(.init(filename: f.filename, contentType: f.type, content: f.content, contentID: nil, isInline: false))
+            out.files.append(.init(filename: f.filename, contentType: f.type, content: f.content, contentID: nil, isInline: false,
+                                   fileID: f.id))
         }
         // Replies, as the v2 engine's `create_message_from_json`: a reply to a message joins its thread; a draft
         // for a thread that names no message replies to the thread's last message; the subject defaults to theirs.

@@ -205,6 +205,7 @@ package enum V2OutboxRoutes {
             outbox["reason"] = .string(failure)
         } else if let account {
             let record = try MailSender.send(s, region: region, grant: account, out)
+            try s.store(region).markV2FilesAttached(accountID: account.id, out, messageID: record.id)
             outbox["message_id"] = .string(record.id)
             outbox["thread_id"] = .string(record.threadID)
         }

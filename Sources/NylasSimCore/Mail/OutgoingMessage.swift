@@ -3,7 +3,9 @@ import Foundation
 /// A message to send (or a draft to save), read from a JSON or multipart request.
 package struct OutgoingMessage: Sendable {
     package struct File: Sendable {
-        package init(filename: String, contentType: String, content: [UInt8], contentID: String? = nil, isInline: Bool) {
+        package init(filename: String, contentType: String, content: [UInt8], contentID: String? = nil, isInline: Bool,
+                     fileID: String? = nil) {
+            self.fileID = fileID
             self.filename = filename
             self.contentType = contentType
             self.content = content
@@ -11,6 +13,8 @@ package struct OutgoingMessage: Sendable {
             self.isInline = isInline
         }
 
+        /// The v2 file (`POST /files`) it came from, named by `file_ids`.
+        package var fileID: String?
         package var filename: String
         package var contentType: String
         package var content: [UInt8]
@@ -101,7 +105,8 @@ package struct OutgoingMessage: Sendable {
             "metadata": .object(metadata), "send_at": .optional(sendAt), "use_draft": .bool(useDraft),
             "files": .array(files.map { ["filename": .string($0.filename), "content_type": .string($0.contentType),
                                          "content": .string(Data($0.content).base64EncodedString()),
-                                         "content_id": .optional($0.contentID), "is_inline": .bool($0.isInline)] }),
+                                         "content_id": .optional($0.contentID), "is_inline": .bool($0.isInline),
+                                         "file_id": .optional($0.fileID)] }),
         ]
     }
 
@@ -128,7 +133,8 @@ package struct OutgoingMessage: Sendable {
         files = (j["files"]?.arrayValue ?? []).map { f in
             File(filename: f["filename"]?.stringValue ?? "", contentType: f["content_type"]?.stringValue ?? "application/octet-stream",
                  content: Array(Data(base64Encoded: f["content"]?.stringValue ?? "") ?? Data()),
-                 contentID: f["content_id"]?.stringValue, isInline: f["is_inline"]?.boolValue ?? false)
+                 contentID: f["content_id"]?.stringValue, isInline: f["is_inline"]?.boolValue ?? false,
+                 fileID: f["file_id"]?.stringValue)
         }
     }
 }

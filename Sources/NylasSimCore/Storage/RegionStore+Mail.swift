@@ -270,6 +270,11 @@ extension RegionStore {
         try db.run("DELETE FROM message_folders WHERE grant_id = ? AND message_id = ?", grantID, id)
     }
 
+    /// The grant's messages that carry attachments, oldest first (v2 lists their attachments as files).
+    package func messagesWithAttachments(grantID: String) throws -> [MessageRecord] {
+        try db.query("SELECT * FROM messages WHERE grant_id = ? AND has_attachments = 1 ORDER BY date, id", grantID).map(MessageRecord.init)
+    }
+
     package func messages(grantID: String, threadID: String) throws -> [MessageRecord] {
         try db.query("SELECT * FROM messages WHERE grant_id = ? AND thread_id = ? ORDER BY date, id", grantID, threadID)
             .map(MessageRecord.init)

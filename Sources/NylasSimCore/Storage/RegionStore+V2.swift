@@ -143,6 +143,18 @@ extension RegionStore {
         }
     }
 
+    /// The uploaded files named by `out` became attachments of the sent message `messageID`.
+    package func markV2FilesAttached(accountID: String, _ out: OutgoingMessage, messageID: String) throws {
+        for id in out.files.compactMap(\.fileID) {
+            try db.run("UPDATE v2_files SET message_id = ? WHERE account_id = ? AND id = ?", messageID, accountID, id)
+        }
+    }
+
+    /// Whether the uploaded file `id` is an attachment of a sent message.
+    package func v2FileIsAttached(accountID: String, id: String) throws -> Bool {
+        try db.first("SELECT message_id FROM v2_files WHERE account_id = ? AND id = ? AND message_id IS NOT NULL", accountID, id) != nil
+    }
+
     package func deleteV2File(accountID: String, id: String) throws {
         try db.run("DELETE FROM v2_files WHERE account_id = ? AND id = ?", accountID, id)
     }

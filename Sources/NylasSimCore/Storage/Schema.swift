@@ -323,7 +323,9 @@ package enum Schema {
         );
         """,
         // Why a billable connection ended (deleted, expired, v2 revoked, downgraded, cancelled).
-        "ALTER TABLE connections ADD COLUMN ended_by TEXT;"
+        "ALTER TABLE connections ADD COLUMN ended_by TEXT;",
+        // The sent message an uploaded v2 file became an attachment of (it can no longer be deleted).
+        "ALTER TABLE v2_files ADD COLUMN message_id TEXT;",
     ]
 
     /// Migrations of the provider-world database.
