@@ -210,4 +210,40 @@ struct V2APITests {
             #expect(woke.json?["deltas"]?.arrayValue?.first?["attributes"]?["subject"]?.stringValue == "Wake up")
         }
     }
+
+    /// Reference nylas-v2.md §6.12: the delta log covers every object type, and `include_types` /
+    /// `exclude_types` select among them.
+    @Test("Delta covers messages, threads, labels, drafts, files, contacts, events and calendars")
+    func deltaEveryType() async throws {
+        try await withSimulator { h in
+            let (_, token) = try await connect(h, email: "all.types@gmail.com")
+            let auth = ["Authorization": "Bearer \(token)"]
+            let cursor = try #require(try await h.call("POST", "/delta/latest_cursor", headers: auth).json?["cursor"]?.stringValue)
+            _ = try h.sim.deliverMail(to: "all.types@gmail.com", from: "a@example.org", subject: "Mail")
+            let draft = try await h.call("POST", "/drafts", json: ["subject": "Draft"], headers: auth)
+            let draftID = try #require(draft.json?["id"]?.stringValue)
+            _ = try await h.call("PUT", "/drafts/\(draftID)", json: ["subject": "Draft 2", "version": 0], headers: auth)
+            let boundary = "B"
+            let body = "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nhi\r\n--\(boundary)--\r\n"
+            _ = try await h.raw("POST", "/files", body: Array(body.utf8), headers: auth.merging(["Content-Type": "multipart/form-data; boundary=B"]) { a, _ in a })
+            _ = try await h.call("POST", "/labels", json: ["display_name": "Projects"], headers: auth)
+            _ = try await h.call("POST", "/contacts", json: ["given_name": "Ada"], headers: auth)
+            let calendars = try await h.call("GET", "/calendars", headers: auth).json?.arrayValue ?? []
+            let writable = try #require(calendars.first { $0["read_only"] == false }?["id"]?.stringValue)
+            _ = try await h.call("POST", "/events", json: ["calendar_id": .string(writable), "title": "Meet",
+                                                           "when": ["start_time": 1767700000, "end_time": 1767703600]], headers: auth)
+            _ = try await h.call("DELETE", "/drafts/\(draftID)", json: ["version": 1], headers: auth)
+            let delta = try await h.call("GET", "/delta?cursor=\(cursor)", headers: auth)
+            #expect(delta.status == 200, "\(delta.text)")
+            let deltas = delta.json?["deltas"]?.arrayValue ?? []
+            let kinds = Set(deltas.compactMap { $0["object"]?.stringValue })
+            #expect(kinds.isSuperset(of: ["message", "thread", "label", "draft", "file", "contact", "event"]), "\(kinds)")
+            #expect(deltas.filter { $0["object"] == "draft" }.compactMap { $0["event"]?.stringValue } == ["create", "modify", "delete"])
+            #expect(deltas.first { $0["object"] == "file" }?["attributes"]?["filename"] == "a.txt")
+            let onlyDrafts = try await h.call("GET", "/delta?cursor=\(cursor)&include_types=draft,file", headers: auth)
+            #expect(Set(onlyDrafts.json?["deltas"]?.arrayValue?.compactMap { $0["object"]?.stringValue } ?? []) == ["draft", "file"])
+            let noMail = try await h.call("GET", "/delta?cursor=\(cursor)&exclude_types=message,thread", headers: auth)
+            #expect(noMail.json?["deltas"]?.arrayValue?.contains { ["message", "thread"].contains($0["object"]?.stringValue ?? "") } == false)
+        }
+    }
 }

@@ -248,6 +248,10 @@ struct V2CalendarTests {
             #expect(instances.map { $0["original_start_time"]?.intValue } == [1_772_460_000, 1_773_061_200, 1_773_666_000, 1_774_270_800])
             #expect(try await h.call("GET", "/events?expand_recurring=true&starts_after=1773000000&starts_before=1773700000", headers: auth)
                         .json?.arrayValue?.count == 2)
+            // `event_id` of the master with expand_recurring: its occurrences (reference §6.12); without it, the master.
+            let byMaster = try await h.call("GET", "/events?event_id=\(id)&expand_recurring=true", headers: auth)
+            #expect(byMaster.json?.arrayValue?.map { $0["original_start_time"]?.intValue } == [1_772_460_000, 1_773_061_200, 1_773_666_000, 1_774_270_800])
+            #expect(try await h.call("GET", "/events?event_id=\(id)", headers: auth).json?.arrayValue?.map { $0["id"]?.stringValue } == [id])
             // An instance read, edited and cancelled by its own ID.
             let second = try #require(instances[1]["id"]?.stringValue)
             #expect(try await h.call("GET", "/events/\(second)", headers: auth).json?["master_event_id"]?.stringValue == id)

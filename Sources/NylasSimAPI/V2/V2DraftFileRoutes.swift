@@ -90,6 +90,8 @@ package enum V2DraftFileRoutes {
                                  message: "Draft \(d.id).\(version) has already been updated to version \(d.version)")
             }
             try store.deleteDraft(grantID: account.id, id: d.id)
+            try store.appendV2Delta(accountID: account.id, object: "draft", event: "delete", objectID: d.id, attributes: .null,
+                                    time: s.now.milliseconds)
         }
         return SimResponse(status: 200)
     }
@@ -105,7 +107,10 @@ package enum V2DraftFileRoutes {
                 let type = part.contentType ?? "application/octet-stream"
                 try store.insertV2File(accountID: account.id, id: id, filename: part.filename ?? part.name, contentType: type,
                                        content: part.body, now: s.now.seconds)
-                return fileJSON(id: id, account: account, filename: part.filename ?? part.name, type: type, size: part.body.count)
+                let file = fileJSON(id: id, account: account, filename: part.filename ?? part.name, type: type, size: part.body.count)
+                try store.appendV2Delta(accountID: account.id, object: "file", event: "create", objectID: id, attributes: file,
+                                        time: s.now.milliseconds)
+                return file
             }
         }))
     }
@@ -281,6 +286,9 @@ package enum V2DraftFileRoutes {
                                                      size: $0.content.count) }),
         ]
         try store.saveDraft(grantID: account.id, id: id, message: out, object: object, createdAt: created, now: s.now.seconds)
+        // Drafts are in the delta log like every other object (reference §6.12).
+        try store.appendV2Delta(accountID: account.id, object: "draft", event: version == 0 ? "create" : "modify", objectID: id,
+                                attributes: object, time: s.now.milliseconds)
         return object
     }
 

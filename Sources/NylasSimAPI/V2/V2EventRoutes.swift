@@ -201,7 +201,8 @@ package enum V2EventRoutes {
                 return o[key]?.stringValue?.lowercased().contains(needle) ?? false
             }
             guard has("title", title), has("description", description), has("location", location) else { return false }
-            if let eventID, o["id"]?.stringValue != eventID { return false }
+            // `event_id` of a recurring master with `expand_recurring=true`: its occurrences (§6.12).
+            if let eventID, o["id"]?.stringValue != eventID, !(expand && o["master_event_id"]?.stringValue == eventID) { return false }
             if let busy, (o["busy"]?.boolValue ?? true) != busy { return false }
             if !showCancelled, o["status"]?.stringValue == "cancelled" { return false }
             if let w = EventWhen(stored: o["when"]) {

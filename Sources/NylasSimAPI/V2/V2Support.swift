@@ -212,5 +212,11 @@ extension EngineState {
         }
         try? store.appendV2Delta(accountID: accountID, object: object, event: change, objectID: id, attributes: attributes,
                                  time: s.now.milliseconds)
+        // A message's thread changed with it (its snippet, dates, participants, counts).
+        if object == "message", change != "delete", let m = try? store.message(grantID: accountID, id: id),
+           let thread = try? V2MailRoutes.thread(store, account, m.threadID, expanded: false) {
+            try? store.appendV2Delta(accountID: accountID, object: "thread", event: "modify", objectID: m.threadID, attributes: thread,
+                                     time: s.now.milliseconds)
+        }
     }
 }
