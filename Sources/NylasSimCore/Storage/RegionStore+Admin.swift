@@ -21,7 +21,7 @@ extension RegionStore {
     }
 
     package func redirectURIs(applicationID: String) throws -> [RedirectURI] {
-        try db.query("SELECT * FROM redirect_uris WHERE application_id = ? ORDER BY created_at, id", applicationID).map(redirectURI)
+        try db.query("SELECT * FROM redirect_uris WHERE application_id = ? ORDER BY created_at, rowid", applicationID).map(redirectURI)
     }
 
     package func redirectURI(applicationID: String, id: String) throws -> RedirectURI? {
