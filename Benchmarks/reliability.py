@@ -91,23 +91,23 @@ class Server:
             self.proc.kill()
 
 
-def imap_message(server, key, mailbox):
-    """An IMAP grant (no provider rate limit in the way) with one message; its path."""
+def imap_message(server, mailbox):
+    """The API key's auth header, and an IMAP grant (no provider rate limit in the way) with one
+    message: (key, auth, grant ID, the message's path)."""
+    key = server.api_key()
     status, grant = server.call("POST", "/__sim/grants", {"email": mailbox, "provider": "imap"})
     assert status == 201, grant
     server.call("POST", f"/__sim/providers/mailboxes/{mailbox}/messages",
                 {"from": [{"email": "sender@example.com"}], "subject": "benchmark", "body": "<p>hello</p>"})
     server.call("POST", "/__sim/clock", {"advance": "11m"})
     _, listed = server.call("GET", f"/v3/grants/{grant['id']}/messages?limit=1", headers={"Authorization": f"Bearer {key}"})
-    return grant["id"], f"/v3/grants/{grant['id']}/messages/{listed['data'][0]['id']}"
+    return key, {"Authorization": f"Bearer {key}"}, grant["id"], f"/v3/grants/{grant['id']}/messages/{listed['data'][0]['id']}"
 
 
 def memory(args):
     server = Server(args.binary, "memory-bench")
     try:
-        key = server.api_key()
-        auth = {"Authorization": f"Bearer {key}"}
-        grant, path = imap_message(server, key, "memory.bench@imap.example.net")
+        key, auth, grant, path = imap_message(server, "memory.bench@imap.example.net")
         requests = [("GET", path, None), ("PUT", path, {"unread": True}), ("GET", path, None),
                     ("GET", f"/v3/grants/{grant}/messages?limit=5", None), ("PUT", path, {"unread": False}),
                     ("GET", path, None), ("GET", f"/v3/grants/{grant}/messages/no-such-message", None),
@@ -211,9 +211,7 @@ def memory(args):
 def stall(args):
     server = Server(args.binary, "stall-bench")
     try:
-        key = server.api_key()
-        auth = {"Authorization": f"Bearer {key}"}
-        _, path = imap_message(server, key, "stall.bench@imap.example.net")
+        key, auth, _, path = imap_message(server, "stall.bench@imap.example.net")
         status, sender = server.call("POST", "/__sim/grants", {"email": "stall.sender@gmail.com", "provider": "google"})
         send_path = f"/v3/grants/{sender['id']}/messages/send"
         recipients = {"to": [{"email": f"to{i}@example.com"} for i in range(300)],
