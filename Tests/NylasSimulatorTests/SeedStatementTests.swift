@@ -3,6 +3,7 @@ import Testing
 @testable import NylasSimulator
 @testable import NylasSimCore
 @testable import NylasSimControl
+import NylasSimulatorTesting
 
 /// Statements of the seed documents that each take one request or one look at the migration
 /// catalog to check; `docs/SEED-MAP.md` names each row's test. The ID in each case is the row's.
@@ -90,6 +91,66 @@ struct SeedStatementTests {
             let message = try #require(list.data?.arrayValue?.first?.objectValue)
             #expect(message["events"] == nil, "002-124")
             #expect(message["cids"] == nil, "002-125")
+        }
+    }
+
+    /// 002 l. 220–239 and 004 l. 51: triggers v3 keeps or adds, each fired by the change it names.
+    @Test("Triggers fire: message.updated, calendar.updated, calendar.deleted, folder.created, message.send_failed (002-73, 75, 76, 85; 004-17)")
+    func triggersFire() async throws {
+        let receiver = try await WebhookReceiver.start()
+        defer { Task { await receiver.stop() } }
+        try await withSimulator { h in
+            let hook = try await h.call("POST", "/v3/webhooks", token: h.apiKey, json: [
+                "trigger_types": ["message.updated", "calendar.updated", "calendar.deleted", "folder.created", "message.send_failed"],
+                "webhook_url": .string(receiver.url)])
+            #expect(hook.status == 200, "\(hook.text)")
+            let g = try h.sim.createGrant(email: "triggers@gmail.com", provider: "google")
+            // message.updated: the user reads the mail in their own client.
+            let delivered = try await h.call("POST", "/__sim/providers/mailboxes/triggers@gmail.com/messages",
+                                             json: ["from": ["email": "a@example.org"], "subject": "Read me"])
+            let worldID = try #require(delivered.json?["world_id"]?.intValue ?? delivered.json?["id"]?.intValue, "\(delivered.text)")
+            _ = try await h.call("PATCH", "/__sim/providers/mailboxes/triggers@gmail.com/messages/\(worldID)", json: ["unread": false])
+            let updated = try #require(await h.sim.nextDelivery { $0.type == "message.updated" }, "002-73")
+            #expect(updated.payload?["data"]?["object"]?["unread"]?.boolValue == false)
+            // calendar.updated and calendar.deleted.
+            let cal = try await h.call("POST", "/v3/grants/\(g.id)/calendars", token: h.apiKey, json: ["name": "Team"])
+            let calID = try #require(cal.data?["id"]?.stringValue)
+            _ = try await h.call("PUT", "/v3/grants/\(g.id)/calendars/\(calID)", token: h.apiKey, json: ["name": "Team B"])
+            let calUpdated = try #require(await h.sim.nextDelivery { $0.type == "calendar.updated" }, "002-75")
+            #expect(calUpdated.payload?["data"]?["object"]?["name"]?.stringValue == "Team B")
+            _ = try await h.call("DELETE", "/v3/grants/\(g.id)/calendars/\(calID)", token: h.apiKey)
+            let calDeleted = try #require(await h.sim.nextDelivery { $0.type == "calendar.deleted" }, "002-76")
+            #expect(calDeleted.payload?["data"]?["object"]?["id"]?.stringValue == calID)
+            // folder.created.
+            _ = try await h.call("POST", "/v3/grants/\(g.id)/folders", token: h.apiKey, json: ["name": "Receipts"])
+            let folder = try #require(await h.sim.nextDelivery { $0.type == "folder.created" }, "004-17")
+            #expect(folder.payload?["data"]?["object"]?["name"]?.stringValue == "Receipts")
+            // message.send_failed, for scheduled messages: the grant's credentials expire before send_at.
+            let scheduled = try await h.call("POST", "/v3/grants/\(g.id)/messages/send", token: h.apiKey, json: [
+                "to": [["email": "x@example.com"]], "subject": "Later", "send_at": .int(h.sim.now.seconds + 600)])
+            #expect(scheduled.status == 202, "\(scheduled.text)")
+            try h.sim.expireCredentials(grantID: g.id)
+            let failed = try #require(await h.sim.advanceUntilDelivery(within: .seconds(3600)) { $0.type == "message.send_failed" }, "002-85")
+            #expect(failed.payload?["data"]?["object"]?["schedule_id"] == scheduled.json?["schedule_id"])
+        }
+    }
+
+    /// 004 l. 68 and l. 72: the reply's `from` is what the payload says (an alias), and custom
+    /// headers can be set on a send.
+    @Test("A send takes a from alias and custom headers (004-23, 004-27)")
+    func fromAliasAndHeaders() async throws {
+        try await withSimulator { h in
+            let g = try h.sim.createGrant(email: "owner@gmail.com", provider: "google")
+            let sent = try await h.call("POST", "/v3/grants/\(g.id)/messages/send", token: h.apiKey, json: [
+                "to": [["email": "x@example.com"]], "subject": "Alias", "from": [["name": "Support", "email": "support@owner-company.com"]],
+                "custom_headers": [["name": "X-Ticket", "value": "T-42"]]])
+            #expect(sent.status == 200, "\(sent.text)")
+            #expect(sent.data?["from"] == [["name": "Support", "email": "support@owner-company.com"]], "004-23")
+            let id = try #require(sent.data?["id"]?.stringValue)
+            let read = try await h.call("GET", "/v3/grants/\(g.id)/messages/\(id)?fields=include_headers", token: h.apiKey)
+            #expect(read.data?["from"]?.arrayValue?.first?["email"]?.stringValue == "support@owner-company.com")
+            #expect(read.data?["headers"]?.arrayValue?.contains { $0["name"] == "X-Ticket" && $0["value"] == "T-42" } == true,
+                    "004-27: \(read.text.prefix(600))")
         }
     }
 }
