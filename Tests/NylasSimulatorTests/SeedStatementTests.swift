@@ -153,4 +153,55 @@ struct SeedStatementTests {
                     "004-27: \(read.text.prefix(600))")
         }
     }
+
+    /// 004 l. 85: "There is no lookup to translate folder names to IDs on /message or /threads".
+    @Test("A folder name where an ID belongs finds nothing (004-32)")
+    func folderNamesAreNotIDs() async throws {
+        try await withSimulator { h in
+            let g = try h.sim.createGrant(email: "names@outlook.com", provider: "microsoft")
+            let byName = try await h.call("GET", "/v3/grants/\(g.id)/messages?in=Inbox", token: h.apiKey)
+            #expect(byName.status == 404 && byName.text.contains("Inbox"), "\(byName.text)")
+            let folders = try await h.call("GET", "/v3/grants/\(g.id)/folders", token: h.apiKey).data?.arrayValue ?? []
+            let inbox = try #require(folders.first { $0["name"] == "Inbox" }?["id"]?.stringValue)
+            #expect(try await h.call("GET", "/v3/grants/\(g.id)/messages?in=\(QueryParameters.encode(inbox))", token: h.apiKey).status == 200)
+        }
+    }
+
+    /// 002 l. 286: v3 recurring events take no separate recurrence time zone (the v2 object form).
+    @Test("The v2 recurrence object with its own timezone is refused by v3 (002-101)")
+    func recurrenceTimezoneRefused() async throws {
+        try await withSimulator { h in
+            let g = try h.sim.createGrant(email: "rec@gmail.com", provider: "google")
+            let r = try await h.call("POST", "/v3/grants/\(g.id)/events?calendar_id=primary", token: h.apiKey, json: [
+                "title": "Daily", "when": ["start_time": 1767300000, "end_time": 1767303600],
+                "recurrence": ["rrule": ["RRULE:FREQ=DAILY"], "timezone": "America/New_York"]])
+            #expect(r.status == 400 && r.text.contains("recurrence"), "\(r.text)")
+            let ok = try await h.call("POST", "/v3/grants/\(g.id)/events?calendar_id=primary", token: h.apiKey, json: [
+                "title": "Daily", "when": ["start_time": 1767300000, "end_time": 1767303600, "start_timezone": "America/New_York"],
+                "recurrence": ["RRULE:FREQ=DAILY;COUNT=2"]])
+            #expect(ok.status == 200, "\(ok.text)")
+        }
+    }
+
+    /// 002 l. 130: "You can now use each connector to configure default scopes for each provider."
+    @Test("A connector's scopes are the default of a grant authorized without scope (002-36)")
+    func connectorDefaultScopes() async throws {
+        try await withSimulator { h in
+            let app = h.sim.region(.us).v3
+            let scope = ["https://www.googleapis.com/auth/gmail.readonly", "openid"]
+            let patched = try await h.call("PATCH", "/v3/connectors/google", token: h.apiKey, json: ["scope": .strings(scope)])
+            #expect(patched.status == 200, "\(patched.text)")
+            let redirect = "https://app.example.com/callback"
+            _ = try await h.call("POST", "/v3/applications/redirect-uris", token: h.apiKey, json: ["url": .string(redirect)])
+            let auth = try await h.call("GET", "/v3/connect/auth?client_id=\(app.clientID)&redirect_uri=\(QueryParameters.encode(redirect))&response_type=code&provider=google&login_hint=scoped@gmail.com")
+            let location = try #require(auth.headers["location"], "\(auth.text)")
+            let code = try #require(URLComponents(string: location)?.queryItems?.first { $0.name == "code" }?.value)
+            let token = try await h.call("POST", "/v3/connect/token", json: [
+                "client_id": .string(app.clientID), "client_secret": .string(app.apiKey), "grant_type": "authorization_code",
+                "code": .string(code), "redirect_uri": .string(redirect)])
+            #expect(token.json?["scope"]?.stringValue == scope.joined(separator: " "), "\(token.text)")
+            let grant = try await h.call("GET", "/v3/grants/\(token.json?["grant_id"]?.stringValue ?? "")", token: h.apiKey)
+            #expect(grant.data?["scope"]?.arrayValue?.compactMap(\.stringValue) == scope)
+        }
+    }
 }
