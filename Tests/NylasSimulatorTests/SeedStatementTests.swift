@@ -204,4 +204,43 @@ struct SeedStatementTests {
             #expect(grant.data?["scope"]?.arrayValue?.compactMap(\.stringValue) == scope)
         }
     }
+
+    /// 000 l. 105–115, the v2 half of a region move: new account and object IDs in the new region,
+    /// the same mail re-synced there, and webhooks configured per region.
+    @Test("v2 across regions: new account and message IDs, the mail re-synced, webhooks per region (000-21, 22, 25)")
+    func v2AcrossRegions() async throws {
+        let receiver = try await WebhookReceiver.start()
+        defer { Task { await receiver.stop() } }
+        try await withSimulator { h in
+            func connect(_ region: Region) async throws -> (String, String) {
+                let v2 = h.sim.region(region).v2
+                let a = try await h.call("POST", "/connect/authorize", region: region, json: [
+                    "client_id": .string(v2.clientID), "name": "Mo", "email_address": "mo@gmail.com", "provider": "gmail",
+                    "settings": ["google_client_id": "a", "google_client_secret": "b", "google_refresh_token": "c"], "scopes": "email"])
+                let t = try await h.call("POST", "/connect/token", region: region, json: [
+                    "client_id": .string(v2.clientID), "client_secret": .string(v2.clientSecret), "code": a.json?["code"] ?? .null])
+                return (try #require(t.json?["account_id"]?.stringValue), try #require(t.json?["access_token"]?.stringValue))
+            }
+            _ = try h.sim.deliverMail(to: "mo@gmail.com", from: "a@example.org", subject: "Before the move")
+            let (usAccount, usToken) = try await connect(.us)
+            let (euAccount, euToken) = try await connect(.eu)
+            #expect(usAccount != euAccount, "000-21")
+            let usMail = try await h.call("GET", "/messages", region: .us, headers: ["Authorization": "Bearer \(usToken)"]).json?.arrayValue ?? []
+            let euMail = try await h.call("GET", "/messages", region: .eu, headers: ["Authorization": "Bearer \(euToken)"]).json?.arrayValue ?? []
+            #expect(usMail.map { $0["subject"] } == euMail.map { $0["subject"] } && euMail.count == 1, "000-22: the mail is re-synced")
+            let usIDs = Set(usMail.compactMap { $0["id"]?.stringValue }), euIDs = Set(euMail.compactMap { $0["id"]?.stringValue })
+            #expect(!usIDs.isEmpty && usIDs.isDisjoint(with: euIDs), "000-22: new IDs")
+            // 000-25: a v2 webhook set up in the US hears nothing of the EU account.
+            let v2 = h.sim.region(.us).v2
+            let basic = ["Authorization": "Basic " + Data("\(v2.clientSecret):".utf8).base64EncodedString()]
+            let hook = try await h.call("POST", "/a/\(v2.clientID)/webhooks", json: ["callback_url": .string(receiver.url),
+                                                                                   "triggers": ["message.created"], "state": "active"], headers: basic)
+            #expect(hook.status == 200, "\(hook.text)")
+            _ = try h.sim.deliverMail(to: "mo@gmail.com", from: "b@example.org", subject: "After")
+            _ = try #require(await h.sim.nextDelivery(.us) { $0.type == "message.created" })
+            await h.sim.settle()
+            #expect(try h.sim.webhookDeliveries(.eu).isEmpty, "nothing configured in the EU")
+            #expect(try h.sim.webhookDeliveries(.us).allSatisfy { $0.grantID == usAccount })
+        }
+    }
 }
