@@ -41,6 +41,10 @@ public struct SimulatorSettings: Sendable, Equatable {
     /// only `contact.updated` (also sent on creation), so the default is false; the v3 reference
     /// lists `contact.deleted` too, and true sends it. v2 accounts always get `contact.deleted`.
     public var notifyContactDeleted = false
+    /// Whether `fields=raw_mime` returns a message's MIME (base64url) on v3 reads. The seeds say raw
+    /// messages are not supported (fetching or sending), so the default is false: a 400 naming
+    /// `include_headers`; the v3 reference lists the value, and true serves it.
+    public var rawMIMEReads = false
     /// Requests an in-memory simulator keeps in its request journal, per region: the most recent
     /// ones (default 100,000; older ones are dropped in steps of 32, so between this minus 31
     /// and this many are kept); nil keeps every request. A file-backed simulator (`dataDirectory`)

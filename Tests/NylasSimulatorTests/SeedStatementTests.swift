@@ -243,4 +243,32 @@ struct SeedStatementTests {
             #expect(try h.sim.webhookDeliveries(.us).allSatisfy { $0.grantID == usAccount })
         }
     }
+
+    /// 004 l. 72: "Fetching or sending RAW messages is not supported. Instead, use the option
+    /// fields=include_headers."
+    @Test("Raw messages: neither fetched nor sent by default; rawMIMEReads serves the reference's raw_mime (004-25)")
+    func rawMessages() async throws {
+        for allowed in [false, true] {
+            try await withSimulator(configure: { $0.settings.rawMIMEReads = allowed }) { h in
+                let g = try h.sim.createGrant(email: "raw@gmail.com", provider: "google")
+                _ = try h.sim.deliverMail(to: "raw@gmail.com", from: "a@example.org", subject: "Raw")
+                let list = try await h.call("GET", "/v3/grants/\(g.id)/messages", token: h.apiKey)
+                let id = try #require(list.data?.arrayValue?.first?["id"]?.stringValue)
+                let raw = try await h.call("GET", "/v3/grants/\(g.id)/messages/\(id)?fields=raw_mime", token: h.apiKey)
+                if allowed {
+                    #expect(raw.status == 200 && raw.data?["raw_mime"]?.stringValue?.isEmpty == false, "\(raw.text)")
+                } else {
+                    #expect(raw.status == 400 && raw.text.contains("include_headers"), "\(raw.text)")
+                    let listRaw = try await h.call("GET", "/v3/grants/\(g.id)/messages?fields=raw_mime", token: h.apiKey)
+                    #expect(listRaw.status == 400)
+                }
+                let headers = try await h.call("GET", "/v3/grants/\(g.id)/messages/\(id)?fields=include_headers", token: h.apiKey)
+                #expect(headers.data?["headers"]?.arrayValue?.isEmpty == false)
+                let send = try await h.raw("POST", "/v3/grants/\(g.id)/messages/send?type=mime", token: h.apiKey,
+                                           body: Array("From: raw@gmail.com\r\nTo: x@example.com\r\n\r\nhi".utf8),
+                                           headers: ["Content-Type": "message/rfc822"])
+                #expect(send.status == 400 || send.status == 415, "\(send.status) \(send.text)")
+            }
+        }
+    }
 }
