@@ -136,6 +136,13 @@ struct MigrationTests {
             #expect(putViaV2.status == 404, "\(putViaV2.text)")
             let unchanged = try await h.call("GET", "/v3/grants/\(grant.id)/messages/\(v2ID)", token: h.apiKey)
             #expect(unchanged.data?["starred"] == false)
+            // Seed 004: "Metadata on V2 objects must be synced to a locally stored DB": v2 metadata is
+            // not carried into v3.
+            let tagged = try await h.call("PUT", "/messages/\(v2ID)", json: ["metadata": ["crm": "deal-7"]],
+                                          headers: ["Authorization": "Bearer \(v2Token)"])
+            #expect(tagged.json?["metadata"]?["crm"]?.stringValue == "deal-7", "\(tagged.text)")
+            let inV3 = try await h.call("GET", "/v3/grants/\(grant.id)/messages/\(v2ID)", token: h.apiKey)
+            #expect(inV3.data?["metadata"]?["crm"] == nil, "v2 metadata stays in v2")
             // Seed 004: "You can use V2 message_id as the reply_to_message value if your apps are linked."
             let reply = try await h.call("POST", "/v3/grants/\(grant.id)/messages/send", token: h.apiKey, json: [
                 "to": [["email": "a@example.org"]], "subject": "Re: Old mail", "reply_to_message_id": .string(v2ID)])
