@@ -271,4 +271,35 @@ struct SeedStatementTests {
             }
         }
     }
+
+    /// 002 l. 239: "message.bounce_detected to check for bounces".
+    @Test("A send to an address that cannot exist bounces: the notice arrives and message.bounce_detected fires (002-86)")
+    func bounceDetected() async throws {
+        let receiver = try await WebhookReceiver.start()
+        defer { Task { await receiver.stop() } }
+        try await withSimulator { h in
+            _ = try await h.call("POST", "/v3/webhooks", token: h.apiKey,
+                                 json: ["trigger_types": ["message.bounce_detected", "message.created"], "webhook_url": .string(receiver.url)])
+            let g = try h.sim.createGrant(email: "sender@gmail.com", provider: "google")
+            let sent = try await h.call("POST", "/v3/grants/\(g.id)/messages/send", token: h.apiKey, json: [
+                "to": [["email": "ok@example.com"], ["email": "nobody@nowhere.invalid"]], "subject": "Quarterly numbers"])
+            #expect(sent.status == 200, "\(sent.text)")
+            await h.sim.advance(by: .seconds(30))
+            #expect(try h.sim.webhookDeliveries().allSatisfy { $0.type != "message.bounce_detected" }, "not before a minute")
+            let bounce = try #require(await h.sim.advanceUntilDelivery(within: .seconds(120)) { $0.type == "message.bounce_detected" })
+            let data = try #require(bounce.payload?["data"])
+            #expect(bounce.payload?["source"]?.stringValue == "/nylas/send")
+            #expect(data["grant_id"]?.stringValue == g.id)
+            #expect(data["object"]?["bounced_addresses"] == ["nobody@nowhere.invalid"])
+            #expect(data["object"]?["code"]?.stringValue == "550")
+            #expect(data["object"]?["origin"]?["id"] == sent.data?["id"])
+            #expect(data["object"]?["origin"]?["subject"]?.stringValue == "Quarterly numbers")
+            let inbox = try await h.call("GET", "/v3/grants/\(g.id)/messages?in=INBOX", token: h.apiKey)
+            #expect(inbox.data?.arrayValue?.first?["subject"]?.stringValue == "Delivery Status Notification (Failure)")
+            // A send without such an address does not bounce.
+            _ = try await h.call("POST", "/v3/grants/\(g.id)/messages/send", token: h.apiKey, json: ["to": [["email": "ok@example.com"]], "subject": "Fine"])
+            await h.sim.advance(by: .seconds(600))
+            #expect(try h.sim.webhookDeliveries().filter { $0.type == "message.bounce_detected" }.count == 1)
+        }
+    }
 }

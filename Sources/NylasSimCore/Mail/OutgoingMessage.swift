@@ -203,6 +203,7 @@ package enum MailSender {
         }
         var record = built
         record.metadata = out.metadata
+        Bounces.afterSend(s, region: region, grant: grant, record: record, out)
         return record
     }
 
