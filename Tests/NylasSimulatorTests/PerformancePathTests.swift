@@ -246,14 +246,17 @@ struct PerformancePathTests {
         return String(out.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ").prefix(100))
     }
 
-    @Test("Snippets of ASCII bodies on bytes equal the snippets computed on characters")
+    @Test("Snippets, cut as they are built, equal the snippets computed on whole bodies (ASCII or not)")
     func asciiSnippet() {
         var rng = SystemRandomNumberGenerator()
         let pieces = ["<p>", "</p>", "<", ">", " ", "  ", "\t", "\r\n", "\n", "\u{0B}", "\u{0C}", "\r", "\u{1C}", "\u{1F}", "\u{7F}",
-                      "word", "a", "Hello,", "x<y", "a>b", "<br/>", "\u{00}"]
+                      "word", "a", "Hello,", "x<y", "a>b", "<br/>", "\u{00}",
+                      // Non-ASCII: the general path, and the cut after 100 characters (a combining mark
+                      // right after the cut belongs to the 100th character).
+                      "é", "e\u{0301}", "\u{0301}", "\u{00A0}", "\u{2003}", "日本", "👍🏽"]
         for n in 0..<20_000 {
             var body = ""
-            let count = n < 10_000 ? Int.random(in: 0...12, using: &rng) : Int.random(in: 30...120, using: &rng)
+            let count = n < 10_000 ? Int.random(in: 0...12, using: &rng) : Int.random(in: 30...160, using: &rng)
             for _ in 0..<count {
                 if Bool.random(using: &rng) {
                     body += pieces.randomElement(using: &rng)!
@@ -264,7 +267,11 @@ struct PerformancePathTests {
             #expect(Snippet.make(body) == Self.referenceSnippet(body), "\(Array(body.utf8))")
         }
         for body in ["", " ", "<p>Hi</p>", "é<p>x</p>", String(repeating: "ab ", count: 60), String(repeating: "x", count: 99) + " y",
-                     String(repeating: "x", count: 100) + " y", "\r\n<b>bold</b>\r\n"] {
+                     String(repeating: "x", count: 100) + " y", "\r\n<b>bold</b>\r\n",
+                     String(repeating: "x", count: 100) + "\u{0301}", String(repeating: "x", count: 100) + "é" + String(repeating: "z", count: 50),
+                     String(repeating: "é ", count: 80), "<p>" + String(repeating: "y", count: 1_000_000) + "</p>",
+                     "é" + String(repeating: "word <b>x</b> ", count: 2_000), String(repeating: "e\u{0301} ", count: 5_000),
+                     "<p>" + String(repeating: " ", count: 5_000) + "é" + String(repeating: "<i></i>", count: 3_000) + "tail"] {
             #expect(Snippet.make(body) == Self.referenceSnippet(body))
         }
         #expect(Snippet.makeASCII("é") == nil)

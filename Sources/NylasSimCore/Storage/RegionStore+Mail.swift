@@ -125,8 +125,24 @@ package struct MessageRecord: Sendable {
 
 package enum Snippet {
     /// The first ~100 characters of the body without tags.
+    ///
+    /// The text without tags, its runs of white space made one space, cut at 100 characters. It is
+    /// computed on a prefix of the body first (4,096 characters, then 16 times more), kept when
+    /// that prefix already gives more than 100: what follows cannot change the first 100, so a body
+    /// of megabytes costs what its first lines do.
     package static func make(_ body: String) -> String {
         if let ascii = makeASCII(body) { return ascii }
+        var size = 4096
+        while true {
+            let part = body.prefix(size)
+            let text = collapsed(part)
+            if part.endIndex == body.endIndex || text.count > 101 { return String(text.prefix(100)) }
+            size *= 16
+        }
+    }
+
+    /// The text of `body` without tags (each one a space), its white space collapsed.
+    private static func collapsed(_ body: Substring) -> String {
         var out = ""
         var inTag = false
         for c in body {
@@ -134,21 +150,22 @@ package enum Snippet {
             if c == ">" { inTag = false; out.append(" "); continue }
             if !inTag { out.append(c) }
         }
-        let collapsed = out.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
-        return String(collapsed.prefix(100))
+        return out.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
     }
 
     /// `make` of an all-ASCII body, on bytes: there every character is one byte (a CR LF pair is
     /// one character, but whitespace either way), and the whitespace characters are tab, LF, VT,
-    /// FF, CR and space. Nil for any other body.
+    /// FF, CR and space. Nil when a non-ASCII byte comes before the snippet is complete, or right
+    /// after it (it could combine with its last character): `make` decides then.
     package static func makeASCII(_ body: String) -> String? {
         var out: [UInt8] = []
         out.reserveCapacity(100)
         var inTag = false
         var pendingSpace = false
         for byte in body.utf8 {
+            // Complete: the rest of the body cannot change it.
+            if out.count >= 100 { return byte < 0x80 ? String(decoding: out, as: UTF8.self) : nil }
             guard byte < 0x80 else { return nil }
-            guard out.count < 100 else { continue }  // still checking the rest is ASCII
             var c = byte
             if c == UInt8(ascii: "<") { inTag = true; continue }
             if c == UInt8(ascii: ">") { inTag = false; c = 0x20 } else if inTag { continue }
