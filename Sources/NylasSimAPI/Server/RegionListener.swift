@@ -118,7 +118,15 @@ package final class SimulatorHTTPHandler: ChannelInboundHandler {
         }
         let keepAlive = head.isKeepAlive && failure == nil
         let promise = context.eventLoop.makePromise(of: SimResponse.self)
-        promise.completeWithTask { await core.handle(request, region: region, failure: failure) }
+        if body.count >= BulkExecutor.threshold {
+            // A large body is parsed, handled and rendered on a thread of its own, not on this
+            // connection's event loop, whose other connections would wait for it.
+            Task(executorPreference: BulkExecutor.shared) {
+                promise.succeed(await core.handle(request, region: region, failure: failure))
+            }
+        } else {
+            promise.completeWithTask { await core.handle(request, region: region, failure: failure) }
+        }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         promise.futureResult.whenSuccess { response in
             let (handler, context) = loopBound.value
@@ -286,4 +294,19 @@ private final class ConnectionSet: Sendable {
     package func insert(_ c: any Channel) { channels.withLock { $0[ObjectIdentifier(c)] = c } }
     package func remove(_ c: any Channel) { channels.withLock { $0[ObjectIdentifier(c)] = nil } }
     package func all() -> [any Channel] { channels.withLock { Array($0.values) } }
+}
+
+/// The executor of requests with large bodies (`threshold` bytes and more): one thread of its own,
+/// so that parsing and rendering megabytes never holds an event loop that other connections use.
+package final class BulkExecutor: TaskExecutor, @unchecked Sendable {
+    package static let shared = BulkExecutor()
+    /// 1 MiB.
+    package static let threshold = 1 << 20
+    private let queue = DispatchQueue(label: "nylas-sim.bulk-requests")
+
+    package func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        queue.async { job.runSynchronously(on: executor) }
+    }
 }
