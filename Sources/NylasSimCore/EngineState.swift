@@ -86,7 +86,7 @@ package final class EngineState {
     /// Called with every committed event, in order, inside the lock (the API layer adds the v2 delta log).
     package var eventHandlers: [(EngineState, SimEvent) -> Void] = [WebhookDispatcher.handle]
     /// Answers of sends made with an `Idempotency-Key`, by grant and key (kept while the process lives).
-    package var idempotency: [String: (request: [UInt8], response: SimResponse)] = [:]
+    package var idempotency: [String: (request: [UInt8], answer: JSON, status: Int)] = [:]
     /// Scripted provider outages.
     package var outages: [ProviderOutage] = []
     /// Scenarios loaded into this simulator and how they went.

@@ -110,7 +110,9 @@ package enum V3MessageRoutes {
         if let key, key.count > 256 {
             throw NylasError(status: 400, type: "api.invalid_idempotency_key", message: "Idempotency-Key must be 256 characters or fewer.")
         }
-        return try ctx.write { s, store in
+        // The answer is built under the lock and written out after it: a 24 MiB body is serialized
+        // while other requests go on.
+        let (answer, status) = try ctx.write { s, store -> (JSON, Int) in
             let grant = try ctx.dataGrant(s, store, mail: true)
             if let key {
                 let fingerprint = ctx.request.body
@@ -119,10 +121,10 @@ package enum V3MessageRoutes {
                         throw NylasError(status: 409, type: "api.invalid_idempotent_request",
                                          message: "The Idempotency-Key was already used with a different request")
                     }
-                    return cached.response
+                    return (cached.answer, cached.status)
                 }
             }
-            let response: SimResponse
+            let response: (JSON, Int)
             if let sendAt = out.sendAt {
                 let now = s.now.seconds
                 guard sendAt >= now + 60, sendAt <= now + 30 * 86400 else {
@@ -138,16 +140,17 @@ package enum V3MessageRoutes {
                                "from": Participant.json(out.from.isEmpty ? [Participant(name: grant.name ?? "", email: grant.email)] : out.from),
                                "body": .string(out.body), "attachments": []]
                 if let r = out.replyToMessageID { o["reply_to_message_id"] = .string(r) }
-                response = .json(["request_id": .string(ctx.requestID), "grant_id": .string(grant.id), "schedule_id": .string(schedule),
-                                  "data": o], status: 202)
+                response = (["request_id": .string(ctx.requestID), "grant_id": .string(grant.id), "schedule_id": .string(schedule),
+                             "data": o], 202)
             } else {
                 let record = try MailSender.send(s, region: ctx.region, grant: grant, out)
-                response = .json(["request_id": .string(ctx.requestID), "grant_id": .string(grant.id),
-                                  "data": MailSender.response(record, out)])
+                response = (["request_id": .string(ctx.requestID), "grant_id": .string(grant.id),
+                             "data": MailSender.response(record, out)], 200)
             }
-            if let key { s.idempotency["\(grant.id)|\(key)"] = (ctx.request.body, response) }
+            if let key { s.idempotency["\(grant.id)|\(key)"] = (ctx.request.body, response.0, response.1) }
             return response
         }
+        return .json(answer, status: status)
     }
 
     // MARK: Schedules

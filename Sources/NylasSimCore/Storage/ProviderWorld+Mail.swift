@@ -229,7 +229,12 @@ extension ProviderWorld {
             JSON.array(attachments.map(\.json)), available.milliseconds)
         let id = Int64(try db.first("SELECT last_insert_rowid() AS id")?.int("id") ?? 0)
         try recordChange(mailbox: mailbox, kind: "message", object: id, time: available)
-        return try message(id: id)!
+        // The row as inserted (the columns' defaults: not deleted, version 1), without reading a body
+        // of megabytes back.
+        return WorldMessage(id: id, mailbox: mailbox, messageIDHeader: header, inReplyTo: m.inReplyTo, references: references,
+                            threadKey: threadKey, subject: m.subject, from: m.from, to: m.to, cc: m.cc, bcc: m.bcc, replyTo: m.replyTo,
+                            body: m.body, date: m.date, unread: m.unread, starred: m.starred, folders: m.folders, headers: m.headers,
+                            attachments: attachments, deleted: false, availableAt: available, version: 1)
     }
 
     /// Changes flags or folders of a message, as the user's own mail client (or a grant) does.
