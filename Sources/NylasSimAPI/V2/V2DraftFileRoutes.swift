@@ -120,37 +120,23 @@ package enum V2DraftFileRoutes {
         let (limit, offset) = try ctx.query.v2Paging()
         return .json(.array(try ctx.read { s, store in
             let (account, _) = try ctx.v2Account(s, store)
-            // `message_id` (v2 §6.5; the SDK's `Message.attachments`): the files attached to one message.
+            var files: [JSON]
             if let messageID = ctx.query["message_id"] {
+                // `message_id` (v2 §6.5; the SDK's `Message.attachments`): the files attached to one message.
                 guard let m = try store.message(grantID: account.id, id: messageID) else { return [] }
-                var files: [JSON] = m.attachments.map { a in
-                    var o = fileJSON(id: a["id"]?.stringValue ?? "", account: account, filename: a["filename"]?.stringValue ?? "",
-                                     type: a["content_type"]?.stringValue ?? "application/octet-stream", size: a["size"]?.intValue ?? 0)
-                    o["message_ids"] = .strings([m.id])
-                    o["content_id"] = a["content_id"] ?? .null
-                    o["content_disposition"] = .string((a["is_inline"]?.boolValue ?? false) ? "inline" : "attachment")
-                    return o
+                files = m.attachments.map { attachmentFile($0, of: m, account: account) }
+            } else {
+                // Uploaded files, then the attachments of the account's messages (files too, §6.5).
+                files = try store.v2Files(accountID: account.id).map {
+                    fileJSON(id: $0.id, account: account, filename: $0.filename, type: $0.contentType, size: $0.size)
                 }
-                if let name = ctx.query["filename"] { files = files.filter { $0["filename"]?.stringValue == name } }
-                if let type = ctx.query["content_type"] { files = files.filter { $0["content_type"]?.stringValue == type } }
-                return Array(files.dropFirst(offset).prefix(limit))
-            }
-            // Uploaded files, then the attachments of the account's messages (files too, §6.5).
-            var all = try store.v2Files(accountID: account.id).map {
-                fileJSON(id: $0.id, account: account, filename: $0.filename, type: $0.contentType, size: $0.size)
-            }
-            for m in try store.messagesWithAttachments(grantID: account.id) {
-                for a in m.attachments {
-                    var o = fileJSON(id: a["id"]?.stringValue ?? "", account: account, filename: a["filename"]?.stringValue ?? "",
-                                     type: a["content_type"]?.stringValue ?? "application/octet-stream", size: a["size"]?.intValue ?? 0)
-                    o["message_ids"] = .strings([m.id])
-                    o["content_id"] = a["content_id"] ?? .null
-                    all.append(o)
+                for m in try store.messagesWithAttachments(grantID: account.id) {
+                    files += m.attachments.map { attachmentFile($0, of: m, account: account) }
                 }
             }
-            if let name = ctx.query["filename"] { all = all.filter { $0["filename"]?.stringValue == name } }
-            if let type = ctx.query["content_type"] { all = all.filter { $0["content_type"]?.stringValue == type } }
-            return Array(all.dropFirst(offset).prefix(limit))
+            if let name = ctx.query["filename"] { files = files.filter { $0["filename"]?.stringValue == name } }
+            if let type = ctx.query["content_type"] { files = files.filter { $0["content_type"]?.stringValue == type } }
+            return Array(files.dropFirst(offset).prefix(limit))
         }))
     }
 
@@ -296,6 +282,16 @@ package enum V2DraftFileRoutes {
     package static func draft(_ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> DraftRecord {
         guard let d = try store.draft(grantID: account.id, id: id) else { throw NylasError.notFound("Couldn't find draft \(id)") }
         return d
+    }
+
+    /// A message's attachment as a v2 file object (§6.5: with `message_ids` and `content_id`).
+    package static func attachmentFile(_ a: JSON, of m: MessageRecord, account: GrantRecord) -> JSON {
+        var o = fileJSON(id: a["id"]?.stringValue ?? "", account: account, filename: a["filename"]?.stringValue ?? "",
+                         type: a["content_type"]?.stringValue ?? "application/octet-stream", size: a["size"]?.intValue ?? 0)
+        o["message_ids"] = .strings([m.id])
+        o["content_id"] = a["content_id"] ?? .null
+        o["content_disposition"] = .string((a["is_inline"]?.boolValue ?? false) ? "inline" : "attachment")
+        return o
     }
 
     package static func fileJSON(id: String, account: GrantRecord, filename: String, type: String, size: Int) -> JSON {
