@@ -118,6 +118,8 @@ package final class EngineState {
         }
         self.regions = regions
         world = try ProviderWorld(path: options.dataDirectory.map { "\($0)/world.sqlite" }, seed: options.seed)
+        large = try LargeValues(directory: options.dataDirectory)
+        for db in [world.db] + regions.values.map(\.db) { db.large = large }
         persistsClock = options.dataDirectory != nil
         // A `--data-dir` server restarted: its clock resumes where it stopped (time, mode, rate).
         if persistsClock, let saved = try world.savedClock() {
@@ -129,6 +131,8 @@ package final class EngineState {
                 try regions[region]!.saveCounter()
             }
         }
+        // Files of a `--data-dir` that no row names (a transaction that never committed).
+        if options.dataDirectory != nil { try collectLargeValues() }
         try Schedules.restore(self)
         try WebhookDispatcher.restore(self)
         try restoreSyncTicks()
@@ -198,6 +202,26 @@ package final class EngineState {
 
     package func emit(_ event: SimEvent) { events.pending.append(event) }
 
+    // MARK: Large values
+
+    /// Message bodies and attachment contents of 64 KiB or more, outside the rows that name them.
+    package let large: LargeValues
+
+    /// Drops the large values that no row names any more: run between transactions only, when
+    /// every database is in autocommit (a value named by a row that a rollback brings back is kept).
+    package func collectLargeValues() throws {
+        var referenced = Set<String>()
+        let sql = [(world.db, "SELECT CAST(body AS BLOB) AS ref FROM messages WHERE typeof(body) = 'blob'"),
+                   (world.db, "SELECT CAST(content AS BLOB) AS ref FROM attachments WHERE typeof(content) = 'text'")]
+            + regions.values.map { ($0.db, "SELECT CAST(body AS BLOB) AS ref FROM messages WHERE typeof(body) = 'blob'") }
+        for (db, query) in sql {
+            for row in try db.query(query) {
+                if let ref = row["ref"].blob, let key = ref.withUnsafeBytes({ LargeValues.key($0) }) { referenced.insert(key) }
+            }
+        }
+        large.collect(referenced: referenced)
+    }
+
     // MARK: Transactions
 
     private var databases: [SQLiteDatabase] { [world.db] + Region.allCases.map { regions[$0]!.db } }
@@ -221,6 +245,7 @@ package final class EngineState {
             for event in committed {
                 for handler in eventHandlers { handler(self, event) }
             }
+            if large.collectionDue, databases.allSatisfy(\.isAutocommit) { try? collectLargeValues() }
             return result
         } catch {
             for db in databases { try? db.execute("ROLLBACK") }
@@ -246,6 +271,7 @@ package final class EngineState {
                 try store.saveCounter()
             }
         }
+        large.removeAll()
         consent = ConsentSettings()
         idempotency.removeAll()
         outages.removeAll()

@@ -187,22 +187,16 @@ package enum MailSender {
             try s.world.insert(copy, mailbox: email, time: s.now)
             try SyncEngine.mailboxChanged(s, mailbox: email)
         }
-        let built = try SyncEngine.record(s, region: region, grant: grant, message: sent)
-        // The sender's own push sync saves this record rather than reading the message back.
-        let handoff = SyncEngine.SentMessage(region: region, grantID: grant.id, message: sent, record: built)
-        try SyncEngine.mailboxChanged(s, mailbox: grant.email, sent: handoff)
-        if !out.metadata.isEmpty {
-            if handoff.applied {
-                var synced = built
-                synced.metadata = out.metadata
-                try store.save(synced)
-            } else if var synced = try store.message(grantID: grant.id, id: built.id) {
-                synced.metadata = out.metadata
-                try store.save(synced)
-            }
-        }
-        var record = built
+        var record = try SyncEngine.record(s, region: region, grant: grant, message: sent)
         record.metadata = out.metadata
+        // The sender's own push sync saves this record (with its metadata) rather than reading
+        // the message back; a sync that could not use it saved one without.
+        let handoff = SyncEngine.SentMessage(region: region, grantID: grant.id, message: sent, record: record)
+        try SyncEngine.mailboxChanged(s, mailbox: grant.email, sent: handoff)
+        if !out.metadata.isEmpty, !handoff.applied, var synced = try store.message(grantID: grant.id, id: record.id) {
+            synced.metadata = out.metadata
+            try store.save(synced)
+        }
         Bounces.afterSend(s, region: region, grant: grant, record: record, out)
         return record
     }

@@ -212,7 +212,7 @@ extension ProviderWorld {
         var attachments: [WorldAttachment] = []
         for a in m.attachments {
             try db.run("INSERT INTO attachments(filename, content_type, size, content_id, inline, content) VALUES(?,?,?,?,?,?)",
-                       a.filename, a.contentType, a.content.count, a.contentID, a.isInline, SQLValue.blob(a.content))
+                       a.filename, a.contentType, a.content.count, a.contentID, a.isInline, SQLValue.largeBlob(a.content))
             let id = Int64(try db.first("SELECT last_insert_rowid() AS id")?.int("id") ?? 0)
             attachments.append(WorldAttachment(id: id, filename: a.filename, contentType: a.contentType, size: a.content.count,
                                                contentID: a.contentID, isInline: a.isInline))
@@ -223,7 +223,7 @@ extension ProviderWorld {
                 bcc_json, reply_to_json, body, date, unread, starred, folders, headers, attachments, available_at)
             VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
             """, mailbox, header, m.inReplyTo, JSON.strings(references), threadKey, m.subject, Participant.json(m.from),
-            Participant.json(m.to), Participant.json(m.cc), Participant.json(m.bcc), Participant.json(m.replyTo), m.body, m.date,
+            Participant.json(m.to), Participant.json(m.cc), Participant.json(m.bcc), Participant.json(m.replyTo), SQLValue.largeText(m.body), m.date,
             m.unread, m.starred, JSON.strings(m.folders),
             JSON.array(m.headers.map { ["name": .string($0.0), "value": .string($0.1)] }),
             JSON.array(attachments.map(\.json)), available.milliseconds)

@@ -271,7 +271,7 @@ extension RegionStore {
                 unread = excluded.unread, starred = excluded.starred, folders = excluded.folders, metadata = excluded.metadata,
                 attachments = excluded.attachments, updated_at = excluded.updated_at
             """, m.grantID, m.id, m.worldID, m.threadID, m.subject, Participant.json(m.from), Participant.json(m.to),
-            Participant.json(m.cc), Participant.json(m.bcc), Participant.json(m.replyTo), m.body, m.snippet, m.date, m.unread,
+            Participant.json(m.cc), Participant.json(m.bcc), Participant.json(m.replyTo), SQLValue.largeText(m.body), m.snippet, m.date, m.unread,
             m.starred, JSON.strings(m.folders), JSON.array(m.attachments),
             JSON.array(m.headers.map { ["name": .string($0.0), "value": .string($0.1)] }), JSON.object(m.metadata),
             m.messageIDHeader, m.participantsText, !m.attachments.isEmpty, m.createdAt, m.updatedAt)

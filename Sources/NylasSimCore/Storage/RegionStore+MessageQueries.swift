@@ -21,7 +21,7 @@ extension RegionStore {
         if let before = filter.receivedBefore { f.add("m.date < ?", before) }
         if let after = filter.receivedAfter { f.add("m.date > ?", after) }
         if let has = filter.hasAttachment { f.add("m.has_attachments = ?", has) }
-        for t in filter.searchTerms { f.add("(m.subject LIKE ? OR m.body LIKE ?)", "%\(t)%", "%\(t)%") }
+        for t in filter.searchTerms { f.add("(m.subject LIKE ? OR sim_value(m.body) LIKE ?)", "%\(t)%", "%\(t)%") }
         for (key, value) in filter.metadata { f.add("json_extract(CAST(m.metadata AS TEXT), ?) = ?", "$.\"\(key)\"", value) }
         if !filter.anyEmail.isEmpty { f.addAnyEmail(filter.anyEmail) }
         return f

@@ -90,7 +90,7 @@ extension RegionStore {
             case "to": f.add("CAST(m.to_json AS TEXT) LIKE ? ESCAPE '\\'", like)
             case "cc": f.add("CAST(m.cc_json AS TEXT) LIKE ? ESCAPE '\\'", like)
             case "subject": f.add("m.subject LIKE ? ESCAPE '\\'", like)
-            default: f.add("(m.subject LIKE ? ESCAPE '\\' OR m.body LIKE ? ESCAPE '\\' OR m.participants LIKE ? ESCAPE '\\')", like, like, like)
+            default: f.add("(m.subject LIKE ? ESCAPE '\\' OR sim_value(m.body) LIKE ? ESCAPE '\\' OR m.participants LIKE ? ESCAPE '\\')", like, like, like)
             }
         }
         return f

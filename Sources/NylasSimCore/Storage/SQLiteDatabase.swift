@@ -8,8 +8,17 @@ package enum SQLValue: Sendable, Equatable {
     case double(Double)
     case text(String)
     case blob([UInt8])
+    /// Bound only: text or bytes that a database with `LargeValues` keeps there when they reach
+    /// `LargeValues.threshold` (its row holds a reference); read back as `.text` or `.blob`.
+    case largeText(String)
+    case largeBlob([UInt8])
 
-    package var string: String? { if case .text(let s) = self { return s } else { return nil } }
+    package var string: String? {
+        switch self {
+        case .text(let s), .largeText(let s): return s
+        default: return nil
+        }
+    }
     package var int: Int64? {
         switch self {
         case .int(let i): return i
@@ -19,8 +28,8 @@ package enum SQLValue: Sendable, Equatable {
     }
     package var blob: [UInt8]? {
         switch self {
-        case .blob(let b): return b
-        case .text(let s): return Array(s.utf8)
+        case .blob(let b), .largeBlob(let b): return b
+        case .text(let s), .largeText(let s): return Array(s.utf8)
         default: return nil
         }
     }
@@ -99,6 +108,8 @@ package final class SQLiteDatabase {
     private var layouts: [OpaquePointer: SQLColumns] = [:]
     private var savepointDepth = 0
     package let path: String?
+    /// Where large values bound as `.largeText`/`.largeBlob` are kept (nil: in the row).
+    package var large: LargeValues?
     /// Moves on every write to `applications`, `connectors`, `grants` or `tokens` (SQLite's update hook), on
     /// every rollback and on `invalidateLookups()`: what `RegionStore` read from those tables
     /// before is still current while it has not moved.
@@ -128,6 +139,32 @@ package final class SQLiteDatabase {
             guard let context else { return }
             Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue().lookupGeneration &+= 1
         }, context)
+        // `sim_value(x)`: the value a large-value reference stands for, or `x` itself.
+        sqlite3_create_function_v2(handle, "sim_value", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, context, { fn, _, args in
+            guard let fn, let args, let arg = args[0], let context = sqlite3_user_data(fn) else { return }
+            let db = Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue()
+            let type = sqlite3_value_type(arg)
+            if let large = db.large, type == SQLITE_BLOB || type == SQLITE_TEXT {
+                let n = Int(sqlite3_value_bytes(arg))
+                let p = type == SQLITE_BLOB ? sqlite3_value_blob(arg) : UnsafeRawPointer(sqlite3_value_text(arg))
+                if n == LargeValues.referenceLength, let p, let value = large.value(UnsafeRawBufferPointer(start: p, count: n)) {
+                    switch value {
+                    case .text(let s): SQLiteDatabase.resultText(fn, s)
+                    case .bytes(let b): b.withUnsafeBytes { _ = sqlite3_result_blob64(fn, $0.baseAddress, UInt64($0.count), SQLiteDatabase.transient) }
+                    }
+                    return
+                }
+            }
+            sqlite3_result_value(fn, arg)
+        }, nil, nil, nil)
+    }
+
+    private static func resultText(_ fn: OpaquePointer, _ s: String) {
+        var s = s
+        s.withUTF8 { p in
+            sqlite3_result_text64(fn, UnsafeRawPointer(p.baseAddress ?? UnsafePointer(bitPattern: 1)!).assumingMemoryBound(to: CChar.self),
+                                  UInt64(p.count), SQLiteDatabase.transient, UInt8(SQLITE_UTF8))
+        }
     }
 
     /// The tables whose rows `RegionStore` keeps looked up (`lookupGeneration`).
@@ -150,6 +187,9 @@ package final class SQLiteDatabase {
     package func dataVersion() throws -> Int {
         try first("PRAGMA data_version")?.int("data_version") ?? 0
     }
+
+    /// Whether no transaction or savepoint is open.
+    package var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
 
     /// The rowid of the last row inserted by this connection.
     package var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
@@ -230,19 +270,43 @@ package final class SQLiteDatabase {
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    private func bind(_ stmt: OpaquePointer, _ values: [any SQLBindable]) {
+    private func bind(_ stmt: OpaquePointer, _ values: [any SQLBindable]) throws {
         for (i, v) in values.enumerated() {
             let idx = Int32(i + 1)
             switch v.sqlValue {
             case .null: sqlite3_bind_null(stmt, idx)
             case .int(let n): sqlite3_bind_int64(stmt, idx, n)
             case .double(let d): sqlite3_bind_double(stmt, idx, d)
-            case .text(let s): sqlite3_bind_text(stmt, idx, s, -1, Self.transient)
-            case .blob(let b):
-                b.withUnsafeBytes { raw in
-                    _ = sqlite3_bind_blob(stmt, idx, raw.baseAddress, Int32(raw.count), Self.transient)
+            case .text(let s): Self.bindText(stmt, idx, s)
+            case .blob(let b): Self.bindBlob(stmt, idx, b)
+            case .largeText(let s):
+                if let large, s.utf8.count >= LargeValues.threshold {
+                    Self.bindBlob(stmt, idx, try large.reference(for: .text(s)))
+                } else {
+                    Self.bindText(stmt, idx, s)
+                }
+            case .largeBlob(let b):
+                if let large, b.count >= LargeValues.threshold {
+                    Self.bindText(stmt, idx, String(decoding: try large.reference(for: .bytes(b)), as: UTF8.self))
+                } else {
+                    Self.bindBlob(stmt, idx, b)
                 }
             }
+        }
+    }
+
+    /// Binds the string's own bytes (no C-string copy; a NUL inside is kept).
+    private static func bindText(_ stmt: OpaquePointer, _ idx: Int32, _ s: String) {
+        var s = s
+        s.withUTF8 { p in
+            _ = sqlite3_bind_text64(stmt, idx, UnsafeRawPointer(p.baseAddress ?? UnsafePointer(bitPattern: 1)!).assumingMemoryBound(to: CChar.self),
+                                    UInt64(p.count), transient, UInt8(SQLITE_UTF8))
+        }
+    }
+
+    private static func bindBlob(_ stmt: OpaquePointer, _ idx: Int32, _ b: [UInt8]) {
+        b.withUnsafeBytes { raw in
+            _ = sqlite3_bind_blob64(stmt, idx, raw.baseAddress, UInt64(raw.count), transient)
         }
     }
 
@@ -255,7 +319,7 @@ package final class SQLiteDatabase {
     @discardableResult
     package func run(_ sql: String, _ values: [any SQLBindable]) throws -> Int {
         let stmt = try prepared(sql)
-        bind(stmt, values)
+        try bind(stmt, values)
         var rc = sqlite3_step(stmt)
         while rc == SQLITE_ROW { rc = sqlite3_step(stmt) }
         sqlite3_reset(stmt)
@@ -270,7 +334,7 @@ package final class SQLiteDatabase {
 
     package func query(_ sql: String, _ values: [any SQLBindable]) throws -> [SQLRow] {
         let stmt = try prepared(sql)
-        bind(stmt, values)
+        try bind(stmt, values)
         var rows: [SQLRow] = []
         let count = sqlite3_column_count(stmt)
         var layout: SQLColumns?
@@ -286,11 +350,25 @@ package final class SQLiteDatabase {
                 switch sqlite3_column_type(stmt, i) {
                 case SQLITE_INTEGER: value = .int(sqlite3_column_int64(stmt, i))
                 case SQLITE_FLOAT: value = .double(sqlite3_column_double(stmt, i))
-                case SQLITE_TEXT: value = .text(String(cString: sqlite3_column_text(stmt, i)))
+                case SQLITE_TEXT:
+                    let p = sqlite3_column_text(stmt, i)
+                    let raw = UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, i)))
+                    if raw.count == LargeValues.referenceLength, let large, Self.declared(stmt, i, "BLOB"),
+                       case .bytes(let b)? = large.value(raw) {
+                        value = .blob(b)
+                    } else {
+                        value = .text(String(decoding: raw, as: UTF8.self))
+                    }
                 case SQLITE_BLOB:
                     let n = Int(sqlite3_column_bytes(stmt, i))
                     if n > 0, let p = sqlite3_column_blob(stmt, i) {
-                        value = .blob(Array(UnsafeRawBufferPointer(start: p, count: n)))
+                        let raw = UnsafeRawBufferPointer(start: p, count: n)
+                        if n == LargeValues.referenceLength, let large, Self.declared(stmt, i, "TEXT"),
+                           case .text(let s)? = large.value(raw) {
+                            value = .text(s)
+                        } else {
+                            value = .blob(Array(raw))
+                        }
                     } else {
                         value = .blob([])
                     }
@@ -302,6 +380,13 @@ package final class SQLiteDatabase {
         }
         sqlite3_reset(stmt)
         return rows
+    }
+
+    /// Whether result column `i` is a table column declared `type` (where a reference of the
+    /// other storage class stands for a large value).
+    private static func declared(_ stmt: OpaquePointer, _ i: Int32, _ type: String) -> Bool {
+        guard let decl = sqlite3_column_decltype(stmt, i) else { return false }
+        return strcasecmp(decl, type) == 0
     }
 
     /// The statement's column names: the cached layout while the names are still the same
