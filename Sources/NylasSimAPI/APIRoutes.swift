@@ -19,6 +19,7 @@ package enum APIRoutes {
         V3CalendarRoutes.register(&router)
         V3EventRoutes.register(&router)
         V3ContactRoutes.register(&router)
+        V3SchedulerRoutes.register(&router)
         MigrationToolRoutes.register(&router)
         V2WebhookRoutes.register(&router)
         V2AccountRoutes.register(&router)

@@ -134,6 +134,7 @@ package final class EngineState {
         // Files of a `--data-dir` that no row names (a transaction that never committed).
         if options.dataDirectory != nil { try collectLargeValues() }
         try Schedules.restore(self)
+        try SchedulerOperations.restore(self)
         try WebhookDispatcher.restore(self)
         try restoreSyncTicks()
         try saveClock()

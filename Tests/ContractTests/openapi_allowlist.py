@@ -105,6 +105,26 @@ SPEC_PATCHES: list[Patch] = [
     Patch("/components/schemas/draft/properties/to/minItems", None,
           "a draft may have no recipients yet (create-draft does not require `to`); SDKs model `to` as a list",
           op="remove"),
+    # Scheduler. The configuration responses are `oneOf` Standard/Group, but a standard configuration
+    # also matches the group branch (no required field tells them apart): anyOf. A confirmed booking's
+    # response is `oneOf` booking / "Delete Succeeded" (a response used as a schema, which matches
+    # anything): anyOf. nylas 6.18 parses both as Configuration and Booking.
+    Patch("/components/responses/configuration/content/application~1json/schema/oneOf", "anyOf",
+          "standard and group configuration branches overlap", op="rename"),
+    Patch("/components/responses/configurations/content/application~1json/schema/allOf/1/properties/data/items/oneOf", "anyOf",
+          "standard and group configuration branches overlap", op="rename"),
+    Patch("/components/responses/booking_confirm/content/application~1json/schema/oneOf", "anyOf",
+          "booking / delete-succeeded branches overlap; nylas 6.18 bookings.confirm returns Response[Booking]", op="rename"),
+    # Group events: `group_event` requires `availability` and `event_booking` (copied from the
+    # configuration schema; the examples have neither), its `when` branches overlap, and the one-event
+    # and import responses type `data` as an array while their examples (and the list's items) are objects.
+    Patch("/components/schemas/group_event/required", ["participants", "when"],
+          "a group event has no availability or event_booking (the description's own examples)"),
+    Patch("/components/schemas/group_event/properties/when/oneOf", "anyOf", "timespan branches overlap", op="rename"),
+    Patch("/components/responses/group_event/content/application~1json/schema/allOf/1/properties/data",
+          {"$ref": "#/components/schemas/group_event"}, "one group event is an object (the description's example)"),
+    Patch("/components/responses/import-group-event/content/application~1json/schema/allOf/1/properties/data",
+          {"$ref": "#/components/schemas/import-group-event-response"}, "the import result is an object (the description's example)"),
 ]
 
 def normalize(spec: dict) -> None:

@@ -39,7 +39,7 @@ extension V2Render {
             "ical_uid": o["ical_uid"] ?? .null, "message_id": .optional(invitationMessageID(o, account: account, store: store)),
             "title": o["title"] ?? .null, "description": o["description"] ?? .null, "location": o["location"] ?? .null,
             "owner": .optional(owner), "participants": .array(participants), "read_only": o["read_only"] ?? false,
-            "busy": o["busy"] ?? true, "status": o["status"] ?? "confirmed", "when": o["when"] ?? .null, "recurrence": recurrence,
+            "busy": o["busy"] ?? true, "status": o["status"] == "maybe" ? "tentative" : o["status"] ?? "confirmed", "when": o["when"] ?? .null, "recurrence": recurrence,
             "master_event_id": o["master_event_id"] ?? .null, "original_start_time": o["original_start_time"] ?? .null,
             "conferencing": o["conferencing"] ?? .null, "notifications": [], "metadata": o["metadata"] ?? [:],
             "visibility": visibility == nil || visibility == "default" ? .null : .string(visibility!),

@@ -141,59 +141,9 @@ package enum V3CalendarRoutes {
         let request = try AvailabilityRequest.parse(try ctx.body())
         return ctx.data(try ctx.read { s, store in
             let caller = try ctx.v3Caller(s, store)
-            var busy: [String: [(Int, Int)]] = [:]
-            var fairness: [String: (count: Int, last: Int)] = [:]
-            for (i, p) in request.participants.enumerated() {
-                let grant: GrantRecord?
-                if let id = p.grantID {
-                    grant = try store.grant(id: id)
-                    if let grant, grant.email.lowercased() != p.email.lowercased() {
-                        throw NylasError.invalidValue("participants[\(i)].grant_id", "grant \(id) belongs to \(grant.email), not \(p.email)")
-                    }
-                } else {
-                    grant = try store.grant(applicationID: caller.application.id, email: p.email)
-                }
-                guard let grant, grant.applicationID == caller.application.id, grant.apiVersion == 3 else {
-                    throw NylasError.invalidValue("participants[\(i)].email", "\(p.email) has no grant in this application: every participant needs one")
-                }
-                guard grant.status == .valid else {
-                    throw NylasError(status: 400, type: "grant.invalid", message: "The grant of \(p.email) needs re-authentication")
-                }
-                if s.providerUnavailable(grant.provider, mailbox: grant.email) { throw NylasError.providerError() }
-                var worldCalendars: [Int64] = []
-                if p.calendarIDs.isEmpty {
-                    if let primary = try s.world.primaryCalendar(mailbox: grant.email) { worldCalendars = [primary.id] }
-                } else {
-                    for ref in p.calendarIDs {
-                        worldCalendars.append(try CalendarAccess.calendar(store, grant, ref, field: "participants[\(i)].calendar_ids").worldID)
-                    }
-                }
-                busy[p.email] = try BusyTime.intervals(s.world, mailbox: grant.email.lowercased(), calendars: worldCalendars,
-                                                       from: request.start, to: request.end, tentativeAsBusy: request.tentativeAsBusy,
-                                                       widen: (request.bufferBefore, request.bufferAfter))
-                if let group = request.roundRobinGroupID {
-                    let bookings = try store.roundRobinBookings(grantID: grant.id, group: group)
-                    fairness[p.email] = (bookings.count, bookings.latestStart)
-                }
-            }
-            let emails = request.participants.map(\.email)
-            var order = emails
-            switch request.method {
-            case "max-fairness":
-                order = emails.enumerated().sorted { a, b in
-                    let fa = fairness[a.element] ?? (0, 0), fb = fairness[b.element] ?? (0, 0)
-                    return (fa.count, fa.last, a.offset) < (fb.count, fb.last, b.offset)
-                }.map(\.element)
-            case "max-availability":
-                let all = request.slots(busy: busy, order: emails)
-                let counts = Dictionary(uniqueKeysWithValues: emails.map { e in
-                    (e, all.filter { $0["emails"]?.arrayValue?.contains(.string(e)) == true }.count)
-                })
-                order = emails.enumerated().sorted { (-(counts[$0.element] ?? 0), $0.offset) < (-(counts[$1.element] ?? 0), $1.offset) }.map(\.element)
-            default: break
-            }
-            var data: JSON = ["time_slots": .array(request.slots(busy: busy, order: order))]
-            if request.method != "collective" { data["order"] = .strings(order) }
+            let result = try AvailabilityEngine.compute(s, store, applicationID: caller.application.id, request)
+            var data: JSON = ["time_slots": .array(result.slots)]
+            if request.method != "collective" { data["order"] = .strings(result.order) }
             return data
         })
     }

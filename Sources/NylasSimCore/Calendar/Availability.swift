@@ -5,13 +5,13 @@ import Foundation
 package enum BusyTime {
     /// Every occurrence of the live events of `calendars` overlapping `[from, to)`, with the content
     /// that applies to it (an edited occurrence's own). Cancelled occurrences are left out.
-    package static func occurrences(_ world: ProviderWorld, mailbox: String, calendars: [Int64], from: Int, to: Int) throws
-        -> [(when: EventWhen, content: EventContent)] {
+    package static func occurrences(_ world: ProviderWorld, mailbox: String, calendars: [Int64], from: Int, to: Int,
+                                    excluding: Set<Int64> = []) throws -> [(when: EventWhen, content: EventContent)] {
         var out: [(when: EventWhen, content: EventContent)] = []
         for calendar in calendars {
             let events = try world.events(mailbox: mailbox, calendar: calendar)
             let exceptions = Dictionary(grouping: events.filter { $0.master != nil }, by: { $0.master! })
-            for e in events where e.master == nil {
+            for e in events where e.master == nil && !excluding.contains(e.id) {
                 guard let recurrence = e.content.recurrence, recurrence.rule != nil else {
                     if e.content.status != "cancelled", e.content.when.overlaps(from, to) { out.append((e.content.when, e.content)) }
                     continue
@@ -31,9 +31,10 @@ package enum BusyTime {
     /// Busy intervals of `mailbox` in `[from, to)`, merged and clipped to the window. An event
     /// marked free, declined by the owner, or tentative (when tentative is not busy) is free time.
     package static func intervals(_ world: ProviderWorld, mailbox: String, calendars: [Int64], from: Int, to: Int,
-                          tentativeAsBusy: Bool, widen: (before: Int, after: Int) = (0, 0)) throws -> [(Int, Int)] {
+                          tentativeAsBusy: Bool, widen: (before: Int, after: Int) = (0, 0), excluding: Set<Int64> = []) throws -> [(Int, Int)] {
         var spans: [(Int, Int)] = []
-        for (when, content) in try occurrences(world, mailbox: mailbox, calendars: calendars, from: from - widen.after, to: to + widen.before) {
+        for (when, content) in try occurrences(world, mailbox: mailbox, calendars: calendars, from: from - widen.after, to: to + widen.before,
+                                               excluding: excluding) {
             guard content.busy else { continue }
             let own = content.status(of: mailbox)
             if own == "no" { continue }
@@ -283,5 +284,76 @@ package struct AvailabilityRequest: Sendable {
             t += interval
         }
         return out
+    }
+}
+
+/// The one availability engine: `POST /v3/calendars/availability` and Scheduler's
+/// `GET /v3/scheduling/availability` and bookings ask it. Every participant needs a valid v3
+/// grant of `applicationID`; their busy time comes from their calendars in the provider world.
+package enum AvailabilityEngine {
+    package struct Result {
+        package var slots: [JSON]
+        /// The participants in the order a round-robin would assign them (every method).
+        package var order: [String]
+        /// Each participant's grant, by email.
+        package var grants: [String: GrantRecord]
+    }
+
+    package static func compute(_ s: EngineState, _ store: RegionStore, applicationID: String, _ request: AvailabilityRequest,
+                                excluding: Set<Int64> = []) throws -> Result {
+        var busy: [String: [(Int, Int)]] = [:]
+        var fairness: [String: (count: Int, last: Int)] = [:]
+        var grants: [String: GrantRecord] = [:]
+        for (i, p) in request.participants.enumerated() {
+            let grant: GrantRecord?
+            if let id = p.grantID {
+                grant = try store.grant(id: id)
+                if let grant, grant.email.lowercased() != p.email.lowercased() {
+                    throw NylasError.invalidValue("participants[\(i)].grant_id", "grant \(id) belongs to \(grant.email), not \(p.email)")
+                }
+            } else {
+                grant = try store.grant(applicationID: applicationID, email: p.email)
+            }
+            guard let grant, grant.applicationID == applicationID, grant.apiVersion == 3 else {
+                throw NylasError.invalidValue("participants[\(i)].email", "\(p.email) has no grant in this application: every participant needs one")
+            }
+            guard grant.status == .valid else {
+                throw NylasError(status: 400, type: "grant.invalid", message: "The grant of \(p.email) needs re-authentication")
+            }
+            if s.providerUnavailable(grant.provider, mailbox: grant.email) { throw NylasError.providerError() }
+            grants[p.email] = grant
+            var worldCalendars: [Int64] = []
+            if p.calendarIDs.isEmpty {
+                if let primary = try s.world.primaryCalendar(mailbox: grant.email) { worldCalendars = [primary.id] }
+            } else {
+                for ref in p.calendarIDs {
+                    worldCalendars.append(try CalendarAccess.calendar(store, grant, ref, field: "participants[\(i)].calendar_ids").worldID)
+                }
+            }
+            busy[p.email] = try BusyTime.intervals(s.world, mailbox: grant.email.lowercased(), calendars: worldCalendars,
+                                                   from: request.start, to: request.end, tentativeAsBusy: request.tentativeAsBusy,
+                                                   widen: (request.bufferBefore, request.bufferAfter), excluding: excluding)
+            if let group = request.roundRobinGroupID {
+                let bookings = try store.roundRobinBookings(grantID: grant.id, group: group)
+                fairness[p.email] = (bookings.count, bookings.latestStart)
+            }
+        }
+        let emails = request.participants.map(\.email)
+        var order = emails
+        switch request.method {
+        case "max-fairness":
+            order = emails.enumerated().sorted { a, b in
+                let fa = fairness[a.element] ?? (0, 0), fb = fairness[b.element] ?? (0, 0)
+                return (fa.count, fa.last, a.offset) < (fb.count, fb.last, b.offset)
+            }.map(\.element)
+        case "max-availability":
+            let all = request.slots(busy: busy, order: emails)
+            let counts = Dictionary(uniqueKeysWithValues: emails.map { e in
+                (e, all.filter { $0["emails"]?.arrayValue?.contains(.string(e)) == true }.count)
+            })
+            order = emails.enumerated().sorted { (-(counts[$0.element] ?? 0), $0.offset) < (-(counts[$1.element] ?? 0), $1.offset) }.map(\.element)
+        default: break
+        }
+        return Result(slots: request.slots(busy: busy, order: order), order: order, grants: grants)
     }
 }

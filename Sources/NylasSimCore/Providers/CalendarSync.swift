@@ -178,6 +178,8 @@ package enum CalendarSync {
                           masterID: String?, originalStart: Int?, readOnly: Bool, metadata: [String: JSON],
                           createdAt: Int, updatedAt: Int) -> JSON {
         var o = content.json
+        // v3 says `maybe` for a tentative event (its enum: confirmed, cancelled, maybe).
+        if content.status == "tentative" { o["status"] = "maybe" }
         o["event_type"] = nil
         o["id"] = .string(id)
         o["grant_id"] = .string(grant.id)

@@ -326,6 +326,48 @@ package enum Schema {
         "ALTER TABLE connections ADD COLUMN ended_by TEXT;",
         // The sent message an uploaded v2 file became an attachment of (it can no longer be deleted).
         "ALTER TABLE v2_files ADD COLUMN message_id TEXT;",
+        // Scheduler: configurations, sessions and bookings (issue 20).
+        """
+        CREATE TABLE scheduler_configurations (
+            id TEXT PRIMARY KEY,
+            application_id TEXT NOT NULL,
+            grant_id TEXT NOT NULL,
+            slug TEXT,
+            data BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX scheduler_configurations_grant ON scheduler_configurations(grant_id, created_at, id);
+        CREATE UNIQUE INDEX scheduler_configurations_slug ON scheduler_configurations(application_id, slug) WHERE slug IS NOT NULL;
+        CREATE TABLE scheduler_sessions (
+            id TEXT PRIMARY KEY,
+            configuration_id TEXT NOT NULL,
+            application_id TEXT NOT NULL,
+            expires_at INTEGER NOT NULL
+        );
+        CREATE INDEX scheduler_sessions_configuration ON scheduler_sessions(configuration_id);
+        CREATE TABLE scheduler_bookings (
+            id TEXT PRIMARY KEY,
+            configuration_id TEXT NOT NULL,
+            application_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            data BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX scheduler_bookings_configuration ON scheduler_bookings(configuration_id);
+        CREATE TABLE scheduler_group_events (
+            configuration_id TEXT NOT NULL,
+            grant_id TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            calendar_id TEXT NOT NULL,
+            capacity INTEGER NOT NULL,
+            PRIMARY KEY (configuration_id, event_id)
+        );
+        CREATE TRIGGER grants_purge_scheduler_configurations AFTER DELETE ON grants BEGIN
+            DELETE FROM scheduler_configurations WHERE grant_id = OLD.id;
+        END;
+        """,
     ]
 
     /// Migrations of the provider-world database.

@@ -68,6 +68,7 @@ package enum WebhookDispatcher {
     package static let grantAtDataLevel: Set<String> = [
         "message.send_success", "message.send_failed", "message.bounce_detected", "message.opened",
         "message.link_clicked", "thread.replied",
+        "booking.created", "booking.pending", "booking.rescheduled", "booking.cancelled", "booking.reminder",
     ]
 
     /// v3 trigger → v2 trigger, for v2 subscriptions.
