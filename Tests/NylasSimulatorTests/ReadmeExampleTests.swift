@@ -46,4 +46,19 @@ final class ReadmeExampleTests: XCTestCase {
         XCTAssertEqual(delivery?.payload?["data"]?["object"]?["grant_id"]?.stringValue, grant.id)
         await receiver.stop()
     }
+
+    /// The README's Scheduler example.
+    func testSchedulerBookingWithoutHTTP() async throws {
+        let owner = try sim.createGrant(email: "owner@gmail.com", provider: "google")
+        let config = try sim.createSchedulerConfiguration(grantID: owner.id, [
+            "participants": [["email": "owner@gmail.com", "is_organizer": true,
+                              "availability": ["calendar_ids": ["primary"]], "booking": ["calendar_id": "primary"]]],
+            "availability": ["duration_minutes": 30],
+            "event_booking": ["title": "Intro call", "reminders": [["type": "webhook", "minutes_before_event": 60]]],
+        ])
+        let booking = try sim.book(configurationID: config["id"]!.stringValue!, start: 1_767_603_600, end: 1_767_605_400,
+                                   guestName: "Gia", guestEmail: "gia@example.com")
+        XCTAssertEqual(booking["status"]?.stringValue, "booked")
+        XCTAssertNotNil(booking["salt"]?.stringValue)
+    }
 }

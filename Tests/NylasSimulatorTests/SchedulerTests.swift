@@ -302,4 +302,37 @@ struct SchedulerTests {
             #expect(try await h.call("GET", "/v3/grants/\(g.id)/events/\(eventID)?calendar_id=primary", token: h.apiKey).status == 404)
         }
     }
+
+    @Test("Without HTTP: the Swift API and the control API create configurations and bookings with the same checks")
+    func withoutHTTP() async throws {
+        try await withSimulator { h in
+            let g = try h.sim.createGrant(email: "owner@gmail.com", provider: "google")
+            let config = try h.sim.createSchedulerConfiguration(grantID: g.id, Self.config("owner@gmail.com"))
+            let id = try #require(config["id"]?.stringValue)
+            let booking = try h.sim.book(configurationID: id, start: Self.monday + 9 * Self.h, end: Self.monday + 10 * Self.h, guestEmail: "gia@example.com")
+            #expect(booking["status"]?.stringValue == "booked")
+            #expect(booking["salt"]?.stringValue?.isEmpty == false)
+            #expect(throws: NylasError.self) {
+                try h.sim.book(configurationID: id, start: Self.monday + 9 * Self.h, end: Self.monday + 10 * Self.h, guestEmail: "hal@example.com")
+            }
+            let viaControl = try await h.call("POST", "/__sim/scheduler/bookings", json: [
+                "configuration_id": .string(id), "start_time": .int(Self.monday + 10 * Self.h), "end_time": .int(Self.monday + 11 * Self.h),
+                "guest": ["email": "hal@example.com"]])
+            #expect(viaControl.status == 201, "\(viaControl.text)")
+            let taken = try await h.call("POST", "/__sim/scheduler/bookings", json: [
+                "configuration_id": .string(id), "start_time": .int(Self.monday + 10 * Self.h), "end_time": .int(Self.monday + 11 * Self.h),
+                "guest": ["email": "ivy@example.com"]])
+            #expect(taken.status == 400)
+            let bad = try await h.call("POST", "/__sim/scheduler/configurations", json: ["grant_id": .string(g.id), "configuration": ["participants": []]])
+            #expect(bad.status == 400)
+            let state = try await h.call("GET", "/__sim/scheduler")
+            #expect(state.json?["us"]?["configurations"]?.arrayValue?.count == 1)
+            #expect(state.json?["us"]?["bookings"]?.arrayValue?.compactMap { $0["guest"]?["email"]?.stringValue } == ["gia@example.com", "hal@example.com"])
+            #expect(try h.sim.schedulerState()["eu"]?["bookings"]?.arrayValue?.isEmpty == true)
+            // The dashboard lists the configuration with its bookings.
+            let page = try await h.call("GET", "/__sim/ui")
+            #expect(page.status == 200)
+            #expect(page.text.contains("data-configuration=\"\(id)\"") && page.text.contains("gia@example.com") && page.text.contains("booked"))
+        }
+    }
 }

@@ -16,6 +16,7 @@ package enum ControlRoutes {
         registerFaults(&router)
         registerScenarios(&router)
         registerMigration(&router)
+        registerScheduler(&router)
         registerDashboard(&router)
     }
 

@@ -52,6 +52,9 @@ package enum DashboardModel {
             let rules = s.faults.rules.map(fault)
             model["faults"] = rules
             model["has_faults"] = !rules.isEmpty
+            let scheduler = try schedulerRows(s, now: now)
+            model["scheduler"] = scheduler
+            model["has_scheduler"] = !scheduler.isEmpty
             let results = s.scenarioResults.map { scenario($0) }
             model["scenarios"] = results
             model["has_scenarios"] = !results.isEmpty
@@ -373,5 +376,28 @@ package enum DashboardModel {
         let progress = r.steps.isEmpty ? "100" : String(format: "%.1f", Double(passed) / Double(r.steps.count) * 100)
         return ["name": r.name, "file": r.file, "passed": r.passed, "passed_count": passed, "step_count": r.steps.count,
                 "progress": progress, "steps": steps, "wall_ms": Int(r.wallTime.milliseconds), "key": "scenario-\(r.name)-\(r.file)"]
+    }
+}
+
+extension DashboardModel {
+    /// One row per Scheduler configuration, with its bookings (newest 20).
+    static func schedulerRows(_ s: EngineState, now: VirtualTime) throws -> [[String: Any]] {
+        var rows: [[String: Any]] = []
+        for region in Region.allCases {
+            let store = s.store(region)
+            let bookings = try store.allSchedulerBookings().reversed()
+            for c in try store.allSchedulerConfigurations() {
+                let own = bookings.filter { $0.configurationID == c.id }.prefix(20).map { b -> [String: Any] in
+                    ["booking_id": b.id, "status": b.status, "start": DashboardFormat.time(VirtualTime(seconds: b.startTime)),
+                     "guest": b.data["guest"]?["email"]?.stringValue ?? ""]
+                }
+                let method = c.data["availability"]?["availability_rules"]?["availability_method"]?.stringValue ?? "collective"
+                let kind = SchedulerConfiguration.isGroup(c.data) ? "group" : method
+                let row: [String: Any] = ["region": region.rawValue.uppercased(), "id": c.id, "name": c.data["name"]?.stringValue ?? "",
+                                          "kind": kind, "slug": c.slug ?? "", "private": !c.isPublic, "bookings": Array(own)]
+                rows.append(row)
+            }
+        }
+        return rows
     }
 }

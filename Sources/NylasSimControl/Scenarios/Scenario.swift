@@ -35,6 +35,8 @@ public struct Scenario: Sendable {
         "webhook": [],
         "load_fixture": [],
         "log": [],
+        "scheduler_configuration": [],
+        "book": [],
     ]
     package static let topKeys: Set<String> = ["name", "description", "seed", "clock", "setup", "steps", "applications"]
     package static let setupKeys: Set<String> = ["mailboxes", "receivers", "grants", "webhooks", "faults", "fixtures"]
@@ -128,6 +130,15 @@ public struct Scenario: Sendable {
                 if let w = body["within"], w.string.flatMap(Duration.init(parsing:)) == nil { fail(w, "within must be a duration") }
             case "receiver":
                 if body["name"]?.string == nil, body.string == nil { fail(body, "receiver needs name") }
+            case "scheduler_configuration":
+                if body["as"]?.string == nil { fail(body, "scheduler_configuration needs as: <variable name>") }
+                if body["grant"]?.string == nil { fail(body, "scheduler_configuration needs grant") }
+                if body["configuration"] == nil { fail(body, "scheduler_configuration needs configuration") }
+                if let name = body["as"]?.string { defined.insert(name) }
+            case "book":
+                if body["as"]?.string == nil { fail(body, "book needs as: <variable name>") }
+                for key in ["configuration", "start_time", "end_time", "guest"] where body[key] == nil { fail(body, "book needs \(key)") }
+                if let name = body["as"]?.string { defined.insert(name) }
             default: break
             }
         }

@@ -189,6 +189,24 @@ public final class ScenarioRunner {
             return "grant \(id) credentials expired"
         case "webhook":
             return try await webhook(body)
+        case "scheduler_configuration":
+            let f = BodyFields((try value(body))?.objectValue ?? [:])
+            let name = try f.requiredString("as")
+            guard let configuration = try f.object("configuration") else { throw ScenarioFailure("scheduler_configuration needs configuration") }
+            let created = try core.createSchedulerConfiguration(region: try region(body), grantID: try f.requiredString("grant"), configuration)
+            vars[name] = created
+            return "configuration \(created["id"]?.stringValue ?? "") as $\(name)"
+        case "book":
+            let f = BodyFields((try value(body))?.objectValue ?? [:])
+            let name = try f.requiredString("as")
+            let guest = BodyFields(try f.object("guest") ?? [:])
+            guard let start = try f.int("start_time"), let end = try f.int("end_time") else { throw ScenarioFailure("book needs start_time and end_time") }
+            let booking = try core.bookScheduler(region: try region(body), configurationID: try f.requiredString("configuration"),
+                                                 SchedulerOperations.BookingInput(
+                                                    start: start, end: end, guest: Participant(name: try guest.string("name") ?? "", email: try guest.requiredString("email")),
+                                                    participants: nil, additionalGuests: [], additionalFields: [:], timezone: nil, language: "en"))
+            vars[name] = booking
+            return "booking \(booking["booking_id"]?.stringValue ?? "") (\(booking["status"]?.stringValue ?? "")) as $\(name)"
         case "expect_webhooks":
             return try await expectWebhooks(body)
         default:

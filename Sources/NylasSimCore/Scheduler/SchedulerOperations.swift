@@ -257,7 +257,9 @@ package enum SchedulerOperations {
         content.status = pending ? "tentative" : "confirmed"
         content.hideParticipants = eb["hide_participants"]?.boolValue ?? false
         var people: [EventParticipant] = []
-        for p in config.data["participants"]?.arrayValue ?? [] {
+        // Collective: every host attends; round-robin: only the host the booking went to.
+        let hosts = SchedulerConfiguration.roundRobinGroup(config.data) == nil ? config.data["participants"]?.arrayValue ?? [] : []
+        for p in hosts {
             guard let email = p["email"]?.stringValue, email.lowercased() != organizer.email.lowercased() else { continue }
             people.append(EventParticipant(email: email, name: p["name"]?.stringValue, status: "noreply"))
         }
@@ -482,5 +484,58 @@ extension RegionStore {
     package func recordSchedulerEmail(configurationID: String, time: VirtualTime, recipients: [String], subject: String) throws {
         try db.run("INSERT INTO notification_emails(webhook_id, time, recipients, subject) VALUES(?,?,?,?)",
                    "scheduler:\(configurationID)", time.milliseconds, JSON.strings(recipients), subject)
+    }
+}
+
+// MARK: - Without HTTP (the Swift API, the control API, scenarios)
+
+extension Engine {
+    /// Creates a configuration for a grant, as `POST /v3/grants/{grant_id}/scheduling/configurations` does.
+    package func createSchedulerConfiguration(region: Region, grantID: String, _ body: [String: JSON]) throws -> JSON {
+        try transaction { s in
+            let store = s.store(region)
+            guard let grant = try store.grant(id: grantID) else { throw NylasError.grantNotFound }
+            return try SchedulerOperations.create(s, store, grant: grant, body).data
+        }
+    }
+
+    /// Books a slot of a configuration as its guest, as `POST /v3/scheduling/bookings` does.
+    package func bookScheduler(region: Region, configurationID: String, _ input: SchedulerOperations.BookingInput) throws -> JSON {
+        try transaction { s in
+            let store = s.store(region)
+            guard let config = try store.schedulerConfiguration(id: configurationID) else {
+                throw NylasError.notFound("Configuration \(configurationID) not found")
+            }
+            let booking = try SchedulerOperations.book(s, store, region: region, config, input)
+            // Beside the API's booking object, what the organizer's confirmation link carries.
+            var o = SchedulerOperations.json(booking, config)
+            o["booking_ref"] = .string(SchedulerOperations.reference(booking))
+            o["salt"] = booking.data["salt"] ?? .null
+            return o
+        }
+    }
+
+    /// Every configuration and booking, by region (`GET /__sim/scheduler`, the dashboard).
+    package func schedulerJSON() throws -> JSON {
+        try withState { s in
+            var out: [String: JSON] = [:]
+            for region in Region.allCases {
+                let store = s.store(region)
+                let configs = try store.allSchedulerConfigurations()
+                let bookings = try store.allSchedulerBookings()
+                out[region.rawValue] = [
+                    "configurations": .array(configs.map { c in
+                        ["id": .string(c.id), "grant_id": .string(c.grantID), "name": c.data["name"] ?? .null, "slug": c.data["slug"] ?? .null,
+                         "type": c.data["type"] ?? "standard", "requires_session_auth": c.data["requires_session_auth"] ?? false]
+                    }),
+                    "bookings": .array(bookings.map { b in
+                        ["booking_id": .string(b.id), "configuration_id": .string(b.configurationID), "status": .string(b.status),
+                         "event_id": .string(b.eventID), "start_time": .int(b.startTime), "end_time": .int(b.endTime),
+                         "guest": b.data["guest"] ?? .null, "organizer": b.data["organizer"] ?? .null]
+                    }),
+                ]
+            }
+            return .object(out)
+        }
     }
 }

@@ -102,6 +102,16 @@ extension RegionStore {
         try db.run("DELETE FROM scheduler_sessions WHERE configuration_id = ?", id)
     }
 
+    /// Every configuration, oldest first.
+    package func allSchedulerConfigurations() throws -> [SchedulerConfigurationRecord] {
+        try db.query("SELECT * FROM scheduler_configurations ORDER BY created_at, id").map(SchedulerConfigurationRecord.init)
+    }
+
+    /// Every booking, oldest first.
+    package func allSchedulerBookings() throws -> [SchedulerBookingRecord] {
+        try db.query("SELECT * FROM scheduler_bookings ORDER BY created_at, id").map(SchedulerBookingRecord.init)
+    }
+
     // MARK: Sessions
 
     package func schedulerSession(id: String) throws -> (configurationID: String, applicationID: String, expiresAt: Int)? {
