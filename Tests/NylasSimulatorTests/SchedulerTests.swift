@@ -210,6 +210,10 @@ struct SchedulerTests {
             #expect(try await h.call("PUT", path, json: ["salt": .string(salt), "status": "confirmed"]).status == 400)
             try await h.advance("1s")
             #expect(receiver.received.filter { $0.type == "booking.created" }.count == 1)
+            // Nylas's own e-mails, recorded by subject: the request to the organizer, then the confirmation.
+            let emails = try await h.call("GET", "/__sim/webhooks/emails")
+            let subjects = (emails.json?["data"]?.arrayValue ?? []).compactMap { $0["subject"]?.stringValue }
+            #expect(subjects == ["Booking request: confirm or reject: Review", "Booking confirmed: Review"], "\(emails.text)")
         }
     }
 
