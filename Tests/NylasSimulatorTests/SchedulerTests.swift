@@ -96,6 +96,10 @@ struct SchedulerTests {
             let sid = try #require(session.data?["session_id"]?.stringValue)
             let viaSession = try await h.call("GET", "/v3/scheduling/availability?start_time=\(Self.monday + 8 * 3600)&end_time=\(Self.monday + 14 * 3600)", token: sid)
             #expect(Self.slots(viaSession) == [9, 10, 11, 12])
+            // The other region knows neither the configuration nor the session.
+            let q = "start_time=\(Self.monday + 8 * 3600)&end_time=\(Self.monday + 14 * 3600)"
+            #expect(try await h.call("GET", "/v3/scheduling/availability?configuration_id=\(id)&\(q)", region: .eu).status == 404)
+            #expect(try await h.call("GET", "/v3/scheduling/availability?\(q)", region: .eu, token: sid).status == 401)
             #expect(try await h.call("DELETE", "\(base)/\(id)", token: h.apiKey).status == 400)
             try await h.advance("10m")
             let expired = try await h.call("GET", "/v3/scheduling/availability?start_time=\(Self.monday + 8 * 3600)&end_time=\(Self.monday + 14 * 3600)", token: sid)
