@@ -20,6 +20,7 @@ package enum APIRoutes {
         V3EventRoutes.register(&router)
         V3ContactRoutes.register(&router)
         V3SchedulerRoutes.register(&router)
+        V3NotetakerRoutes.register(&router)
         MigrationToolRoutes.register(&router)
         V2WebhookRoutes.register(&router)
         V2AccountRoutes.register(&router)

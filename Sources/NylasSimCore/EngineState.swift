@@ -17,6 +17,8 @@ public struct SimulatorSettings: Sendable, Equatable {
     public var headTimeout: Duration = .seconds(30)
     /// Webhook retries, timeouts and health thresholds.
     public var webhooks = WebhookPolicy()
+    /// How long a Notetaker bot takes for each step of its meeting, on the virtual clock.
+    public var notetaker = NotetakerTiming()
     /// How often a polled (IMAP-family) grant syncs: every 10 minutes.
     public var imapSyncInterval: Duration = .seconds(600)
     /// How long a message sent through a polled grant takes to show up in its mailbox (up to 5 minutes).
@@ -135,6 +137,7 @@ package final class EngineState {
         if options.dataDirectory != nil { try collectLargeValues() }
         try Schedules.restore(self)
         try SchedulerOperations.restore(self)
+        try NotetakerOperations.restore(self)
         try WebhookDispatcher.restore(self)
         try restoreSyncTicks()
         try saveClock()
@@ -162,6 +165,9 @@ package final class EngineState {
     }
 
     package func store(_ region: Region) -> RegionStore { regions[region]! }
+
+    /// Each region listener's base URL (links the simulator serves itself, such as Notetaker media).
+    package var baseURLs: [Region: String] = [:]
 
     /// Schedules `run` at `due` on the virtual clock; returns the job ID (for cancelling).
     @discardableResult

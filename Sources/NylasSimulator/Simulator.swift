@@ -81,6 +81,9 @@ public final class Simulator: Sendable {
         core.baseURLs.withLock { urls in
             for (r, l) in listeners { urls[r] = l.baseURL }
         }
+        core.withState { s in
+            for (r, l) in listeners { s.baseURLs[r] = l.baseURL }
+        }
         let sim = Simulator(core: core, listeners: listeners, ca: ca)
                 return sim
     }

@@ -125,6 +125,16 @@ SPEC_PATCHES: list[Patch] = [
           {"$ref": "#/components/schemas/group_event"}, "one group event is an object (the description's example)"),
     Patch("/components/responses/import-group-event/content/application~1json/schema/allOf/1/properties/data",
           {"$ref": "#/components/schemas/import-group-event-response"}, "the import result is an object (the description's example)"),
+    # Notetaker: the object's `state` enum is the notifications' vocabulary (processing, available,
+    # disconnected), while nylas 6.18 NotetakerState decodes API objects strictly with
+    # media_processing and media_available — the values of the description's own `state` list filter.
+    # The same schema serves both (history snapshots use the notifications' words): the union.
+    Patch("/components/schemas/notetaker/properties/state/enum", ["scheduled", "connecting", "waiting_for_entry", "failed_entry", "attending", "media_processing", "media_available",
+           "media_error", "media_deleted", "disconnected", "worker_finished", "processing", "available"],
+          "nylas 6.18 NotetakerState; the description's list filter enum"),
+    Patch("/components/schemas/standalone_notetaker/properties/state/enum", ["scheduled", "connecting", "waiting_for_entry", "failed_entry", "attending", "media_processing", "media_available",
+           "media_error", "media_deleted", "disconnected", "worker_finished", "processing", "available"],
+          "nylas 6.18 NotetakerState; the description's list filter enum"),
 ]
 
 def normalize(spec: dict) -> None:

@@ -37,7 +37,8 @@ package final class RegionStore {
         for table in ["applications", "redirect_uris", "connectors", "credentials", "grants", "tokens", "journal", "meta",
                       "webhooks", "deliveries", "notification_emails", "object_ids", "messages", "message_folders",
                       "folders", "drafts", "schedules", "sync_state", "v2_files", "v2_deltas", "connections", "pending_attempts",
-                      "scheduler_configurations", "scheduler_sessions", "scheduler_bookings", "scheduler_group_events"] {
+                      "scheduler_configurations", "scheduler_sessions", "scheduler_bookings", "scheduler_group_events",
+                      "notetakers", "notetaker_history"] {
             try db.run("DELETE FROM \(table)")
         }
         db.invalidateLookups()

@@ -368,6 +368,29 @@ package enum Schema {
             DELETE FROM scheduler_configurations WHERE grant_id = OLD.id;
         END;
         """,
+        // Notetaker bots (grant-scoped or standalone) and their history (issue 21).
+        """
+        CREATE TABLE notetakers (
+            id TEXT PRIMARY KEY,
+            application_id TEXT NOT NULL,
+            grant_id TEXT,
+            state TEXT NOT NULL,
+            join_time INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            data BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX notetakers_application ON notetakers(application_id, grant_id, created_at);
+        CREATE TABLE notetaker_history (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            notetaker_id TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            event_type TEXT NOT NULL,
+            data BLOB NOT NULL
+        );
+        CREATE INDEX notetaker_history_notetaker ON notetaker_history(notetaker_id, seq);
+        """,
     ]
 
     /// Migrations of the provider-world database.
