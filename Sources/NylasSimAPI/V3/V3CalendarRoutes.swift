@@ -83,6 +83,7 @@ package enum V3CalendarRoutes {
             let updated = try CalendarSync.applyCalendar(s, region: ctx.region, grant: grant, try s.world.calendar(id: c.id)!,
                                                          kind: ctx.changeKind(grant), metadata: fields.metadata ?? record.metadata,
                                                          notetaker: fields.notetaker) ?? record
+            if fields.notetaker != nil { try NotetakerRules.calendarChanged(s, region: ctx.region, grant: grant, updated) }
             if providerChanged { try CalendarSync.worldChanged(s, mailbox: grant.email) }
             return ctx.selecting(updated.data)
         })

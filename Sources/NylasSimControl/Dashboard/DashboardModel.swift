@@ -52,6 +52,9 @@ package enum DashboardModel {
             let rules = s.faults.rules.map(fault)
             model["faults"] = rules
             model["has_faults"] = !rules.isEmpty
+            let bots = try notetakerRows(s)
+            model["notetakers"] = bots
+            model["has_notetakers"] = !bots.isEmpty
             let scheduler = try schedulerRows(s, now: now)
             model["scheduler"] = scheduler
             model["has_scheduler"] = !scheduler.isEmpty
@@ -395,6 +398,28 @@ extension DashboardModel {
                 let kind = SchedulerConfiguration.isGroup(c.data) ? "group" : method
                 let row: [String: Any] = ["region": region.rawValue.uppercased(), "id": c.id, "name": c.data["name"]?.stringValue ?? "",
                                           "kind": kind, "slug": c.slug ?? "", "private": !c.isPublic, "bookings": Array(own)]
+                rows.append(row)
+            }
+        }
+        return rows
+    }
+}
+
+extension DashboardModel {
+    /// One row per Notetaker bot (newest 50), with the history of its states.
+    static func notetakerRows(_ s: EngineState) throws -> [[String: Any]] {
+        var rows: [[String: Any]] = []
+        for region in Region.allCases {
+            let store = s.store(region)
+            for n in try store.allNotetakers().suffix(50).reversed() {
+                let history = try store.notetakerHistory(notetakerID: n.id).map { e -> [String: Any] in
+                    ["type": e.eventType, "time": DashboardFormat.time(VirtualTime(seconds: e.createdAt)),
+                     "state": e.data["state"]?.stringValue ?? "", "reason": e.data["meeting_state"]?.stringValue ?? ""]
+                }
+                let row: [String: Any] = ["region": region.rawValue.uppercased(), "id": n.id, "name": n.name, "state": n.state,
+                                          "provider": n.data["meeting_provider"]?.stringValue ?? "",
+                                          "scope": n.grantID.map { "grant \($0)" } ?? "standalone",
+                                          "join": DashboardFormat.time(VirtualTime(seconds: n.joinTime)), "history": history]
                 rows.append(row)
             }
         }

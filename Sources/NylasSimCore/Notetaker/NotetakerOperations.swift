@@ -68,6 +68,7 @@ package enum NotetakerOperations {
     package static func json(_ n: NotetakerRecord) -> JSON {
         var o = n.data.objectValue ?? [:]
         for key in o.keys where key.hasPrefix("_") { o[key] = nil }
+        if var event = o["event"]?.objectValue { event["title"] = nil; o["event"] = .object(event) }
         o["state"] = .string(n.state)
         o["status"] = .string(n.state)
         return .object(o)
@@ -110,7 +111,9 @@ package enum NotetakerOperations {
 
     // MARK: Invite, update, cancel, leave, delete
 
-    package static func invite(_ s: EngineState, region: Region, applicationID: String, grantID: String?, _ body: BodyFields) throws -> NotetakerRecord {
+    /// Invites a bot; `event` (`{event_id, ical_uid, title}`) when a calendar's rules did.
+    package static func invite(_ s: EngineState, region: Region, applicationID: String, grantID: String?, _ body: BodyFields,
+                               event: JSON? = nil) throws -> NotetakerRecord {
         guard let link = try body.string("meeting_link"), !link.isEmpty else { throw NylasError.missingField("meeting_link") }
         guard let provider = provider(link) else {
             throw NylasError.invalidValue("meeting_link", "Notetaker joins Google Meet, Zoom and Microsoft Teams meetings only")
@@ -126,6 +129,7 @@ package enum NotetakerOperations {
                           "meeting_provider": .string(provider), "meeting_settings": settings, "object": "notetaker",
                           "created_at": .int(now), "_step": 0]
         if let grantID { data["grant_id"] = .string(grantID) }
+        if let event { data["event"] = event }
         let n = NotetakerRecord(id: id, applicationID: applicationID, grantID: grantID, state: "scheduled", joinTime: join, name: name,
                                 data: data, createdAt: now, updatedAt: now)
         try record(s, region: region, n, "notetaker.created", state: "scheduled")

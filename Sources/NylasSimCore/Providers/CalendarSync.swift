@@ -265,6 +265,7 @@ package enum CalendarSync {
             if old.recurring {
                 for x in try store.exceptions(grantID: grant.id, masterID: old.id) { try store.deleteEvent(grantID: grant.id, id: x.id) }
             }
+            try NotetakerRules.eventGone(s, region: region, grant: grant, eventID: old.id)
             return nil
         }
         let record = try eventRecord(s, region: region, grant: grant, e, calendar: calendar, existing: existing, metadata: metadata)
@@ -279,6 +280,7 @@ package enum CalendarSync {
             } else {
                 try notify("event.updated", record.data, calendars: [existing.calendarID, record.calendarID])
             }
+            try NotetakerRules.eventSaved(s, region: region, grant: grant, record, calendar: calendar)
             return record
         }
         try store.save(record)
@@ -288,6 +290,7 @@ package enum CalendarSync {
         } else {
             try notify("event.created", record.data, calendars: [record.calendarID])
         }
+        try NotetakerRules.eventSaved(s, region: region, grant: grant, record, calendar: calendar)
         return record
     }
 

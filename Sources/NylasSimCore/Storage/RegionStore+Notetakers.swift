@@ -46,13 +46,16 @@ extension RegionStore {
     }
 
     /// An application's bots: one grant's, or the standalone ones when `grantID` is nil.
-    package func notetakers(applicationID: String, grantID: String?) throws -> [NotetakerRecord] {
+    package func notetakers(applicationID: String?, grantID: String?) throws -> [NotetakerRecord] {
+        if let grantID, applicationID == nil {
+            return try db.query("SELECT * FROM notetakers WHERE grant_id = ? ORDER BY created_at, rowid", grantID).map(NotetakerRecord.init)
+        }
         if let grantID {
             return try db.query("SELECT * FROM notetakers WHERE application_id = ? AND grant_id = ? ORDER BY created_at, rowid",
                                 applicationID, grantID).map(NotetakerRecord.init)
         }
         return try db.query("SELECT * FROM notetakers WHERE application_id = ? AND grant_id IS NULL ORDER BY created_at, rowid",
-                            applicationID).map(NotetakerRecord.init)
+                            applicationID ?? "").map(NotetakerRecord.init)
     }
 
     /// Every bot of the region (jobs restored after a restart, the dashboard).
