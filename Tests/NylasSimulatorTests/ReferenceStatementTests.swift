@@ -1031,6 +1031,44 @@ struct ReferenceV3StatementTests {
             #expect(reply.data?["thread_id"]?.stringValue == thread)
         }
     }
+
+    @Test("v3 l. 623: message.send_failed carries reason and error beside the object")
+    func sendFailedPayload() async throws {
+        let receiver = try await WebhookReceiver.start()
+        defer { Task { await receiver.stop() } }
+        try await withSimulator { h in
+            _ = try await h.call("POST", "/v3/webhooks", token: h.apiKey,
+                                 json: ["trigger_types": ["message.send_failed"], "webhook_url": .string(receiver.url)])
+            let g = try h.sim.createGrant(email: "fails@gmail.com", provider: "google")
+            let scheduled = try await h.call("POST", "/v3/grants/\(g.id)/messages/send", token: h.apiKey,
+                                             json: ["to": [["email": "x@example.com"]], "subject": "Later", "send_at": .int(h.sim.now.seconds + 600)])
+            #expect(scheduled.status == 202)
+            try h.sim.expireCredentials(grantID: g.id)
+            let d = try #require(await h.sim.advanceUntilDelivery(within: .seconds(3600)) { $0.type == "message.send_failed" })
+            let data = try #require(d.payload?["data"])
+            #expect(data["reason"]?.stringValue?.isEmpty == false, "\(data)")
+            #expect(data["error"]?["type"]?.stringValue != nil && data["error"]?["message"]?.stringValue != nil, "\(data)")
+        }
+    }
+
+    @Test("Seed 004 l. 74: an IMAP grant syncs every 10 minutes even while a sent message is on its way")
+    func imapSyncWithPendingSend() async throws {
+        try await withSimulator { h in
+            let g = try h.sim.createGrant(email: "pending@example.com", provider: "imap")
+            try await h.advance("7m")
+            // A send at minute 7 shows up only after 5 minutes; mail arriving at the same moment must not wait for it.
+            let sent = try await h.call("POST", "/v3/grants/\(g.id)/messages/send", token: h.apiKey,
+                                        json: ["to": [["email": "bob@example.net"]], "subject": "Outgoing"])
+            #expect(sent.status == 200, "\(sent.text)")
+            try await deliver(h, to: "pending@example.com", ["subject": "Incoming"])
+            try await h.advance("4m")  // minute 11: the sync of minute 10 has run
+            let r = try await h.call("GET", "/v3/grants/\(g.id)/messages", token: h.apiKey)
+            #expect(r.data?.arrayValue?.map { $0["subject"]?.stringValue } == ["Incoming"], "\(r.text.prefix(300))")
+        }
+    }
+
+    // MARK: v2
+
 }
 
 // MARK: - nylas-v2.md
@@ -1509,6 +1547,26 @@ struct ReferenceV2StatementTests {
             #expect(v2Accounts(next).contains("both@gmail.com"))
         }
     }
+
+    @Test("v2 l. 591: a v2 notification is retried over about 20 minutes and dropped after 5 failed attempts")
+    func v2RetrySchedule() async throws {
+        let receiver = try await WebhookReceiver.start()
+        defer { Task { await receiver.stop() } }
+        try await withSimulator { h in
+            let v2 = h.sim.region(.us).v2
+            let hook = try await h.call("POST", "/a/\(v2.clientID)/webhooks", json: [
+                "callback_url": .string(receiver.url), "triggers": ["contact.created"], "state": "active"], headers: appBasic(h))
+            let id = try #require(hook.json?["id"]?.stringValue, "\(hook.text)")
+            let (_, auth) = try await v2Connect(h, email: "retry@gmail.com")
+            receiver.script(.status(503))
+            _ = try await h.call("POST", "/contacts", json: ["given_name": "Retry"], headers: auth)
+            _ = try #require(await h.sim.nextDelivery { $0.webhookID == id && $0.attempt == 1 })
+            await h.sim.advance(by: .seconds(25 * 60))
+            #expect(try h.sim.webhookDeliveries(webhookID: id).count == 5, "5 attempts within about 20 minutes")
+            await h.sim.advance(by: .seconds(73 * 3600))
+            #expect(try h.sim.webhookDeliveries(webhookID: id).count == 5, "then dropped")
+        }
+    }
 }
 
 // MARK: - Statements the simulator does not follow yet
@@ -1688,25 +1746,6 @@ struct ReferenceDefectTests {
         }
     }
 
-    @Test("v3 l. 623: message.send_failed carries reason and error beside the object")
-    func sendFailedPayload() async throws {
-        let receiver = try await WebhookReceiver.start()
-        defer { Task { await receiver.stop() } }
-        try await withSimulator { h in
-            _ = try await h.call("POST", "/v3/webhooks", token: h.apiKey,
-                                 json: ["trigger_types": ["message.send_failed"], "webhook_url": .string(receiver.url)])
-            let g = try h.sim.createGrant(email: "fails@gmail.com", provider: "google")
-            let scheduled = try await h.call("POST", "/v3/grants/\(g.id)/messages/send", token: h.apiKey,
-                                             json: ["to": [["email": "x@example.com"]], "subject": "Later", "send_at": .int(h.sim.now.seconds + 600)])
-            #expect(scheduled.status == 202)
-            try h.sim.expireCredentials(grantID: g.id)
-            let d = try #require(await h.sim.advanceUntilDelivery(within: .seconds(3600)) { $0.type == "message.send_failed" })
-            let data = try #require(d.payload?["data"])
-            #expect(data["reason"]?.stringValue?.isEmpty == false, "\(data)")
-            #expect(data["error"]?["type"]?.stringValue != nil && data["error"]?["message"]?.stringValue != nil, "\(data)")
-        }
-    }
-
     @Test("v3 l. 639: a Google event has the same ID on every attendee's calendar")
     func sharedGoogleEventID() async throws {
         try await withSimulator { h in
@@ -1798,44 +1837,6 @@ struct ReferenceDefectTests {
             let r = try await h.call("POST", "/v3/grants/\(g.id)/contacts", token: h.apiKey,
                                      json: ["emails": [["email": "only@example.com", "type": "work"]]])
             #expect(r.status == 400 && r.text.contains("given_name"), "\(r.text)")
-        }
-    }
-
-    @Test("Seed 004 l. 74: an IMAP grant syncs every 10 minutes even while a sent message is on its way")
-    func imapSyncWithPendingSend() async throws {
-        try await withSimulator { h in
-            let g = try h.sim.createGrant(email: "pending@example.com", provider: "imap")
-            try await h.advance("7m")
-            // A send at minute 7 shows up only after 5 minutes; mail arriving at the same moment must not wait for it.
-            let sent = try await h.call("POST", "/v3/grants/\(g.id)/messages/send", token: h.apiKey,
-                                        json: ["to": [["email": "bob@example.net"]], "subject": "Outgoing"])
-            #expect(sent.status == 200, "\(sent.text)")
-            try await deliver(h, to: "pending@example.com", ["subject": "Incoming"])
-            try await h.advance("4m")  // minute 11: the sync of minute 10 has run
-            let r = try await h.call("GET", "/v3/grants/\(g.id)/messages", token: h.apiKey)
-            #expect(r.data?.arrayValue?.map { $0["subject"]?.stringValue } == ["Incoming"], "\(r.text.prefix(300))")
-        }
-    }
-
-    // MARK: v2
-
-    @Test("v2 l. 591: a v2 notification is retried over about 20 minutes and dropped after 5 failed attempts")
-    func v2RetrySchedule() async throws {
-        let receiver = try await WebhookReceiver.start()
-        defer { Task { await receiver.stop() } }
-        try await withSimulator { h in
-            let v2 = h.sim.region(.us).v2
-            let hook = try await h.call("POST", "/a/\(v2.clientID)/webhooks", json: [
-                "callback_url": .string(receiver.url), "triggers": ["contact.created"], "state": "active"], headers: appBasic(h))
-            let id = try #require(hook.json?["id"]?.stringValue, "\(hook.text)")
-            let (_, auth) = try await v2Connect(h, email: "retry@gmail.com")
-            receiver.script(.status(503))
-            _ = try await h.call("POST", "/contacts", json: ["given_name": "Retry"], headers: auth)
-            _ = try #require(await h.sim.nextDelivery { $0.webhookID == id && $0.attempt == 1 })
-            await h.sim.advance(by: .seconds(25 * 60))
-            #expect(try h.sim.webhookDeliveries(webhookID: id).count == 5, "5 attempts within about 20 minutes")
-            await h.sim.advance(by: .seconds(73 * 3600))
-            #expect(try h.sim.webhookDeliveries(webhookID: id).count == 5, "then dropped")
         }
     }
 

@@ -30,6 +30,10 @@ public struct SimEvent: Sendable {
     public let time: VirtualTime
     /// 3 for a v3 grant's change (CloudEvents notifications), 2 for a v2 account's (deltas).
     public var apiVersion: Int = 3
+
+    /// The key under which an object carries the fields its notification puts beside it in
+    /// `data` (taken out of the object when the notification is built).
+    package static let dataKey = "_notification_data"
 }
 
 /// Keeps the events raised inside a transaction until it commits; a failed request raises none.

@@ -73,14 +73,13 @@ package enum Schedules {
         } else {
             failure = nil
         }
-        var data: [String: JSON] = ["application_id": .string(grant.applicationID), "grant_id": .string(grant.id)]
         if let failure {
             try finish("failed")
             var object = MailSender.draftLike(out, grant: grant)
             object["schedule_id"] = .string(scheduleID)
-            data["object"] = object
-            data["reason"] = .string(failure.message)
-            data["error"] = ["type": .string(failure.type), "message": .string(failure.message), "status_code": .int(failure.status)]
+            // Reference §6 (v3 l. 623): `data` holds `reason` and `error` beside the object.
+            object[SimEvent.dataKey] = ["reason": .string(failure.message),
+                                        "error": ["type": .string(failure.type), "message": .string(failure.message), "status_code": .int(failure.status)]]
             s.emit(SimEvent(region: region, applicationID: grant.applicationID, grantID: grant.id, type: "message.send_failed",
                             object: object, source: "/nylas/send", time: s.now))
             return

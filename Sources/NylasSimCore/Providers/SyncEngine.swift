@@ -140,12 +140,18 @@ package enum SyncEngine {
             sent = nil  // the handed record was built before these folders: build it again
         }
         var seen = Set<Int64>()
+        // A message not yet visible (a send still on its way) holds the cursor before it; the
+        // changes after it are applied now all the same (seed 004: IMAP is synced every 10
+        // minutes), and applied again, as no-ops, when the cursor passes them at a later sync.
+        var held = false
         for change in changes {
             if change.kind == "message" {
                 let known = sent.map { $0.matches(region, grant.id, worldID: change.object) } ?? false
-                guard let m = known ? sent!.message : try s.world.message(id: change.object) else { cursor = change.seq; continue }
-                // A message not yet visible (a send still on its way) holds the cursor here.
-                if !m.deleted, m.availableAt > s.now { break }
+                guard let m = known ? sent!.message : try s.world.message(id: change.object) else {
+                    if !held { cursor = change.seq }
+                    continue
+                }
+                if !m.deleted, m.availableAt > s.now { held = true; continue }
                 if seen.insert(m.id).inserted {
                     if known, let sent {
                         // Just inserted into the world: this grant has no copy yet.
@@ -157,7 +163,7 @@ package enum SyncEngine {
                     }
                 }
             }
-            cursor = change.seq
+            if !held { cursor = change.seq }
         }
         try store.setSyncCursor(grantID: grant.id, cursor: cursor, time: s.now)
     }

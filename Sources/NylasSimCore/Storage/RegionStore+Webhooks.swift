@@ -10,6 +10,11 @@ import Foundation
 public struct WebhookPolicy: Sendable, Equatable {
     /// Delays of the retries, measured from the first attempt.
     public var retryDelays: [Duration] = [.seconds(20 * 60), .seconds(2 * 3600), .seconds(8 * 3600), .seconds(24 * 3600), .seconds(72 * 3600)]
+    /// Delays of a v2 notification's retries, from its first attempt: exponential backoff over
+    /// about 20 minutes, 5 attempts in all, then the notification is dropped (reference v2 §
+    /// webhooks: "retried with exponential backoff over ~20 minutes; after 5 failed attempts that
+    /// notification is dropped").
+    public var v2RetryDelays: [Duration] = [.seconds(60), .seconds(3 * 60), .seconds(8 * 60), .seconds(20 * 60)]
     /// Wall time a receiver has to answer an attempt (10 s, as Nylas); a receiver that does not
     /// answer in time fails the attempt.
     public var attemptTimeout: Duration = .seconds(10)
@@ -185,6 +190,11 @@ extension RegionStore {
 
     package func allWebhooks() throws -> [WebhookRecord] {
         try db.query("SELECT * FROM webhooks ORDER BY created_at, id").map(WebhookRecord.init)
+    }
+
+    /// The v2 subscriptions now `failing` (their health checks are jobs, restored after a restart).
+    package func failingV2Webhooks() throws -> [WebhookRecord] {
+        try db.query("SELECT * FROM webhooks WHERE api_version = 2 AND status = 'failing'").map(WebhookRecord.init)
     }
 
     package func webhook(id: String) throws -> WebhookRecord? {

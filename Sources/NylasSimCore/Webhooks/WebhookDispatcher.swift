@@ -61,6 +61,25 @@ package enum WebhookDispatcher {
                 guard let n = Notification(json: json) else { continue }
                 job(s, n, attempt: attempt, at: max(due, s.now))
             }
+            for hook in try s.store(region).failingV2Webhooks() { scheduleHealthCheck(s, region: region, hook) }
+        }
+    }
+
+    /// A v2 subscription whose receiver keeps failing: its notifications give up after about 20
+    /// minutes, so no attempt is left to notice the 72 hours after which it is `failed` (reference
+    /// v2 §7.4); this job does, unless a delivery succeeded meanwhile.
+    static func scheduleHealthCheck(_ s: EngineState, region: Region, _ hook: WebhookRecord) {
+        guard hook.apiVersion == 2, hook.status == .failing, let since = hook.failingSince else { return }
+        let (id, failedAfter) = (hook.id, s.settings.webhooks.failedAfter)
+        s.schedule(at: max(VirtualTime(seconds: since) + failedAfter, s.now), "webhook health \(id)") { core in
+            try? core.transaction { s in
+                let store = s.store(region)
+                guard var hook = try store.webhook(id: id), hook.status == .failing, hook.failingSince == since else { return }
+                hook.status = .failed
+                hook.statusUpdatedAt = s.now.seconds
+                try store.save(hook)
+                try store.recordNotificationEmail(webhook: hook, time: s.now, subject: "Webhook destination \(hook.id) has failed")
+            }
         }
     }
 
@@ -126,7 +145,14 @@ package enum WebhookDispatcher {
             return (v2Type, (["deltas": [delta]] as JSON).bytes)
         }
         func envelope(_ type: String, _ object: JSON) -> [UInt8] {
-            var data: JSON = ["application_id": .string(n.applicationID), "object": object]
+            var object = object
+            var data: JSON = ["application_id": .string(n.applicationID)]
+            // Fields a trigger carries beside its object (`message.send_failed`: `reason`, `error`).
+            if let extras = object[SimEvent.dataKey]?.objectValue {
+                object[SimEvent.dataKey] = nil
+                for (k, v) in extras { data[k] = v }
+            }
+            data["object"] = object
             if grantAtDataLevel.contains(n.type), let g = n.grantID { data["grant_id"] = .string(g) }
             let e: JSON = ["specversion": "1.0", "type": .string(type), "source": .string(n.source), "id": .string(n.id),
                            "time": .int(n.time.seconds), "webhook_delivery_attempt": .int(attempt), "data": data]
@@ -222,6 +248,7 @@ package enum WebhookDispatcher {
                     hook.failingSince = now.seconds
                     hook.statusUpdatedAt = now.seconds
                     try store.recordNotificationEmail(webhook: hook, time: now, subject: "Webhook destination \(hook.id) is failing")
+                    scheduleHealthCheck(s, region: n.region, hook)
                 } else if hook.status == .failing, let since = hook.failingSince,
                           Int64(now.seconds - since) * 1000 >= plan.policy.failedAfter.milliseconds {
                     hook.status = .failed
@@ -229,8 +256,9 @@ package enum WebhookDispatcher {
                     try store.recordNotificationEmail(webhook: hook, time: now, subject: "Webhook destination \(hook.id) has failed")
                 }
                 try store.save(hook)
-                if hook.status != .failed, attempt <= plan.policy.retryDelays.count {
-                    let due = n.firstAttemptAt + plan.policy.retryDelays[attempt - 1]
+                let delays = n.apiVersion == 2 ? plan.policy.v2RetryDelays : plan.policy.retryDelays
+                if hook.status != .failed, attempt <= delays.count {
+                    let due = n.firstAttemptAt + delays[attempt - 1]
                     next = max(due, now)
                     schedule(s, n, attempt: attempt + 1, at: next!)
                 }
