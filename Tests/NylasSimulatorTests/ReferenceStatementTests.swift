@@ -1069,6 +1069,20 @@ struct ReferenceV3StatementTests {
 
     // MARK: v2
 
+
+    @Test("v3 l. 311: a tracking label over 2048 characters and use_draft without send_at are refused")
+    func sendLimits() async throws {
+        try await withSimulator { h in
+            let g = try h.sim.createGrant(email: "limits@gmail.com", provider: "google")
+            let path = "/v3/grants/\(g.id)/messages/send"
+            let label = try await h.call("POST", path, token: h.apiKey, json: [
+                "to": [["email": "x@example.com"]], "tracking_options": ["opens": true, "label": .string(String(repeating: "l", count: 2049))]])
+            #expect(label.status == 400, "\(label.text.prefix(300))")
+            let useDraft = try await h.call("POST", path, token: h.apiKey, json: ["to": [["email": "x@example.com"]], "use_draft": true])
+            #expect(useDraft.status == 400, "\(useDraft.text.prefix(300))")
+        }
+    }
+
 }
 
 // MARK: - nylas-v2.md
@@ -1567,6 +1581,39 @@ struct ReferenceV2StatementTests {
             #expect(try h.sim.webhookDeliveries(webhookID: id).count == 5, "then dropped")
         }
     }
+
+    @Test("v2 l. 198: a deleted account's token is 404 The account does not exist.")
+    func deletedAccount() async throws {
+        try await withSimulator { h in
+            let v2 = h.sim.region(.us).v2
+            let (id, auth) = try await v2Connect(h, email: "deleted@gmail.com")
+            _ = try await h.call("DELETE", "/a/\(v2.clientID)/accounts/\(id)", headers: appBasic(h))
+            let r = try await h.call("GET", "/account", headers: auth)
+            #expect(r.status == 404, "\(r.text)")
+            #expect(r.json?["message"]?.stringValue == "The account does not exist.")
+        }
+    }
+
+    @Test("v2 l. 234: files and calendars list in creation order")
+    func creationOrder() async throws {
+        try await withSimulator { h in
+            let (_, auth) = try await v2Connect(h, email: "ordered@gmail.com")
+            let headers = auth.merging(multipartHeaders) { a, _ in a }
+            var files: [String] = []
+            for name in ["one.txt", "two.txt", "three.txt", "four.txt"] {
+                let up = try await h.raw("POST", "/files", body: multipart([("file", name, "text/plain", Array(name.utf8))]), headers: headers)
+                files.append(try #require(up.json?.arrayValue?.first?["id"]?.stringValue))
+            }
+            let listed = try await h.call("GET", "/files", headers: auth).json?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+            #expect(listed == files, "\(listed) vs \(files)")
+            var calendars: [String] = []
+            for name in ["Z", "A", "M", "B"] {
+                calendars.append(try #require(try await h.call("POST", "/calendars", json: ["name": .string(name)], headers: auth).json?["id"]?.stringValue))
+            }
+            let all = try await h.call("GET", "/calendars", headers: auth).json?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+            #expect(Array(all.suffix(4)) == calendars, "\(all) vs \(calendars)")
+        }
+    }
 }
 
 // MARK: - Statements the simulator does not follow yet
@@ -1704,19 +1751,6 @@ struct ReferenceDefectTests {
             let withHeaders = try await h.call("POST", path + "?fields=include_headers", token: h.apiKey,
                                                json: ["to": [["email": "x@example.com"]], "subject": "Headers"])
             #expect(withHeaders.data?["headers"]?.arrayValue?.isEmpty == false, "\(withHeaders.text.prefix(400))")
-        }
-    }
-
-    @Test("v3 l. 311: a tracking label over 2048 characters and use_draft without send_at are refused")
-    func sendLimits() async throws {
-        try await withSimulator { h in
-            let g = try h.sim.createGrant(email: "limits@gmail.com", provider: "google")
-            let path = "/v3/grants/\(g.id)/messages/send"
-            let label = try await h.call("POST", path, token: h.apiKey, json: [
-                "to": [["email": "x@example.com"]], "tracking_options": ["opens": true, "label": .string(String(repeating: "l", count: 2049))]])
-            #expect(label.status == 400, "\(label.text.prefix(300))")
-            let useDraft = try await h.call("POST", path, token: h.apiKey, json: ["to": [["email": "x@example.com"]], "use_draft": true])
-            #expect(useDraft.status == 400, "\(useDraft.text.prefix(300))")
         }
     }
 
@@ -2041,18 +2075,6 @@ struct ReferenceDefectTests {
         }
     }
 
-    @Test("v2 l. 198: a deleted account's token is 404 The account does not exist.")
-    func deletedAccount() async throws {
-        try await withSimulator { h in
-            let v2 = h.sim.region(.us).v2
-            let (id, auth) = try await v2Connect(h, email: "deleted@gmail.com")
-            _ = try await h.call("DELETE", "/a/\(v2.clientID)/accounts/\(id)", headers: appBasic(h))
-            let r = try await h.call("GET", "/account", headers: auth)
-            #expect(r.status == 404, "\(r.text)")
-            #expect(r.json?["message"]?.stringValue == "The account does not exist.")
-        }
-    }
-
     @Test("v2 l. 194, 196, 223: Invalid id, Empty request body, 402 for an invalid recipient character")
     func engineMessages() async throws {
         try await withSimulator { h in
@@ -2134,24 +2156,4 @@ struct ReferenceDefectTests {
         }
     }
 
-    @Test("v2 l. 234: files and calendars list in creation order")
-    func creationOrder() async throws {
-        try await withSimulator { h in
-            let (_, auth) = try await v2Connect(h, email: "ordered@gmail.com")
-            let headers = auth.merging(multipartHeaders) { a, _ in a }
-            var files: [String] = []
-            for name in ["one.txt", "two.txt", "three.txt", "four.txt"] {
-                let up = try await h.raw("POST", "/files", body: multipart([("file", name, "text/plain", Array(name.utf8))]), headers: headers)
-                files.append(try #require(up.json?.arrayValue?.first?["id"]?.stringValue))
-            }
-            let listed = try await h.call("GET", "/files", headers: auth).json?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
-            #expect(listed == files, "\(listed) vs \(files)")
-            var calendars: [String] = []
-            for name in ["Z", "A", "M", "B"] {
-                calendars.append(try #require(try await h.call("POST", "/calendars", json: ["name": .string(name)], headers: auth).json?["id"]?.stringValue))
-            }
-            let all = try await h.call("GET", "/calendars", headers: auth).json?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
-            #expect(Array(all.suffix(4)) == calendars, "\(all) vs \(calendars)")
-        }
-    }
 }

@@ -36,7 +36,7 @@ package enum V2CalendarRoutes {
         let view = try ctx.query.v2View(expanded: false)
         let filter = try V2Calendar.MetadataFilter(ctx.query)
         return .json(try ctx.v2CalendarRead { s, store, account in
-            let all = try store.calendars(grantID: account.id).filter { filter.matches($0.metadata) }
+            let all = try store.calendarsInCreationOrder(grantID: account.id).filter { filter.matches($0.metadata) }
             if view == "count" { return ["count": .int(all.count)] }
             let page = Array(all.dropFirst(offset).prefix(limit))
             if view == "ids" { return .strings(page.map(\.id)) }

@@ -45,12 +45,16 @@ extension RequestContext {
                 .flatMap { String(data: $0, encoding: .utf8) } ?? ""
             token = decoded.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         }
-        guard let record = try store.token(token.trimmingCharacters(in: .whitespaces)), record.kind == .v2, !record.revoked,
+        guard let record = try store.token(token.trimmingCharacters(in: .whitespaces)), record.kind == .v2,
               let accountID = record.grantID else {
             throw NylasError(status: 401, type: "invalid_request_error", message: "Could not verify access credential.")
         }
+        // A token of a deleted account: the account is what is missing (reference v2 §2, 404).
         guard let account = try store.grant(id: accountID), account.billingState != "deleted" else {
             throw NylasError(status: 404, type: "invalid_request_error", message: "The account does not exist.")
+        }
+        guard !record.revoked else {
+            throw NylasError(status: 401, type: "invalid_request_error", message: "Could not verify access credential.")
         }
         notes.set(application: account.applicationID, grant: account.id)
         if !allowStopped {

@@ -106,6 +106,9 @@ package enum V3MessageRoutes {
             throw NylasError.invalidRequest("Raw MIME sending is not supported: send a JSON or multipart message and set custom_headers")
         }
         let out = try ctx.v3OutgoingMessage()
+        if out.useDraft, out.sendAt == nil {
+            throw NylasError.invalidValue("use_draft", "only with send_at: a scheduled message may wait in Drafts")
+        }
         let key = ctx.request.header("idempotency-key")
         if let key, key.count > 256 {
             throw NylasError(status: 400, type: "api.invalid_idempotency_key", message: "Idempotency-Key must be 256 characters or fewer.")

@@ -57,6 +57,10 @@ package struct OutgoingMessage: Sendable {
         m.starred = try b.bool("starred") ?? false
         m.replyToMessageID = try b.string("reply_to_message_id")
         m.trackingOptions = try b.object("tracking_options").map(JSON.object)
+        if let label = m.trackingOptions?["label"] {
+            guard let text = label.stringValue else { throw NylasError.wrongType("tracking_options.label", expected: "string", got: label) }
+            guard text.count <= 2048 else { throw NylasError.invalidValue("tracking_options.label", "at most 2048 characters") }
+        }
         m.metadata = try b.metadata() ?? [:]
         m.sendAt = try b.int("send_at")
         m.useDraft = try b.bool("use_draft") ?? false

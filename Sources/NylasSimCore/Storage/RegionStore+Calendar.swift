@@ -143,6 +143,11 @@ package struct ContactRecord: Sendable {
 extension RegionStore {
     // MARK: - Calendars
 
+    /// A grant's calendars, the primary first, then in the order they were created (v2 lists them so).
+    package func calendarsInCreationOrder(grantID: String) throws -> [CalendarRecord] {
+        try db.query("SELECT * FROM calendars WHERE grant_id = ? ORDER BY is_primary DESC, rowid", grantID).map(CalendarRecord.init)
+    }
+
     package func calendars(grantID: String) throws -> [CalendarRecord] {
         try db.query("SELECT * FROM calendars WHERE grant_id = ? ORDER BY is_primary DESC, id", grantID).map(CalendarRecord.init)
     }

@@ -131,7 +131,7 @@ extension RegionStore {
 
     /// The account's uploaded files, oldest first.
     package func v2Files(accountID: String) throws -> [V2FileSummary] {
-        try db.query("SELECT id, filename, content_type, length(content) AS size FROM v2_files WHERE account_id = ? ORDER BY created_at, id",
+        try db.query("SELECT id, filename, content_type, length(content) AS size FROM v2_files WHERE account_id = ? ORDER BY created_at, rowid",
                      accountID).map { V2FileSummary(id: $0.string("id"), filename: $0.string("filename"),
                                                     contentType: $0.string("content_type"), size: $0.int("size")) }
     }
