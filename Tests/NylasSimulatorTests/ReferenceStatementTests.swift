@@ -1083,6 +1083,56 @@ struct ReferenceV3StatementTests {
         }
     }
 
+
+    @Test("v3 l. 166: select on PUT of messages, drafts, threads and folders")
+    func selectOnPutMail() async throws {
+        try await withSimulator { h in
+            let g = try h.sim.createGrant(email: "putselect@gmail.com", provider: "google")
+            let base = "/v3/grants/\(g.id)"
+            try await deliver(h, to: "putselect@gmail.com", ["subject": "Pick"])
+            let m = try await messageID(h, g.id, subject: "Pick")
+            let thread = try #require(try await h.call("GET", "\(base)/messages/\(m)", token: h.apiKey).data?["thread_id"]?.stringValue)
+            let draft = try #require(try await h.call("POST", "\(base)/drafts", token: h.apiKey, json: ["subject": "D"]).data?["id"]?.stringValue)
+            let folder = try #require(try await h.call("POST", "\(base)/folders", token: h.apiKey, json: ["name": "F"]).data?["id"]?.stringValue)
+            let cases: [(String, JSON, Set<String>)] = [
+                ("\(base)/messages/\(m)?select=id,unread", ["unread": false], ["id", "unread"]),
+                ("\(base)/drafts/\(draft)?select=id,subject", ["subject": "D2"], ["id", "subject"]),
+                ("\(base)/threads/\(thread)?select=id,starred", ["starred": true], ["id", "starred"]),
+                ("\(base)/folders/\(folder)?select=id,name", ["name": "F2"], ["id", "name"]),
+            ]
+            for (path, body, expected) in cases {
+                let r = try await h.call("PUT", path, token: h.apiKey, json: body)
+                #expect(r.status == 200, "\(path): \(r.text)")
+                #expect(keys(r.data) == expected, "\(path): \(keys(r.data).sorted())")
+            }
+        }
+    }
+
+    @Test("v3 l. 167: message metadata_pair takes key1 to key5 only and no other filter with it")
+    func messageMetadataPair() async throws {
+        try await withSimulator { h in
+            let g = try h.sim.createGrant(email: "mpair@gmail.com", provider: "google")
+            let base = "/v3/grants/\(g.id)"
+            let other = try await h.call("GET", "\(base)/messages?metadata_pair=foo:bar", token: h.apiKey)
+            #expect(other.status == 400, "\(other.text)")
+            let mixed = try await h.call("GET", "\(base)/messages?metadata_pair=key1:x&unread=true", token: h.apiKey)
+            #expect(mixed.status == 400, "\(mixed.text)")
+            let threads = try await h.call("GET", "\(base)/threads?metadata_pair=foo:bar", token: h.apiKey)
+            #expect(threads.status == 400, "\(threads.text)")
+        }
+    }
+
+    @Test("v3 l. 329: drafts filter by metadata_pair")
+    func draftMetadataPair() async throws {
+        try await withSimulator { h in
+            let g = try h.sim.createGrant(email: "dpair@gmail.com", provider: "google")
+            let base = "/v3/grants/\(g.id)/drafts"
+            _ = try await h.call("POST", base, token: h.apiKey, json: ["subject": "Tagged", "metadata": ["key1": "tagged"]])
+            _ = try await h.call("POST", base, token: h.apiKey, json: ["subject": "Plain"])
+            let r = try await h.call("GET", "\(base)?metadata_pair=key1:tagged", token: h.apiKey)
+            #expect(r.data?.arrayValue?.map { $0["subject"]?.stringValue } == ["Tagged"], "\(r.text)")
+        }
+    }
 }
 
 // MARK: - nylas-v2.md
@@ -1685,56 +1735,6 @@ struct ReferenceDefectTests {
             let failed = try await h.call("GET", "/v3/grants/\(g.id)/threads", token: h.apiKey)
             #expect(failed.status == 500)
             #expect(failed.errorType == "api.internal_error", "\(failed.text)")
-        }
-    }
-
-    @Test("v3 l. 166: select on PUT of messages, drafts, threads and folders")
-    func selectOnPut() async throws {
-        try await withSimulator { h in
-            let g = try h.sim.createGrant(email: "putselect@gmail.com", provider: "google")
-            let base = "/v3/grants/\(g.id)"
-            try await deliver(h, to: "putselect@gmail.com", ["subject": "Pick"])
-            let m = try await messageID(h, g.id, subject: "Pick")
-            let thread = try #require(try await h.call("GET", "\(base)/messages/\(m)", token: h.apiKey).data?["thread_id"]?.stringValue)
-            let draft = try #require(try await h.call("POST", "\(base)/drafts", token: h.apiKey, json: ["subject": "D"]).data?["id"]?.stringValue)
-            let folder = try #require(try await h.call("POST", "\(base)/folders", token: h.apiKey, json: ["name": "F"]).data?["id"]?.stringValue)
-            let cases: [(String, JSON, Set<String>)] = [
-                ("\(base)/messages/\(m)?select=id,unread", ["unread": false], ["id", "unread"]),
-                ("\(base)/drafts/\(draft)?select=id,subject", ["subject": "D2"], ["id", "subject"]),
-                ("\(base)/threads/\(thread)?select=id,starred", ["starred": true], ["id", "starred"]),
-                ("\(base)/folders/\(folder)?select=id,name", ["name": "F2"], ["id", "name"]),
-            ]
-            for (path, body, expected) in cases {
-                let r = try await h.call("PUT", path, token: h.apiKey, json: body)
-                #expect(r.status == 200, "\(path): \(r.text)")
-                #expect(keys(r.data) == expected, "\(path): \(keys(r.data).sorted())")
-            }
-        }
-    }
-
-    @Test("v3 l. 167: message metadata_pair takes key1 to key5 only and no other filter with it")
-    func messageMetadataPair() async throws {
-        try await withSimulator { h in
-            let g = try h.sim.createGrant(email: "mpair@gmail.com", provider: "google")
-            let base = "/v3/grants/\(g.id)"
-            let other = try await h.call("GET", "\(base)/messages?metadata_pair=foo:bar", token: h.apiKey)
-            #expect(other.status == 400, "\(other.text)")
-            let mixed = try await h.call("GET", "\(base)/messages?metadata_pair=key1:x&unread=true", token: h.apiKey)
-            #expect(mixed.status == 400, "\(mixed.text)")
-            let threads = try await h.call("GET", "\(base)/threads?metadata_pair=foo:bar", token: h.apiKey)
-            #expect(threads.status == 400, "\(threads.text)")
-        }
-    }
-
-    @Test("v3 l. 329: drafts filter by metadata_pair")
-    func draftMetadataPair() async throws {
-        try await withSimulator { h in
-            let g = try h.sim.createGrant(email: "dpair@gmail.com", provider: "google")
-            let base = "/v3/grants/\(g.id)/drafts"
-            _ = try await h.call("POST", base, token: h.apiKey, json: ["subject": "Tagged", "metadata": ["key1": "tagged"]])
-            _ = try await h.call("POST", base, token: h.apiKey, json: ["subject": "Plain"])
-            let r = try await h.call("GET", "\(base)?metadata_pair=key1:tagged", token: h.apiKey)
-            #expect(r.data?.arrayValue?.map { $0["subject"]?.stringValue } == ["Tagged"], "\(r.text)")
         }
     }
 

@@ -23,6 +23,7 @@ package enum V3DraftRoutes {
             guard let n = Int(try PageToken.parse(t, count: 1)[0]) else { throw NylasError.invalidRequest("Invalid page_token") }
             return n
         } ?? 0
+        let pairs = try CalendarAccess.metadataPairs(q)
         let (items, next) = try ctx.read { s, store -> ([JSON], String?) in
             let grant = try ctx.dataGrant(s, store, mail: true)
             var all = try store.draftObjects(grantID: grant.id)
@@ -37,6 +38,7 @@ package enum V3DraftRoutes {
             if let starred = try q.bool("starred") { all = all.filter { $0["starred"]?.boolValue == starred } }
             if let thread = q["thread_id"] { all = all.filter { $0["thread_id"]?.stringValue == thread } }
             if let has = try q.bool("has_attachment") { all = all.filter { ($0["attachments"]?.arrayValue?.isEmpty == false) == has } }
+            if !pairs.isEmpty { all = all.filter { CalendarAccess.matches($0["metadata"]?.objectValue ?? [:], pairs) } }
             let page = Array(all.dropFirst(offset).prefix(limit))
             let next = offset + limit < all.count ? PageToken.make([String(offset + limit)]) : nil
             return (page.map { ctx.selecting($0) }, next)
@@ -84,7 +86,7 @@ package enum V3DraftRoutes {
             if given["reply_to_message_id"] != nil { merged.replyToMessageID = update.replyToMessageID }
             if given["attachments"] != nil || raw == nil { merged.files = update.files }
             if raw == nil { merged = update }
-            return try Drafts.save(s, store, grant, id: existing.id, merged, created: existing.createdAt)
+            return ctx.selecting(try Drafts.save(s, store, grant, id: existing.id, merged, created: existing.createdAt))
         })
     }
 

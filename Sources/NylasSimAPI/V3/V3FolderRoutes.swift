@@ -88,7 +88,7 @@ package enum V3FolderRoutes {
             }
             let updated = try store.folder(grantID: grant.id, id: f.id) ?? f
             let c = try store.folderCounts(grantID: grant.id, folderID: f.id)
-            return updated.json(provider: grant.provider, unread: c.unread, total: c.total)
+            return ctx.selecting(updated.json(provider: grant.provider, unread: c.unread, total: c.total))
         })
     }
 

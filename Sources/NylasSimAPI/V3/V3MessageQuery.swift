@@ -22,12 +22,20 @@ extension RequestContext {
         if let native = q["search_query_native"] {
             f.searchTerms = native.split(separator: " ").map { String($0) }.filter { !$0.contains(":") }
         }
-        for pair in try q.all("metadata_pair", max: InputLimits.metadataFilters) {
-            let kv = pair.split(separator: ":", maxSplits: 1).map(String.init)
-            guard kv.count == 2 else { throw NylasError.invalidValue("metadata_pair", "expected key:value, got '\(pair)'") }
-            f.metadata.append((kv[0], kv[1]))
-        }
         f.anyEmail = try q.list("any_email", max: InputLimits.anyEmail)
+        // Reference §2 (v3 l. 167): keys key1 to key5 only, and no provider filter beside it.
+        for (key, value) in try CalendarAccess.metadataPairs(q) { f.metadata.append((key, value)) }
+        if !f.metadata.isEmpty {
+            let others: [(String, Bool)] = [
+                ("subject", f.subject != nil), ("from", !f.from.isEmpty), ("to", !f.to.isEmpty), ("cc", !f.cc.isEmpty),
+                ("bcc", !f.bcc.isEmpty), ("in", !f.folderIDs.isEmpty), ("unread", f.unread != nil), ("starred", f.starred != nil),
+                ("thread_id", f.threadID != nil), ("received_before", f.receivedBefore != nil), ("received_after", f.receivedAfter != nil),
+                ("has_attachment", f.hasAttachment != nil), ("search_query_native", q["search_query_native"] != nil),
+                ("any_email", !f.anyEmail.isEmpty)]
+            if let other = others.first(where: \.1) {
+                throw NylasError.invalidRequest("metadata_pair cannot be combined with provider filters (got \(other.0))")
+            }
+        }
         return f
     }
 

@@ -85,8 +85,8 @@ package enum V3MessageRoutes {
         return ctx.data(try ctx.write { s, store in
             let (grant, m) = try ctx.v3Message(s, store)
             let keys = try folders.map { try MessageOperations.folderKeys($0, grant: grant, store: store) }
-            return try MessageOperations.change(s, ctx.region, grant, m, unread: unread, starred: starred, folderKeys: keys,
-                                                metadata: metadata).json()
+            return ctx.selecting(try MessageOperations.change(s, ctx.region, grant, m, unread: unread, starred: starred, folderKeys: keys,
+                                                              metadata: metadata).json())
         })
     }
 

@@ -62,7 +62,7 @@ package enum V3ThreadRoutes {
             for m in messages {
                 _ = try MessageOperations.change(s, ctx.region, grant, m, unread: unread, starred: starred, folderKeys: keys, metadata: nil)
             }
-            return try thread(store, grant, ctx.param("thread_id")) ?? .null
+            return ctx.selecting(try thread(store, grant, ctx.param("thread_id")) ?? .null)
         })
     }
 
