@@ -1133,6 +1133,27 @@ struct ReferenceV3StatementTests {
             #expect(r.data?.arrayValue?.map { $0["subject"]?.stringValue } == ["Tagged"], "\(r.text)")
         }
     }
+
+    @Test("v3 l. 307: search_query_native does not mix with other filters; query_imap needs in")
+    func queryRules() async throws {
+        try await withSimulator { h in
+            let g = try h.sim.createGrant(email: "native@gmail.com", provider: "google")
+            let mixed = try await h.call("GET", "/v3/grants/\(g.id)/messages?search_query_native=launch&unread=true", token: h.apiKey)
+            #expect(mixed.status == 400, "\(mixed.text)")
+            let imap = try h.sim.createGrant(email: "native@example.com", provider: "imap")
+            let noIn = try await h.call("GET", "/v3/grants/\(imap.id)/messages?query_imap=true", token: h.apiKey)
+            #expect(noIn.status == 400, "\(noIn.text)")
+        }
+    }
+
+    @Test("v3 l. 199: EWS connector scopes are ews.messages, ews.calendar or ews.contacts")
+    func ewsScopes() async throws {
+        try await withSimulator { h in
+            let r = try await h.call("PATCH", "/v3/connectors/ews", token: h.apiKey, json: ["scope": ["ews.bogus"]])
+            #expect(r.status == 400, "\(r.text)")
+            #expect(try await h.call("PATCH", "/v3/connectors/ews", token: h.apiKey, json: ["scope": ["ews.messages", "ews.contacts"]]).status == 200)
+        }
+    }
 }
 
 // MARK: - nylas-v2.md
@@ -1754,18 +1775,6 @@ struct ReferenceDefectTests {
         }
     }
 
-    @Test("v3 l. 307: search_query_native does not mix with other filters; query_imap needs in")
-    func queryRules() async throws {
-        try await withSimulator { h in
-            let g = try h.sim.createGrant(email: "native@gmail.com", provider: "google")
-            let mixed = try await h.call("GET", "/v3/grants/\(g.id)/messages?search_query_native=launch&unread=true", token: h.apiKey)
-            #expect(mixed.status == 400, "\(mixed.text)")
-            let imap = try h.sim.createGrant(email: "native@example.com", provider: "imap")
-            let noIn = try await h.call("GET", "/v3/grants/\(imap.id)/messages?query_imap=true", token: h.apiKey)
-            #expect(noIn.status == 400, "\(noIn.text)")
-        }
-    }
-
     @Test("v3 l. 601: message.created.cleaned subscribers get the cleaned message with cleaning_status")
     func cleanedNotifications() async throws {
         let receiver = try await WebhookReceiver.start()
@@ -1852,15 +1861,6 @@ struct ReferenceDefectTests {
             #expect(r.data?["name"]?.stringValue == "Support Desk", "the top-level name, not one made from the address: \(r.text)")
             let inWorkspace = try await h.call("GET", "/v3/grants?workspace_id=ws-1", token: h.apiKey)
             #expect(inWorkspace.data?.arrayValue?.map { $0["email"]?.stringValue } == ["desk@example.com"], "\(inWorkspace.text.prefix(300))")
-        }
-    }
-
-    @Test("v3 l. 199: EWS connector scopes are ews.messages, ews.calendar or ews.contacts")
-    func ewsScopes() async throws {
-        try await withSimulator { h in
-            let r = try await h.call("PATCH", "/v3/connectors/ews", token: h.apiKey, json: ["scope": ["ews.bogus"]])
-            #expect(r.status == 400, "\(r.text)")
-            #expect(try await h.call("PATCH", "/v3/connectors/ews", token: h.apiKey, json: ["scope": ["ews.messages", "ews.contacts"]]).status == 200)
         }
     }
 

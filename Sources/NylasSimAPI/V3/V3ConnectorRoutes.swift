@@ -38,6 +38,7 @@ package enum V3ConnectorRoutes {
             _ = try fields.string("client_secret", required: true)
         }
         let scope = try body.stringArray("scope") ?? []
+        try checkScope(provider, scope)
         let name = try body.string("name")
         return ctx.data(try ctx.write { s, store in
             let app = try ctx.requireAPIKey(s, store)
@@ -81,7 +82,10 @@ package enum V3ConnectorRoutes {
                 for (k, v) in settings { merged[k] = v }
                 c.settings = .object(merged)
             }
-            if let scope = try body.stringArray("scope") { c.scope = scope }
+            if let scope = try body.stringArray("scope") {
+                try checkScope(c.provider, scope)
+                c.scope = scope
+            }
             if let name = try body.string("name") { c.name = name }
             if let credential = try body.string("active_credential_id") {
                 guard try store.credential(applicationID: app.id, provider: c.provider, id: credential) != nil else {
@@ -206,5 +210,12 @@ package enum V3ConnectorRoutes {
         }
         return c
     }
-}
 
+    /// Reference §4.4 (v3 l. 199): an EWS connector's scopes are `ews.messages`, `ews.calendar`, `ews.contacts`.
+    static func checkScope(_ provider: String, _ scope: [String]) throws(NylasError) {
+        guard provider == "ews" else { return }
+        for (i, s) in scope.enumerated() where !["ews.messages", "ews.calendar", "ews.contacts"].contains(s) {
+            throw NylasError.invalidValue("scope[\(i)]", "EWS scopes are ews.messages, ews.calendar and ews.contacts, got '\(s)'")
+        }
+    }
+}

@@ -23,6 +23,18 @@ extension RequestContext {
             f.searchTerms = native.split(separator: " ").map { String($0) }.filter { !$0.contains(":") }
         }
         f.anyEmail = try q.list("any_email", max: InputLimits.anyEmail)
+        // Reference §4.8 (v3 l. 307): a native search goes to the provider as it is, beside `in` at most.
+        if q["search_query_native"] != nil {
+            let others: [(String, Bool)] = [
+                ("subject", f.subject != nil), ("from", !f.from.isEmpty), ("to", !f.to.isEmpty), ("cc", !f.cc.isEmpty),
+                ("bcc", !f.bcc.isEmpty), ("unread", f.unread != nil), ("starred", f.starred != nil), ("thread_id", f.threadID != nil),
+                ("received_before", f.receivedBefore != nil), ("received_after", f.receivedAfter != nil),
+                ("has_attachment", f.hasAttachment != nil), ("any_email", !f.anyEmail.isEmpty)]
+            if let other = others.first(where: \.1) {
+                throw NylasError.invalidRequest("search_query_native cannot be combined with other filters than in (got \(other.0))")
+            }
+        }
+        if q["query_imap"] != nil, f.folderIDs.isEmpty { throw NylasError.missingField("in (query_imap searches one folder)") }
         // Reference §2 (v3 l. 167): keys key1 to key5 only, and no provider filter beside it.
         for (key, value) in try CalendarAccess.metadataPairs(q) { f.metadata.append((key, value)) }
         if !f.metadata.isEmpty {
