@@ -1154,6 +1154,30 @@ struct ReferenceV3StatementTests {
             #expect(try await h.call("PATCH", "/v3/connectors/ews", token: h.apiKey, json: ["scope": ["ews.messages", "ews.contacts"]]).status == 200)
         }
     }
+
+    @Test("v3 l. 284: grants filter by workspace_id")
+    func workspaceFilter() async throws {
+        try await withSimulator { h in
+            _ = try h.sim.createGrant(email: "ws@gmail.com", provider: "google")
+            let r = try await h.call("GET", "/v3/grants?workspace_id=no-such-workspace", token: h.apiKey)
+            #expect(r.status == 200)
+            #expect(r.data?.arrayValue?.isEmpty == true, "\(r.text)")
+        }
+    }
+
+    @Test("v3 l. 277: a Nylas agent account takes its top-level name and workspace_id")
+    func agentAccountName() async throws {
+        try await withSimulator { h in
+            // Like every provider of custom auth, an agent account needs its connector.
+            _ = try await h.call("POST", "/v3/connectors", token: h.apiKey, json: ["provider": "nylas"])
+            let r = try await h.call("POST", "/v3/connect/custom", token: h.apiKey, json: [
+                "provider": "nylas", "name": "Support Desk", "workspace_id": "ws-1", "settings": ["email": "desk@example.com"]])
+            #expect(r.status == 201, "\(r.text)")
+            #expect(r.data?["name"]?.stringValue == "Support Desk", "the top-level name, not one made from the address: \(r.text)")
+            let inWorkspace = try await h.call("GET", "/v3/grants?workspace_id=ws-1", token: h.apiKey)
+            #expect(inWorkspace.data?.arrayValue?.map { $0["email"]?.stringValue } == ["desk@example.com"], "\(inWorkspace.text.prefix(300))")
+        }
+    }
 }
 
 // MARK: - nylas-v2.md
@@ -1839,28 +1863,6 @@ struct ReferenceDefectTests {
             try await h.advance("10m")
             let r = try await h.call("GET", "/v3/grants/\(g.id)/messages", token: h.apiKey)
             #expect(r.data?.arrayValue?.first?["in_reply_to"]?.stringValue == "<plan-1@example.org>", "\(r.text.prefix(400))")
-        }
-    }
-
-    @Test("v3 l. 284: grants filter by workspace_id")
-    func workspaceFilter() async throws {
-        try await withSimulator { h in
-            _ = try h.sim.createGrant(email: "ws@gmail.com", provider: "google")
-            let r = try await h.call("GET", "/v3/grants?workspace_id=no-such-workspace", token: h.apiKey)
-            #expect(r.status == 200)
-            #expect(r.data?.arrayValue?.isEmpty == true, "\(r.text)")
-        }
-    }
-
-    @Test("v3 l. 277: a Nylas agent account takes its top-level name and workspace_id")
-    func agentAccountName() async throws {
-        try await withSimulator { h in
-            let r = try await h.call("POST", "/v3/connect/custom", token: h.apiKey, json: [
-                "provider": "nylas", "name": "Support Desk", "workspace_id": "ws-1", "settings": ["email": "desk@example.com"]])
-            #expect(r.status == 201, "\(r.text)")
-            #expect(r.data?["name"]?.stringValue == "Support Desk", "the top-level name, not one made from the address: \(r.text)")
-            let inWorkspace = try await h.call("GET", "/v3/grants?workspace_id=ws-1", token: h.apiKey)
-            #expect(inWorkspace.data?.arrayValue?.map { $0["email"]?.stringValue } == ["desk@example.com"], "\(inWorkspace.text.prefix(300))")
         }
     }
 

@@ -353,6 +353,8 @@ package enum V3AuthRoutes {
         let settings = BodyFields(settingsObject)
         let state = try body.string("state")
         let scope = try body.stringArray("scope")
+        let agentName = try body.string("name")
+        let agentWorkspace = try body.string("workspace_id")
         let email: String
         switch provider {
         case "google", "microsoft", "yahoo", "zoom":
@@ -401,7 +403,10 @@ package enum V3AuthRoutes {
             for secret in ["refresh_token", "imap_password", "smtp_password", "password", "ews_password", "app_password"] {
                 publicSettings[secret] = nil
             }
+            // A Nylas agent account takes a top-level `name` and `workspace_id` (reference §4.6).
+            if provider == "nylas", let workspace = agentWorkspace { publicSettings["workspace_id"] = .string(workspace) }
             let (grant, _) = try s.connectGrant(region: ctx.region, application: app, provider: provider, email: email,
+                                                name: provider == "nylas" ? agentName : nil,
                                                 scope: scope ?? ProviderDetection.defaultScopes(provider),
                                                 settings: .object(publicSettings), state: state,
                                                 credentialID: try settings.string("credential_id"))

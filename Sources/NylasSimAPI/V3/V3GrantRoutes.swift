@@ -32,6 +32,7 @@ package enum V3GrantRoutes {
             f.status = status
         }
         f.ip = q["ip"]
+        f.workspaceID = q["workspace_id"]
         if let provider = q["provider"] {
             guard ProviderKind.connectorNames.contains(provider) else { throw NylasError.invalidValue("provider", "unknown provider '\(provider)'") }
             f.provider = provider

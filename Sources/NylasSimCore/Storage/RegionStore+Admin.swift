@@ -251,6 +251,8 @@ extension RegionStore {
         package var ip: String?
         package var provider: String?
         package var accountIDs: [String] = []
+        /// The workspace of Nylas agent accounts (`settings.workspace_id`).
+        package var workspaceID: String?
     }
 
     package func grants(_ f: GrantFilter) throws -> [GrantRecord] {
@@ -263,6 +265,7 @@ extension RegionStore {
         if let s = f.status { clauses.append("grant_status = ?"); binds.append(s) }
         if let ip = f.ip { clauses.append("ip = ?"); binds.append(ip) }
         if let p = f.provider { clauses.append("provider = ?"); binds.append(p) }
+        if let w = f.workspaceID { clauses.append("json_extract(CAST(settings AS TEXT), '$.workspace_id') = ?"); binds.append(w) }
         if !f.accountIDs.isEmpty {
             clauses.append("account_id IN (\(f.accountIDs.map { _ in "?" }.joined(separator: ",")))")
             binds.append(contentsOf: f.accountIDs as [any SQLBindable])
