@@ -169,6 +169,13 @@ package enum V2MailRoutes {
         return .json(try ctx.write { s, store in
             let (account, m) = try message(ctx, s, store)
             let keys = try placement(body, account, store)
+            // Reference v2 §4 (l. 274): the `sent` and `drafts` labels cannot be added or removed.
+            if let keys, account.kind == .google {
+                let current = Set(try m.folders.compactMap { try store.folder(grantID: account.id, id: $0)?.worldKey })
+                for system in [ProviderKind.sent, ProviderKind.drafts] where current.contains(system) != keys.contains(system) {
+                    throw NylasError.invalidRequest("The \(system == ProviderKind.sent ? "sent" : "drafts") label cannot be added or removed.")
+                }
+            }
             let updated = try MessageOperations.change(s, ctx.region, account, m, unread: try body.bool("unread"), starred: try body.bool("starred"),
                                                           folderKeys: keys, metadata: try body.metadata())
             return try V2Render.message(updated, store, account: account)

@@ -8,6 +8,9 @@ package enum V2MessageInput {
     /// reply's thread and subject as the v2 engine derives them.
     package static func parse(_ body: BodyFields, _ account: GrantRecord, _ s: EngineState, _ store: RegionStore) throws -> OutgoingMessage {
         var out = try OutgoingMessage.parse(body, jsonAttachments: false)
+        // Reference v2 §4 (l. 304): one sender and one reply-to address at most.
+        if out.from.count > 1 { throw NylasError.invalidValue("from", "a message has one sender") }
+        if out.replyTo.count > 1 { throw NylasError.invalidValue("reply_to", "a message has one reply-to address") }
         for id in try body.stringArray("file_ids") ?? [] {
             let f = try V2Files.file(s, store, account, id)
             out.files.append(.init(filename: f.filename, contentType: f.type, content: f.content, contentID: nil, isInline: false,
