@@ -1178,6 +1178,22 @@ struct ReferenceV3StatementTests {
             #expect(inWorkspace.data?.arrayValue?.map { $0["email"]?.stringValue } == ["desk@example.com"], "\(inWorkspace.text.prefix(300))")
         }
     }
+
+    @Test("v3 l. 111, 116: 403 and 500 answers use a documented type")
+    func documentedTypes() async throws {
+        try await withSimulator { h in
+            let g = try h.sim.createGrant(email: "types@gmail.com", provider: "google")
+            let calendars = try await h.call("GET", "/v3/grants/\(g.id)/calendars", token: h.apiKey)
+            let holidays = try #require(calendars.data?.arrayValue?.first { $0["read_only"]?.boolValue == true }?["id"]?.stringValue)
+            let readOnly = try await h.call("PUT", "/v3/grants/\(g.id)/calendars/\(enc(holidays))", token: h.apiKey, json: ["name": "Mine"])
+            #expect(readOnly.status == 403)
+            #expect(["grant.access_denied", "insufficient_scopes"].contains(readOnly.errorType ?? ""), "\(readOnly.text)")
+            _ = try await h.call("POST", "/__sim/faults", json: ["path": "/v3/grants/*/threads", "status": 500, "count": 1])
+            let failed = try await h.call("GET", "/v3/grants/\(g.id)/threads", token: h.apiKey)
+            #expect(failed.status == 500)
+            #expect(failed.errorType == "api.internal_error", "\(failed.text)")
+        }
+    }
 }
 
 // MARK: - nylas-v2.md
@@ -1791,22 +1807,6 @@ struct ReferenceDefectTests {
                                      json: ["to": [["email": "x@example.com"]], "subject": "Not allowed"])
             #expect(r.status == 403, "\(r.text)")
             #expect(r.errorType == "insufficient_scopes")
-        }
-    }
-
-    @Test("v3 l. 111, 116: 403 and 500 answers use a documented type")
-    func documentedTypes() async throws {
-        try await withSimulator { h in
-            let g = try h.sim.createGrant(email: "types@gmail.com", provider: "google")
-            let calendars = try await h.call("GET", "/v3/grants/\(g.id)/calendars", token: h.apiKey)
-            let holidays = try #require(calendars.data?.arrayValue?.first { $0["read_only"]?.boolValue == true }?["id"]?.stringValue)
-            let readOnly = try await h.call("PUT", "/v3/grants/\(g.id)/calendars/\(enc(holidays))", token: h.apiKey, json: ["name": "Mine"])
-            #expect(readOnly.status == 403)
-            #expect(["grant.access_denied", "insufficient_scopes"].contains(readOnly.errorType ?? ""), "\(readOnly.text)")
-            _ = try await h.call("POST", "/__sim/faults", json: ["path": "/v3/grants/*/threads", "status": 500, "count": 1])
-            let failed = try await h.call("GET", "/v3/grants/\(g.id)/threads", token: h.apiKey)
-            #expect(failed.status == 500)
-            #expect(failed.errorType == "api.internal_error", "\(failed.text)")
         }
     }
 

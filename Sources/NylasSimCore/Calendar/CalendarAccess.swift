@@ -14,7 +14,7 @@ package enum CalendarAccess {
     /// Refuses writes to a calendar the user may only read (holiday calendars, shared read-only ones).
     package static func requireWritable(_ c: CalendarRecord) throws {
         guard !c.readOnly else {
-            throw NylasError(status: 403, type: "forbidden", message: "Calendar \(c.id) is read-only: its events cannot be created, changed or deleted")
+            throw NylasError(status: 403, type: "grant.access_denied", message: "Calendar \(c.id) is read-only: its events cannot be created, changed or deleted")
         }
     }
 

@@ -53,11 +53,11 @@ public struct FaultRule: Sendable, Equatable {
         switch status {
         case 400: (type, text) = ("invalid_request_error", "Bad request")
         case 401: (type, text) = ("unauthorized", "Unauthorized")
-        case 403: (type, text) = ("forbidden", "Forbidden")
+        case 403: (type, text) = ("grant.access_denied", "Forbidden")
         case 404: (type, text) = ("not_found_error", "requested object not found")
         case 409: (type, text) = ("conflict", "Conflict")
         case 429: (type, text) = ("rate_limit_error", "Too many requests, please try again shortly.")
-        case 500: (type, text) = ("internal_error", "Internal error, contact administrator.")
+        case 500: (type, text) = ("api.internal_error", "Internal error, contact administrator.")
         case 502: (type, text) = ("provider_error", "Bad gateway")
         case 503: (type, text) = ("service_unavailable", "Service temporarily unavailable")
         case 504: (type, text) = ("provider_error", "Provider request timed out.")

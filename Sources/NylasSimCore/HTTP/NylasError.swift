@@ -103,7 +103,7 @@ extension NylasError {
     }
 
     package static func `internal`(_ message: String) -> NylasError {
-        NylasError(status: 500, type: "internal_error", message: message, v2Type: "api_error")
+        NylasError(status: 500, type: "api.internal_error", message: message, v2Type: "api_error")
     }
 
     /// An error of the OAuth endpoints (`/v3/connect/token`, `/revoke`, `/tokeninfo`).
