@@ -1194,6 +1194,20 @@ struct ReferenceV3StatementTests {
             #expect(failed.errorType == "api.internal_error", "\(failed.text)")
         }
     }
+
+    @Test("v3 l. 601: message.created.cleaned subscribers get the cleaned message with cleaning_status")
+    func cleanedNotifications() async throws {
+        let receiver = try await WebhookReceiver.start()
+        defer { Task { await receiver.stop() } }
+        try await withSimulator { h in
+            _ = try await h.call("POST", "/v3/webhooks", token: h.apiKey,
+                                 json: ["trigger_types": ["message.created.cleaned"], "webhook_url": .string(receiver.url)])
+            _ = try h.sim.createGrant(email: "cleaned@gmail.com", provider: "google")
+            try await deliver(h, to: "cleaned@gmail.com", ["subject": "Clean me", "body": "<p>Hello <b>there</b></p>"])
+            let d = try #require(await h.sim.nextDelivery { $0.type.hasPrefix("message.created.cleaned") })
+            #expect(d.payload?["data"]?["object"]?["cleaning_status"] != nil)
+        }
+    }
 }
 
 // MARK: - nylas-v2.md
@@ -1823,20 +1837,6 @@ struct ReferenceDefectTests {
             let withHeaders = try await h.call("POST", path + "?fields=include_headers", token: h.apiKey,
                                                json: ["to": [["email": "x@example.com"]], "subject": "Headers"])
             #expect(withHeaders.data?["headers"]?.arrayValue?.isEmpty == false, "\(withHeaders.text.prefix(400))")
-        }
-    }
-
-    @Test("v3 l. 601: message.created.cleaned subscribers get the cleaned message with cleaning_status")
-    func cleanedNotifications() async throws {
-        let receiver = try await WebhookReceiver.start()
-        defer { Task { await receiver.stop() } }
-        try await withSimulator { h in
-            _ = try await h.call("POST", "/v3/webhooks", token: h.apiKey,
-                                 json: ["trigger_types": ["message.created.cleaned"], "webhook_url": .string(receiver.url)])
-            _ = try h.sim.createGrant(email: "cleaned@gmail.com", provider: "google")
-            try await deliver(h, to: "cleaned@gmail.com", ["subject": "Clean me", "body": "<p>Hello <b>there</b></p>"])
-            let d = try #require(await h.sim.nextDelivery { $0.type.hasPrefix("message.created.cleaned") })
-            #expect(d.payload?["data"]?["object"]?["cleaning_status"] != nil)
         }
     }
 

@@ -101,11 +101,19 @@ package enum WebhookDispatcher {
         let store = s.store(event.region)
         guard let hooks = try? store.webhooks(applicationID: event.applicationID, apiVersion: event.apiVersion) else { return }
         for hook in hooks where hook.status == .active || hook.status == .failing {
-            guard hook.subscribes(to: event.type) else { continue }
+            var (type, object) = (event.type, event.object)
+            if !hook.subscribes(to: event.type) {
+                // Reference §6.3: `message.created.cleaned` subscribers get the message with its body
+                // cleaned (Clean Conversations) and a `cleaning_status`.
+                guard event.type == "message.created", hook.subscribes(to: "message.created.cleaned") else { continue }
+                type = "message.created.cleaned"
+                if let body = object["body"]?.stringValue { object["body"] = .string(Snippet.clean(body)) }
+                object["cleaning_status"] = "success"
+            }
             let notification = Notification(
-                id: store.ids.uuid("notification"), region: event.region, webhookID: hook.id, type: event.type,
+                id: store.ids.uuid("notification"), region: event.region, webhookID: hook.id, type: type,
                 source: event.source, time: event.time, applicationID: event.applicationID, grantID: event.grantID,
-                object: event.object, apiVersion: event.apiVersion, firstAttemptAt: s.now)
+                object: object, apiVersion: event.apiVersion, firstAttemptAt: s.now)
             schedule(s, notification, attempt: 1, at: s.now)
         }
     }
