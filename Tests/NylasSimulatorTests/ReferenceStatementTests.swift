@@ -1766,6 +1766,45 @@ struct ReferenceV2StatementTests {
             }
         }
     }
+
+    @Test("v2 l. 69: redirect_on_error=false shows an error page")
+    func redirectOnError() async throws {
+        try await withSimulator { h in
+            let v2 = h.sim.region(.us).v2
+            _ = try await h.call("POST", "/__sim/oauth/consent", json: ["mode": "deny"])
+            let r = try await h.call("GET", "/oauth/authorize?client_id=\(v2.clientID)&redirect_uri=\(enc("http://localhost:3000/callback"))"
+                                     + "&response_type=code&scopes=email&login_hint=no@gmail.com&state=s&redirect_on_error=false")
+            #expect(r.status != 302, "an error page, not a redirect: \(r.headers["location"] ?? "")")
+        }
+    }
+
+    @Test("v2 l. 293, 305: PUT of a message under /drafts is 400; DELETE /threads is 501")
+    func engineStatuses() async throws {
+        try await withSimulator { h in
+            let (_, auth) = try await v2Connect(h, email: "statuses@gmail.com")
+            _ = try h.sim.deliverMail(to: "statuses@gmail.com", from: "a@example.org", subject: "M")
+            let m = try #require(try await h.call("GET", "/messages", headers: auth).json?.arrayValue?.first)
+            let id = try #require(m["id"]?.stringValue), thread = try #require(m["thread_id"]?.stringValue)
+            #expect(try await h.call("PUT", "/drafts/\(id)", json: ["subject": "x", "version": 0], headers: auth).status == 400)
+            #expect(try await h.call("DELETE", "/threads/\(thread)", headers: auth).status == 501)
+        }
+    }
+
+    @Test("v2 l. 565: a job notification's object is its target type")
+    func jobObject() async throws {
+        let receiver = try await WebhookReceiver.start()
+        defer { Task { await receiver.stop() } }
+        try await withSimulator { h in
+            let v2 = h.sim.region(.us).v2
+            _ = try await h.call("POST", "/a/\(v2.clientID)/webhooks", json: ["callback_url": .string(receiver.url), "triggers": ["job.successful"],
+                                                                             "state": "active"], headers: appBasic(h))
+            let (_, auth) = try await v2Connect(h, email: "target@gmail.com")
+            _ = try await h.call("POST", "/v2/outbox", json: ["subject": "Job", "to": [["email": "x@example.com"]], "send_at": .int(h.sim.now.seconds + 60)],
+                                 headers: auth)
+            let d = try #require(await h.sim.advanceUntilDelivery(within: .seconds(300)) { $0.type == "job.successful" })
+            #expect(d.payload?["deltas"]?.arrayValue?.first?["object"]?.stringValue == "message", "\(d.payload?.text ?? "")")
+        }
+    }
 }
 
 // MARK: - Statements the simulator does not follow yet
@@ -2066,17 +2105,6 @@ struct ReferenceDefectTests {
         }
     }
 
-    @Test("v2 l. 69: redirect_on_error=false shows an error page")
-    func redirectOnError() async throws {
-        try await withSimulator { h in
-            let v2 = h.sim.region(.us).v2
-            _ = try await h.call("POST", "/__sim/oauth/consent", json: ["mode": "deny"])
-            let r = try await h.call("GET", "/oauth/authorize?client_id=\(v2.clientID)&redirect_uri=\(enc("http://localhost:3000/callback"))"
-                                     + "&response_type=code&scopes=email&login_hint=no@gmail.com&state=s&redirect_on_error=false")
-            #expect(r.status != 302, "an error page, not a redirect: \(r.headers["location"] ?? "")")
-        }
-    }
-
     @Test("v2 l. 194, 196, 223: Invalid id, Empty request body, 402 for an invalid recipient character")
     func engineMessages() async throws {
         try await withSimulator { h in
@@ -2090,34 +2118,6 @@ struct ReferenceDefectTests {
             let rejected = try await h.call("POST", "/send", json: ["to": [["email": "bad<>@example.com"]], "subject": "x"], headers: auth)
             #expect(rejected.status == 402, "\(rejected.text)")
             #expect(rejected.json?["type"]?.stringValue == "api_error")
-        }
-    }
-
-    @Test("v2 l. 293, 305: PUT of a message under /drafts is 400; DELETE /threads is 501")
-    func engineStatuses() async throws {
-        try await withSimulator { h in
-            let (_, auth) = try await v2Connect(h, email: "statuses@gmail.com")
-            _ = try h.sim.deliverMail(to: "statuses@gmail.com", from: "a@example.org", subject: "M")
-            let m = try #require(try await h.call("GET", "/messages", headers: auth).json?.arrayValue?.first)
-            let id = try #require(m["id"]?.stringValue), thread = try #require(m["thread_id"]?.stringValue)
-            #expect(try await h.call("PUT", "/drafts/\(id)", json: ["subject": "x", "version": 0], headers: auth).status == 400)
-            #expect(try await h.call("DELETE", "/threads/\(thread)", headers: auth).status == 501)
-        }
-    }
-
-    @Test("v2 l. 565: a job notification's object is its target type")
-    func jobObject() async throws {
-        let receiver = try await WebhookReceiver.start()
-        defer { Task { await receiver.stop() } }
-        try await withSimulator { h in
-            let v2 = h.sim.region(.us).v2
-            _ = try await h.call("POST", "/a/\(v2.clientID)/webhooks", json: ["callback_url": .string(receiver.url), "triggers": ["job.successful"],
-                                                                             "state": "active"], headers: appBasic(h))
-            let (_, auth) = try await v2Connect(h, email: "target@gmail.com")
-            _ = try await h.call("POST", "/v2/outbox", json: ["subject": "Job", "to": [["email": "x@example.com"]], "send_at": .int(h.sim.now.seconds + 60)],
-                                 headers: auth)
-            let d = try #require(await h.sim.advanceUntilDelivery(within: .seconds(300)) { $0.type == "job.successful" })
-            #expect(d.payload?["deltas"]?.arrayValue?.first?["object"]?.stringValue == "message", "\(d.payload?.text ?? "")")
         }
     }
 

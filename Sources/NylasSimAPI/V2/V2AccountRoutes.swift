@@ -61,6 +61,11 @@ package enum V2AccountRoutes {
             let scopes = (q["scopes"] ?? "email,calendar,contacts").split(separator: ",").map(String.init)
             let state = q["state"]
             if s.consent.mode == "deny" {
+                // Reference v2 §1 (l. 69): `redirect_on_error=false` shows the error instead of redirecting.
+                if q["redirect_on_error"] == "false" {
+                    let page = "<!doctype html><title>Authorization failed</title><h1>Authorization failed</h1><p>access_denied: the user denied access.</p>"
+                    return SimResponse(status: 400, headers: ["Content-Type": "text/html; charset=utf-8"], body: Array(page.utf8))
+                }
                 var loc = redirect + (redirect.contains("?") ? "&" : "?") + "error=access_denied&reason=user_denied"
                 if let state { loc += "&state=\(QueryParameters.encode(state))" }
                 return .redirect(loc)

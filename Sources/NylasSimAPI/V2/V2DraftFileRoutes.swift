@@ -65,6 +65,10 @@ package enum V2DraftFileRoutes {
         let body = try ctx.body()
         return .json(try ctx.write { s, store in
             let (account, _) = try ctx.v2Account(s, store)
+            // A sent message is not a draft (reference v2 l. 305).
+            if try store.draft(grantID: account.id, id: ctx.param("id")) == nil, try store.message(grantID: account.id, id: ctx.param("id")) != nil {
+                throw NylasError.invalidRequest("Message \(ctx.param("id")) is not a draft")
+            }
             let d = try draft(store, account, ctx.param("id"))
             guard let version = try body.int("version") else { throw NylasError.invalidRequest("Must specify draft version") }
             guard version == d.version else {

@@ -12,6 +12,7 @@ package enum V2MailRoutes {
         r.add("GET", "/threads/search", .v2, searchThreads)
         r.add("GET", "/threads/{id}", .v2, getThread)
         r.add("PUT", "/threads/{id}", .v2, updateThread)
+        r.add("DELETE", "/threads/{id}", .v2, deleteThread)
         r.add("POST", "/send", .v2, send)
     }
 
@@ -180,6 +181,12 @@ package enum V2MailRoutes {
                                                           folderKeys: keys, metadata: try body.metadata())
             return try V2Render.message(updated, store, account: account)
         })
+    }
+
+    /// `DELETE /threads/{id}`: the v2 engine does not implement it (reference v2 l. 293).
+    @Sendable static func deleteThread(_ ctx: RequestContext) async throws -> SimResponse {
+        _ = try ctx.read { s, store in try ctx.v2Account(s, store) }
+        throw NylasError(status: 501, type: "api_error", message: "Deleting a thread is not implemented.")
     }
 
     // MARK: Threads

@@ -139,7 +139,9 @@ package enum WebhookDispatcher {
     package static func payload(_ n: Notification, attempt: Int, policy: WebhookPolicy) -> (type: String, body: [UInt8]) {
         if n.apiVersion == 2 {
             let v2Type = v2Triggers[n.type] ?? n.type
-            let objectType = v2Type.split(separator: ".").first.map(String.init) ?? "account"
+            // A `job.*` notification names the type of the object the job acted on (reference v2 §7).
+            let objectType = v2Type.hasPrefix("job.") ? (n.object["target_object"]?.stringValue ?? "message")
+                : v2Type.split(separator: ".").first.map(String.init) ?? "account"
             let id = objectType == "account" ? (n.grantID ?? "") : (n.object["id"]?.stringValue ?? "")
             // v2 notifications carry no object; `message.created`/`.updated` carry its thread and date.
             var attributes = n.object["attributes"] ?? .null
