@@ -1208,6 +1208,16 @@ struct ReferenceV3StatementTests {
             #expect(d.payload?["data"]?["object"]?["cleaning_status"] != nil)
         }
     }
+
+    @Test("v3 l. 408: a contact needs given_name")
+    func contactGivenName() async throws {
+        try await withSimulator { h in
+            let g = try h.sim.createGrant(email: "named@gmail.com", provider: "google")
+            let r = try await h.call("POST", "/v3/grants/\(g.id)/contacts", token: h.apiKey,
+                                     json: ["emails": [["email": "only@example.com", "type": "work"]]])
+            #expect(r.status == 400 && r.text.contains("given_name"), "\(r.text)")
+        }
+    }
 }
 
 // MARK: - nylas-v2.md
@@ -1929,16 +1939,6 @@ struct ReferenceDefectTests {
             try await h.advance("10m")
             let r = try await h.call("GET", "/v3/grants/\(g.id)/messages", token: h.apiKey)
             #expect(r.data?.arrayValue?.first?["in_reply_to"]?.stringValue == "<plan-1@example.org>", "\(r.text.prefix(400))")
-        }
-    }
-
-    @Test("v3 l. 408: a contact needs given_name")
-    func contactGivenName() async throws {
-        try await withSimulator { h in
-            let g = try h.sim.createGrant(email: "named@gmail.com", provider: "google")
-            let r = try await h.call("POST", "/v3/grants/\(g.id)/contacts", token: h.apiKey,
-                                     json: ["emails": [["email": "only@example.com", "type": "work"]]])
-            #expect(r.status == 400 && r.text.contains("given_name"), "\(r.text)")
         }
     }
 

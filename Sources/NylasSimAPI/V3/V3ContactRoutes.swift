@@ -71,7 +71,10 @@ package enum V3ContactRoutes {
     }
 
     @Sendable package static func create(_ ctx: RequestContext) async throws -> SimResponse {
-        let input = try ContactInput(try ctx.body())
+        let body = try ctx.body()
+        // The description marks `given_name` required on create (reference §4.14, v3 l. 408).
+        guard let given = try body.string("given_name"), !given.trimmingWhitespaces().isEmpty else { throw NylasError.missingField("given_name") }
+        let input = try ContactInput(body)
         guard input.hasIdentity else {
             throw NylasError.invalidRequest("A contact needs a name, a company, an email address or a phone number")
         }
