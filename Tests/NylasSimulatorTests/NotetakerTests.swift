@@ -209,4 +209,39 @@ struct NotetakerTests {
             #expect(list.count == 1 && list.first?["meeting_provider"]?.stringValue == "Zoom Meeting")
         }
     }
+
+    @Test("Fault rules script a bot's meeting: the host refuses entry, the meeting ends early, processing fails; the Swift API moves a bot")
+    func faultRulesAndSwiftAPI() async throws {
+        try await withSimulator { h in
+            func invite() async throws -> String {
+                try #require(try await h.call("POST", "/v3/notetakers", token: h.apiKey, json: ["meeting_link": .string(Self.meet)]).data?["id"]?.stringValue)
+            }
+            // The first bot to reach admission is refused; the next is admitted and the meeting ends 10 minutes later.
+            #expect(try await h.call("POST", "/__sim/faults", json: ["notetaker": "entry_denied", "count": 1]).status == 201)
+            let denied = try await invite()
+            try await h.advance("1m")
+            #expect(try await Self.state(h, "/v3/notetakers/\(denied)") == "failed_entry")
+            #expect(try await h.call("POST", "/__sim/faults", json: ["notetaker": "meeting_ended", "after": "10m", "count": 1]).status == 201)
+            #expect(try await h.call("POST", "/__sim/faults", json: ["notetaker": "media_error", "count": 1]).status == 201)
+            let ended = try await invite()
+            try await h.advance("1m")
+            #expect(try await Self.state(h, "/v3/notetakers/\(ended)") == "attending")
+            try await h.advance("10m")
+            #expect(try await Self.state(h, "/v3/notetakers/\(ended)") == "media_processing")
+            try await h.advance("5m")
+            #expect(try await Self.state(h, "/v3/notetakers/\(ended)") == "media_error")
+            let history = try await h.call("GET", "/v3/notetakers/\(ended)/history", token: h.apiKey).data?["events"]?.arrayValue ?? []
+            #expect(history.contains { $0["data"]?["meeting_state"]?.stringValue == "meeting_ended" })
+            // Rules with an unknown kind are refused; HTTP requests are not touched by notetaker rules.
+            #expect(try await h.call("POST", "/__sim/faults", json: ["notetaker": "asleep"]).status == 400)
+            #expect(try await h.call("GET", "/v3/notetakers", token: h.apiKey).status == 200)
+
+            // The Swift API.
+            let third = try await invite()
+            #expect(try h.sim.notetakers().count == 3)
+            #expect(throws: NylasError.self) { try h.sim.moveNotetaker(id: third, to: "media_available") }
+            let moved = try h.sim.moveNotetaker(id: third, to: "failed_entry", meetingState: "bad_meeting_link")
+            #expect(moved["state"]?.stringValue == "failed_entry")
+        }
+    }
 }

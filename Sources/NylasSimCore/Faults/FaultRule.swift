@@ -40,6 +40,12 @@ public struct FaultRule: Sendable, Equatable {
     public var drop: Bool = false
     /// Start a provider outage of this length (for the grant's provider, or `provider`).
     public var outage: Duration?
+    /// A Notetaker bot's meeting goes wrong instead of an HTTP request: `entry_denied` (the host
+    /// refuses the bot at admission), `meeting_ended` (the meeting ends `after` the bot got in),
+    /// `media_error` (processing fails). Matched by `region`, `grant_id` and the rest.
+    public var notetaker: String?
+    /// For `meeting_ended`: how long after admission (default at once).
+    public var after: Duration?
 
     /// How many requests the rule has hit so far.
     public internal(set) var hits: Int = 0
@@ -148,8 +154,18 @@ public struct FaultRule: Sendable, Equatable {
             guard let d = Duration(parsing: o), d >= .zero else { throw NylasError.invalidValue("outage", "expected a duration such as 30m") }
             r.outage = d
         }
-        if r.status == nil, r.latency == nil, !r.drop, r.outage == nil {
-            throw NylasError.invalidRequest("A fault rule needs an action: status, latency, drop or outage")
+        if let n = try b.string("notetaker") {
+            guard ["entry_denied", "meeting_ended", "media_error"].contains(n) else {
+                throw NylasError.invalidValue("notetaker", "expected entry_denied, meeting_ended or media_error")
+            }
+            r.notetaker = n
+        }
+        if let a = try b.string("after") {
+            guard let d = Duration(parsing: a), d >= .zero, d <= .seconds(86400) else { throw NylasError.invalidValue("after", "expected a duration such as 15m, at most 24h") }
+            r.after = d
+        }
+        if r.status == nil, r.latency == nil, !r.drop, r.outage == nil, r.notetaker == nil {
+            throw NylasError.invalidRequest("A fault rule needs an action: status, latency, drop, outage or notetaker")
         }
         return r
     }
@@ -172,6 +188,7 @@ public struct FaultRule: Sendable, Equatable {
         o["retry_after"] = .optional(retryAfter)
         o["latency_ms"] = latency.map { .int(Int($0.milliseconds)) } ?? .null
         o["outage"] = .optional(outage.map { "\($0.milliseconds / 1000)s" })
+        if let notetaker { o["notetaker"] = .string(notetaker); o["after"] = .optional(after.map { "\($0.milliseconds / 1000)s" }) }
         return .object(o)
     }
 }
@@ -215,11 +232,29 @@ package struct FaultEngine {
 
     package mutating func removeAll() { rules.removeAll() }
 
+    /// The first Notetaker rule of `kinds` for a bot of `grantID` at `now`, counting the hit.
+    package mutating func evaluateNotetaker(region: Region, grantID: String?, kinds: Set<String>, now: VirtualTime) -> FaultRule? {
+        for i in rules.indices {
+            let r = rules[i]
+            guard let kind = r.notetaker, kinds.contains(kind) else { continue }
+            if let x = r.region, x != region { continue }
+            if let x = r.grantID, x != grantID { continue }
+            if let from = r.from, now < from { continue }
+            if let until = r.until, now >= until { continue }
+            if let c = r.count, r.hits >= c { continue }
+            if let p = r.probability, random.nextDouble() >= p { continue }
+            rules[i].hits += 1
+            return rules[i]
+        }
+        return nil
+    }
+
     /// The action of the first rule that matches, counting the hit.
     package mutating func evaluate(region: Region, surface: APISurface, method: String, parts: [String], applicationID: String?,
                            grantID: String?, provider: String?, now: VirtualTime) -> (FaultRule, FaultAction)? {
         for i in rules.indices {
             let r = rules[i]
+            if r.notetaker != nil { continue }
             if let x = r.region, x != region { continue }
             if let x = r.api, x != surface { continue }
             if let x = r.method, x != method { continue }

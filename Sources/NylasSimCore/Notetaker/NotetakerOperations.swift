@@ -241,7 +241,31 @@ package enum NotetakerOperations {
             try? core.transaction { s in
                 guard let n = try s.store(region).notetaker(id: id), n.data["_step"]?.intValue == step,
                       canMove(from: n.state, to: target) else { return }
+                // Scripted failures (fault rules with `notetaker`) apply to the natural steps.
+                if target == "attending", let rule = s.faults.evaluateNotetaker(region: region, grantID: n.grantID, kinds: ["entry_denied", "meeting_ended"], now: s.now) {
+                    if rule.notetaker == "entry_denied" { return try move(s, region: region, n, to: "failed_entry", meetingState: "entry_denied") }
+                    try move(s, region: region, n, to: "attending")
+                    guard let admitted = try s.store(region).notetaker(id: id) else { return }
+                    let end = s.now.seconds + Int((rule.after ?? .zero).components.seconds)
+                    if end <= s.now.seconds { return try move(s, region: region, admitted, to: "disconnected", meetingState: "meeting_ended") }
+                    planEnd(s, region: region, admitted, at: end)
+                    return
+                }
+                if target == "media_available", s.faults.evaluateNotetaker(region: region, grantID: n.grantID, kinds: ["media_error"], now: s.now) != nil {
+                    return try move(s, region: region, n, to: "media_error")
+                }
                 try move(s, region: region, n, to: target)
+            }
+        }
+    }
+
+    /// A meeting that ends (a `meeting_ended` fault rule) while the bot is still in it.
+    static func planEnd(_ s: EngineState, region: Region, _ n: NotetakerRecord, at time: Int) {
+        let (id, step) = (n.id, n.data["_step"]?.intValue ?? 0)
+        s.schedule(at: VirtualTime(seconds: time), "notetaker \(id) meeting ends") { core in
+            try? core.transaction { s in
+                guard let n = try s.store(region).notetaker(id: id), n.data["_step"]?.intValue == step, n.state == "attending" else { return }
+                try move(s, region: region, n, to: "disconnected", meetingState: "meeting_ended")
             }
         }
     }

@@ -126,6 +126,9 @@ package final class SQLiteDatabase {
             throw SQLiteError(code: rc, message: message)
         }
         if path != nil {
+            // A file another connection is still closing (a simulator restarted in the same
+            // process, `nylas-sim report` beside a server) is waited for, not refused as busy.
+            sqlite3_busy_timeout(handle, 5000)
             // WAL with synchronous=FULL: a write acknowledged over HTTP survives a crash.
             try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
         }
