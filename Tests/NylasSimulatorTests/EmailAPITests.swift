@@ -50,17 +50,7 @@ struct EmailAPITests {
 
     /// A multipart/form-data body.
     func multipart(_ parts: [(name: String, filename: String?, type: String?, body: [UInt8])], boundary: String = "simBoundary42") -> [UInt8] {
-        var out: [UInt8] = []
-        for p in parts {
-            var head = "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(p.name)\""
-            if let f = p.filename { head += "; filename=\"\(f)\"" }
-            head += "\r\n"
-            if let t = p.type { head += "Content-Type: \(t)\r\n" }
-            head += "\r\n"
-            out += Array(head.utf8) + p.body + Array("\r\n".utf8)
-        }
-        out += Array("--\(boundary)--\r\n".utf8)
-        return out
+        multipartBody(parts, boundary: boundary)
     }
 
     /// A Gmail grant with four known messages (dates now-4000 ... now-1000):

@@ -147,15 +147,25 @@ struct NotetakerTests {
     func restart() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nylas-sim-notes-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let id = try await withSimulator(seed: "notes", configure: { $0.dataDirectory = dir }) { h in
-            try #require(try await h.call("POST", "/v3/notetakers", token: h.apiKey,
-                                          json: ["meeting_link": .string(Self.meet), "join_time": .int(h.sim.now.seconds + 600)]).data?["id"]?.stringValue)
+        let (id, ending) = try await withSimulator(seed: "notes", configure: { $0.dataDirectory = dir }) { h in
+            let id = try #require(try await h.call("POST", "/v3/notetakers", token: h.apiKey,
+                                                   json: ["meeting_link": .string(Self.meet), "join_time": .int(h.sim.now.seconds + 600)]).data?["id"]?.stringValue)
+            // A meeting scripted to end 30 minutes after the bot got in, across the restart.
+            _ = try await h.call("POST", "/__sim/faults", json: ["notetaker": "meeting_ended", "after": "30m", "count": 1])
+            let ending = try #require(try await h.call("POST", "/v3/notetakers", token: h.apiKey,
+                                                       json: ["meeting_link": .string(Self.meet)]).data?["id"]?.stringValue)
+            try await h.advance("1m")
+            #expect(try await Self.state(h, "/v3/notetakers/\(ending)") == "attending")
+            return (id, ending)
         }
         try await withSimulator(seed: "notes", configure: { $0.dataDirectory = dir }) { h in
-            try await h.advance("10m")
+            try await h.advance("9m")
             #expect(try await Self.state(h, "/v3/notetakers/\(id)") == "connecting")
             try await h.advance("1m")
             #expect(try await Self.state(h, "/v3/notetakers/\(id)") == "attending")
+            #expect(try await Self.state(h, "/v3/notetakers/\(ending)") == "attending")
+            try await h.advance("20m")
+            #expect(try await Self.state(h, "/v3/notetakers/\(ending)") == "media_processing")
         }
     }
 

@@ -41,17 +41,7 @@ private func messageID(_ h: SimHarness, _ grantID: String, subject: String) asyn
 /// A multipart/form-data body.
 private func multipart(_ parts: [(name: String, filename: String?, type: String?, body: [UInt8])],
                        boundary: String = "refBoundary7") -> [UInt8] {
-    var out: [UInt8] = []
-    for p in parts {
-        var head = "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(p.name)\""
-        if let f = p.filename { head += "; filename=\"\(f)\"" }
-        head += "\r\n"
-        if let t = p.type { head += "Content-Type: \(t)\r\n" }
-        head += "\r\n"
-        out += Array(head.utf8) + p.body + Array("\r\n".utf8)
-    }
-    out += Array("--\(boundary)--\r\n".utf8)
-    return out
+    multipartBody(parts, boundary: boundary)
 }
 
 private let multipartHeaders = ["Content-Type": "multipart/form-data; boundary=refBoundary7"]

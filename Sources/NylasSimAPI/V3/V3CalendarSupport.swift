@@ -29,9 +29,7 @@ extension RequestContext {
 
     /// How a change made through this grant is notified: at once for every provider, named as
     /// the provider's own sync would name it.
-    package func changeKind(_ grant: GrantRecord) -> SyncKind {
-        ProviderKind(grant.provider).isPush || !ProviderKind(grant.provider).hasMail ? .realtime : .incremental
-    }
+    package func changeKind(_ grant: GrantRecord) -> SyncKind { grant.changeKind }
 
     /// Offset page tokens of short lists (calendars, contact groups).
     package func pageOffset() throws(NylasError) -> Int {

@@ -245,9 +245,11 @@ package enum NotetakerOperations {
                 if target == "attending", let rule = s.faults.evaluateNotetaker(region: region, grantID: n.grantID, kinds: ["entry_denied", "meeting_ended"], now: s.now) {
                     if rule.notetaker == "entry_denied" { return try move(s, region: region, n, to: "failed_entry", meetingState: "entry_denied") }
                     try move(s, region: region, n, to: "attending")
-                    guard let admitted = try s.store(region).notetaker(id: id) else { return }
+                    guard var admitted = try s.store(region).notetaker(id: id) else { return }
                     let end = s.now.seconds + Int((rule.after ?? .zero).components.seconds)
                     if end <= s.now.seconds { return try move(s, region: region, admitted, to: "disconnected", meetingState: "meeting_ended") }
+                    admitted.data["_ends_at"] = .int(end)  // kept, so that a restarted server still ends it
+                    try s.store(region).save(admitted)
                     planEnd(s, region: region, admitted, at: end)
                     return
                 }
@@ -280,6 +282,7 @@ package enum NotetakerOperations {
                 case "scheduled": plan(s, region: region, n, "connecting", at: n.joinTime)
                 case "connecting": plan(s, region: region, n, "waiting_for_entry", at: n.updatedAt + Int(timing.connecting.components.seconds))
                 case "waiting_for_entry": plan(s, region: region, n, "attending", at: n.updatedAt + Int(timing.admission.components.seconds))
+                case "attending": if let end = n.data["_ends_at"]?.intValue { planEnd(s, region: region, n, at: max(end, s.now.seconds)) }
                 case "media_processing": plan(s, region: region, n, "media_available", at: step("_left_at", timing.mediaProcessing))
                 case "media_available": plan(s, region: region, n, "media_deleted", at: step("_media_at", timing.mediaRetention))
                 default: break

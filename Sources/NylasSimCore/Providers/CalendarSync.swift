@@ -369,3 +369,11 @@ package enum CalendarSync {
         return record
     }
 }
+
+extension GrantRecord {
+    /// How a change the grant's user makes reaches its view: at once for push providers and
+    /// calendar-only ones, at the next sync otherwise.
+    package var changeKind: SyncKind {
+        ProviderKind(provider).isPush || !ProviderKind(provider).hasMail ? .realtime : .incremental
+    }
+}

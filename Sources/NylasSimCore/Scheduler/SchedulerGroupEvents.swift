@@ -11,9 +11,6 @@ package enum SchedulerGroupEvents {
         return g
     }
 
-    private static func kind(_ grant: GrantRecord) -> SyncKind {
-        ProviderKind(grant.provider).isPush || !ProviderKind(grant.provider).hasMail ? .realtime : .incremental
-    }
 
     private static func requireGroup(_ config: SchedulerConfigurationRecord) throws {
         guard SchedulerConfiguration.isGroup(config.data) else {
@@ -85,7 +82,7 @@ package enum SchedulerGroupEvents {
         content.participants = people.filter { $0.email.lowercased() != grant.email.lowercased() }
         content.capacity = seats
         let event = try EventOperations.create(s, region: region, grant: grant, calendar: calendar, content: content,
-                                               metadata: ["source": "scheduler", "key5": .string(config.id)], kind: kind(grant),
+                                               metadata: ["source": "scheduler", "key5": .string(config.id)], kind: grant.changeKind,
                                                notifyParticipants: false)
         try store.saveSchedulerGroupEvent(configurationID: config.id, grantID: grant.id, eventID: event.id, calendarID: calendar.id, capacity: seats)
         return json(event, capacity: seats)
@@ -108,7 +105,7 @@ package enum SchedulerGroupEvents {
             w.content.participants = try participants(items, field: "participants").filter { $0.email.lowercased() != grant.email.lowercased() }
         }
         w.content.capacity = seats
-        let (event, changed) = try EventOperations.update(s, region: region, grant: grant, w, moved: false, kind: kind(grant),
+        let (event, changed) = try EventOperations.update(s, region: region, grant: grant, w, moved: false, kind: grant.changeKind,
                                                           metadata: nil, mailUpdate: false)
         for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
         try store.saveSchedulerGroupEvent(configurationID: config.id, grantID: grant.id, eventID: eventID, calendarID: entry.calendarID, capacity: seats)
@@ -123,7 +120,7 @@ package enum SchedulerGroupEvents {
             throw NylasError.notFound("Group event \(eventID) not found")
         }
         if let record = try store.event(grantID: grant.id, id: eventID) {
-            let changed = try EventOperations.delete(s, region: region, grant: grant, .record(record), kind: kind(grant), mailCancellation: false,
+            let changed = try EventOperations.delete(s, region: region, grant: grant, .record(record), kind: grant.changeKind, mailCancellation: false,
                                                      notFound: { NylasError.notFound("Event \($0) not found") })
             for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
         }

@@ -123,9 +123,6 @@ package enum SchedulerOperations {
         }
     }
 
-    private static func kind(_ grant: GrantRecord) -> SyncKind {
-        ProviderKind(grant.provider).isPush || !ProviderKind(grant.provider).hasMail ? .realtime : .incremental
-    }
 
     /// Refuses a time that is not one of the slots availability gives now.
     private static func requireSlot(_ s: EngineState, _ store: RegionStore, region: Region, _ config: SchedulerConfigurationRecord,
@@ -204,7 +201,7 @@ package enum SchedulerOperations {
         for g in [input.guest] + input.additionalGuests where !w.content.participants.contains(where: { $0.email.lowercased() == g.email.lowercased() }) {
             w.content.participants.append(EventParticipant(email: g.email, name: g.name.isEmpty ? nil : g.name, status: "yes"))
         }
-        let (_, changed) = try EventOperations.update(s, region: region, grant: grant, w, moved: false, kind: kind(grant), metadata: nil, mailUpdate: false)
+        let (_, changed) = try EventOperations.update(s, region: region, grant: grant, w, moved: false, kind: grant.changeKind, metadata: nil, mailUpdate: false)
         for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
         let bookingID = store.ids.uuid("scheduler-booking")
         let data: JSON = [
@@ -243,7 +240,7 @@ package enum SchedulerOperations {
             guard var w = try s.world.event(id: existing.worldID), !w.deleted else { throw NylasError.notFound("The booking's event no longer exists") }
             w.content.when = .timespan(start: start, end: end, startTimezone: zone, endTimezone: zone)
             if !pending { w.content.title = title; w.content.status = "confirmed" }
-            let (event, changed) = try EventOperations.update(s, region: region, grant: grant, w, moved: false, kind: kind(grant),
+            let (event, changed) = try EventOperations.update(s, region: region, grant: grant, w, moved: false, kind: grant.changeKind,
                                                               metadata: existing.metadata.merging(metadata) { $1 }, mailUpdate: false)
             for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
             guard let event else { throw NylasError.internal("booking event not synced") }
@@ -275,7 +272,7 @@ package enum SchedulerOperations {
         if store.calendarSyncCursorOrNil(grantID: grant.id) { try CalendarSync.initialSync(s, region: region, grant: grant) }
         let calendar = try CalendarAccess.calendar(store, grant, data["booking_calendar"]?.stringValue ?? "primary", field: "participants.booking.calendar_id")
         return try EventOperations.create(s, region: region, grant: grant, calendar: calendar, content: content, metadata: metadata,
-                                          kind: kind(grant), notifyParticipants: false)
+                                          kind: grant.changeKind, notifyParticipants: false)
     }
 
     /// The booking of `config` by ID, or 404.
@@ -344,11 +341,11 @@ package enum SchedulerOperations {
             if let grant = try store.grant(id: b.organizerGrantID), let event = try store.event(grantID: grant.id, id: b.eventID),
                var w = try s.world.event(id: event.worldID), !w.deleted {
                 w.content.participants.removeAll { guests.contains($0.email.lowercased()) }
-                let (_, changed) = try EventOperations.update(s, region: region, grant: grant, w, moved: false, kind: kind(grant), metadata: nil, mailUpdate: false)
+                let (_, changed) = try EventOperations.update(s, region: region, grant: grant, w, moved: false, kind: grant.changeKind, metadata: nil, mailUpdate: false)
                 for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
             }
         } else if let grant = try store.grant(id: b.organizerGrantID), let event = try store.event(grantID: grant.id, id: b.eventID) {
-            let changed = try EventOperations.delete(s, region: region, grant: grant, .record(event), kind: kind(grant), mailCancellation: false,
+            let changed = try EventOperations.delete(s, region: region, grant: grant, .record(event), kind: grant.changeKind, mailCancellation: false,
                                                      notFound: { NylasError.notFound("Event \($0) not found") })
             for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
         }

@@ -66,3 +66,18 @@ func withSimulator<T>(seed: String? = "test", configure: (inout SimulatorOptions
         throw error
     }
 }
+
+/// A multipart/form-data body of `parts` (a part with a filename is a file).
+func multipartBody(_ parts: [(name: String, filename: String?, type: String?, body: [UInt8])], boundary: String) -> [UInt8] {
+    var out: [UInt8] = []
+    for p in parts {
+        var head = "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(p.name)\""
+        if let f = p.filename { head += "; filename=\"\(f)\"" }
+        head += "\r\n"
+        if let t = p.type { head += "Content-Type: \(t)\r\n" }
+        head += "\r\n"
+        out += Array(head.utf8) + p.body + Array("\r\n".utf8)
+    }
+    out += Array("--\(boundary)--\r\n".utf8)
+    return out
+}
