@@ -164,7 +164,7 @@ package enum SchedulerOperations {
         guard let organizerGrant = slot.grants[organizerEmail] else { throw NylasError.internal("no grant for \(organizerEmail)") }
         let organizer = participants.first { $0["email"]?.stringValue?.lowercased() == organizerEmail.lowercased() } ?? [:]
         let bookingID = store.ids.uuid("scheduler-booking")
-        let salt = Base64URL.encode((0..<10).map { _ in UInt8.random(in: 0...255) })
+        let salt = newSalt(store)
         let pending = config.data["event_booking"]?["booking_type"]?.stringValue == "organizer-confirmation"
         var data: JSON = [
             "booking_id": .string(bookingID), "configuration_id": .string(config.id), "salt": .string(salt),
@@ -206,7 +206,7 @@ package enum SchedulerOperations {
         let bookingID = store.ids.uuid("scheduler-booking")
         let data: JSON = [
             "booking_id": .string(bookingID), "configuration_id": .string(config.id),
-            "salt": .string(Base64URL.encode((0..<10).map { _ in UInt8.random(in: 0...255) })),
+            "salt": .string(newSalt(store)),
             "organizer": ["email": .string(grant.email), "name": .string(grant.name ?? "")], "organizer_grant_id": .string(grant.id),
             "booking_calendar": .string(event.calendarID), "start_time": .int(input.start), "end_time": .int(input.end),
             "guest": input.guest.json, "additional_guests": .array(input.additionalGuests.map(\.json)),
@@ -273,6 +273,12 @@ package enum SchedulerOperations {
         let calendar = try CalendarAccess.calendar(store, grant, data["booking_calendar"]?.stringValue ?? "primary", field: "participants.booking.calendar_id")
         return try EventOperations.create(s, region: region, grant: grant, calendar: calendar, content: content, metadata: metadata,
                                           kind: grant.changeKind, notifyParticipants: false)
+    }
+
+    /// Ten bytes of salt for a booking reference, URL-safe base64 (14 characters), from the
+    /// region's ID generator: reproducible under a seed like every other ID.
+    private static func newSalt(_ store: RegionStore) -> String {
+        Base64URL.encode(Array(store.ids.nextBytes("scheduler-salt").prefix(10)))
     }
 
     /// The booking of `config` by ID, or 404.
