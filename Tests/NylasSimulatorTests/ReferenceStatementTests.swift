@@ -1208,6 +1208,22 @@ struct ReferenceV3StatementTests {
             #expect(r.status == 400 && r.text.contains("given_name"), "\(r.text)")
         }
     }
+
+    @Test("v3 l. 308, 311: include_tracking_options returns tracking_options; a send with fields=include_headers returns headers")
+    func trackingAndHeaders() async throws {
+        try await withSimulator { h in
+            let g = try h.sim.createGrant(email: "tracked@gmail.com", provider: "google")
+            let path = "/v3/grants/\(g.id)/messages/send"
+            let sent = try await h.call("POST", path, token: h.apiKey, json: [
+                "to": [["email": "x@example.com"]], "subject": "Tracked", "tracking_options": ["opens": true, "links": true, "label": "campaign"]])
+            let id = try #require(sent.data?["id"]?.stringValue, "\(sent.text)")
+            let read = try await h.call("GET", "/v3/grants/\(g.id)/messages/\(id)?fields=include_tracking_options", token: h.apiKey)
+            #expect(read.data?["tracking_options"]?["label"]?.stringValue == "campaign", "\(read.text.prefix(400))")
+            let withHeaders = try await h.call("POST", path + "?fields=include_headers", token: h.apiKey,
+                                               json: ["to": [["email": "x@example.com"]], "subject": "Headers"])
+            #expect(withHeaders.data?["headers"]?.arrayValue?.isEmpty == false, "\(withHeaders.text.prefix(400))")
+        }
+    }
 }
 
 // MARK: - nylas-v2.md
@@ -1860,22 +1876,6 @@ struct ReferenceDefectTests {
                                      json: ["to": [["email": "x@example.com"]], "subject": "Not allowed"])
             #expect(r.status == 403, "\(r.text)")
             #expect(r.errorType == "insufficient_scopes")
-        }
-    }
-
-    @Test("v3 l. 308, 311: include_tracking_options returns tracking_options; a send with fields=include_headers returns headers")
-    func trackingAndHeaders() async throws {
-        try await withSimulator { h in
-            let g = try h.sim.createGrant(email: "tracked@gmail.com", provider: "google")
-            let path = "/v3/grants/\(g.id)/messages/send"
-            let sent = try await h.call("POST", path, token: h.apiKey, json: [
-                "to": [["email": "x@example.com"]], "subject": "Tracked", "tracking_options": ["opens": true, "links": true, "label": "campaign"]])
-            let id = try #require(sent.data?["id"]?.stringValue, "\(sent.text)")
-            let read = try await h.call("GET", "/v3/grants/\(g.id)/messages/\(id)?fields=include_tracking_options", token: h.apiKey)
-            #expect(read.data?["tracking_options"]?["label"]?.stringValue == "campaign", "\(read.text.prefix(400))")
-            let withHeaders = try await h.call("POST", path + "?fields=include_headers", token: h.apiKey,
-                                               json: ["to": [["email": "x@example.com"]], "subject": "Headers"])
-            #expect(withHeaders.data?["headers"]?.arrayValue?.isEmpty == false, "\(withHeaders.text.prefix(400))")
         }
     }
 

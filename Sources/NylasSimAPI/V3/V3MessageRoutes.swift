@@ -61,6 +61,10 @@ package enum V3MessageRoutes {
             o["headers"] = .array(m.headers.filter { ["message-id", "in-reply-to", "references"].contains($0.0.lowercased()) }
                 .map { ["name": .string($0.0), "value": .string($0.1)] })
             return o
+        case "include_tracking_options":
+            var o = m.json()
+            if let t = m.trackingOptions { o["tracking_options"] = t }
+            return o
         case "raw_mime":
             return ["id": .string(m.id), "grant_id": .string(m.grantID), "object": "message",
                     "raw_mime": .string(Base64URL.encode(Array(MIME.render(m).utf8)))]
@@ -106,6 +110,8 @@ package enum V3MessageRoutes {
             throw NylasError.invalidRequest("Raw MIME sending is not supported: send a JSON or multipart message and set custom_headers")
         }
         let out = try ctx.v3OutgoingMessage()
+        // `fields` of a synchronous send (reference §4.8): `include_headers` answers the message's headers.
+        let fields = try messageFields(ctx)
         if out.useDraft, out.sendAt == nil {
             throw NylasError.invalidValue("use_draft", "only with send_at: a scheduled message may wait in Drafts")
         }
@@ -147,8 +153,9 @@ package enum V3MessageRoutes {
                              "data": o], 202)
             } else {
                 let record = try MailSender.send(s, region: ctx.region, grant: grant, out)
-                response = (["request_id": .string(ctx.requestID), "grant_id": .string(grant.id),
-                             "data": MailSender.response(record, out)], 200)
+                var data = MailSender.response(record, out)
+                if fields == "include_headers" || fields == "include_basic_headers" { data["headers"] = render(record, fields: fields)["headers"] }
+                response = (["request_id": .string(ctx.requestID), "grant_id": .string(grant.id), "data": data], 200)
             }
             if let key { s.idempotency["\(grant.id)|\(key)"] = (ctx.request.body, response.0, response.1) }
             return response

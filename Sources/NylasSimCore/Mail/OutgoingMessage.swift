@@ -193,12 +193,14 @@ package enum MailSender {
         }
         var record = try SyncEngine.record(s, region: region, grant: grant, message: sent)
         record.metadata = out.metadata
+        record.trackingOptions = out.trackingOptions
         // The sender's own push sync saves this record (with its metadata) rather than reading
         // the message back; a sync that could not use it saved one without.
         let handoff = SyncEngine.SentMessage(region: region, grantID: grant.id, message: sent, record: record)
         try SyncEngine.mailboxChanged(s, mailbox: grant.email, sent: handoff)
-        if !out.metadata.isEmpty, !handoff.applied, var synced = try store.message(grantID: grant.id, id: record.id) {
+        if !out.metadata.isEmpty || out.trackingOptions != nil, !handoff.applied, var synced = try store.message(grantID: grant.id, id: record.id) {
             synced.metadata = out.metadata
+            synced.trackingOptions = out.trackingOptions
             try store.save(synced)
         }
         Bounces.afterSend(s, region: region, grant: grant, record: record, out)

@@ -33,6 +33,8 @@ package struct MessageRecord: Sendable {
     private var storedHeaders: [(String, String)]?
     private var headerColumn: [UInt8] = []
     package var metadata: [String: JSON]
+    /// The `tracking_options` it was sent with (`fields=include_tracking_options` shows them).
+    package var trackingOptions: JSON?
     package var messageIDHeader: String
     package var createdAt: Int
     package var updatedAt: Int
@@ -58,6 +60,8 @@ package struct MessageRecord: Sendable {
         headerColumn = row["headers"].blob ?? []
         metadata = row.json("metadata").objectValue ?? [:]
         messageIDHeader = row.string("message_id_header")
+        let tracking = row.json("tracking_options")
+        trackingOptions = tracking.isNull ? nil : tracking
         createdAt = row.int("created_at")
         updatedAt = row.int("updated_at")
     }
@@ -266,15 +270,16 @@ extension RegionStore {
         try db.run("""
             INSERT INTO messages(grant_id, id, world_id, thread_id, subject, from_json, to_json, cc_json, bcc_json, reply_to_json,
                 body, snippet, date, unread, starred, folders, attachments, headers, metadata, message_id_header, participants,
-                has_attachments, created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                has_attachments, created_at, updated_at, tracking_options) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
             ON CONFLICT(grant_id, id) DO UPDATE SET subject = excluded.subject, body = excluded.body, snippet = excluded.snippet,
                 unread = excluded.unread, starred = excluded.starred, folders = excluded.folders, metadata = excluded.metadata,
-                attachments = excluded.attachments, updated_at = excluded.updated_at
+                attachments = excluded.attachments, updated_at = excluded.updated_at,
+                tracking_options = COALESCE(excluded.tracking_options, tracking_options)
             """, m.grantID, m.id, m.worldID, m.threadID, m.subject, Participant.json(m.from), Participant.json(m.to),
             Participant.json(m.cc), Participant.json(m.bcc), Participant.json(m.replyTo), SQLValue.largeText(m.body), m.snippet, m.date, m.unread,
             m.starred, JSON.strings(m.folders), JSON.array(m.attachments),
             JSON.array(m.headers.map { ["name": .string($0.0), "value": .string($0.1)] }), JSON.object(m.metadata),
-            m.messageIDHeader, m.participantsText, !m.attachments.isEmpty, m.createdAt, m.updatedAt)
+            m.messageIDHeader, m.participantsText, !m.attachments.isEmpty, m.createdAt, m.updatedAt, m.trackingOptions.map(\.sqlValue) ?? SQLValue.null)
         try db.run("DELETE FROM message_folders WHERE grant_id = ? AND message_id = ?", m.grantID, m.id)
         for folder in Set(m.folders) {
             try db.run("INSERT OR IGNORE INTO message_folders(grant_id, folder_id, date, message_id) VALUES(?,?,?,?)",

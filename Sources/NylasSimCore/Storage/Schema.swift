@@ -391,6 +391,8 @@ package enum Schema {
         );
         CREATE INDEX notetaker_history_notetaker ON notetaker_history(notetaker_id, seq);
         """,
+        // The tracking options a message was sent with (`fields=include_tracking_options`).
+        "ALTER TABLE messages ADD COLUMN tracking_options BLOB;",
     ]
 
     /// Migrations of the provider-world database.
