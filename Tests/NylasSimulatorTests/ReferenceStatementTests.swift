@@ -1224,6 +1224,17 @@ struct ReferenceV3StatementTests {
             #expect(withHeaders.data?["headers"]?.arrayValue?.isEmpty == false, "\(withHeaders.text.prefix(400))")
         }
     }
+
+    @Test("v3 l. 463: EWS messages carry in_reply_to")
+    func ewsInReplyTo() async throws {
+        try await withSimulator { h in
+            let g = try h.sim.createGrant(email: "ews@corp.example.com", provider: "ews")
+            try await deliver(h, to: "ews@corp.example.com", ["subject": "Re: plan", "in_reply_to": "<plan-1@example.org>"])
+            try await h.advance("10m")
+            let r = try await h.call("GET", "/v3/grants/\(g.id)/messages", token: h.apiKey)
+            #expect(r.data?.arrayValue?.first?["in_reply_to"]?.stringValue == "<plan-1@example.org>", "\(r.text.prefix(400))")
+        }
+    }
 }
 
 // MARK: - nylas-v2.md
@@ -1918,17 +1929,6 @@ struct ReferenceDefectTests {
             #expect(got.data?["child_count"]?.intValue == 1, "\(got.text)")
             let top = try await h.call("GET", "\(base)?single_level=true", token: h.apiKey)
             #expect(top.data?.arrayValue?.contains { $0["name"]?.stringValue == "Child" } == false, "\(top.text.prefix(400))")
-        }
-    }
-
-    @Test("v3 l. 463: EWS messages carry in_reply_to")
-    func ewsInReplyTo() async throws {
-        try await withSimulator { h in
-            let g = try h.sim.createGrant(email: "ews@corp.example.com", provider: "ews")
-            try await deliver(h, to: "ews@corp.example.com", ["subject": "Re: plan", "in_reply_to": "<plan-1@example.org>"])
-            try await h.advance("10m")
-            let r = try await h.call("GET", "/v3/grants/\(g.id)/messages", token: h.apiKey)
-            #expect(r.data?.arrayValue?.first?["in_reply_to"]?.stringValue == "<plan-1@example.org>", "\(r.text.prefix(400))")
         }
     }
 

@@ -36,7 +36,7 @@ package enum V3MessageRoutes {
             let rows = try store.messages(grantID: grant.id, matching: filter, after: cursor, limit: limit + 1)
             let records = rows.prefix(limit)
             let next = rows.count > limit ? records.last.map { PageToken.make([String($0.date), $0.id]) } : nil
-            return (records.map { ctx.selecting(render($0, fields: fields)) }, next)
+            return (records.map { ctx.selecting(render($0, fields: fields, provider: grant.provider)) }, next)
         }
         return ctx.list(items, nextCursor: next)
     }
@@ -53,7 +53,16 @@ package enum V3MessageRoutes {
         return fields
     }
 
-    package static func render(_ m: MessageRecord, fields: String) -> JSON {
+    package static func render(_ m: MessageRecord, fields: String, provider: String? = nil) -> JSON {
+        var o = renderFields(m, fields: fields)
+        // `in_reply_to` is an EWS field (reference §5.2): the message's In-Reply-To header.
+        if provider == "ews", fields != "raw_mime", let r = m.headers.first(where: { $0.0.lowercased() == "in-reply-to" })?.1 {
+            o["in_reply_to"] = .string(r)
+        }
+        return o
+    }
+
+    private static func renderFields(_ m: MessageRecord, fields: String) -> JSON {
         switch fields {
         case "include_headers": return m.json(includeHeaders: true)
         case "include_basic_headers":
@@ -76,7 +85,10 @@ package enum V3MessageRoutes {
 
     @Sendable package static func get(_ ctx: RequestContext) async throws -> SimResponse {
         let fields = try messageFields(ctx)
-        return ctx.data(try ctx.read { s, store in ctx.selecting(render(try ctx.v3Message(s, store).1, fields: fields)) })
+        return ctx.data(try ctx.read { s, store in
+            let (grant, m) = try ctx.v3Message(s, store)
+            return ctx.selecting(render(m, fields: fields, provider: grant.provider))
+        })
     }
 
     @Sendable package static func update(_ ctx: RequestContext) async throws -> SimResponse {
