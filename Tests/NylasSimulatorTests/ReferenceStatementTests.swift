@@ -1832,6 +1832,22 @@ struct ReferenceV2StatementTests {
             #expect(d.payload?["deltas"]?.arrayValue?.first?["object"]?.stringValue == "message", "\(d.payload?.text ?? "")")
         }
     }
+
+    @Test("v2 l. 194, 196, 223: Invalid id, Empty request body, 402 for an invalid recipient character")
+    func engineMessages() async throws {
+        try await withSimulator { h in
+            let (_, auth) = try await v2Connect(h, email: "engine@gmail.com")
+            let bad = try await h.call("GET", "/messages/not-base36!", headers: auth)
+            #expect(bad.status == 400 && bad.json?["message"]?.stringValue == "Invalid id: not-base36!", "\(bad.text)")
+            _ = try h.sim.deliverMail(to: "engine@gmail.com", from: "a@example.org", subject: "M")
+            let id = try #require(try await h.call("GET", "/messages", headers: auth).json?.arrayValue?.first?["id"]?.stringValue)
+            let empty = try await h.raw("PUT", "/messages/\(id)", body: [], headers: auth.merging(["Content-Type": "application/json"]) { a, _ in a })
+            #expect(empty.status == 400 && empty.json?["message"]?.stringValue == "Empty request body", "\(empty.text)")
+            let rejected = try await h.call("POST", "/send", json: ["to": [["email": "bad<>@example.com"]], "subject": "x"], headers: auth)
+            #expect(rejected.status == 402, "\(rejected.text)")
+            #expect(rejected.json?["type"]?.stringValue == "api_error")
+        }
+    }
 }
 
 // MARK: - Statements the simulator does not follow yet
@@ -2092,22 +2108,6 @@ struct ReferenceDefectTests {
             let calendars = try await h.call("POST", "/v3/migration-tools/translate", token: h.apiKey,
                                              json: ["resource_type": "calendars", "v2_account_id": .string(eas)])
             #expect(calendars.status != 200 || calendars.data?["translations"]?.arrayValue?.isEmpty == true, "\(calendars.text.prefix(300))")
-        }
-    }
-
-    @Test("v2 l. 194, 196, 223: Invalid id, Empty request body, 402 for an invalid recipient character")
-    func engineMessages() async throws {
-        try await withSimulator { h in
-            let (_, auth) = try await v2Connect(h, email: "engine@gmail.com")
-            let bad = try await h.call("GET", "/messages/not-base36!", headers: auth)
-            #expect(bad.status == 400 && bad.json?["message"]?.stringValue == "Invalid id: not-base36!", "\(bad.text)")
-            _ = try h.sim.deliverMail(to: "engine@gmail.com", from: "a@example.org", subject: "M")
-            let id = try #require(try await h.call("GET", "/messages", headers: auth).json?.arrayValue?.first?["id"]?.stringValue)
-            let empty = try await h.raw("PUT", "/messages/\(id)", body: [], headers: auth.merging(["Content-Type": "application/json"]) { a, _ in a })
-            #expect(empty.status == 400 && empty.json?["message"]?.stringValue == "Empty request body", "\(empty.text)")
-            let rejected = try await h.call("POST", "/send", json: ["to": [["email": "bad<>@example.com"]], "subject": "x"], headers: auth)
-            #expect(rejected.status == 402, "\(rejected.text)")
-            #expect(rejected.json?["type"]?.stringValue == "api_error")
         }
     }
 

@@ -110,6 +110,11 @@ package enum V2MailRoutes {
 
     package static func message(_ ctx: RequestContext, _ s: EngineState, _ store: RegionStore) throws -> (GrantRecord, MessageRecord) {
         let (account, _) = try ctx.v2Account(s, store)
+        // The v2 engine parses IDs (`int(id, 36)`; the simulator's IMAP IDs add `-` and `_`): anything else is 400.
+        let id = ctx.param("id")
+        guard !id.isEmpty, id.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_") }) else {
+            throw NylasError.invalidRequest("Invalid id: \(id)")
+        }
         guard let m = try store.message(grantID: account.id, id: ctx.param("id")) else {
             throw NylasError.notFound("Couldn't find message \(ctx.param("id"))")
         }
@@ -162,8 +167,8 @@ package enum V2MailRoutes {
     }
 
     @Sendable package static func updateMessage(_ ctx: RequestContext) async throws -> SimResponse {
+        if ctx.request.body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { throw NylasError.invalidRequest("Empty request body") }
         let body = try ctx.body()
-        if ctx.request.body.isEmpty { throw NylasError.invalidRequest("Empty request body") }
         for key in ["unread", "starred"] where body.has(key) {
             guard body.raw(key)?.boolValue != nil else { throw NylasError.invalidRequest("\"\(key)\" must be true or false") }
         }
@@ -281,6 +286,14 @@ package enum V2MailRoutes {
             })
         }
         let body = try ctx.body()
+        // A recipient the provider cannot take is a 402 in v2 (reference v2 l. 196: "not payment").
+        for key in ["to", "cc", "bcc"] {
+            for r in try body.array(key) ?? [] {
+                if let email = r["email"]?.stringValue, !EmailAddress.isValid(email) {
+                    throw NylasError(status: 402, type: "api_error", message: "Invalid character in recipient address")
+                }
+            }
+        }
         return .json(try ctx.write { s, store in
             let (account, _) = try ctx.v2Account(s, store)
             var out: OutgoingMessage
