@@ -13,13 +13,6 @@ extension Simulator {
     /// Returns the bot; throws a 409 `NylasError` for a move its state does not allow.
     @discardableResult
     public func moveNotetaker(_ region: Region = .us, id: String, to state: String, meetingState: String? = nil) throws -> JSON {
-        try core.transaction { s in
-            guard let n = try s.store(region).notetaker(id: id) else { throw NylasError.notFound("Notetaker \(id) not found") }
-            guard NotetakerOperations.canMove(from: n.state, to: state) else {
-                throw NylasError(status: 409, type: "conflict", message: "A bot in \(n.state) cannot go to \(state)")
-            }
-            try NotetakerOperations.move(s, region: region, n, to: state, meetingState: meetingState)
-            return NotetakerOperations.json(try s.store(region).notetaker(id: id)!)
-        }
+        try core.transaction { s in try NotetakerOperations.moveByHand(s, region: region, id: id, to: state, meetingState: meetingState) }
     }
 }

@@ -15,8 +15,7 @@ extension Simulator {
     public func book(_ region: Region = .us, configurationID: String, start: Int, end: Int, guestName: String = "",
                      guestEmail: String) throws -> JSON {
         try core.bookScheduler(region: region, configurationID: configurationID, SchedulerOperations.BookingInput(
-            start: start, end: end, guest: Participant(name: guestName, email: guestEmail), participants: nil,
-            additionalGuests: [], additionalFields: [:], timezone: nil, language: "en"))
+            start: start, end: end, guest: Participant(name: guestName, email: guestEmail)))
     }
 
     /// Every Scheduler configuration and booking, by region.

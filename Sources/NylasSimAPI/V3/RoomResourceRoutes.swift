@@ -15,10 +15,7 @@ package enum RoomResourceRoutes {
     /// `GET "/v3/grants/{grant_id}/resources"`
     @Sendable static func listResources(_ ctx: RequestContext) async throws -> SimResponse {
         let limit = try ctx.limit(default: 50, max: 200)
-        let offset = try ctx.query["page_token"].map { t throws(NylasError) -> Int in
-            guard let n = Int(try PageToken.parse(t, count: 1)[0]), n >= 0 else { throw NylasError.invalidRequest("Invalid page_token") }
-            return n
-        } ?? 0
+        let offset = try ctx.pageOffset()
         let (items, next) = try ctx.read { s, store -> ([JSON], String?) in
             let grant = try ctx.dataGrant(s, store)
             try requireDirectory(grant.provider)

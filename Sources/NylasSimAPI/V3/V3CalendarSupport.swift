@@ -31,11 +31,16 @@ extension RequestContext {
     /// the provider's own sync would name it.
     package func changeKind(_ grant: GrantRecord) -> SyncKind { grant.changeKind }
 
-    /// Offset page tokens of short lists (calendars, contact groups).
-    package func pageOffset() throws(NylasError) -> Int {
-        try query["page_token"].map { t throws(NylasError) -> Int in
-            guard let n = Int(try PageToken.parse(t, count: 1)[0]), n >= 0 else { throw NylasError.invalidRequest("Invalid page_token") }
+    /// Offset page tokens of short lists (calendars, contact groups, Notetaker bots); 0 without one.
+    package func pageOffset(_ key: String = "page_token") throws(NylasError) -> Int {
+        try pageOffsetIfGiven(key) ?? 0
+    }
+
+    /// The offset of the page token `key`, nil when the query has none.
+    package func pageOffsetIfGiven(_ key: String) throws(NylasError) -> Int? {
+        try query[key].map { t throws(NylasError) -> Int in
+            guard let n = Int(try PageToken.parse(t, count: 1)[0]), n >= 0 else { throw NylasError.invalidRequest("Invalid \(key)") }
             return n
-        } ?? 0
+        }
     }
 }

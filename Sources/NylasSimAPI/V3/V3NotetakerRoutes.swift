@@ -39,13 +39,7 @@ package enum V3NotetakerRoutes {
 
     @Sendable static func list(_ ctx: RequestContext) async throws -> SimResponse {
         let limit = try ctx.limit(default: 50, max: 200)
-        let offset = try ctx.query["page_token"].map { t throws(NylasError) -> Int in
-            guard let n = Int(try PageToken.parse(t, count: 1)[0]), n >= 0 else { throw NylasError.invalidRequest("Invalid page_token") }
-            return n
-        } ?? ctx.query["prev_page_token"].map { t throws(NylasError) -> Int in
-            guard let n = Int(try PageToken.parse(t, count: 1)[0]), n >= 0 else { throw NylasError.invalidRequest("Invalid prev_page_token") }
-            return n
-        } ?? 0
+        let offset = try ctx.pageOffsetIfGiven("page_token") ?? ctx.pageOffset("prev_page_token")
         let state = ctx.query["state"]
         if let state, !NotetakerOperations.apiStates.contains(state) {
             throw NylasError.invalidValue("state", "expected one of \(NotetakerOperations.apiStates.sorted().joined(separator: ", "))")
@@ -162,15 +156,8 @@ package enum V3NotetakerRoutes {
         guard valid.contains(target) else { throw NylasError.invalidValue("state", "expected one of \(valid.joined(separator: ", "))") }
         let meetingState = try body.string("meeting_state")
         let region = try body.string("region").flatMap(Region.init(rawValue:)) ?? ctx.region
-        let moved = try ctx.core.transaction { s -> JSON in
-            guard let n = try s.store(region).notetaker(id: ctx.param("notetaker_id")) else {
-                throw NylasError.notFound("Notetaker \(ctx.param("notetaker_id")) not found")
-            }
-            guard NotetakerOperations.canMove(from: n.state, to: target) else {
-                throw NylasError(status: 409, type: "conflict", message: "A bot in \(n.state) cannot go to \(target)")
-            }
-            try NotetakerOperations.move(s, region: region, n, to: target, meetingState: meetingState)
-            return NotetakerOperations.json(try s.store(region).notetaker(id: n.id)!)
+        let moved = try ctx.core.transaction { s in
+            try NotetakerOperations.moveByHand(s, region: region, id: ctx.param("notetaker_id"), to: target, meetingState: meetingState)
         }
         return .json(["data": moved])
     }

@@ -32,8 +32,7 @@ extension ControlRoutes {
         let guest = BodyFields(try body.object("guest") ?? [:])
         let email = try guest.requiredString("email")
         guard EmailAddress.isValid(email) else { throw NylasError.invalidValue("guest.email", "'\(email)' is not an email address") }
-        let input = SchedulerOperations.BookingInput(start: start, end: end, guest: Participant(name: try guest.string("name") ?? "", email: email),
-                                                     participants: nil, additionalGuests: [], additionalFields: [:], timezone: nil, language: "en")
+        let input = SchedulerOperations.BookingInput(start: start, end: end, guest: Participant(name: try guest.string("name") ?? "", email: email))
         return .json(try ctx.core.bookScheduler(region: try region(body), configurationID: try body.requiredString("configuration_id"), input),
                      status: 201)
     }

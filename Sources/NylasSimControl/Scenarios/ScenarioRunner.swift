@@ -203,8 +203,7 @@ public final class ScenarioRunner {
             guard let start = try f.int("start_time"), let end = try f.int("end_time") else { throw ScenarioFailure("book needs start_time and end_time") }
             let booking = try core.bookScheduler(region: try region(body), configurationID: try f.requiredString("configuration"),
                                                  SchedulerOperations.BookingInput(
-                                                    start: start, end: end, guest: Participant(name: try guest.string("name") ?? "", email: try guest.requiredString("email")),
-                                                    participants: nil, additionalGuests: [], additionalFields: [:], timezone: nil, language: "en"))
+                                                    start: start, end: end, guest: Participant(name: try guest.string("name") ?? "", email: try guest.requiredString("email"))))
             vars[name] = booking
             return "booking \(booking["booking_id"]?.stringValue ?? "") (\(booking["status"]?.stringValue ?? "")) as $\(name)"
         case "expect_webhooks":

@@ -219,6 +219,17 @@ package enum NotetakerOperations {
         }
     }
 
+    /// Moves a bot by hand (the control API, the Swift API): 404 for an unknown bot, 409 for a move
+    /// its state does not allow; returns the bot as the API shows it.
+    package static func moveByHand(_ s: EngineState, region: Region, id: String, to target: String, meetingState: String?) throws -> JSON {
+        guard let n = try s.store(region).notetaker(id: id) else { throw NylasError.notFound("Notetaker \(id) not found") }
+        guard canMove(from: n.state, to: target) else {
+            throw NylasError(status: 409, type: "conflict", message: "A bot in \(n.state) cannot go to \(target)")
+        }
+        try move(s, region: region, n, to: target, meetingState: meetingState)
+        return json(try s.store(region).notetaker(id: id)!)
+    }
+
     /// The states a bot may be moved to from `state` by hand (the control API): the meeting's
     /// order, or a failure where one can happen.
     package static func canMove(from state: String, to target: String) -> Bool {

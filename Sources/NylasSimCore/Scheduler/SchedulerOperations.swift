@@ -110,8 +110,8 @@ package enum SchedulerOperations {
         package var timezone: String?
         package var language: String
 
-        package init(start: Int, end: Int, guest: Participant, participants: [String]?, additionalGuests: [Participant],
-                     additionalFields: [String: JSON], timezone: String?, language: String) {
+        package init(start: Int, end: Int, guest: Participant, participants: [String]? = nil, additionalGuests: [Participant] = [],
+                     additionalFields: [String: JSON] = [:], timezone: String? = nil, language: String = "en") {
             self.start = start
             self.end = end
             self.guest = guest
