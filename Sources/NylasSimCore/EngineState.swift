@@ -137,6 +137,7 @@ package final class EngineState {
         if options.dataDirectory != nil { try collectLargeValues() }
         try Schedules.restore(self)
         try SchedulerOperations.restore(self)
+        try MigrationTools.restore(self)
         try NotetakerOperations.restore(self)
         try WebhookDispatcher.restore(self)
         try restoreSyncTicks()

@@ -21,6 +21,79 @@ package enum MigrationToolRoutes {
     package static func register(_ r: inout Router) {
         r.add("POST", "/v3/migration-tools/translate", .v3, postTranslate)
         r.add("POST", "/v3/migration-tools/link-v2v3-apps", .v3, postLinkV2v3Apps)
+        r.add("POST", "/v3/migration-tools/import-v2-app", .v3, importV2App)
+        r.add("POST", "/v3/migration-tools/grants/{account_id}/clone", .v3, cloneAccount)
+        r.add("POST", "/v3/migration-tools/snapshot-batch-clone", .v3, batchClone)
+        r.add("GET", "/v3/migration-tools/jobs", .v3, jobs)
+    }
+
+    /// `POST "/v3/migration-tools/import-v2-app"`
+    @Sendable static func importV2App(_ ctx: RequestContext) async throws -> SimResponse {
+        ctx.data(.string(try ctx.write { s, store in
+            try MigrationTools.importV2App(s, region: ctx.region, app: try ctx.requireAPIKey(s, store))
+        }))
+    }
+
+    static func placeholderPolicy(_ ctx: RequestContext) throws(NylasError) -> MigrationTools.PlaceholderPolicy {
+        .init(allowInvalidGrantCreation: try ctx.query.bool("allow_invalid_grant_creation") ?? true,
+              cloneExchange: try ctx.query.bool("clone_exchange") ?? true)
+    }
+
+    /// `POST "/v3/migration-tools/grants/{account_id}/clone"`
+    @Sendable static func cloneAccount(_ ctx: RequestContext) async throws -> SimResponse {
+        let policy = try placeholderPolicy(ctx)
+        return ctx.data(try ctx.write { s, store in
+            let app = try ctx.requireAPIKey(s, store)
+            return try MigrationTools.cloneAccount(s, region: ctx.region, app: app, accountID: ctx.param("account_id"), policy: policy).json
+        })
+    }
+
+    /// `POST "/v3/migration-tools/snapshot-batch-clone"`
+    @Sendable static func batchClone(_ ctx: RequestContext) async throws -> SimResponse {
+        var options = MigrationTools.BatchOptions()
+        options.policy = try placeholderPolicy(ctx)
+        let body = try ctx.body(allowEmpty: true)
+        if let limit = try body.int("limit") {
+            guard limit >= 1 else { throw NylasError.invalidValue("limit", "must be at least 1") }
+            options.limit = limit
+        }
+        if let offset = try body.int("offset") {
+            guard offset >= 0 else { throw NylasError.invalidValue("offset", "must not be negative") }
+            options.offset = offset
+        }
+        if let providers = try body.stringArray("providers") {
+            if let bad = providers.first(where: { MigrationTools.v3Provider($0) == nil }) {
+                throw NylasError.invalidValue("providers", "unknown provider '\(bad)': expected google, microsoft, graph, imap, icloud, ews or virtual-calendar")
+            }
+            options.providers = providers
+        }
+        if let mode = try body.string("mode") {
+            guard ["all", "only_new", "only_failed"].contains(mode) else {
+                throw NylasError.invalidValue("mode", "expected all, only_new or only_failed")
+            }
+            options.mode = mode
+        }
+        return ctx.data(try ctx.write { s, store in
+            let app = try ctx.requireAPIKey(s, store)
+            let (snapshot, clone) = try MigrationTools.startBatchClone(s, region: ctx.region, app: app, options: options)
+            return ["snapshot_job": snapshot.json, "clone_job": clone.json]
+        })
+    }
+
+    /// `GET "/v3/migration-tools/jobs"`
+    @Sendable static func jobs(_ ctx: RequestContext) async throws -> SimResponse {
+        let statuses = Set(ctx.query.list("status")), types = Set(ctx.query.list("type"))
+        if let bad = statuses.first(where: { !["completed", "failed", "partial", "pending", "running"].contains($0) }) {
+            throw NylasError.invalidValue("status", "unknown status '\(bad)'")
+        }
+        if let bad = types.first(where: { !["migration", "snapshot"].contains($0) }) {
+            throw NylasError.invalidValue("type", "unknown type '\(bad)': expected migration or snapshot")
+        }
+        let sort = try ctx.query.bool("sort_by_completion") ?? false
+        return ctx.data(.array(try ctx.read { s, store in
+            let app = try ctx.requireAPIKey(s, store)
+            return try MigrationTools.jobs(store, applicationID: app.id, statuses: statuses, types: types, sortByCompletion: sort).map(\.json)
+        }))
     }
 
     /// `POST "/v3/migration-tools/translate"`

@@ -179,6 +179,16 @@ public enum MigrationReport {
         lines.append("")
         lines.append("Behaviour changes that bite:")
         for c in report["behaviour_changes"]?.arrayValue ?? [] { lines.append("  - \(c.stringValue ?? "")") }
+        let migrated = report["migrated_accounts"]?.arrayValue ?? []
+        if !migrated.isEmpty {
+            lines.append("")
+            lines.append("Accounts cloned by the migration tools:")
+            for m in migrated {
+                let grant = m["grant_id"]?.stringValue.map { " → grant \($0)" } ?? ""
+                let error = m["error"]?.stringValue.map { " (\($0))" } ?? ""
+                lines.append("  - \(m["v2_account_id"]?.stringValue ?? "") \(m["email"]?.stringValue ?? ""): \(m["status"]?.stringValue ?? "")\(grant)\(error)")
+            }
+        }
         return lines.joined(separator: "\n")
     }
 }
@@ -195,7 +205,8 @@ extension ControlRoutes {
         filter.surface = .v2
         filter.limit = 1_000_000
         let entries = try ctx.core.journal(filter).map { ($0.method, $0.path, $0.query, $0.requestBody) }
-        let report = MigrationReport.build(entries.map { (method: $0.0, path: $0.1, query: $0.2, body: $0.3) })
+        var report = MigrationReport.build(entries.map { (method: $0.0, path: $0.1, query: $0.2, body: $0.3) })
+        report["migrated_accounts"] = .array(try ctx.core.withState { try MigrationTools.migratedAccounts($0) })
         if ctx.query["format"] == "text" {
             return SimResponse(status: 200, headers: ["Content-Type": "text/plain; charset=utf-8"], body: Array(MigrationReport.text(report).utf8))
         }

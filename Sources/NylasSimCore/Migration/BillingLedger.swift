@@ -83,7 +83,10 @@ extension EngineState {
         }
         return ["months": .array(monthJSON),
                 "current": ["applications": .array(currentApps), "double_billed": .strings(currentDoubled)],
-                "ended": .array(ended)]
+                "ended": .array(ended),
+                // Accounts cloned by the migration tools: a clone counts once with its v2 account
+                // (de-duplicated as above); a placeholder (warning) bills nothing until re-authenticated.
+                "migrated_accounts": .array(try MigrationTools.migratedAccounts(self))]
     }
 }
 

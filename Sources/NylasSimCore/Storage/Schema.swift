@@ -393,6 +393,27 @@ package enum Schema {
         """,
         // The tracking options a message was sent with (`fields=include_tracking_options`).
         "ALTER TABLE messages ADD COLUMN tracking_options BLOB;",
+        // Platform objects (issue 22): templates, workflows, signatures, lists and their items, rules,
+        // policies, domains, workspaces, API keys, notification channels and migration jobs, one table
+        // keyed by kind. `parent_id` ties an item to its list; `grant_id` scopes grant-level objects.
+        """
+        CREATE TABLE platform_objects (
+            kind TEXT NOT NULL,
+            id TEXT NOT NULL,
+            application_id TEXT NOT NULL,
+            grant_id TEXT,
+            parent_id TEXT,
+            data BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (kind, id)
+        );
+        CREATE INDEX platform_objects_owner ON platform_objects(kind, application_id, grant_id, created_at);
+        CREATE INDEX platform_objects_parent ON platform_objects(kind, parent_id);
+        CREATE TRIGGER grants_purge_platform_objects AFTER DELETE ON grants BEGIN
+            DELETE FROM platform_objects WHERE grant_id = OLD.id;
+        END;
+        """,
     ]
 
     /// Migrations of the provider-world database.
