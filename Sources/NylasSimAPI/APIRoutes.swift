@@ -22,6 +22,8 @@ package enum APIRoutes {
         V3SchedulerRoutes.register(&router)
         V3NotetakerRoutes.register(&router)
         MigrationToolRoutes.register(&router)
+        V3ChannelRoutes.register(&router)
+        V3PlatformRoutes.register(&router)
         V2WebhookRoutes.register(&router)
         V2AccountRoutes.register(&router)
         V2MailRoutes.register(&router)

@@ -17,6 +17,8 @@ public struct SimulatorSettings: Sendable, Equatable {
     public var headTimeout: Duration = .seconds(30)
     /// Webhook retries, timeouts and health thresholds.
     public var webhooks = WebhookPolicy()
+    /// Where the Pub/Sub and SNS notification channels publish (from the environment by default).
+    public var channels = ChannelEndpoints()
     /// How long a Notetaker bot takes for each step of its meeting, on the virtual clock.
     public var notetaker = NotetakerTiming()
     /// How often a polled (IMAP-family) grant syncs: every 10 minutes.
@@ -86,9 +88,11 @@ package final class EngineState {
     /// Consent behaviour of the simulated OAuth providers (`/__sim/oauth`).
     package var consent = ConsentSettings()
     /// Called with every committed event, in order, inside the lock (the API layer adds the v2 delta log).
-    package var eventHandlers: [(EngineState, SimEvent) -> Void] = [WebhookDispatcher.handle]
+    package var eventHandlers: [(EngineState, SimEvent) -> Void] = [WebhookDispatcher.handle, Workflows.handle]
     /// Answers of sends made with an `Idempotency-Key`, by grant and key (kept while the process lives).
     package var idempotency: [String: (request: [UInt8], answer: JSON, status: Int)] = [:]
+    /// Service-account request nonces seen (kid|nonce → timestamp), refused when replayed.
+    package var serviceAccountNonces: [String: Int] = [:]
     /// Scripted provider outages.
     package var outages: [ProviderOutage] = []
     /// Scenarios loaded into this simulator and how they went.

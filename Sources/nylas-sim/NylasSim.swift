@@ -93,6 +93,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("webhook-timeout"), help: "Wall seconds a webhook receiver has to answer an attempt (default 10, as Nylas).")
     var webhookTimeout: Double = 10
 
+    @Option(name: .customLong("pubsub-endpoint"), help: "Google Pub/Sub API the Pub/Sub channels publish to (default: PUBSUB_EMULATOR_HOST, else pubsub.googleapis.com).")
+    var pubsubEndpoint: String?
+
+    @Option(name: .customLong("sns-endpoint"), help: "AWS endpoint (SNS and STS) the SNS channels publish to (default: AWS_ENDPOINT_URL_SNS or AWS_ENDPOINT_URL, else the topic's region at amazonaws.com).")
+    var snsEndpoint: String?
+
     @Option(name: .customLong("control-token"), help: "Require this token (Authorization: Bearer, or X-Sim-Control-Token) on /__sim/ routes.")
     var controlToken: String?
 
@@ -151,6 +157,8 @@ struct Serve: AsyncParsableCommand {
         options.settings.maxBodyBytes = maxBodyBytes
         options.settings.accessTokenLifetime = .seconds(accessTokenLifetime)
         options.settings.webhooks.attemptTimeout = .milliseconds(Int64(webhookTimeout * 1000))
+        if let pubsubEndpoint { options.settings.channels.pubsub = pubsubEndpoint.hasPrefix("http") ? pubsubEndpoint : "http://" + pubsubEndpoint }
+        if let snsEndpoint { options.settings.channels.sns = snsEndpoint }
         options.controlToken = controlToken
         options.allowedHosts = allowedHost
         options.fileRoot = fileRoot

@@ -30,6 +30,11 @@ extension RequestContext {
             notes.set(application: app.id)
             return V3Caller(application: app, token: nil)
         }
+        // A key created with `/v3/admin/applications/{id}/api-keys` works until deleted or expired.
+        if let app = try store.application(createdAPIKey: token, now: s.now.seconds), app.apiVersion == 3 {
+            notes.set(application: app.id)
+            return V3Caller(application: app, token: nil)
+        }
         guard let record = try store.token(token), record.kind == .access,
               let app = try store.application(id: record.applicationID) else {
             throw NylasError.unauthorized("Unauthorized: unknown API key or access token for the \(region.rawValue.uppercased()) region")

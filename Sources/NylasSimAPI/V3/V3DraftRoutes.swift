@@ -48,9 +48,10 @@ package enum V3DraftRoutes {
 
     /// `POST base`
     @Sendable static func create(_ ctx: RequestContext) async throws -> SimResponse {
-        let out = try ctx.v3OutgoingMessage()
+        var out = try ctx.v3OutgoingMessage()
         return ctx.data(try ctx.write { s, store in
             let grant = try ctx.dataGrant(s, store, mail: true)
+            try out.applySignature(store, grantID: grant.id)
             let id = try store.mintID(grant: grant, kind: "draft", worldKey: "draft:" + store.ids.base36("draft-key", length: 12))
             return try Drafts.save(s, store, grant, id: id, out, created: s.now.seconds)
         })
@@ -102,12 +103,21 @@ package enum V3DraftRoutes {
 
     /// `POST base + "/{draft_id}"`
     @Sendable static func send(_ ctx: RequestContext) async throws -> SimResponse {
-        ctx.data(try ctx.write { s, store in
+        // An optional body: `signature_id` adds a signature at send time.
+        let signature = try ctx.body(allowEmpty: true).string("signature_id")
+        try ctx.refuseBlockedSend(try ctx.read { s, store in
+            try draft(store, try ctx.dataGrant(s, store, mail: true), ctx.param("draft_id")).out
+        })
+        return ctx.data(try ctx.write { s, store in
             let grant = try ctx.dataGrant(s, store, mail: true)
             let d = try draft(store, grant, ctx.param("draft_id"))
-            let record = try MailSender.send(s, region: ctx.region, grant: grant, d.out)
+            var out = d.out
+            out.signatureID = signature
+            try out.applySignature(store, grantID: grant.id)
+            let record = try MailSender.send(s, region: ctx.region, grant: grant, out)
+            try OutboundRules.record(s, region: ctx.region, grant: grant, out, messageID: record.id)
             try store.deleteDraft(grantID: grant.id, id: d.id)
-            return MailSender.response(record, d.out)
+            return MailSender.response(record, out)
         })
     }
 

@@ -44,3 +44,18 @@ extension RequestContext {
         }
     }
 }
+
+extension RequestContext {
+    /// Outbound rules run before a send: a `block` answers 403 and nothing is sent, but the
+    /// evaluation is recorded (its own transaction, as the refusal changes nothing else).
+    package func refuseBlockedSend(_ out: OutgoingMessage) throws {
+        let blocked = try read { s, store in
+            try OutboundRules.evaluate(s, region: region, grant: try dataGrant(s, store, mail: true), out)
+        }
+        guard let blocked, blocked.blocked else { return }
+        try write { s, store in
+            try OutboundRules.save(s, region: region, grant: try dataGrant(s, store, mail: true), blocked, messageID: nil)
+        }
+        throw NylasError(status: 403, type: "forbidden", message: "The message was blocked by an outbound rule of this application")
+    }
+}

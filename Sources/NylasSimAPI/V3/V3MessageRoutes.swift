@@ -133,8 +133,11 @@ package enum V3MessageRoutes {
         }
         // The answer is built under the lock and written out after it: a 24 MiB body is serialized
         // while other requests go on.
+        try ctx.refuseBlockedSend(out)
         let (answer, status) = try ctx.write { s, store -> (JSON, Int) in
             let grant = try ctx.dataGrant(s, store, mail: true)
+            var out = out
+            try out.applySignature(store, grantID: grant.id)
             if let key {
                 let fingerprint = ctx.request.body
                 if let cached = s.idempotency["\(grant.id)|\(key)"] {
@@ -165,6 +168,7 @@ package enum V3MessageRoutes {
                              "data": o], 202)
             } else {
                 let record = try MailSender.send(s, region: ctx.region, grant: grant, out)
+                try OutboundRules.record(s, region: ctx.region, grant: grant, out, messageID: record.id)
                 var data = MailSender.response(record, out)
                 if fields == "include_headers" || fields == "include_basic_headers" { data["headers"] = render(record, fields: fields)["headers"] }
                 response = (["request_id": .string(ctx.requestID), "grant_id": .string(grant.id), "data": data], 200)

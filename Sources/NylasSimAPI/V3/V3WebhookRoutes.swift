@@ -4,19 +4,7 @@ import NylasSimCore
 /// `/v3/webhooks` (reference §4.16): destinations, challenge, rotate, IPs, mock payloads, test events.
 package enum V3WebhookRoutes {
     /// Subscribable trigger types (§6.2).
-    package static let triggerTypes: Set<String> = [
-        "calendar.created", "calendar.updated", "calendar.deleted", "event.created", "event.updated", "event.deleted",
-        "grant.created", "grant.updated", "grant.deleted", "grant.expired", "grant.imap_sync_completed",
-        "message.send_success", "message.send_failed", "message.bounce_detected", "message.created",
-        "message.created.cleaned", "message.updated", "message.deleted", "message.opened", "message.opened.legacy",
-        "message.link_clicked", "message.link_clicked.legacy", "thread.replied", "thread.replied.legacy",
-        "contact.updated", "contact.deleted", "folder.created", "folder.updated", "folder.deleted",
-        "booking.created", "booking.pending", "booking.rescheduled", "booking.cancelled", "booking.reminder",
-        "message.transactional.bounced", "message.transactional.complaint", "message.transactional.delivered",
-        "message.transactional.rejected", "message.bounced", "message.complaint", "message.delivered", "message.rejected",
-        "notetaker.created", "notetaker.updated", "notetaker.deleted", "notetaker.meeting_state", "notetaker.media",
-        "message.created.truncated", "message.updated.truncated",
-    ]
+    package static let triggerTypes = WebhookTriggers.v3
 
     package static let mockTypes: Set<String> = [
         "calendar.created", "calendar.updated", "calendar.deleted", "event.created", "event.updated", "event.deleted",
@@ -176,7 +164,7 @@ package enum V3WebhookRoutes {
 
     package static func hook(_ ctx: RequestContext, _ s: EngineState, _ store: RegionStore) throws -> WebhookRecord {
         let app = try ctx.requireAPIKey(s, store)
-        guard let h = try store.webhook(id: ctx.param("id")), h.applicationID == app.id, h.apiVersion == 3 else {
+        guard let h = try store.webhook(id: ctx.param("id")), h.applicationID == app.id, h.apiVersion == 3, h.channel == nil else {
             throw notFound(ctx.param("id"))
         }
         return h

@@ -37,6 +37,8 @@ package struct OutgoingMessage: Sendable {
     package var metadata: [String: JSON] = [:]
     package var sendAt: Int?
     package var useDraft = false
+    /// A signature of the grant to append to the body (`signature_id`).
+    package var signatureID: String?
     /// `{"id": …}` attachments (upload sessions), replaced by their files through `resolveUploads`.
     package var uploads: [UploadReference] = []
 
@@ -64,6 +66,7 @@ package struct OutgoingMessage: Sendable {
         m.metadata = try b.metadata() ?? [:]
         m.sendAt = try b.int("send_at")
         m.useDraft = try b.bool("use_draft") ?? false
+        m.signatureID = try b.string("signature_id")
         let headers = try b.array("custom_headers") ?? []
         try InputLimits.check(headers.count, InputLimits.customHeaders, "custom_headers", "headers")
         for (i, h) in headers.enumerated() {
@@ -214,5 +217,14 @@ package enum MailSender {
         if let r = out.replyToMessageID { o["reply_to_message_id"] = .string(r) }
         if let t = out.trackingOptions { o["tracking_options"] = t }
         return o
+    }
+}
+
+extension OutgoingMessage {
+    /// Appends the named signature once (Nylas: after a line break at the end of the body).
+    package mutating func applySignature(_ store: RegionStore, grantID: String) throws {
+        guard let id = signatureID else { return }
+        body = try Signatures.append(store, grantID: grantID, signatureID: id, to: body)
+        signatureID = nil
     }
 }

@@ -146,3 +146,24 @@ extension NewMessage {
         return m
     }
 }
+
+extension EngineState {
+    /// Mail from outside the simulated mailboxes' own clients (a workflow, a transactional send)
+    /// arrives in each recipient that is a simulated mailbox; other recipients are outside the world.
+    @discardableResult
+    package func deliverExternalMail(from: Participant, to: [Participant], cc: [Participant] = [], subject: String, body: String,
+                                     headers: [String: String] = [:]) throws -> [String] {
+        var delivered: [String] = []
+        for r in to + cc {
+            let email = r.email.lowercased()
+            guard try world.mailbox(email) != nil, !delivered.contains(email) else { continue }
+            var m = NewMessage(from: [from], to: to, subject: subject, body: body, date: now.seconds)
+            m.cc = cc
+            m.folders = ["INBOX"]
+            _ = try world.insert(m, mailbox: email, time: now)
+            try SyncEngine.mailboxChanged(self, mailbox: email)
+            delivered.append(email)
+        }
+        return delivered
+    }
+}

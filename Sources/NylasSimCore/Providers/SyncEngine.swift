@@ -196,7 +196,13 @@ package enum SyncEngine {
             if notify { emit(s, region, grant, "message.updated", e.json(), source) }
             return
         }
-        let record = try self.record(s, region: region, grant: grant, message: m)
+        // Inbound rules of the grant's workspace act on new mail before it is synced.
+        var arrived = m
+        if notify, !m.folders.contains(ProviderKind.sent), !m.folders.contains(ProviderKind.drafts) {
+            if try InboundRules.apply(s, region: region, grant: grant, message: m) == .blocked { return }
+            arrived = try s.world.message(id: m.id) ?? m
+        }
+        let record = try self.record(s, region: region, grant: grant, message: arrived)
         try store.save(record)
         if notify { emit(s, region, grant, "message.created", record.json(), source) }
     }

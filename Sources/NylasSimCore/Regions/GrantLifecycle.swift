@@ -32,6 +32,7 @@ extension EngineState {
         if let v2 = app.v2ApplicationID, let account = try store.grant(applicationID: v2, email: mailbox.email), account.apiVersion == 2 {
             grant.accountID = account.id
         }
+        try Workspaces.placeNew(self, region: region, &grant)
         try store.save(grant)
         try billingConnect(region: region, grant: grant)
         emitGrantEvent("grant.created", region: region, grant: grant,

@@ -137,6 +137,7 @@ package struct GrantRecord: Sendable, Equatable {
         if let credentialID { o["credential_id"] = .string(credentialID) }
         if let ip { o["ip"] = .string(ip) }
         if let userAgent { o["user_agent"] = .string(userAgent) }
+        if let workspace = settings["workspace_id"]?.stringValue { o["workspace_id"] = .string(workspace) }
         return .object(o)
     }
 }

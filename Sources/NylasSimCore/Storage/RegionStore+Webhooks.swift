@@ -58,6 +58,10 @@ package struct WebhookRecord: Sendable, Equatable {
     package var failingSince: Int?
     package var createdAt: Int
     package var updatedAt: Int
+    /// `pubsub` or `sns` for a notification channel (its topic is `url`); nil for an HTTP webhook.
+    package var channel: ChannelPublish.Kind?
+    /// The IAM role an SNS channel publishes as.
+    package var roleARN: String?
 
     package init(row: SQLRow) {
         id = row.string("id")
@@ -74,6 +78,8 @@ package struct WebhookRecord: Sendable, Equatable {
         failingSince = row.optionalInt("failing_since")
         createdAt = row.int("created_at")
         updatedAt = row.int("updated_at")
+        channel = row.optionalString("channel").flatMap(ChannelPublish.Kind.init(rawValue:))
+        roleARN = row.optionalString("role_arn")
     }
 
     package init(id: String, applicationID: String, apiVersion: Int, description: String?, triggerTypes: [String], url: String,
@@ -102,6 +108,18 @@ package struct WebhookRecord: Sendable, Equatable {
             "created_at": .int(createdAt), "updated_at": .int(updatedAt),
         ]
         if withSecret { o["webhook_secret"] = .string(secret) }
+        return o
+    }
+
+    /// The notification channel object (`/v3/channels/pubsub`, `/v3/channels/sns`).
+    package var channelJSON: JSON {
+        var o: JSON = [
+            "id": .string(id), "description": .string(description ?? ""), "trigger_types": .strings(triggerTypes),
+            "topic": .string(url), "status": .string(status.rawValue), "notification_email_addresses": .strings(emails),
+            "compressed_delivery": .bool(compressed), "status_updated_at": .int(statusUpdatedAt),
+            "created_at": .int(createdAt), "updated_at": .int(updatedAt),
+        ]
+        if channel == .sns { o["role_arn"] = .optional(roleARN) }
         return o
     }
 
@@ -183,7 +201,20 @@ public struct WebhookDelivery: Sendable {
 }
 
 extension RegionStore {
+    /// An application's HTTP webhook destinations (v3) or subscriptions (v2).
     package func webhooks(applicationID: String, apiVersion: Int) throws -> [WebhookRecord] {
+        try db.query("SELECT * FROM webhooks WHERE application_id = ? AND api_version = ? AND channel IS NULL ORDER BY created_at, id",
+                     applicationID, apiVersion).map(WebhookRecord.init)
+    }
+
+    /// An application's notification channels of one kind.
+    package func channels(applicationID: String, kind: ChannelPublish.Kind) throws -> [WebhookRecord] {
+        try db.query("SELECT * FROM webhooks WHERE application_id = ? AND channel = ? ORDER BY created_at, id",
+                     applicationID, kind.rawValue).map(WebhookRecord.init)
+    }
+
+    /// Every destination an event of the application goes to: webhooks and channels.
+    package func destinations(applicationID: String, apiVersion: Int) throws -> [WebhookRecord] {
         try db.query("SELECT * FROM webhooks WHERE application_id = ? AND api_version = ? ORDER BY created_at, id",
                      applicationID, apiVersion).map(WebhookRecord.init)
     }
@@ -204,15 +235,17 @@ extension RegionStore {
     package func save(_ w: WebhookRecord) throws {
         try db.run("""
             INSERT INTO webhooks(id, application_id, api_version, description, trigger_types, webhook_url, secret, status,
-                notification_email_addresses, compressed_delivery, status_updated_at, failing_since, created_at, updated_at)
-            VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                notification_email_addresses, compressed_delivery, status_updated_at, failing_since, created_at, updated_at,
+                channel, role_arn)
+            VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
             ON CONFLICT(id) DO UPDATE SET description = excluded.description, trigger_types = excluded.trigger_types,
                 webhook_url = excluded.webhook_url, secret = excluded.secret, status = excluded.status,
                 notification_email_addresses = excluded.notification_email_addresses,
                 compressed_delivery = excluded.compressed_delivery, status_updated_at = excluded.status_updated_at,
-                failing_since = excluded.failing_since, updated_at = excluded.updated_at
+                failing_since = excluded.failing_since, updated_at = excluded.updated_at, role_arn = excluded.role_arn
             """, w.id, w.applicationID, w.apiVersion, w.description, JSON.strings(w.triggerTypes), w.url, w.secret, w.status,
-            JSON.strings(w.emails), w.compressed, w.statusUpdatedAt, w.failingSince, w.createdAt, w.updatedAt)
+            JSON.strings(w.emails), w.compressed, w.statusUpdatedAt, w.failingSince, w.createdAt, w.updatedAt,
+            w.channel?.rawValue, w.roleARN)
     }
 
     package func deleteWebhook(id: String) throws -> Bool {

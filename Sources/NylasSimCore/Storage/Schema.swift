@@ -414,6 +414,9 @@ package enum Schema {
             DELETE FROM platform_objects WHERE grant_id = OLD.id;
         END;
         """,
+        // Notification channels (Pub/Sub, SNS) are destinations of the one dispatcher: a webhooks row
+        // with its kind in `channel` (NULL for an HTTP webhook), its topic in `webhook_url`.
+        "ALTER TABLE webhooks ADD COLUMN channel TEXT; ALTER TABLE webhooks ADD COLUMN role_arn TEXT;",
     ]
 
     /// Migrations of the provider-world database.

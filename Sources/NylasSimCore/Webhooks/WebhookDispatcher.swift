@@ -99,7 +99,7 @@ package enum WebhookDispatcher {
     /// The event handler installed on every simulator: schedules the first attempts.
     package static func handle(_ s: EngineState, _ event: SimEvent) {
         let store = s.store(event.region)
-        guard let hooks = try? store.webhooks(applicationID: event.applicationID, apiVersion: event.apiVersion) else { return }
+        guard let hooks = try? store.destinations(applicationID: event.applicationID, apiVersion: event.apiVersion) else { return }
         for hook in hooks where hook.status == .active || hook.status == .failing {
             var (type, object) = (event.type, event.object)
             if !hook.subscribes(to: event.type) {
@@ -190,6 +190,21 @@ package enum WebhookDispatcher {
             var secret = hook.secret
             if n.apiVersion == 2, let app = try? store.application(id: hook.applicationID) { secret = app.clientSecret }
             var (type, body) = payload(n, attempt: attempt, policy: policy)
+            if let kind = hook.channel {
+                // A notification channel: the same body, published to the topic (compressed as the channel says).
+                var attributes: [String: String] = [:]
+                if hook.compressed {
+                    body = Gzip.compress(body)
+                    attributes["content_encoding"] = "gzip"
+                    if kind == .sns {
+                        body = Array(Data(body).base64EncodedString().utf8)
+                        attributes["content_encoding"] = "gzip+base64"
+                    }
+                }
+                let publish = ChannelPublish(kind: kind, topic: hook.url, roleARN: hook.roleARN, body: body, attributes: attributes)
+                return AttemptPlan(url: hook.url, headers: [:], body: body, signature: "", type: type, policy: policy, time: time,
+                                   channel: publish, endpoints: s.settings.channels)
+            }
             var headers = ["Content-Type": "application/json", "User-Agent": "NylasSimulator-Webhooks/1.0"]
             if hook.compressed, n.apiVersion == 3 {
                 body = Gzip.compress(body)
@@ -198,7 +213,7 @@ package enum WebhookDispatcher {
             let signature = WebhookSignature.sign(body, secret: secret)
             headers[n.apiVersion == 2 ? "X-Nylas-Signature" : "x-nylas-signature"] = signature
             return AttemptPlan(url: hook.url, headers: headers, body: body, signature: signature, type: type, policy: policy,
-                               time: time)
+                               time: time, channel: nil, endpoints: nil)
         }
         guard let plan else { return nil }
         return { await sendAttempt(plan, n, attempt: attempt) }
@@ -213,6 +228,9 @@ package enum WebhookDispatcher {
         package let policy: WebhookPolicy
         /// The virtual time the attempt is made: its outcome is recorded at this time.
         package let time: VirtualTime
+        /// Set for a notification channel: the publish to make instead of the POST.
+        package let channel: ChannelPublish?
+        package let endpoints: ChannelEndpoints?
     }
 
     /// POSTs the attempt (no lock held) and returns the step that records its outcome.
@@ -221,9 +239,13 @@ package enum WebhookDispatcher {
         var status: Int?
         var failureReason: String?
         do {
-            let response = try await HTTPClient(trustedCAFile: plan.policy.trustedCAFile)
-                .send("POST", plan.url, headers: plan.headers, body: plan.body, timeout: plan.policy.attemptTimeout)
-            status = response.status
+            if let channel = plan.channel, let endpoints = plan.endpoints {
+                status = try await channel.send(endpoints, timeout: plan.policy.attemptTimeout)
+            } else {
+                let response = try await HTTPClient(trustedCAFile: plan.policy.trustedCAFile)
+                    .send("POST", plan.url, headers: plan.headers, body: plan.body, timeout: plan.policy.attemptTimeout)
+                status = response.status
+            }
         } catch let failure as HTTPClient.Failure {
             failureReason = failure.description
         } catch {
