@@ -202,6 +202,7 @@ def pubsub():
                         yield PubSub(host_port)
                     finally:
                         _stop_group(proc)
+                        shutil.rmtree(workdir, ignore_errors=True)
                     return
             except requests.RequestException:
                 pass
@@ -285,6 +286,7 @@ def aws():
                         yield Aws(endpoint)
                     finally:
                         _stop_group(proc)
+                        shutil.rmtree(workdir, ignore_errors=True)
                     return
             except requests.RequestException:
                 pass

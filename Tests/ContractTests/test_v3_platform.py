@@ -19,9 +19,7 @@ Grants come from the control API (`POST /__sim/grants`); mail arrives through
 """
 from __future__ import annotations
 
-import json
 import time
-import uuid
 
 import pytest
 import requests
@@ -434,6 +432,7 @@ def test_list_items_are_normalized_and_validated(reset, us, nylas):
     lst = nylas.lists.create({"name": "Domains", "type": "domain"}).data
     added = nylas.lists.add_items(lst.id, {"items": ["  Spam.Example.COM ", "junk.example.org", "spam.example.com"]})
     assert isinstance(added.data, NylasList) and added.data.items_count == 2
+    assert reset.last_status("POST", f"/v3/lists/{lst.id}/items") == 200
     items = nylas.lists.list_items(lst.id).data
     assert all(isinstance(i, ListItem) and i.id and i.list_id == lst.id and i.created_at for i in items)
     assert sorted(i.value for i in items) == ["junk.example.org", "spam.example.com"]

@@ -221,14 +221,17 @@ package enum Workflows {
               let grant = try store.grant(id: grantID),
               let template = try Templates.find(store, id: flow["template_id"]?.stringValue ?? "", applicationID: flow.applicationID, grantID: flow.grantID)
         else { return }
+        // The booking's guests receive it; the template sees the booking's fields (`title`,
+        // `start_time`, `participants`…) at the top level and the whole notification as `booking`.
+        let info = booking["booking_info"] ?? [:]
         var recipients: [String] = []
-        for p in booking["participants"]?.arrayValue ?? booking["guests"]?.arrayValue ?? [] {
+        for p in info["participants"]?.arrayValue ?? [] {
             if let e = p["email"]?.stringValue, e.lowercased() != grant.email.lowercased() { recipients.append(e) }
         }
-        if let e = booking["guest"]?["email"]?.stringValue ?? booking["email"]?.stringValue { recipients.append(e) }
         guard !recipients.isEmpty else { return }
         let engine = template["engine"]?.stringValue ?? "mustache"
-        let variables: JSON = ["booking": booking]
+        var variables = info
+        variables["booking"] = booking
         let subject = (try? Templates.render(template["subject"]?.stringValue ?? "", engine: engine, variables: variables, strict: false)) ?? ""
         let body = (try? Templates.render(template["body"]?.stringValue ?? "", engine: engine, variables: variables, strict: false)) ?? ""
         let from = Participant(name: flow["from"]?["name"]?.stringValue ?? grant.name ?? "", email: flow["from"]?["email"]?.stringValue ?? grant.email)
