@@ -286,6 +286,7 @@ package final class EngineState {
         large.removeAll()
         consent = ConsentSettings()
         idempotency.removeAll()
+        serviceAccountNonces.removeAll()
         outages.removeAll()
         faults.removeAll()
         providerUsage.removeAll()

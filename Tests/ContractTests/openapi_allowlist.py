@@ -135,6 +135,15 @@ SPEC_PATCHES: list[Patch] = [
     Patch("/components/schemas/standalone_notetaker/properties/state/enum", ["scheduled", "connecting", "waiting_for_entry", "failed_entry", "attending", "media_processing", "media_available",
            "media_error", "media_deleted", "disconnected", "worker_finished", "processing", "available"],
           "nylas 6.18 NotetakerState; the description's list filter enum"),
+    # API keys list: `allOf: [common_response, {data: {type: array, properties: {api_key: …}}}]`;
+    # common_response types `data` as an object and the second branch mixes array and object (its
+    # example is `data: {api_key: …}`), so no response satisfies it. A list is an array of keys, as
+    # every other list of the description.
+    Patch("/components/responses/get-api-keys-200/content/application~1json/schema",
+          {"type": "object", "required": ["request_id", "data"],
+           "properties": {"request_id": {"type": "string"},
+                          "data": {"type": "array", "items": {"type": "object", "required": ["id", "application_id", "created_at"]}}}},
+          "a list of API keys is an array (the allOf's branches contradict each other)"),
 ]
 
 def normalize(spec: dict) -> None:
@@ -172,7 +181,18 @@ WAIVERS: list[Waiver] = [
     # that shows it. The default mode answers 302 as documented.
     Waiver("GET", "/v3/connect/auth", 200, "(status)", "undocumented-status",
            "simulated provider consent page (consent mode 'page'), stands in for the provider's own page"),
+    # Manual assignment: nylas 6.18 WorkspaceManualAssignResponse documents grants_assigned and
+    # grants_removed as null when nothing matched; the description types them as arrays only.
+    Waiver("POST", "/v3/workspaces/{workspace_id}/manual-assign", 200, "data.grants_*", "type=*",
+           "null when no grant matched (nylas 6.18 WorkspaceManualAssignResponse)"),
 ]
+
+# Template and workflow lists: the description alone marks `next_cursor` required, while every other
+# list of the description (and [PY] ListResponse) has it only when another page exists. The simulator
+# answers all lists alike: no `next_cursor` on the last page.
+for _template in ["/v3/templates", "/v3/grants/{grant_id}/templates", "/v3/workflows", "/v3/grants/{grant_id}/workflows"]:
+    WAIVERS.append(Waiver("GET", _template, 200, "(root)", "required=*",
+                          "next_cursor only when there is a next page, as every other list"))
 
 # Two places where the description cannot be met by any real event:
 # - `event_participants` has minItems 1, but an event without attendees exists and [PY] Event.participants

@@ -39,8 +39,9 @@ import openapi_check  # noqa: E402
 SCOPE = re.compile(
     r"^/v3/(applications|connectors|providers/detect|webhooks|calendars/availability"
     r"|grants(/me|/\{grantId\})?$"
-    r"|scheduling/|notetakers"
-    r"|grants/\{grant_id\}/(messages|threads|drafts|folders|calendars|events|contacts|attachment-uploads|resources|scheduling|notetakers)(/|$))")
+    r"|scheduling/|notetakers|channels/|templates|workflows|lists|rules|policies|workspaces|admin/|domains/|migration-tools/"
+    r"|grants/\{grant_id\}/(messages|threads|drafts|folders|calendars|events|contacts|attachment-uploads|resources|scheduling|notetakers"
+    r"|signatures|templates|workflows|rule-evaluations)(/|$))")
 # Calls the simulator out to a URL taken from the request body (see the module docstring).
 OUTBOUND = {("POST", "/v3/webhooks"), ("PUT", "/v3/webhooks/{id}"), ("POST", "/v3/webhooks/send-test-event")}
 METHODS = ("get", "put", "post", "delete", "patch")

@@ -163,7 +163,7 @@ package enum Workspaces {
         let id = store.ids.uuid("workspace")
         let now = s.now.seconds
         let data: JSON = ["workspace_id": .string(id), "application_id": .string(applicationID), "name": "Default", "domain": "",
-                          "auto_group": false, "default": true, "policy_id": .null, "rule_ids": [], "created_at": .int(now), "updated_at": .int(now)]
+                          "auto_group": false, "default": true, "rule_ids": [], "created_at": .int(now), "updated_at": .int(now)]
         let o = PlatformObject(kind: .workspace, id: id, applicationID: applicationID, data: data, now: now)
         try store.save(o)
         return o
@@ -178,7 +178,7 @@ package enum Workspaces {
                 }
                 data["policy_id"] = .string(p)
             } else {
-                data["policy_id"] = .null
+                data["policy_id"] = nil
             }
         }
         if body.has("rule_ids") {
@@ -205,7 +205,7 @@ package enum Workspaces {
         let id = store.ids.uuid("workspace")
         var data: JSON = ["workspace_id": .string(id), "application_id": .string(scope.applicationID), "name": .string(name),
                           "domain": .string(domain), "auto_group": .bool(try body.bool("auto_group") ?? true), "default": false,
-                          "policy_id": .null, "rule_ids": [], "created_at": .int(now), "updated_at": .int(now)]
+                          "rule_ids": [], "created_at": .int(now), "updated_at": .int(now)]
         try links(s, region: region, applicationID: scope.applicationID, body, into: &data)
         let o = PlatformObject(kind: .workspace, id: id, applicationID: scope.applicationID, data: data, now: now)
         try store.save(o)
@@ -332,9 +332,11 @@ package enum APIKeys {
         let secret = "nyk_v0_" + store.ids.base62("created-api-key", length: 56)
         let now = s.now.seconds
         var data: JSON = ["id": .string(id), "name": .string(name), "application_id": .string(applicationID), "status": "active",
-                          "permissions": [], "created_at": .int(now), "updated_at": .int(now),
-                          "expires_at": days.map { .int(now + $0 * 86400) } ?? .null, "_secret": .string(secret)]
-        if let days { data["expires_in"] = .int(days * 86400) }
+                          "permissions": [], "created_at": .int(now), "updated_at": .int(now), "_secret": .string(secret)]
+        if let days {
+            data["expires_at"] = .int(now + days * 86400)
+            data["expires_in"] = .int(days * 86400)
+        }
         try store.save(PlatformObject(kind: .apiKey, id: id, applicationID: applicationID, data: data, now: now))
         var shown = PlatformObject(kind: .apiKey, id: id, applicationID: applicationID, data: data, now: now).json
         shown["api_key"] = .string(secret)

@@ -12,9 +12,10 @@ package enum Lists {
         let description = try Fields.string(body, "description", max: 1024)
         let now = s.now.seconds
         let id = s.store(region).ids.uuid("list")
-        let data: JSON = ["id": .string(id), "name": .string(name), "description": .optional(description), "type": .string(type),
+        var data: JSON = ["id": .string(id), "name": .string(name), "type": .string(type),
                           "items_count": 0, "application_id": .string(scope.applicationID), "organization_id": .string(scope.organizationID),
                           "created_at": .int(now), "updated_at": .int(now)]
+        if let description { data["description"] = .string(description) }
         let o = PlatformObject(kind: .list, id: id, applicationID: scope.applicationID, data: data, now: now)
         try s.store(region).save(o)
         return o
@@ -24,7 +25,7 @@ package enum Lists {
         var o = existing
         if let t = try body.string("type"), t != o["type"]?.stringValue { throw NylasError.invalidValue("type", "a list's type cannot change") }
         if let name = try Fields.string(body, "name", max: 256, nonEmpty: true) { o["name"] = .string(name) }
-        if body.has("description") { o["description"] = .optional(try Fields.string(body, "description", max: 1024)) }
+        if body.has("description") { o["description"] = try Fields.string(body, "description", max: 1024).map(JSON.string) }
         return try touch(s, region: region, o)
     }
 
@@ -150,11 +151,12 @@ package enum Rules {
         try validate(s, region: region, applicationID: scope.applicationID, trigger: trigger, match: match, actions: actions)
         let now = s.now.seconds
         let id = s.store(region).ids.uuid("rule")
-        let data: JSON = ["id": .string(id), "name": .string(name), "description": .optional(try Fields.string(body, "description", max: 1024)),
+        var data: JSON = ["id": .string(id), "name": .string(name),
                           "priority": .int(try Fields.int(body, "priority", in: 0...1000) ?? 10), "enabled": .bool(try body.bool("enabled") ?? true),
                           "trigger": .string(trigger), "match": normalized(match), "actions": actions,
                           "application_id": .string(scope.applicationID), "organization_id": .string(scope.organizationID),
                           "created_at": .int(now), "updated_at": .int(now)]
+        if let d = try Fields.string(body, "description", max: 1024) { data["description"] = .string(d) }
         let o = PlatformObject(kind: .rule, id: id, applicationID: scope.applicationID, data: data, now: now)
         try s.store(region).save(o)
         return o
@@ -163,7 +165,7 @@ package enum Rules {
     package static func update(_ s: EngineState, region: Region, _ existing: PlatformObject, _ body: BodyFields) throws -> PlatformObject {
         var o = existing
         if let name = try Fields.string(body, "name", max: 256, nonEmpty: true) { o["name"] = .string(name) }
-        if body.has("description") { o["description"] = .optional(try Fields.string(body, "description", max: 1024)) }
+        if body.has("description") { o["description"] = try Fields.string(body, "description", max: 1024).map(JSON.string) }
         if let p = try Fields.int(body, "priority", in: 0...1000) { o["priority"] = .int(p) }
         if let e = try body.bool("enabled") { o["enabled"] = .bool(e) }
         if let t = try Fields.oneOf(body, "trigger", ["inbound", "outbound"]) { o["trigger"] = .string(t) }
