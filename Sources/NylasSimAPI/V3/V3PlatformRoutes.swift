@@ -131,7 +131,8 @@ package enum V3PlatformRoutes {
             let body = try ctx.body()
             let type = try Fields.string(body, "type") ?? "all"
             let outcome = try Fields.string(body, "outcome", required: true)!
-            return .json(try ctx.write { s, _ in try Domains.setOutcome(s, region: ctx.region, domainID: ctx.param("domain_id"), type: type, outcome: outcome) })
+            let region = try Fields.oneOf(body, "region", Region.allCases.map(\.rawValue)).flatMap(Region.init(rawValue:)) ?? ctx.region
+            return .json(try ctx.write { s, _ in try Domains.setOutcome(s, region: region, domainID: ctx.param("domain_id"), type: type, outcome: outcome) })
         }
         // API keys of an application.
         let keys = "/v3/admin/applications/{application_id}/api-keys"
