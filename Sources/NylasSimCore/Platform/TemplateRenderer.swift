@@ -149,21 +149,6 @@ package enum TemplateRenderer {
         }
     }
 
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
-
     static func render(_ nodes: [Node], scopes: [JSON], strict: Bool, into out: inout String) throws {
         for node in nodes {
             switch node {
@@ -185,7 +170,7 @@ package enum TemplateRenderer {
                         s = s.prefix(1).uppercased() + s.dropFirst().lowercased()
                     } else if f == "trim" { s = s.trimmingCharacters(in: .whitespacesAndNewlines) }
                 }
-                out += esc ? escape(s) : s
+                out += esc ? HTML.escape(s) : s
             case .block(let kind, let path, let variable, let body, let otherwise):
                 let value = kind == "if" && path.contains(" ") ? condition(path, scopes) : lookup(path, scopes)
                 if value == nil, strict, kind != "if", kind != "unless", kind != "inverted" { throw MissingVariable(name: path) }
