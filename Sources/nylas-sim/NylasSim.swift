@@ -38,7 +38,7 @@ struct NylasSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nylas-sim",
         abstract: "A local simulator of the Nylas email, calendar and contacts API (v3 and v2, US and EU regions).",
-        subcommands: [Serve.self, Replay.self, Validate.self, Report.self],
+        subcommands: [Serve.self, Replay.self, Validate.self, Report.self, Proxy.self, Drift.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -188,18 +188,99 @@ struct Serve: AsyncParsableCommand {
         }
         await sim.shutdown()
     }
+}
 
-    private func waitForSignal() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let once = Once(continuation)
-            for sig in [SIGINT, SIGTERM] {
-                signal(sig, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
-                source.setEventHandler { once.fire() }
-                source.resume()
-                Signals.keep(source)
-            }
+/// Returns on SIGINT or SIGTERM.
+func waitForSignal() async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        let once = Once(continuation)
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
+            source.setEventHandler { once.fire() }
+            source.resume()
+            Signals.keep(source)
         }
+    }
+}
+
+struct Proxy: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Record a client's traffic against real Nylas (or any upstream): a reverse proxy that writes each exchange, secrets redacted, as JSON Lines.",
+        discussion: """
+            Point the client's API URL at the proxy's address (printed at start). Requests go to the upstream unchanged
+            (HTTPS with the system's CAs); each exchange is appended to the recording with API keys, tokens, client
+            secrets, passwords, webhook secrets and signed URLs redacted. Replay it with `nylas-sim drift FILE`.
+            """)
+
+    @Option(help: "The upstream base URL, e.g. https://api.us.nylas.com.")
+    var upstream: String
+
+    @Option(help: "The recording to write (JSON Lines).")
+    var record: String
+
+    @Option(help: "Address to bind.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port = 4480
+
+    @Flag(name: .customLong("shape-only"), help: "Keep message bodies, snippets and descriptions as their length only.")
+    var shapeOnly = false
+
+    func run() async throws {
+        var options = DriftProxy.Options(upstream: upstream, recordPath: record)
+        options.host = host
+        options.port = port
+        options.shapeOnly = shapeOnly
+        let proxy = try await DriftProxy.start(options)
+        print("Proxy \(proxy.baseURL) → \(upstream), recording to \(record)")
+        await waitForSignal()
+        await proxy.stop()
+        print("Recording closed.")
+    }
+}
+
+struct Drift: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replay a recording against a fresh simulator and report where the simulator answers differently.",
+        discussion: """
+            The recorded requests are replayed in order against an in-process simulator with a grant for each grant the
+            recording shows (same e-mail and provider); recorded IDs are mapped to the simulator's as objects are created
+            or listed. Per operation the report names differences of status class, error type, response shape (keys,
+            types, nullability, array vs object, pagination fields) and notable headers. Exit status 1 when a difference
+            is not in the allow-list (a JSON array of {"operation", "kind", "field", "reason"} globs).
+            With --emit-fixture, writes the mailboxes, calendars and events of the recording as fixtures instead.
+            """)
+
+    @Argument(help: "A recording written by `nylas-sim proxy`.")
+    var file: String
+
+    @Option(help: "Allow-list of known differences (JSON).")
+    var allow: String?
+
+    @Option(help: "text, json or junit.")
+    var format = "text"
+
+    @Option(help: "Write the report here instead of standard output.")
+    var output: String?
+
+    @Option(name: .customLong("emit-fixture"), help: "Write the recording's mailboxes, calendars and events as fixtures into this directory.")
+    var emitFixture: String?
+
+    func run() async throws {
+        let exchanges = try DriftExchange.load(path: file)
+        if let dir = emitFixture {
+            let grants = DriftCheck.recordedGrants(exchanges)
+            for path in try DriftFixtures.emit(exchanges, grants: grants, to: dir) { print("wrote \(path)") }
+            return
+        }
+        guard ["text", "json", "junit"].contains(format) else { throw ValidationError("--format is text, json or junit") }
+        let rules = try allow.map { try DriftCheck.AllowRule.load(path: $0) } ?? []
+        let report = try await DriftCheck.run(exchanges, allow: rules)
+        let text = format == "json" ? String(decoding: report.json.bytes, as: UTF8.self) : format == "junit" ? report.junit : report.text
+        if let output { try text.write(toFile: output, atomically: true, encoding: .utf8) } else { print(text) }
+        if !report.unallowed.isEmpty { throw ExitCode(1) }
     }
 }
 
