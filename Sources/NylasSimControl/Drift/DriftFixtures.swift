@@ -95,6 +95,27 @@ public enum DriftFixtures {
                 })]
     }
 
+    /// A series that yields the occurrences seen: every N days when they are evenly spaced by whole
+    /// days, else weekly on the weekdays seen; as many as seen.
+    static func rebuiltSeries(_ occurrences: [JSON]) -> JSON {
+        let sorted = occurrences.sorted { ($0["when"]?["start_time"]?.intValue ?? 0) < ($1["when"]?["start_time"]?.intValue ?? 0) }
+        var master = sorted[0]
+        master["master_event_id"] = nil
+        let starts = sorted.compactMap { $0["when"]?["start_time"]?.intValue }
+        guard starts.count == sorted.count, starts.count > 1 else { return master }
+        let gaps = Set(zip(starts.dropFirst(), starts).map { $0 - $1 })
+        if gaps.count == 1, let gap = gaps.first, gap > 0, gap % 86400 == 0 {
+            master["recurrence"] = .strings(["RRULE:FREQ=DAILY;INTERVAL=\(gap / 86400);COUNT=\(starts.count)"])
+        } else {
+            var cal = Calendar(identifier: .gregorian)
+            cal.timeZone = master["when"]?["start_timezone"]?.stringValue.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
+            let names = ["SU", "MO", "TU", "WE", "TH", "FR", "SA"]
+            let days = Set(starts.map { cal.component(.weekday, from: Date(timeIntervalSince1970: TimeInterval($0))) - 1 })
+            master["recurrence"] = .strings(["RRULE:FREQ=WEEKLY;BYDAY=\(days.sorted().map { names[$0] }.joined(separator: ","));COUNT=\(starts.count)"])
+        }
+        return master
+    }
+
     static func calendar(_ g: (id: String, email: String, provider: String), _ calendars: [String: JSON], _ events: [String: JSON]) -> JSON {
         var keys: [String: String] = [:]
         var out: [JSON] = []
@@ -108,8 +129,18 @@ public enum DriftFixtures {
             out.append(o)
         }
         let provider = CalendarFixture.providers.contains(g.provider) ? g.provider : "google"
+        // Occurrences of a recurring event the recording saw expanded become their series again.
+        var singles: [JSON] = []
+        var series: [String: [JSON]] = [:]
+        for e in events.values {
+            if let master = e["master_event_id"]?.stringValue, !master.isEmpty { series[master, default: []].append(e) } else { singles.append(e) }
+        }
+        for (master, occurrences) in series {
+            if let m = events[master], m["recurrence"]?.arrayValue?.isEmpty == false { continue }  // the master itself was seen
+            singles.append(rebuiltSeries(occurrences))
+        }
         return ["mailbox": .string(g.email), "provider": .string(provider), "calendars": .array(out),
-                "events": .array(events.values.sorted { ($0["id"]?.stringValue ?? "") < ($1["id"]?.stringValue ?? "") }.map { e -> JSON in
+                "events": .array(singles.sorted { ($0["id"]?.stringValue ?? "") < ($1["id"]?.stringValue ?? "") }.map { e -> JSON in
                     var o: JSON = ["calendar": .string(keys[e["calendar_id"]?.stringValue ?? ""] ?? "primary"),
                                    "title": .string(scrub(e["title"]?.stringValue ?? "")), "when": e["when"] ?? [:]]
                     if let d = e["description"]?.stringValue { o["description"] = .string(scrub(d)) }
@@ -119,6 +150,10 @@ public enum DriftFixtures {
                         o["participants"] = .array(p.map { ["email": $0["email"] ?? "", "name": $0["name"] ?? "", "status": $0["status"] ?? "noreply"] })
                     }
                     if let busy = e["busy"] { o["busy"] = busy }
+                    if let location = e["location"]?.stringValue { o["location"] = .string(scrub(location)) }
+                    if let c = e["conferencing"], c["provider"] != nil, c["details"] != nil {
+                        o["conferencing"] = ["provider": c["provider"]!, "details": c["details"]!]
+                    }
                     return o
                 })]
     }

@@ -84,9 +84,12 @@ public final class DriftProxy: Sendable {
         }
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var requestHeaders = DriftRedaction.headers(headers)
+        // A credential the upstream refused stays a refused one in the replay.
+        if response.status == 401, requestHeaders["authorization"] != nil { requestHeaders["authorization"] = "Bearer <rejected-token>" }
         let exchange = DriftExchange(
             time: f.string(from: Date()), method: request.method, path: request.path,
-            query: DriftRedaction.query(query), requestHeaders: DriftRedaction.headers(headers),
+            query: DriftRedaction.query(query), requestHeaders: requestHeaders,
             requestBody: DriftRedaction.payload(request.body, contentType: request.headers.first { $0.key.lowercased() == "content-type" }?.value,
                                                 shapeOnly: options.shapeOnly),
             status: response.status, responseHeaders: DriftRedaction.headers(response.headers),
