@@ -228,8 +228,12 @@ struct Proxy: AsyncParsableCommand {
     @Flag(name: .customLong("shape-only"), help: "Keep message bodies, snippets and descriptions as their length only.")
     var shapeOnly = false
 
+    @Option(name: .customLong("ca-file"), help: "A PEM file of CA certificates to trust for the upstream, beside the system's.")
+    var caFile: String?
+
     func run() async throws {
         var options = DriftProxy.Options(upstream: upstream, recordPath: record)
+        options.trustedCAFile = caFile
         options.host = host
         options.port = port
         options.shapeOnly = shapeOnly
