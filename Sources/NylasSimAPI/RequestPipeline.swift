@@ -61,11 +61,32 @@ package struct RequestPipeline: Sendable {
         }
         response.headers["x-request-id"] = requestID
         if surface == .v2 { response.headers["Nylas-API-Version"] = "2.5" }
+        if surface == .v3 { Self.v3Headers(request, parts: parts, requestID: requestID, &response) }
         if request.method == "HEAD" { response.body = [] }
         let elapsed = (ContinuousClock.now - started).components
         let micros = Int(elapsed.seconds * 1_000_000 + elapsed.attoseconds / 1_000_000_000_000)
         record(core, request, response, region: region, surface: surface, requestID: requestID, notes: notes, micros: micros)
         return response
+    }
+
+    /// What every v3 answer carries (reference §2.4): `x-fastly-id`; on a grant's data call,
+    /// `Nylas-Provider-Request-Count` (the simulated provider is called once); and (§1) gzip for a
+    /// JSON answer of 200 bytes or more when the client accepts it.
+    static func v3Headers(_ request: SimRequest, parts: [String], requestID: String, _ response: inout SimResponse) {
+        response.headers["x-fastly-id"] = "S" + requestID.replacingOccurrences(of: "-", with: "").prefix(20).uppercased()
+        let dataCall = parts.count >= 4 && parts[0] == "v3" && parts[1] == "grants"
+        if dataCall, response.status < 500 { response.headers["Nylas-Provider-Request-Count"] = "1" }
+        guard response.body.count >= 200,
+              response.headers["Content-Encoding"] == nil,
+              (response.headers["Content-Type"] ?? "").hasPrefix("application/json"),
+              let accept = request.header("accept-encoding")?.lowercased(),
+              accept.split(separator: ",").contains(where: { part in
+                  let t = part.trimmingCharacters(in: .whitespaces)
+                  return t == "gzip" || (t.hasPrefix("gzip;") && !t.replacingOccurrences(of: " ", with: "").hasSuffix("q=0"))
+              }) else { return }
+        response.body = Gzip.compress(response.body)
+        response.headers["Content-Encoding"] = "gzip"
+        response.headers["Vary"] = "Accept-Encoding"
     }
 
     /// Writes the journal entry.

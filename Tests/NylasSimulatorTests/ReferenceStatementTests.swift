@@ -1235,6 +1235,38 @@ struct ReferenceV3StatementTests {
             #expect(r.data?.arrayValue?.first?["in_reply_to"]?.stringValue == "<plan-1@example.org>", "\(r.text.prefix(400))")
         }
     }
+
+    @Test("v3 l. 37: a JSON answer over 200 bytes is gzip-compressed for Accept-Encoding: gzip")
+    func gzipAnswers() async throws {
+        try await withSimulator { h in
+            for i in 0..<5 { _ = try h.sim.createGrant(email: "zip\(i)@gmail.com", provider: "google") }
+            let r = try await h.call("GET", "/v3/grants", token: h.apiKey, headers: ["Accept-Encoding": "gzip"])
+            #expect(r.status == 200)
+            #expect(r.headers["content-encoding"] == "gzip", "\(r.headers)")
+        }
+    }
+
+    @Test("v3 l. 132–133: answers carry x-fastly-id and Nylas-Provider-Request-Count")
+    func responseHeaders() async throws {
+        try await withSimulator { h in
+            let g = try h.sim.createGrant(email: "headers@gmail.com", provider: "google")
+            let r = try await h.call("GET", "/v3/grants/\(g.id)/messages", token: h.apiKey)
+            #expect(r.headers["x-fastly-id"] != nil, "\(r.headers)")
+            #expect(r.headers["nylas-provider-request-count"] != nil, "\(r.headers)")
+        }
+    }
+
+    @Test("v3 l. 111: a send without a send scope is 403 insufficient_scopes")
+    func sendScope() async throws {
+        try await withSimulator { h in
+            let g = try h.sim.createGrant(email: "readonly@gmail.com", provider: "google",
+                                          scope: ["https://www.googleapis.com/auth/gmail.readonly"])
+            let r = try await h.call("POST", "/v3/grants/\(g.id)/messages/send", token: h.apiKey,
+                                     json: ["to": [["email": "x@example.com"]], "subject": "Not allowed"])
+            #expect(r.status == 403, "\(r.text)")
+            #expect(r.errorType == "insufficient_scopes")
+        }
+    }
 }
 
 // MARK: - nylas-v2.md
@@ -1858,26 +1890,6 @@ struct ReferenceV2StatementTests {
 struct ReferenceDefectTests {
     // MARK: v3
 
-    @Test("v3 l. 37: a JSON answer over 200 bytes is gzip-compressed for Accept-Encoding: gzip")
-    func gzipAnswers() async throws {
-        try await withSimulator { h in
-            for i in 0..<5 { _ = try h.sim.createGrant(email: "zip\(i)@gmail.com", provider: "google") }
-            let r = try await h.call("GET", "/v3/grants", token: h.apiKey, headers: ["Accept-Encoding": "gzip"])
-            #expect(r.status == 200)
-            #expect(r.headers["content-encoding"] == "gzip", "\(r.headers)")
-        }
-    }
-
-    @Test("v3 l. 132–133: answers carry x-fastly-id and Nylas-Provider-Request-Count")
-    func responseHeaders() async throws {
-        try await withSimulator { h in
-            let g = try h.sim.createGrant(email: "headers@gmail.com", provider: "google")
-            let r = try await h.call("GET", "/v3/grants/\(g.id)/messages", token: h.apiKey)
-            #expect(r.headers["x-fastly-id"] != nil, "\(r.headers)")
-            #expect(r.headers["nylas-provider-request-count"] != nil, "\(r.headers)")
-        }
-    }
-
     @Test("v3 l. 139–142: Nylas rate limits: 50/s per application, 200/s per grant, 20/min on providers/detect")
     func nylasRateLimits() async throws {
         try await withSimulator { h in
@@ -1891,18 +1903,6 @@ struct ReferenceDefectTests {
             var data: [Int] = []
             for _ in 0..<210 { data.append(try await h.call("GET", "/v3/grants/\(g.id)/folders", token: h.apiKey).status) }
             #expect(data.contains(429), "210 calls of one grant in one second")
-        }
-    }
-
-    @Test("v3 l. 111: a send without a send scope is 403 insufficient_scopes")
-    func sendScope() async throws {
-        try await withSimulator { h in
-            let g = try h.sim.createGrant(email: "readonly@gmail.com", provider: "google",
-                                          scope: ["https://www.googleapis.com/auth/gmail.readonly"])
-            let r = try await h.call("POST", "/v3/grants/\(g.id)/messages/send", token: h.apiKey,
-                                     json: ["to": [["email": "x@example.com"]], "subject": "Not allowed"])
-            #expect(r.status == 403, "\(r.text)")
-            #expect(r.errorType == "insufficient_scopes")
         }
     }
 

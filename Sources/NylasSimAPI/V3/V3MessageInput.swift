@@ -50,7 +50,12 @@ extension RequestContext {
     /// evaluation is recorded (its own transaction, as the refusal changes nothing else).
     package func refuseBlockedSend(_ out: OutgoingMessage) throws {
         let blocked = try read { s, store in
-            try OutboundRules.evaluate(s, region: region, grant: try dataGrant(s, store, mail: true), out)
+            let grant = try dataGrant(s, store, mail: true)
+            // A grant without a provider send scope cannot send (reference §2.3).
+            if !grant.kind.canSend(scopes: grant.scope) {
+                throw NylasError(status: 403, type: "insufficient_scopes", message: "missing provider scopes required to send email")
+            }
+            return try OutboundRules.evaluate(s, region: region, grant: grant, out)
         }
         guard let blocked, blocked.blocked else { return }
         try write { s, store in

@@ -71,3 +71,22 @@ package struct Participant: Sendable, Equatable {
 
     package static func json(_ list: [Participant]) -> JSON { .array(list.map(\.json)) }
 }
+
+extension ProviderKind {
+    /// Whether a grant with these provider scopes may send mail: Google needs `gmail.send`,
+    /// `gmail.compose`, `gmail.modify` or full mail access; Microsoft `Mail.Send`. Other providers
+    /// (IMAP with SMTP, EWS) have no scopes to check; an empty list means the connector's defaults.
+    package func canSend(scopes: [String]) -> Bool {
+        guard !scopes.isEmpty else { return true }
+        switch name {
+        case "google":
+            return scopes.contains { s in
+                ["gmail.send", "gmail.compose", "gmail.modify"].contains { s.hasSuffix("/auth/" + $0) || s == $0 } || s == "https://mail.google.com/"
+            }
+        case "microsoft":
+            return scopes.contains { $0 == "Mail.Send" || $0.hasSuffix("/Mail.Send") }
+        default:
+            return true
+        }
+    }
+}
