@@ -16,6 +16,13 @@ let package = Package(
         .library(name: "NylasSimulatorTesting", targets: ["NylasSimulatorTesting"]),
         .executable(name: "nylas-sim", targets: ["nylas-sim"]),
     ],
+    // `TLS` (on by default): HTTPS for the listeners (`--tls`, a local CA), for webhook receivers,
+    // notification endpoints and proxy upstreams. A test suite that talks plain HTTP to the simulator
+    // can leave it off (`.package(path: …, traits: [])`) and build no TLS or certificate package.
+    traits: [
+        .trait(name: "TLS", description: "HTTPS listeners with a local CA, HTTPS outbound calls (swift-nio-ssl, swift-certificates, swift-crypto)"),
+        .default(enabledTraits: ["TLS"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -56,8 +63,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl", condition: .when(traits: ["TLS"])),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
@@ -71,10 +77,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "X509", package: "swift-certificates"),
-                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl", condition: .when(traits: ["TLS"])),
+                .product(name: "Crypto", package: "swift-crypto", condition: .when(traits: ["TLS"])),
+                .product(name: "X509", package: "swift-certificates", condition: .when(traits: ["TLS"])),
+                .product(name: "SwiftASN1", package: "swift-asn1", condition: .when(traits: ["TLS"])),
             ],
             swiftSettings: swiftSettings
         ),
@@ -111,7 +117,7 @@ let package = Package(
                 "NylasSimControl",
                 "NylasSimulatorTesting",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl", condition: .when(traits: ["TLS"])),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,8 @@
 import Foundation
 import Logging
+#if TLS
 import NIOSSL
+#endif
 @_exported import NylasSimCore
 @_exported import NylasSimAPI
 @_exported import NylasSimControl
@@ -20,6 +22,7 @@ import NIOSSL
 public final class Simulator: Sendable {
     package let core: Engine
     private let listeners: [Region: RegionListener]
+    #if TLS
     /// The local CA when serving HTTPS.
     public let certificateAuthority: LocalCertificateAuthority?
 
@@ -28,6 +31,12 @@ public final class Simulator: Sendable {
         self.listeners = listeners
         self.certificateAuthority = ca
     }
+    #else
+    private init(core: Engine, listeners: [Region: RegionListener], ca: Never?) {
+        self.core = core
+        self.listeners = listeners
+    }
+    #endif
 
     /// Starts a fresh, isolated simulator with a listener per region.
     public static func start(_ options: SimulatorOptions = SimulatorOptions()) async throws -> Simulator {
@@ -42,13 +51,21 @@ public final class Simulator: Sendable {
         }
         try core.withState { s in try APIRoutes.attach(to: s) }
         let hosts = HostAllowList(extra: opts.allowedHosts)
+        #if TLS
         var ca: LocalCertificateAuthority?
-        var tls: TLSConfiguration?
+        var tls: ServerTLS?
         if let dir = opts.tlsDirectory {
             let authority = try LocalCertificateAuthority.ensure(directory: dir)
             tls = try authority.serverConfiguration()
             ca = authority
         }
+        #else
+        let ca: Never? = nil
+        let tls: ServerTLS? = nil
+        if opts.tlsDirectory != nil {
+            throw SimulatorOptions.Invalid("HTTPS needs the package's TLS trait: this build has it disabled")
+        }
+        #endif
         // Both regions' listeners start at once (each waits for its server to come up); the first
         // region's error, in region order, is the one thrown.
         var listeners: [Region: RegionListener] = [:]

@@ -163,7 +163,11 @@ struct Serve: AsyncParsableCommand {
         options.allowedHosts = allowedHost
         options.fileRoot = fileRoot
         if let config { options.config = try SimulatorConfig.load(path: config) }
+        #if TLS
         if tls { options.tlsDirectory = tlsDir ?? dataDir.map { $0 + "/tls" } ?? LocalCertificateAuthority.defaultDirectory }
+        #else
+        if tls { throw ValidationError("--tls needs the package's TLS trait: this build has it disabled") }
+        #endif
         var logger = Logger(label: "nylas-sim")
         logger.logLevel = level
         options.logger = logger

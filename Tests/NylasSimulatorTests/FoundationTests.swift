@@ -227,6 +227,7 @@ struct FoundationTests {
         #expect(FileManager.default.fileExists(atPath: dir + "/us.sqlite"))
     }
 
+    #if TLS
     @Test("TLS with the generated local CA")
     func tls() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nylas-sim-tls-\(UUID().uuidString)").path
@@ -247,6 +248,22 @@ struct FoundationTests {
         let first = try String(contentsOfFile: dir + "/ca.pem", encoding: .utf8)
         _ = try LocalCertificateAuthority.ensure(directory: dir)
         #expect(try String(contentsOfFile: dir + "/ca.pem", encoding: .utf8) == first)
+    }
+    #endif
+
+    @Test("SHA-256 and HMAC-SHA-256 give the NIST and RFC 4231 test vectors")
+    func digests() {
+        #expect(Digest.hex(Digest.sha256(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(Digest.hex(Digest.sha256([UInt8]())) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(Digest.hex(Digest.sha256(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)))
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(Digest.hex(Digest.sha256([UInt8](repeating: 0x61, count: 1_000_000)))
+                == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        #expect(Digest.hex(Digest.hmacSHA256(key: Array("Jefe".utf8), Array("what do ya want for nothing?".utf8)))
+                == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        #expect(Digest.hex(Digest.hmacSHA256(key: [UInt8](repeating: 0xaa, count: 131),
+                                             Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8)))
+                == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
     }
 
     @Test("Requests without a socket give the same answers")

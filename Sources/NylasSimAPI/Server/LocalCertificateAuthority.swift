@@ -1,3 +1,4 @@
+#if TLS
 import Crypto
 import Foundation
 import NIOSSL
@@ -100,3 +101,4 @@ public struct LocalCertificateAuthority: Sendable {
         return home + "/.nylas-sim/tls"
     }
 }
+#endif

@@ -2,7 +2,14 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+#if TLS
 import NIOSSL
+/// The listeners' TLS set-up (the `TLS` trait's NIOSSL configuration).
+package typealias ServerTLS = TLSConfiguration
+#else
+/// Built without the `TLS` trait: listeners serve plain HTTP; no value of this type exists.
+package enum ServerTLS: Sendable {}
+#endif
 import Synchronization
 import NylasSimCore
 
@@ -248,9 +255,11 @@ package final class RegionListener: Sendable {
         self.connections = connections
     }
 
-    package static func start(core: Engine, region: Region, host: String, port: Int, tls: TLSConfiguration?,
+    package static func start(core: Engine, region: Region, host: String, port: Int, tls: ServerTLS?,
                                hosts: HostAllowList, headTimeout: Duration = .seconds(30), maxBodyBytes: Int, bodyTimeout: Duration = .seconds(30)) async throws -> RegionListener {
+        #if TLS
         let sslContext = try tls.map { try NIOSSLContext(configuration: $0) }
+        #endif
         let connections = ConnectionSet()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
@@ -262,7 +271,9 @@ package final class RegionListener: Sendable {
                 channel.closeFuture.whenComplete { _ in connections.remove(channel) }
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    #if TLS
                     if let sslContext { try sync.addHandler(NIOSSLServerHandler(context: sslContext)) }
+                    #endif
                     let headTimer = HeadTimeoutHandler(timeout: headTimeout)
                     try sync.addHandler(headTimer)
                     try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)

@@ -1,5 +1,4 @@
 import Foundation
-import NIOSSL
 import NylasSimAPI
 import NylasSimCore
 import Synchronization

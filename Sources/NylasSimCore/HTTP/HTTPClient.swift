@@ -2,7 +2,9 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+#if TLS
 import NIOSSL
+#endif
 
 /// A small HTTP/1.1 client on SwiftNIO: one request per connection, a hard deadline, HTTPS with
 /// a CA the caller names. The simulator sends webhooks and challenges with it; tests use it to
@@ -47,11 +49,16 @@ public struct HTTPClient: Sendable {
         let port = components.port ?? (scheme == "https" ? 443 : 80)
         var target = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
         if let q = components.percentEncodedQuery { target += "?" + q }
+        #if TLS
         let tlsContext: NIOSSLContext? = try scheme == "https" ? {
             var config = TLSConfiguration.makeClientConfiguration()
             if let ca = trustedCAFile { config.trustRoots = .file(ca) }
             return try NIOSSLContext(configuration: config)
         }() : nil
+        #else
+        // Built without the `TLS` trait: plain HTTP only.
+        if scheme == "https" { throw Failure.connection("HTTPS needs the package's TLS trait (built without it)") }
+        #endif
         let serverName = host.first?.isNumber == true || host.contains(":") ? nil : host
         var fields = headers.map { ($0.key, $0.value) }
         if !headers.keys.contains(where: { $0.lowercased() == "host" }) {
@@ -70,10 +77,12 @@ public struct HTTPClient: Sendable {
                     .connectTimeout(.milliseconds(Int64(timeout.milliseconds)))
                 let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>> = { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        #if TLS
                         if let tlsContext {
                             let handler = try NIOSSLClientHandler(context: tlsContext, serverHostname: serverName)
                             try channel.pipeline.syncOperations.addHandler(handler)
                         }
+                        #endif
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
                         return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
                     }

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// How long each step of a Notetaker bot's meeting takes (documented defaults; the meeting itself
@@ -85,8 +84,7 @@ package enum NotetakerMedia {
     private static let keyBytes: [UInt8] = (0..<32).map { _ in UInt8.random(in: 0...255) }
 
     static func signature(_ id: String, _ kind: String, _ expires: Int) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(id)|\(kind)|\(expires)".utf8), using: SymmetricKey(data: keyBytes))
-        return Base64URL.encode(Array(mac))
+        Base64URL.encode(Digest.hmacSHA256(key: keyBytes, Array("\(id)|\(kind)|\(expires)".utf8)))
     }
 
     /// `base` + the path of a signed link to one file.

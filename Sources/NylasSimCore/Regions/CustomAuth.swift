@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// Custom-auth helpers.
@@ -7,7 +6,7 @@ package enum CustomAuth {
     /// string stands for a mailbox derived from the token itself.
     package static func emailFromRefreshToken(_ token: String, provider: String) -> String {
         if token.hasPrefix("sim:"), token.contains("@") { return String(token.dropFirst(4)).lowercased() }
-        let digest = SHA256.hash(data: Data(token.utf8)).prefix(5).map { String(format: "%02x", $0) }.joined()
+        let digest = Digest.hex(Digest.sha256(Array(token.utf8)).prefix(5))
         return "user\(digest)@\(ProviderDetection.defaultDomain(provider))"
     }
 }

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// The `id_token` of a token exchange: a JWT signed with HS256 by the application's client secret.
@@ -12,8 +11,7 @@ package enum IDToken {
     }
 
     package static func signature(_ input: String, key: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(input.utf8), using: SymmetricKey(data: Data(key.utf8)))
-        return Base64URL.encode(Array(mac))
+        Base64URL.encode(Digest.hmacSHA256(key: Array(key.utf8), Array(input.utf8)))
     }
 
     package static func claims(_ token: String) -> JSON? {

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// An attachment upload session (a Microsoft grant's large file, PUT to a pre-signed URL).
@@ -34,9 +33,7 @@ package struct UploadSession: Sendable {
 
     /// Hex HMAC-SHA256 of the upload target, keyed with the session's own secret.
     package var signature: String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Array("PUT\n/__sim/uploads/\(id)\n\(expiresAt)".utf8),
-                                                  using: SymmetricKey(data: Data(secret.utf8)))
-        return mac.map { String(format: "%02x", $0) }.joined()
+        Digest.hex(Digest.hmacSHA256(key: Array(secret.utf8), Array("PUT\n/__sim/uploads/\(id)\n\(expiresAt)".utf8)))
     }
 }
 

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// Where the notification channels publish: Google Cloud Pub/Sub's REST API and Amazon SNS's
@@ -132,7 +131,6 @@ package enum SigV4 {
         return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
     }
 
-    static func hex(_ bytes: some Sequence<UInt8>) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
     /// The headers with `X-Amz-Date` and `Authorization` added.
     package static func sign(method: String, path: String, headers: [String: String], body: [UInt8], service: String,
@@ -148,15 +146,12 @@ package enum SigV4 {
         let canonical = out.map { ($0.key.lowercased(), $0.value.trimmingCharacters(in: .whitespaces)) }.sorted { $0.0 < $1.0 }
         let signedHeaders = canonical.map(\.0).joined(separator: ";")
         let request = [method, path, "", canonical.map { "\($0.0):\($0.1)\n" }.joined(), signedHeaders,
-                       hex(SHA256.hash(data: body))].joined(separator: "\n")
+                       Digest.hex(Digest.sha256(body))].joined(separator: "\n")
         let scope = "\(day)/\(region)/\(service)/aws4_request"
-        let toSign = ["AWS4-HMAC-SHA256", amzDate, scope, hex(SHA256.hash(data: Array(request.utf8)))].joined(separator: "\n")
-        func mac(_ key: SymmetricKey, _ text: String) -> SymmetricKey {
-            SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: key)))
-        }
-        var key = SymmetricKey(data: Data(("AWS4" + secretKey).utf8))
-        for part in [day, region, service, "aws4_request"] { key = mac(key, part) }
-        let signature = hex(HMAC<SHA256>.authenticationCode(for: Array(toSign.utf8), using: key))
+        let toSign = ["AWS4-HMAC-SHA256", amzDate, scope, Digest.hex(Digest.sha256(Array(request.utf8)))].joined(separator: "\n")
+        var key = Array(("AWS4" + secretKey).utf8)
+        for part in [day, region, service, "aws4_request"] { key = Digest.hmacSHA256(key: key, Array(part.utf8)) }
+        let signature = Digest.hex(Digest.hmacSHA256(key: key, Array(toSign.utf8)))
         out["Authorization"] = "AWS4-HMAC-SHA256 Credential=\(accessKey)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
         return out
     }

@@ -1,12 +1,10 @@
 import CZlib
-import Crypto
 import Foundation
 
 /// `x-nylas-signature`: lowercase hex HMAC-SHA256 of the exact body bytes.
 package enum WebhookSignature {
     package static func sign(_ body: [UInt8], secret: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
-        return mac.map { String(format: "%02x", $0) }.joined()
+        Digest.hex(Digest.hmacSHA256(key: Array(secret.utf8), body))
     }
 
     /// Verifies a signature as receivers should (also accepting a `sha256=` prefix and upper case).
