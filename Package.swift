@@ -12,7 +12,7 @@ let package = Package(
         // The facade re-exports the layers; listing them here too makes a client's build depend on
         // each of them directly, so that it recompiles when one of them changes.
         .library(name: "NylasSimulator", targets: ["NylasSimulator", "NylasSimCore", "NylasSimAPI", "NylasSimControl",
-                                                    "NylasSimulatorTesting"]),
+                                                    "NylasSimulatorTesting", "NylasSimFixtures"]),
         .library(name: "NylasSimulatorTesting", targets: ["NylasSimulatorTesting"]),
         .executable(name: "nylas-sim", targets: ["nylas-sim"]),
     ],
@@ -108,10 +108,20 @@ let package = Package(
             resources: [.copy("Dashboard/Templates")],
             swiftSettings: swiftSettings
         ),
+        // The mailbox and calendar fixtures of `fixtures/`, as resources any package can load.
+        .target(
+            name: "NylasSimFixtures",
+            path: "fixtures",
+            exclude: ["generate_mailbox.py", "drift"],
+            sources: ["BundledFixtures.swift"],
+            resources: [.copy("mailbox.json"), .copy("calendar.json")],
+            swiftSettings: swiftSettings
+        ),
         // The facade a test suite imports.
         .target(
             name: "NylasSimulator",
             dependencies: [
+                "NylasSimFixtures",
                 "NylasSimCore",
                 "NylasSimAPI",
                 "NylasSimControl",

@@ -3,6 +3,7 @@ import NylasSimCore
 import NylasSimAPI
 import NylasSimControl
 import NylasSimulatorTesting
+import NylasSimFixtures
 
 extension Simulator {
     /// Loads a mailbox fixture (such as `fixtures/mailbox.json`) into the provider world in one
@@ -46,5 +47,27 @@ extension Simulator {
     @discardableResult
     public func loadCalendarFixture(_ fixture: JSON, mailbox: String? = nil) throws -> JSON {
         try core.loadCalendarFixture(fixture, path: nil, mailbox: mailbox).json
+    }
+}
+
+extension Simulator {
+    /// Loads a fixture shipped with the library (`.mailbox`, `.calendar`), from any package:
+    /// a mailbox fixture answers `{"mailbox", "messages": <added>}`, a calendar fixture the counts
+    /// of `loadCalendarFixture`. `mailbox` loads it as another owner address.
+    ///
+    /// ```swift
+    /// try sim.loadFixture(.mailbox, mailbox: "me@gmail.com")
+    /// try sim.loadFixture(.calendar, mailbox: "me@gmail.com")
+    /// ```
+    @discardableResult
+    public func loadFixture(_ fixture: BundledFixture, mailbox: String? = nil) throws -> JSON {
+        let json = try JSON.parse(Array(try fixture.data()))
+        switch fixture {
+        case .mailbox:
+            let added = try loadFixture(json, mailbox: mailbox)
+            return ["mailbox": .optional(mailbox ?? json["mailbox"]?.stringValue), "messages": .int(added)]
+        case .calendar:
+            return try loadCalendarFixture(json, mailbox: mailbox)
+        }
     }
 }

@@ -7,6 +7,7 @@ import NIOSSL
 @_exported import NylasSimAPI
 @_exported import NylasSimControl
 @_exported import NylasSimulatorTesting
+@_exported import NylasSimFixtures
 
 /// A running NylasSimulator: both regions (US and EU) with their own databases and
 /// listeners, one virtual clock, one provider world.

@@ -266,6 +266,18 @@ struct FoundationTests {
                 == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
     }
 
+    @Test("The fixtures shipped with the library load by name, from the package's resources")
+    func bundledFixtures() async throws {
+        try await withSimulator { h in
+            let mail = try h.sim.loadFixture(.mailbox, mailbox: "bundle@gmail.com")
+            #expect((mail["messages"]?.intValue ?? 0) > 50, "\(mail)")
+            #expect(try h.sim.loadFixture(.mailbox, mailbox: "bundle@gmail.com")["messages"]?.intValue == 0)
+            let cal = try h.sim.loadFixture(.calendar, mailbox: "bundle@gmail.com")
+            #expect((cal["events"]?.intValue ?? 0) > 0, "\(cal)")
+            #expect(BundledFixture.mailbox.url.path.hasSuffix("mailbox.json"))
+        }
+    }
+
     @Test("Requests without a socket give the same answers")
     func inMemoryRequests() async throws {
         try await withSimulator { h in
