@@ -60,7 +60,16 @@ package struct RequestPipeline: Sendable {
             response = SimResponse.json(e.body(surface: surface, requestID: requestID), status: 500)
         }
         response.headers["x-request-id"] = requestID
-        if surface == .v2 { response.headers["Nylas-API-Version"] = "2.5" }
+        if surface == .v2 {
+            response.headers["Nylas-API-Version"] = "2.5"
+            // A v2 429 names the limit and the seconds until it resets (reference v2 §4.4): 50 per
+            // second per account token, 500 per application.
+            if response.status == 429 {
+                let account = request.header("authorization")?.lowercased().hasPrefix("bearer") ?? false
+                response.headers["X-RateLimit-Limit"] = account ? "50" : "500"
+                response.headers["X-RateLimit-Reset"] = response.headers["Retry-After"] ?? "1"
+            }
+        }
         if surface == .v3 { Self.v3Headers(request, parts: parts, requestID: requestID, &response) }
         if request.method == "HEAD" { response.body = [] }
         let elapsed = (ContinuousClock.now - started).components

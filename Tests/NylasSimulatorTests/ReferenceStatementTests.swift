@@ -1267,6 +1267,34 @@ struct ReferenceV3StatementTests {
             #expect(r.errorType == "insufficient_scopes")
         }
     }
+
+    @Test("v3 l. 354, 496: Google folder colours are stored")
+    func folderColours() async throws {
+        try await withSimulator { h in
+            let g = try h.sim.createGrant(email: "colours@gmail.com", provider: "google")
+            let made = try await h.call("POST", "/v3/grants/\(g.id)/folders", token: h.apiKey,
+                                        json: ["name": "Red", "background_color": "#ff0000", "text_color": "#000000"])
+            #expect(made.data?["background_color"]?.stringValue == "#ff0000", "\(made.text)")
+            #expect(made.data?["text_color"]?.stringValue == "#000000")
+            let id = try #require(made.data?["id"]?.stringValue)
+            let put = try await h.call("PUT", "/v3/grants/\(g.id)/folders/\(id)", token: h.apiKey, json: ["background_color": "#00ff00"])
+            #expect(put.data?["background_color"]?.stringValue == "#00ff00", "\(put.text)")
+        }
+    }
+
+    @Test("v3 l. 353, 496: Microsoft child_count counts sub-folders and single_level lists one level")
+    func microsoftFolderTree() async throws {
+        try await withSimulator { h in
+            let g = try h.sim.createGrant(email: "tree@outlook.com", provider: "microsoft")
+            let base = "/v3/grants/\(g.id)/folders"
+            let parent = try #require(try await h.call("POST", base, token: h.apiKey, json: ["name": "Parent"]).data?["id"]?.stringValue)
+            _ = try await h.call("POST", base, token: h.apiKey, json: ["name": "Child", "parent_id": .string(parent)])
+            let got = try await h.call("GET", "\(base)/\(enc(parent))", token: h.apiKey)
+            #expect(got.data?["child_count"]?.intValue == 1, "\(got.text)")
+            let top = try await h.call("GET", "\(base)?single_level=true", token: h.apiKey)
+            #expect(top.data?.arrayValue?.contains { $0["name"]?.stringValue == "Child" } == false, "\(top.text.prefix(400))")
+        }
+    }
 }
 
 // MARK: - nylas-v2.md
@@ -1880,6 +1908,18 @@ struct ReferenceV2StatementTests {
             #expect(rejected.json?["type"]?.stringValue == "api_error")
         }
     }
+
+    @Test("v2 l. 215: a v2 429 carries X-RateLimit-Limit and X-RateLimit-Reset")
+    func v2RateLimitHeaders() async throws {
+        try await withSimulator { h in
+            let (_, auth) = try await v2Connect(h, email: "limited@gmail.com")
+            _ = try await h.call("POST", "/__sim/faults", json: ["api": "v2", "path": "/threads", "status": 429, "count": 1, "retry_after": 10])
+            let r = try await h.call("GET", "/threads", headers: auth)
+            #expect(r.status == 429)
+            #expect(Int(r.headers["x-ratelimit-limit"] ?? "") != nil, "\(r.headers)")
+            #expect(Int(r.headers["x-ratelimit-reset"] ?? "") != nil, "\(r.headers)")
+        }
+    }
 }
 
 // MARK: - Statements the simulator does not follow yet
@@ -1917,46 +1957,6 @@ struct ReferenceDefectTests {
             let uid = try #require(created.data?["ical_uid"]?.stringValue)
             let theirs = try await h.call("GET", "/v3/grants/\(guest.id)/events?calendar_id=primary&ical_uid=\(enc(uid))", token: h.apiKey)
             #expect(theirs.data?.arrayValue?.map { $0["id"]?.stringValue } == [id], "\(theirs.text.prefix(300))")
-        }
-    }
-
-    @Test("v3 l. 354, 496: Google folder colours are stored")
-    func folderColours() async throws {
-        try await withSimulator { h in
-            let g = try h.sim.createGrant(email: "colours@gmail.com", provider: "google")
-            let made = try await h.call("POST", "/v3/grants/\(g.id)/folders", token: h.apiKey,
-                                        json: ["name": "Red", "background_color": "#ff0000", "text_color": "#000000"])
-            #expect(made.data?["background_color"]?.stringValue == "#ff0000", "\(made.text)")
-            #expect(made.data?["text_color"]?.stringValue == "#000000")
-            let id = try #require(made.data?["id"]?.stringValue)
-            let put = try await h.call("PUT", "/v3/grants/\(g.id)/folders/\(id)", token: h.apiKey, json: ["background_color": "#00ff00"])
-            #expect(put.data?["background_color"]?.stringValue == "#00ff00", "\(put.text)")
-        }
-    }
-
-    @Test("v3 l. 353, 496: Microsoft child_count counts sub-folders and single_level lists one level")
-    func microsoftFolderTree() async throws {
-        try await withSimulator { h in
-            let g = try h.sim.createGrant(email: "tree@outlook.com", provider: "microsoft")
-            let base = "/v3/grants/\(g.id)/folders"
-            let parent = try #require(try await h.call("POST", base, token: h.apiKey, json: ["name": "Parent"]).data?["id"]?.stringValue)
-            _ = try await h.call("POST", base, token: h.apiKey, json: ["name": "Child", "parent_id": .string(parent)])
-            let got = try await h.call("GET", "\(base)/\(enc(parent))", token: h.apiKey)
-            #expect(got.data?["child_count"]?.intValue == 1, "\(got.text)")
-            let top = try await h.call("GET", "\(base)?single_level=true", token: h.apiKey)
-            #expect(top.data?.arrayValue?.contains { $0["name"]?.stringValue == "Child" } == false, "\(top.text.prefix(400))")
-        }
-    }
-
-    @Test("v2 l. 215: a v2 429 carries X-RateLimit-Limit and X-RateLimit-Reset")
-    func v2RateLimitHeaders() async throws {
-        try await withSimulator { h in
-            let (_, auth) = try await v2Connect(h, email: "limited@gmail.com")
-            _ = try await h.call("POST", "/__sim/faults", json: ["api": "v2", "path": "/threads", "status": 429, "count": 1, "retry_after": 10])
-            let r = try await h.call("GET", "/threads", headers: auth)
-            #expect(r.status == 429)
-            #expect(Int(r.headers["x-ratelimit-limit"] ?? "") != nil, "\(r.headers)")
-            #expect(Int(r.headers["x-ratelimit-reset"] ?? "") != nil, "\(r.headers)")
         }
     }
 

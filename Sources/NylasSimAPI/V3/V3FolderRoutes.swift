@@ -26,13 +26,21 @@ package enum V3FolderRoutes {
             return n
         } ?? 0
         let parent = ctx.query["parent_id"]
+        // Microsoft `single_level=true`: one level of the tree (the top, or `parent_id`'s children).
+        let singleLevel = try ctx.query.bool("single_level") ?? false
         let (items, next) = try ctx.read { s, store -> ([JSON], String?) in
             let grant = try ctx.dataGrant(s, store, mail: true)
-            let all = try store.folders(grantID: grant.id).filter { parent == nil || $0.parentID == parent }
+            let folders = try store.folders(grantID: grant.id)
+            let oneLevel = singleLevel && (grant.kind == .microsoft || grant.kind == .ews)
+            let all = folders.filter { f in
+                if let parent { return f.parentID == parent }
+                return !oneLevel || f.parentID == nil
+            }
             let page = Array(all.dropFirst(offset).prefix(limit))
             let items = try page.map { f -> JSON in
                 let c = try store.folderCounts(grantID: grant.id, folderID: f.id)
-                return ctx.selecting(f.json(provider: grant.provider, unread: c.unread, total: c.total))
+                return ctx.selecting(f.json(provider: grant.provider, unread: c.unread, total: c.total,
+                                            children: folders.filter { $0.parentID == f.id }.count))
             }
             return (items, offset + limit < all.count ? PageToken.make([String(offset + limit)]) : nil)
         }
@@ -45,6 +53,7 @@ package enum V3FolderRoutes {
         let name = try body.requiredString("name")
         guard name.count <= 1024 else { throw NylasError.invalidValue("name", "at most 1024 characters") }
         let parentID = try body.string("parent_id")
+        let colors = try colorFields(body)
         return ctx.data(try ctx.write { s, store in
             let grant = try ctx.dataGrant(s, store, mail: true)
             if try store.folders(grantID: grant.id).contains(where: { $0.name == name && $0.parentID == parentID }) {
@@ -57,6 +66,7 @@ package enum V3FolderRoutes {
             }
             let key = "folder-" + s.world.ids.base36("folder-key", length: 10)
             try s.world.addFolder(mailbox: grant.email, key: key, name: name, parent: parentKey, time: s.now)
+            if grant.kind == .google, !colors.isEmpty { try s.world.setFolderColors(mailbox: grant.email, key: key, .object(colors), time: s.now) }
             try SyncEngine.syncFolders(s, region: ctx.region, grant: grant, emit: true)
             try SyncEngine.mailboxChanged(s, mailbox: grant.email)
             guard let f = try store.folder(grantID: grant.id, worldKey: key) else { throw NylasError.internal("folder not synced") }
@@ -64,12 +74,26 @@ package enum V3FolderRoutes {
         })
     }
 
+    /// `background_color` and `text_color` (Google labels): `#rrggbb`.
+    static func colorFields(_ body: BodyFields) throws(NylasError) -> [String: JSON] {
+        var out: [String: JSON] = [:]
+        for key in ["background_color", "text_color"] {
+            guard let c = try body.string(key) else { continue }
+            guard c.count == 7, c.first == "#", c.dropFirst().allSatisfy(\.isHexDigit) else {
+                throw NylasError.invalidValue(key, "expected a hex colour such as #ff0000")
+            }
+            out[key] = .string(c.lowercased())
+        }
+        return out
+    }
+
     /// `GET base + "/{folder_id}"`
     @Sendable static func get(_ ctx: RequestContext) async throws -> SimResponse {
         ctx.data(try ctx.read { s, store in
             let (grant, f) = try folder(ctx, s, store)
             let c = try store.folderCounts(grantID: grant.id, folderID: f.id)
-            return ctx.selecting(f.json(provider: grant.provider, unread: c.unread, total: c.total))
+            let children = try store.folders(grantID: grant.id).filter { $0.parentID == f.id }.count
+            return ctx.selecting(f.json(provider: grant.provider, unread: c.unread, total: c.total, children: children))
         })
     }
 
@@ -78,8 +102,13 @@ package enum V3FolderRoutes {
         let body = try ctx.body()
         try body.rejectUnknown(["name", "parent_id", "text_color", "background_color"])
         let name = try body.string("name")
+        let colors = try colorFields(body)
         return ctx.data(try ctx.write { s, store in
             let (grant, f) = try folder(ctx, s, store)
+            if grant.kind == .google, !colors.isEmpty {
+                try s.world.setFolderColors(mailbox: grant.email, key: f.worldKey, .object(colors), time: s.now)
+                try SyncEngine.syncFolders(s, region: ctx.region, grant: grant, emit: true)
+            }
             if let name, name != f.name {
                 if f.systemFolder { throw NylasError.invalidRequest("System folder \(f.name) cannot be renamed") }
                 try s.world.renameFolder(mailbox: grant.email, key: f.worldKey, name: name, time: s.now)
@@ -88,7 +117,8 @@ package enum V3FolderRoutes {
             }
             let updated = try store.folder(grantID: grant.id, id: f.id) ?? f
             let c = try store.folderCounts(grantID: grant.id, folderID: f.id)
-            return ctx.selecting(updated.json(provider: grant.provider, unread: c.unread, total: c.total))
+            let children = try store.folders(grantID: grant.id).filter { $0.parentID == f.id }.count
+            return ctx.selecting(updated.json(provider: grant.provider, unread: c.unread, total: c.total, children: children))
         })
     }
 

@@ -246,9 +246,9 @@ package enum SyncEngine {
             let id = try store.mintID(grant: grant, kind: "folder", worldKey: f.key, hint: hint)
             let parentID = try f.parent.flatMap { try store.objectID(grantID: grant.id, kind: "folder", worldKey: $0) }
             let record = FolderRecord(grantID: grant.id, id: id, worldKey: f.key, name: f.name, systemFolder: f.system,
-                                      attributes: f.attributes, parentID: parentID)
+                                      attributes: f.attributes, parentID: parentID, colors: f.colors)
             if let old = existing.first(where: { $0.id == id }) {
-                if old.name != f.name || old.parentID != parentID {
+                if old.name != f.name || old.parentID != parentID || old.colors != f.colors {
                     try store.save(record)
                     if doEmit { emit(s, region, grant, "folder.updated", folderEvent(record), source) }
                 }

@@ -153,11 +153,20 @@ extension ProviderWorld {
         try db.query("SELECT * FROM messages WHERE mailbox = ? AND deleted = 0 ORDER BY id", mailbox.lowercased()).map(message)
     }
 
-    package func folders(mailbox: String) throws -> [(key: String, name: String, system: Bool, attributes: [String], parent: String?)] {
+    package func folders(mailbox: String) throws -> [(key: String, name: String, system: Bool, attributes: [String], parent: String?, colors: JSON)] {
         try db.query("SELECT * FROM folders WHERE mailbox = ? ORDER BY system DESC, rowid", mailbox.lowercased()).map {
             ($0.string("key"), $0.string("name"), $0.bool("system"), $0.json("attributes").arrayValue?.compactMap(\.stringValue) ?? [],
-             $0.optionalString("parent"))
+             $0.optionalString("parent"), $0.json("colors"))
         }
+    }
+
+    /// Sets a label's colours (`{"background_color", "text_color"}`; keys absent keep theirs).
+    package func setFolderColors(mailbox: String, key: String, _ colors: JSON, time: VirtualTime) throws {
+        var current = try db.first("SELECT colors FROM folders WHERE mailbox = ? AND key = ?", mailbox, key)?.json("colors") ?? .null
+        if current.isNull { current = [:] }
+        for (k, v) in colors.objectValue ?? [:] { current[k] = v }
+        try db.run("UPDATE folders SET colors = ? WHERE mailbox = ? AND key = ?", current, mailbox, key)
+        try recordChange(mailbox: mailbox, kind: "folder", object: 0, time: time)
     }
 
     package func addFolder(mailbox: String, key: String, name: String, parent: String?, time: VirtualTime) throws {

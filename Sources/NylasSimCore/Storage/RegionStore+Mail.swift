@@ -197,14 +197,19 @@ package struct FolderRecord: Sendable {
     package var systemFolder: Bool
     package var attributes: [String]
     package var parentID: String?
+    /// Google label colours, when set.
+    package var colors: JSON = .null
 
-    package func json(provider: String, unread: Int, total: Int) -> JSON {
+    package func json(provider: String, unread: Int, total: Int, children: Int = 0) -> JSON {
         var o: JSON = ["id": .string(id), "grant_id": .string(grantID), "object": "folder", "name": .string(name),
                        "system_folder": .bool(systemFolder), "attributes": .strings(attributes),
                        "unread_count": .int(unread), "total_count": .int(total)]
         if let parentID { o["parent_id"] = .string(parentID) }
-        if ProviderKind(provider) == .google { o["background_color"] = "#999999"; o["text_color"] = "#ffffff" }
-        if ProviderKind(provider) == .microsoft || ProviderKind(provider) == .ews { o["child_count"] = 0 }
+        if ProviderKind(provider) == .google {
+            o["background_color"] = colors["background_color"] ?? "#999999"
+            o["text_color"] = colors["text_color"] ?? "#ffffff"
+        }
+        if ProviderKind(provider) == .microsoft || ProviderKind(provider) == .ews { o["child_count"] = .int(children) }
         return o
     }
 }
@@ -308,7 +313,7 @@ extension RegionStore {
         FolderRecord(grantID: row.string("grant_id"), id: row.string("id"), worldKey: row.string("world_key"),
                      name: row.string("name"), systemFolder: row.bool("system_folder"),
                      attributes: row.json("attributes").arrayValue?.compactMap(\.stringValue) ?? [],
-                     parentID: row.optionalString("parent_id"))
+                     parentID: row.optionalString("parent_id"), colors: row.json("colors"))
     }
 
     package func folders(grantID: String) throws -> [FolderRecord] {
@@ -325,9 +330,9 @@ extension RegionStore {
 
     package func save(_ f: FolderRecord) throws {
         try db.run("""
-            INSERT INTO folders(grant_id, id, world_key, name, system_folder, attributes, parent_id) VALUES(?,?,?,?,?,?,?)
-            ON CONFLICT(grant_id, id) DO UPDATE SET name = excluded.name, parent_id = excluded.parent_id
-            """, f.grantID, f.id, f.worldKey, f.name, f.systemFolder, JSON.strings(f.attributes), f.parentID)
+            INSERT INTO folders(grant_id, id, world_key, name, system_folder, attributes, parent_id, colors) VALUES(?,?,?,?,?,?,?,?)
+            ON CONFLICT(grant_id, id) DO UPDATE SET name = excluded.name, parent_id = excluded.parent_id, colors = excluded.colors
+            """, f.grantID, f.id, f.worldKey, f.name, f.systemFolder, JSON.strings(f.attributes), f.parentID, f.colors)
     }
 
     package func deleteFolder(grantID: String, id: String) throws {

@@ -417,6 +417,8 @@ package enum Schema {
         // Notification channels (Pub/Sub, SNS) are destinations of the one dispatcher: a webhooks row
         // with its kind in `channel` (NULL for an HTTP webhook), its topic in `webhook_url`.
         "ALTER TABLE webhooks ADD COLUMN channel TEXT; ALTER TABLE webhooks ADD COLUMN role_arn TEXT;",
+        // A folder's colours as the grant last synced them (Google labels).
+        "ALTER TABLE folders ADD COLUMN colors BLOB;",
     ]
 
     /// Migrations of the provider-world database.
@@ -556,6 +558,8 @@ package enum Schema {
         );
         CREATE INDEX room_resources_domain ON room_resources(domain, email);
         """,
+        // A Google label's colours (`background_color`, `text_color`), set through the API or the user's client.
+        "ALTER TABLE folders ADD COLUMN colors BLOB;",
     ]
 
     /// Brings `db` up to the newest version of `migrations`.
