@@ -1920,6 +1920,21 @@ struct ReferenceV2StatementTests {
             #expect(Int(r.headers["x-ratelimit-reset"] ?? "") != nil, "\(r.headers)")
         }
     }
+
+    @Test("v2 l. 332, 335: GET /files takes view; a non-Latin filename is RFC 2047-encoded")
+    func fileViewsAndNames() async throws {
+        try await withSimulator { h in
+            let (_, auth) = try await v2Connect(h, email: "names@gmail.com")
+            let headers = auth.merging(multipartHeaders) { a, _ in a }
+            let up = try await h.raw("POST", "/files", body: multipart([("file", "ñandú.txt", "text/plain", Array("x".utf8))]), headers: headers)
+            let id = try #require(up.json?.arrayValue?.first?["id"]?.stringValue, "\(up.text)")
+            #expect(try await h.call("GET", "/files?view=count", headers: auth).json == ["count": 1])
+            #expect(try await h.call("GET", "/files?view=ids", headers: auth).json == [.string(id)])
+            let dl = try await h.call("GET", "/files/\(id)/download", headers: auth)
+            let disposition = dl.headers["content-disposition"] ?? ""
+            #expect(disposition.lowercased().contains("=?utf-8?"), "\(disposition)")
+        }
+    }
 }
 
 // MARK: - Statements the simulator does not follow yet
@@ -1970,21 +1985,6 @@ struct ReferenceDefectTests {
             var ips: [Int] = []
             for _ in 0..<11 { ips.append(try await h.call("GET", "/a/\(h.sim.region(.us).v2.clientID)/ip_addresses", headers: appBasic(h)).status) }
             #expect(ips.last == 429, "\(ips)")
-        }
-    }
-
-    @Test("v2 l. 332, 335: GET /files takes view; a non-Latin filename is RFC 2047-encoded")
-    func fileViewsAndNames() async throws {
-        try await withSimulator { h in
-            let (_, auth) = try await v2Connect(h, email: "names@gmail.com")
-            let headers = auth.merging(multipartHeaders) { a, _ in a }
-            let up = try await h.raw("POST", "/files", body: multipart([("file", "ñandú.txt", "text/plain", Array("x".utf8))]), headers: headers)
-            let id = try #require(up.json?.arrayValue?.first?["id"]?.stringValue, "\(up.text)")
-            #expect(try await h.call("GET", "/files?view=count", headers: auth).json == ["count": 1])
-            #expect(try await h.call("GET", "/files?view=ids", headers: auth).json == [.string(id)])
-            let dl = try await h.call("GET", "/files/\(id)/download", headers: auth)
-            let disposition = dl.headers["content-disposition"] ?? ""
-            #expect(disposition.lowercased().contains("=?utf-8?"), "\(disposition)")
         }
     }
 

@@ -122,7 +122,8 @@ package enum V2DraftFileRoutes {
     /// `GET "/files"`
     @Sendable static func listFiles(_ ctx: RequestContext) async throws -> SimResponse {
         let (limit, offset) = try ctx.query.v2Paging()
-        return .json(.array(try ctx.read { s, store in
+        let view = try ctx.query.v2View(expanded: false)
+        return .json(try ctx.read { s, store -> JSON in
             let (account, _) = try ctx.v2Account(s, store)
             var files: [JSON]
             if let messageID = ctx.query["message_id"] {
@@ -140,8 +141,19 @@ package enum V2DraftFileRoutes {
             }
             if let name = ctx.query["filename"] { files = files.filter { $0["filename"]?.stringValue == name } }
             if let type = ctx.query["content_type"] { files = files.filter { $0["content_type"]?.stringValue == type } }
-            return Array(files.dropFirst(offset).prefix(limit))
-        }))
+            // `view=count` and `view=ids`, as on the other v2 lists (reference v2 §6.5).
+            if view == "count" { return ["count": .int(files.count)] }
+            let page = Array(files.dropFirst(offset).prefix(limit))
+            if view == "ids" { return .array(page.compactMap { $0["id"] }) }
+            return .array(page)
+        })
+    }
+
+    /// `Content-Disposition` with the filename as is when it is plain ASCII, RFC 2047-encoded
+    /// (`=?utf-8?B?…?=`) when it is not, as Nylas v2 sends it.
+    static func disposition(_ filename: String) -> String {
+        if filename.unicodeScalars.allSatisfy({ $0.isASCII && $0 != "\"" }) { return "attachment; filename=\(filename)" }
+        return "attachment; filename=\"=?utf-8?B?\(Data(filename.utf8).base64EncodedString())?=\""
     }
 
     /// `GET "/files/{id}"`
@@ -157,7 +169,7 @@ package enum V2DraftFileRoutes {
     @Sendable static func getDownload(_ ctx: RequestContext) async throws -> SimResponse {
         let f = try ctx.read { s, store in try V2Files.file(s, store, try ctx.v2Account(s, store).0, ctx.param("id")) }
         return SimResponse(status: 200, headers: ["Content-Type": "application/octet-stream",
-                                                  "Content-Disposition": "attachment; filename=\(f.filename)",
+                                                  "Content-Disposition": disposition(f.filename),
                                                   "Content-Length": String(f.content.count)], body: f.content)
     }
 
