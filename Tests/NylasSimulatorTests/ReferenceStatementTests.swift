@@ -1935,6 +1935,18 @@ struct ReferenceV2StatementTests {
             #expect(disposition.lowercased().contains("=?utf-8?"), "\(disposition)")
         }
     }
+
+    @Test("v2 l. 382: every account has a read-only Emailed events calendar")
+    func emailedEventsCalendar() async throws {
+        try await withSimulator { h in
+            for (email, provider) in [("cal@gmail.com", "gmail"), ("cal@example.com", "imap")] {
+                let (_, auth) = try await v2Connect(h, email: email, provider: provider)
+                let calendars = try await h.call("GET", "/calendars", headers: auth).json?.arrayValue ?? []
+                #expect(calendars.contains { $0["name"]?.stringValue == "Emailed events" && $0["read_only"] == true },
+                        "\(provider): \(calendars.compactMap { $0["name"]?.stringValue })")
+            }
+        }
+    }
 }
 
 // MARK: - Statements the simulator does not follow yet
@@ -1998,18 +2010,6 @@ struct ReferenceDefectTests {
                 "notifications": [["type": "email", "minutes_before_event": 60, "subject": "Soon", "body": "Meeting"],
                                   ["type": "sms", "minutes_before_event": 5, "message": "Now"]]], headers: auth)
             #expect(r.json?["notifications"]?.arrayValue?.count == 2, "\(r.text.prefix(400))")
-        }
-    }
-
-    @Test("v2 l. 382: every account has a read-only Emailed events calendar")
-    func emailedEventsCalendar() async throws {
-        try await withSimulator { h in
-            for (email, provider) in [("cal@gmail.com", "gmail"), ("cal@example.com", "imap")] {
-                let (_, auth) = try await v2Connect(h, email: email, provider: provider)
-                let calendars = try await h.call("GET", "/calendars", headers: auth).json?.arrayValue ?? []
-                #expect(calendars.contains { $0["name"]?.stringValue == "Emailed events" && $0["read_only"] == true },
-                        "\(provider): \(calendars.compactMap { $0["name"]?.stringValue })")
-            }
         }
     }
 

@@ -17,6 +17,20 @@ package enum V2CalendarRoutes {
         r.add("DELETE", "/calendars/{id}", .v2, delete)
     }
 
+    /// Every v2 account's read-only "Emailed events" calendar (reference v2 §6.9): the events Nylas
+    /// parsed from invitations in the mail. It is Nylas's own, not the provider's, so it is not in
+    /// the provider world; its ID is derived from the account's.
+    package enum EmailedEvents {
+        package static func id(_ account: GrantRecord) -> String {
+            "e" + String(Digest.hex(Digest.sha256(Array("emailed-events|\(account.id)".utf8))).prefix(24))
+        }
+        package static func json(_ account: GrantRecord) -> JSON {
+            ["id": .string(id(account)), "object": "calendar", "account_id": .string(account.id), "name": "Emailed events",
+             "description": "Emailed events", "location": .null, "timezone": .null, "read_only": true, "is_primary": false,
+             "hex_color": "#0099EE", "metadata": [:], "job_status_id": .null]
+        }
+    }
+
     package static func calendar(_ store: RegionStore, _ account: GrantRecord, _ id: String) throws -> CalendarRecord {
         guard let c = try store.calendar(grantID: account.id, id: id) else { throw NylasError.notFound("Couldn't find calendar \(id)") }
         return c
@@ -36,17 +50,20 @@ package enum V2CalendarRoutes {
         let view = try ctx.query.v2View(expanded: false)
         let filter = try V2Calendar.MetadataFilter(ctx.query)
         return .json(try ctx.v2CalendarRead { s, store, account in
-            let all = try store.calendarsInCreationOrder(grantID: account.id).filter { filter.matches($0.metadata) }
+            var all = try store.calendarsInCreationOrder(grantID: account.id).filter { filter.matches($0.metadata) }
+                .map { (id: $0.id, json: V2Render.calendar($0, account: account)) }
+            if filter.matches([:]) { all.insert((EmailedEvents.id(account), EmailedEvents.json(account)), at: 0) }  // made with the account
             if view == "count" { return ["count": .int(all.count)] }
             let page = Array(all.dropFirst(offset).prefix(limit))
             if view == "ids" { return .strings(page.map(\.id)) }
-            return .array(page.map { V2Render.calendar($0, account: account) })
+            return .array(page.map(\.json))
         })
     }
 
     @Sendable package static func get(_ ctx: RequestContext) async throws -> SimResponse {
         .json(try ctx.v2CalendarRead { s, store, account in
-            V2Render.calendar(try calendar(store, account, ctx.param("id")), account: account)
+            if ctx.param("id") == EmailedEvents.id(account) { return EmailedEvents.json(account) }
+            return V2Render.calendar(try calendar(store, account, ctx.param("id")), account: account)
         })
     }
 
@@ -72,6 +89,7 @@ package enum V2CalendarRoutes {
     @Sendable package static func update(_ ctx: RequestContext) async throws -> SimResponse {
         let f = try fields(try ctx.body())
         return .json(try ctx.v2CalendarWrite { s, store, account in
+            if ctx.param("id") == EmailedEvents.id(account) { throw NylasError.invalidRequest("Cannot update read_only calendar.") }
             let record = try calendar(store, account, ctx.param("id"))
             if record.readOnly { throw NylasError.invalidRequest("Cannot update read_only calendar.") }
             guard var c = try s.world.calendar(id: record.worldID), !c.deleted else { throw NylasError.notFound("Couldn't find calendar \(record.id)") }
@@ -91,6 +109,7 @@ package enum V2CalendarRoutes {
 
     @Sendable package static func delete(_ ctx: RequestContext) async throws -> SimResponse {
         .json(try ctx.v2CalendarWrite { s, store, account in
+            if ctx.param("id") == EmailedEvents.id(account) { throw NylasError.invalidRequest("Cannot delete read_only calendar.") }
             let record = try calendar(store, account, ctx.param("id"))
             if record.readOnly { throw NylasError.invalidRequest("Cannot delete read_only calendar.") }
             if record.isPrimary { throw NylasError.invalidRequest("Cannot delete the primary calendar.") }

@@ -302,6 +302,9 @@ package enum V2EventRoutes {
         let notify = try ctx.query.v2Bool("notify_participants") ?? false
         let input = try input(try ctx.body(), creating: true)
         return .json(try ctx.v2CalendarWrite { s, store, account in
+            if input.calendarID == V2CalendarRoutes.EmailedEvents.id(account) {
+                throw NylasError.invalidRequest("Can't create events on read_only calendar.")
+            }
             guard let calendar = try store.calendar(grantID: account.id, id: input.calendarID ?? "") else {
                 throw NylasError.invalidRequest("Couldn't find calendar \(input.calendarID ?? "")")
             }
