@@ -1947,6 +1947,19 @@ struct ReferenceV2StatementTests {
             }
         }
     }
+
+    @Test("v2 l. 401, 421: event notifications are kept")
+    func eventNotifications() async throws {
+        try await withSimulator { h in
+            let (_, auth) = try await v2Connect(h, email: "remind@gmail.com")
+            let cal = try #require(try await h.call("GET", "/calendars", headers: auth).json?.arrayValue?.first { $0["is_primary"] == true }?["id"]?.stringValue)
+            let r = try await h.call("POST", "/events", json: [
+                "calendar_id": .string(cal), "title": "Remind me", "when": ["start_time": 1_767_800_000, "end_time": 1_767_803_600],
+                "notifications": [["type": "email", "minutes_before_event": 60, "subject": "Soon", "body": "Meeting"],
+                                  ["type": "sms", "minutes_before_event": 5, "message": "Now"]]], headers: auth)
+            #expect(r.json?["notifications"]?.arrayValue?.count == 2, "\(r.text.prefix(400))")
+        }
+    }
 }
 
 // MARK: - Statements the simulator does not follow yet
@@ -1997,19 +2010,6 @@ struct ReferenceDefectTests {
             var ips: [Int] = []
             for _ in 0..<11 { ips.append(try await h.call("GET", "/a/\(h.sim.region(.us).v2.clientID)/ip_addresses", headers: appBasic(h)).status) }
             #expect(ips.last == 429, "\(ips)")
-        }
-    }
-
-    @Test("v2 l. 401, 421: event notifications are kept")
-    func eventNotifications() async throws {
-        try await withSimulator { h in
-            let (_, auth) = try await v2Connect(h, email: "remind@gmail.com")
-            let cal = try #require(try await h.call("GET", "/calendars", headers: auth).json?.arrayValue?.first { $0["is_primary"] == true }?["id"]?.stringValue)
-            let r = try await h.call("POST", "/events", json: [
-                "calendar_id": .string(cal), "title": "Remind me", "when": ["start_time": 1_767_800_000, "end_time": 1_767_803_600],
-                "notifications": [["type": "email", "minutes_before_event": 60, "subject": "Soon", "body": "Meeting"],
-                                  ["type": "sms", "minutes_before_event": 5, "message": "Now"]]], headers: auth)
-            #expect(r.json?["notifications"]?.arrayValue?.count == 2, "\(r.text.prefix(400))")
         }
     }
 

@@ -25,6 +25,37 @@ package enum V2EventRoutes {
         package var event: EventInput
         package var calendarID: String?
         package var recurrenceZone: String?
+        /// `notifications` as sent (nil when absent; `[]` clears them).
+        package var notifications: JSON? = nil
+    }
+
+    /// Checks v2 `notifications`: `email` (`minutes_before_event`, `subject`, `body`), `webhook`
+    /// (`url`, `payload`), `sms` (`message`) (reference v2 §6.10).
+    static func notifications(_ value: JSON) throws(NylasError) -> JSON {
+        guard case .array(let items) = value else { throw NylasError.wrongType("notifications", expected: "array", got: value) }
+        try InputLimits.check(items.count, 20, "notifications", "notifications")
+        for (i, item) in items.enumerated() {
+            guard case .object(let o) = item else { throw NylasError.wrongType("notifications[\(i)]", expected: "object", got: item) }
+            guard let type = o["type"]?.stringValue, ["email", "webhook", "sms"].contains(type) else {
+                throw NylasError.invalidValue("notifications[\(i)].type", "expected email, webhook or sms")
+            }
+            if let m = o["minutes_before_event"], m.intValue == nil || m.intValue! < 0 {
+                throw NylasError.wrongType("notifications[\(i)].minutes_before_event", expected: "non-negative integer", got: m)
+            }
+            if type == "webhook", o["url"]?.stringValue == nil { throw NylasError.missingField("notifications[\(i)].url") }
+        }
+        return value
+    }
+
+    /// Keeps (or clears) an event's v2 notifications.
+    static func keepNotifications(_ s: EngineState, _ store: RegionStore, _ account: GrantRecord, eventID: String, _ value: JSON?) throws {
+        guard let value else { return }
+        if value.arrayValue?.isEmpty ?? true {
+            try store.deletePlatformObject(.v2EventNotifications, id: eventID)
+        } else {
+            try store.save(PlatformObject(kind: .v2EventNotifications, id: eventID, applicationID: account.applicationID,
+                                          grantID: account.id, data: ["notifications": value], now: s.now.seconds))
+        }
     }
 
     package static let readOnlyFields: Set<String> = [
@@ -70,6 +101,7 @@ package enum V2EventRoutes {
 
     package static func input(_ body: BodyFields, creating: Bool) throws(NylasError) -> Input {
         var v3: [String: JSON] = [:]
+        var notificationsValue: JSON?
         for (key, value) in body.values where !readOnlyFields.contains(key) {
             switch key {
             case "title", "description", "location", "busy", "conferencing", "metadata", "capacity", "hide_participants":
@@ -92,6 +124,7 @@ package enum V2EventRoutes {
                 break
             case "notifications":
                 guard value.isNull || value.arrayValue != nil else { throw NylasError.wrongType("notifications", expected: "array", got: value) }
+                notificationsValue = value.isNull ? [] : try notifications(value)
             case "reminder_minutes", "reminder_method":
                 break
             default:
@@ -136,7 +169,8 @@ package enum V2EventRoutes {
         if creating, calendarID == nil { throw NylasError.invalidRequest("Missing required field: calendar_id") }
         if !creating, let calendarID { v3["calendar_id"] = .string(calendarID) }
         if creating, v3["when"] == nil { throw NylasError.invalidRequest("Missing required field: when") }
-        return Input(event: try EventInput(BodyFields(v3), creating: creating), calendarID: calendarID, recurrenceZone: zone)
+        return Input(event: try EventInput(BodyFields(v3), creating: creating), calendarID: calendarID, recurrenceZone: zone,
+                     notifications: notificationsValue)
     }
 
     /// A timed `when` read in `zone` (the v2 recurrence timezone governs the series' wall clock).
@@ -315,6 +349,7 @@ package enum V2EventRoutes {
             let record = try EventOperations.create(s, region: ctx.region, grant: account, calendar: calendar, content: content,
                                                     metadata: input.event.metadata ?? [:], kind: ctx.changeKind(account),
                                                     notifyParticipants: notify)
+            try keepNotifications(s, store, account, eventID: record.id, input.notifications)
             let job = try V2Jobs.record(s, store, account, action: "create_event", object: "event", objectID: record.id)
             return V2Render.event((try store.event(grantID: account.id, id: record.id) ?? record).data, account: account, store: store, jobStatusID: job)
         })
@@ -368,6 +403,7 @@ package enum V2EventRoutes {
             }
             for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
             guard let result else { throw NylasError.internal("event not synced") }
+            try keepNotifications(s, store, account, eventID: result.id, input.notifications)
             let job = try V2Jobs.record(s, store, account, action: "update_event", object: "event", objectID: result.id)
             return V2Render.event((try store.event(grantID: account.id, id: result.id) ?? result).data, account: account, store: store, jobStatusID: job)
         })

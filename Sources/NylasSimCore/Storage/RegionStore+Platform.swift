@@ -6,6 +6,8 @@ package enum PlatformKind: String, Sendable, CaseIterable {
     case template, workflow, signature, list, listItem = "list_item", rule, policy, ruleEvaluation = "rule_evaluation"
     case domain, workspace, apiKey = "api_key", pubsubChannel = "pubsub_channel", snsChannel = "sns_channel"
     case migrationJob = "migration_job", migratedAccount = "migrated_account"
+    /// A v2 event's `notifications` (email, webhook, sms reminders): kept by Nylas's v2 engine, not by the provider.
+    case v2EventNotifications = "v2_event_notifications"
 }
 
 /// One platform object: its API object in `data`, plus simulator-only keys that start with `_`.
