@@ -1960,6 +1960,24 @@ struct ReferenceV2StatementTests {
             #expect(r.json?["notifications"]?.arrayValue?.count == 2, "\(r.text.prefix(400))")
         }
     }
+
+    @Test("v2 l. 483, 486: successive modifies collapse; includeTypes is accepted")
+    func deltaCollapse() async throws {
+        try await withSimulator { h in
+            let (_, auth) = try await v2Connect(h, email: "collapse@gmail.com")
+            _ = try h.sim.deliverMail(to: "collapse@gmail.com", from: "a@example.org", subject: "Twice")
+            let id = try #require(try await h.call("GET", "/messages", headers: auth).json?.arrayValue?.first?["id"]?.stringValue)
+            let cursor = try #require(try await h.call("POST", "/delta/latest_cursor", headers: auth).json?["cursor"]?.stringValue)
+            _ = try await h.call("PUT", "/messages/\(id)", json: ["unread": false], headers: auth)
+            _ = try await h.call("PUT", "/messages/\(id)", json: ["starred": true], headers: auth)
+            _ = try await h.call("POST", "/drafts", json: ["subject": "D"], headers: auth)
+            let page = try await h.call("GET", "/delta?cursor=\(cursor)", headers: auth)
+            let modifies = page.json?["deltas"]?.arrayValue?.filter { $0["id"]?.stringValue == id && $0["event"] == "modify" } ?? []
+            #expect(modifies.count == 1, "\(modifies.count) modifies of one message in one page")
+            let drafts = try await h.call("GET", "/delta?cursor=\(cursor)&includeTypes=draft", headers: auth)
+            #expect(drafts.json?["deltas"]?.arrayValue?.allSatisfy { $0["object"] == "draft" } == true, "\(drafts.text.prefix(300))")
+        }
+    }
 }
 
 // MARK: - Statements the simulator does not follow yet
@@ -2010,24 +2028,6 @@ struct ReferenceDefectTests {
             var ips: [Int] = []
             for _ in 0..<11 { ips.append(try await h.call("GET", "/a/\(h.sim.region(.us).v2.clientID)/ip_addresses", headers: appBasic(h)).status) }
             #expect(ips.last == 429, "\(ips)")
-        }
-    }
-
-    @Test("v2 l. 483, 486: successive modifies collapse; includeTypes is accepted")
-    func deltaCollapse() async throws {
-        try await withSimulator { h in
-            let (_, auth) = try await v2Connect(h, email: "collapse@gmail.com")
-            _ = try h.sim.deliverMail(to: "collapse@gmail.com", from: "a@example.org", subject: "Twice")
-            let id = try #require(try await h.call("GET", "/messages", headers: auth).json?.arrayValue?.first?["id"]?.stringValue)
-            let cursor = try #require(try await h.call("POST", "/delta/latest_cursor", headers: auth).json?["cursor"]?.stringValue)
-            _ = try await h.call("PUT", "/messages/\(id)", json: ["unread": false], headers: auth)
-            _ = try await h.call("PUT", "/messages/\(id)", json: ["starred": true], headers: auth)
-            _ = try await h.call("POST", "/drafts", json: ["subject": "D"], headers: auth)
-            let page = try await h.call("GET", "/delta?cursor=\(cursor)", headers: auth)
-            let modifies = page.json?["deltas"]?.arrayValue?.filter { $0["id"]?.stringValue == id && $0["event"] == "modify" } ?? []
-            #expect(modifies.count == 1, "\(modifies.count) modifies of one message in one page")
-            let drafts = try await h.call("GET", "/delta?cursor=\(cursor)&includeTypes=draft", headers: auth)
-            #expect(drafts.json?["deltas"]?.arrayValue?.allSatisfy { $0["object"] == "draft" } == true, "\(drafts.text.prefix(300))")
         }
     }
 

@@ -236,8 +236,10 @@ package enum V2DraftFileRoutes {
     package static func deltas(_ ctx: RequestContext) throws -> JSON {
         guard let c = ctx.query["cursor"] else { throw NylasError.missingField("cursor") }
         let start = try parseCursor(c)
-        let include = try ctx.query.list("include_types", max: InputLimits.filterValues)
+        // `includeTypes`/`excludeTypes` are the SDKs' spellings of the same filters (reference v2 §6.12).
+        let include = try ctx.query.list("include_types", max: InputLimits.filterValues) + ctx.query.list("includeTypes", max: InputLimits.filterValues)
         let exclude = try ctx.query.list("exclude_types", max: InputLimits.filterValues) + ctx.query.list("excluded_types", max: InputLimits.filterValues)
+            + ctx.query.list("excludeTypes", max: InputLimits.filterValues)
         if !include.isEmpty, !exclude.isEmpty {
             throw NylasError.invalidRequest("Invalid Request. Cannot specify both include_types and exclude_types")
         }
@@ -251,6 +253,11 @@ package enum V2DraftFileRoutes {
                 var d: JSON = ["id": .string(row.objectID), "object": .string(row.object), "event": .string(row.event),
                                "cursor": .string(cursor(row.seq))]
                 if row.event != "delete" { d["attributes"] = row.attributes }
+                // Successive modifies of one object in a page collapse into the latest (reference v2 §6.12).
+                if row.event == "modify", let last = items.lastIndex(where: { $0["id"]?.stringValue == row.objectID && $0["object"]?.stringValue == row.object }),
+                   items[last]["event"]?.stringValue == "modify" {
+                    items.remove(at: last)
+                }
                 items.append(d)
             }
             let end = rows.last.map { cursor($0.seq) } ?? cursor(start)
