@@ -287,17 +287,7 @@ public enum DriftCheck {
         return out
     }
 
-    static func kindName(_ j: JSON) -> String {
-        switch j {
-        case .null: "null"
-        case .bool: "boolean"
-        case .int, .double: "number"
-        case .string: "string"
-        case .array: "array"
-        case .object: "object"
-        default: "value"
-        }
-    }
+    static func kindName(_ j: JSON) -> String { j.typeName }
 
     static func shape(_ r: JSON, _ s: JSON, _ field: String, _ out: inout [Difference], operation: String, exchange: Int) {
         func add(_ kind: String, _ f: String, _ a: String, _ b: String) {
