@@ -299,8 +299,11 @@ def test_outbox_and_job_statuses(v2, app):
     sdk_error(e, 404)
 
 
-def test_room_resources(v2, gmail):
-    """`client.room_resources` (GET /resources): the rooms of the account's domain, v2 strings."""
+def test_room_resources(v2, app):
+    """`client.room_resources` (GET /resources): the rooms of the account's domain, v2 strings; the
+    account needs the `room_resources.read_only` scope."""
+    gmail, _ = hosted_auth(v2, app, "rooms@gmail.com", provider="gmail",
+                           scopes=("email", "calendar", "room_resources.read_only"))
     from nylas_legacy.client.restful_models import RoomResource
     for email, name in (("atlas@gmail.com", "Atlas"), ("cove@other.example", "Cove")):
         v2.control("POST", "/__sim/providers/resources",

@@ -1978,6 +1978,16 @@ struct ReferenceV2StatementTests {
             #expect(drafts.json?["deltas"]?.arrayValue?.allSatisfy { $0["object"] == "draft" } == true, "\(drafts.text.prefix(300))")
         }
     }
+
+    @Test("v2 l. 470: GET /resources needs room_resources.read_only")
+    func roomScope() async throws {
+        try await withSimulator { h in
+            try h.sim.addRoomResource(email: "atlas@gmail.com", name: "Atlas", capacity: 8)
+            let (_, auth) = try await v2Connect(h, email: "noscope@gmail.com", scopes: "email")
+            let r = try await h.call("GET", "/resources", headers: auth)
+            #expect(r.status == 403 || r.status == 401, "\(r.status) \(r.text)")
+        }
+    }
 }
 
 // MARK: - Statements the simulator does not follow yet
@@ -2135,16 +2145,6 @@ struct ReferenceDefectTests {
             let inbox = try await h.call("GET", "/messages", headers: guest)
             let invitation = try #require(inbox.json?.arrayValue?.first { $0["subject"]?.stringValue?.hasPrefix("Invitation:") == true }, "\(inbox.text.prefix(300))")
             #expect(invitation["events"]?.arrayValue?.isEmpty == false, "\(invitation)")
-        }
-    }
-
-    @Test("v2 l. 470: GET /resources needs room_resources.read_only")
-    func roomScope() async throws {
-        try await withSimulator { h in
-            try h.sim.addRoomResource(email: "atlas@gmail.com", name: "Atlas", capacity: 8)
-            let (_, auth) = try await v2Connect(h, email: "noscope@gmail.com", scopes: "email")
-            let r = try await h.call("GET", "/resources", headers: auth)
-            #expect(r.status == 403 || r.status == 401, "\(r.status) \(r.text)")
         }
     }
 

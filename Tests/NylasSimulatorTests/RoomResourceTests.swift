@@ -66,6 +66,7 @@ struct RoomResourceTests {
             let v2 = h.sim.region(.us).v2
             let a = try await h.call("POST", "/connect/authorize", json: [
                 "client_id": .string(v2.clientID), "name": "Lee", "email_address": "lee@gmail.com", "provider": "gmail",
+                "scopes": "email,calendar,room_resources.read_only",
                 "settings": ["google_client_id": "x", "google_client_secret": "y", "google_refresh_token": "z"]])
             let t = try await h.call("POST", "/connect/token", json: ["client_id": .string(v2.clientID), "client_secret": .string(v2.clientSecret),
                                                                      "code": a.json?["code"] ?? .null])

@@ -31,6 +31,11 @@ package enum RoomResourceRoutes {
     @Sendable static func listV2Resources(_ ctx: RequestContext) async throws -> SimResponse {
         .json(try ctx.read { s, store in
             let (account, _) = try ctx.v2Account(s, store)
+            // The room directory needs its own v2 scope (reference v2 §6.11).
+            guard account.scope.contains("room_resources.read_only") else {
+                throw NylasError(status: 403, type: "invalid_request_error",
+                                 message: "This account was not authorized with the room_resources.read_only scope")
+            }
             try requireDirectory(account.provider)
             return .array(try s.world.roomResources(domain: RoomResource.domain(of: account.email)).map(\.v2))
         })
