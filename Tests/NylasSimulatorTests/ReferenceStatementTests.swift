@@ -1988,6 +1988,26 @@ struct ReferenceV2StatementTests {
             #expect(r.status == 403 || r.status == 401, "\(r.status) \(r.text)")
         }
     }
+
+    @Test("v2 l. 610: Microsoft messages and Exchange accounts are not translated")
+    func translateCoverage() async throws {
+        try await withSimulator { h in
+            let v2 = h.sim.region(.us).v2
+            _ = try await h.call("PATCH", "/v3/applications", token: h.apiKey, json: ["v2_application_id": .string(v2.clientID)])
+            let (ms, _) = try await v2Connect(h, email: "graph@outlook.com", provider: "office365", settings: [
+                "microsoft_client_id": "a", "microsoft_client_secret": "b", "microsoft_refresh_token": "c", "redirect_uri": "https://x.example.com/cb"])
+            try await deliver(h, to: "graph@outlook.com", ["subject": "Graph mail"])
+            _ = try h.sim.createGrant(email: "graph@outlook.com", provider: "microsoft")
+            let messages = try await h.call("POST", "/v3/migration-tools/translate", token: h.apiKey,
+                                            json: ["resource_type": "messages", "v2_account_id": .string(ms)])
+            #expect(messages.status != 200 || messages.data?["translations"]?.arrayValue?.isEmpty == true, "\(messages.text.prefix(300))")
+            let (eas, _) = try await v2Connect(h, email: "eas@corp.example.com", provider: "exchange", settings: ["username": "eas", "password": "p"])
+            _ = try h.sim.createGrant(email: "eas@corp.example.com", provider: "ews")
+            let calendars = try await h.call("POST", "/v3/migration-tools/translate", token: h.apiKey,
+                                             json: ["resource_type": "calendars", "v2_account_id": .string(eas)])
+            #expect(calendars.status != 200 || calendars.data?["translations"]?.arrayValue?.isEmpty == true, "\(calendars.text.prefix(300))")
+        }
+    }
 }
 
 // MARK: - Statements the simulator does not follow yet
@@ -2098,26 +2118,6 @@ struct ReferenceDefectTests {
             let expected = Data("v0:\(grant.id):INBOX".utf8).base64EncodedString()
             #expect(folders.data?.arrayValue?.contains { $0["id"]?.stringValue == expected } == true, "\(folders.text.prefix(300))")
             _ = imapAccount
-        }
-    }
-
-    @Test("v2 l. 610: Microsoft messages and Exchange accounts are not translated")
-    func translateCoverage() async throws {
-        try await withSimulator { h in
-            let v2 = h.sim.region(.us).v2
-            _ = try await h.call("PATCH", "/v3/applications", token: h.apiKey, json: ["v2_application_id": .string(v2.clientID)])
-            let (ms, _) = try await v2Connect(h, email: "graph@outlook.com", provider: "office365", settings: [
-                "microsoft_client_id": "a", "microsoft_client_secret": "b", "microsoft_refresh_token": "c", "redirect_uri": "https://x.example.com/cb"])
-            try await deliver(h, to: "graph@outlook.com", ["subject": "Graph mail"])
-            _ = try h.sim.createGrant(email: "graph@outlook.com", provider: "microsoft")
-            let messages = try await h.call("POST", "/v3/migration-tools/translate", token: h.apiKey,
-                                            json: ["resource_type": "messages", "v2_account_id": .string(ms)])
-            #expect(messages.status != 200 || messages.data?["translations"]?.arrayValue?.isEmpty == true, "\(messages.text.prefix(300))")
-            let (eas, _) = try await v2Connect(h, email: "eas@corp.example.com", provider: "exchange", settings: ["username": "eas", "password": "p"])
-            _ = try h.sim.createGrant(email: "eas@corp.example.com", provider: "ews")
-            let calendars = try await h.call("POST", "/v3/migration-tools/translate", token: h.apiKey,
-                                             json: ["resource_type": "calendars", "v2_account_id": .string(eas)])
-            #expect(calendars.status != 200 || calendars.data?["translations"]?.arrayValue?.isEmpty == true, "\(calendars.text.prefix(300))")
         }
     }
 

@@ -7,6 +7,9 @@ extension RequestContext {
     /// every other ID, and every ID on another method, is taken as given.
     package func objectID(_ name: String, kind: String, grant: GrantRecord, store: RegionStore) throws -> String {
         let id = param(name)
+        // The same provider coverage as translate: nothing for Exchange ActiveSync, only events
+        // and calendars for Microsoft.
+        if grant.kind == .ews || (grant.kind == .microsoft && kind != "event" && kind != "calendar") { return id }
         guard request.method == "GET" || request.method == "HEAD", grant.accountID != nil,
               try store.worldKey(grantID: grant.id, kind: kind, id: id) == nil else { return id }
         return try store.v3ID(forV2: id, kind: kind, grant: grant) ?? id
@@ -114,6 +117,14 @@ package enum MigrationToolRoutes {
             }
             guard let account = try store.grant(id: accountID), account.apiVersion == 2, account.applicationID == v2App else {
                 throw NylasError.notFound("v2 account not found: \(accountID)")
+            }
+            // Provider coverage (reference v2 §8.2): Exchange ActiveSync accounts cannot be
+            // translated; Microsoft accounts only for events and calendars.
+            if account.kind == .ews {
+                throw NylasError.invalidRequest("Exchange ActiveSync accounts cannot be translated")
+            }
+            if account.kind == .microsoft, kind != "event", kind != "calendar" {
+                throw NylasError.invalidRequest("Only events and calendars of Microsoft accounts can be translated, not \(resource)")
             }
             guard let grant = try store.grant(applicationID: app.id, email: account.email) else {
                 throw NylasError.notFound("No grant of this application for the mailbox of v2 account \(accountID): authenticate it in v3 first")
