@@ -158,7 +158,7 @@ package enum V3PlatformRoutes {
         let item = res.base + "/{\(res.idParam)}"
         r.add("GET", res.base, .v3) { ctx in
             let (limit, offset) = try paging(ctx)
-            let all = try ctx.write { s, store -> [JSON] in
+            let all = try reading(ctx, res) { s, store -> [JSON] in
                 let sc = try scope(ctx, res.owner, s, store)
                 try res.prepare?(s, ctx.region, sc)
                 let owner = res.owner == .organization ? sc.organizationID : sc.applicationID
@@ -177,8 +177,8 @@ package enum V3PlatformRoutes {
             }, status: res.createStatus)
         }
         r.add("GET", item, .v3) { ctx in
-            ctx.data(try ctx.write { s, store in
-                if res.prepare != nil { try res.prepare?(s, ctx.region, try scope(ctx, res.owner, s, store)) }
+            ctx.data(try reading(ctx, res) { s, store in
+                if let prepare = res.prepare { try prepare(s, ctx.region, try scope(ctx, res.owner, s, store)) }
                 return ctx.selecting(try object(ctx, res, s, store).json)
             })
         }
@@ -195,6 +195,11 @@ package enum V3PlatformRoutes {
             }
             return ctx.done()
         }
+    }
+
+    /// A read of `res`: under the write lock only when the resource creates objects on first use.
+    static func reading<T: Sendable>(_ ctx: RequestContext, _ res: Resource, _ body: (EngineState, RegionStore) throws -> T) throws -> T {
+        res.prepare == nil ? try ctx.read(body) : try ctx.write(body)
     }
 
     static func paging(_ ctx: RequestContext) throws(NylasError) -> (Int, Int) {

@@ -59,7 +59,8 @@ package enum PubSubPublisher {
                              "attributes": .object(p.attributes.mapValues { .string($0) })]
         var headers = ["Content-Type": "application/json"]
         if let token = e.pubsubToken { headers["Authorization"] = "Bearer \(token)" }
-        let url = e.pubsub.trimmingSuffix("/") + "/v1/" + p.topic + ":publish"
+        let base = e.pubsub.hasSuffix("/") ? String(e.pubsub.dropLast()) : e.pubsub
+        let url = base + "/v1/" + p.topic + ":publish"
         return try await HTTPClient().send("POST", url, headers: headers, body: (["messages": [message]] as JSON).bytes, timeout: timeout).status
     }
 }
@@ -111,7 +112,7 @@ package enum SNSPublisher {
 
     private static func post(_ endpoint: String, form: [String: String], service: String, region: String,
                              credentials: Credentials, timeout: Duration) async throws -> HTTPClient.Response {
-        let body = Array(form.sorted { $0.key < $1.key }.map { "\(SigV4.encode($0.key))=\(SigV4.encode($0.value))" }
+        let body = Array(form.sorted { $0.key < $1.key }.map { "\(QueryParameters.encode($0.key))=\(QueryParameters.encode($0.value))" }
             .joined(separator: "&").utf8)
         guard let url = URL(string: endpoint), let host = url.host else { throw HTTPClient.Failure.invalidURL(endpoint) }
         let hostHeader = url.port.map { "\(host):\($0)" } ?? host
@@ -125,12 +126,6 @@ package enum SNSPublisher {
 
 /// AWS Signature Version 4 for a request without a query string.
 package enum SigV4 {
-    package static func encode(_ s: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
-    }
-
 
     /// The headers with `X-Amz-Date` and `Authorization` added.
     package static func sign(method: String, path: String, headers: [String: String], body: [UInt8], service: String,
@@ -154,11 +149,5 @@ package enum SigV4 {
         let signature = Digest.hex(Digest.hmacSHA256(key: key, Array(toSign.utf8)))
         out["Authorization"] = "AWS4-HMAC-SHA256 Credential=\(accessKey)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
         return out
-    }
-}
-
-extension String {
-    func trimmingSuffix(_ suffix: String) -> String {
-        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
     }
 }
