@@ -73,7 +73,8 @@ enum ServeBench {
 
     /// `http-prepare --port P --out DIR`: on a running `serve`, creates a Google grant with one
     /// message and writes what the HTTP comparison needs: `path` (the GET of that message),
-    /// `auth` (the API key), `body.json` (the exact bytes the simulator answers with).
+    /// `auth` (the API key), `body.json` (the exact bytes the simulator answers with); with
+    /// `--mailbox N`, N more messages and `grant`, `messages.txt`, `threads.txt` for `mixed.lua`.
     static func prepare(_ args: Arguments) async throws {
         let port = args.int("port", 27400)
         let out = args.string("out", "/tmp/nylas-sim-bench-http")
@@ -108,6 +109,35 @@ enum ServeBench {
         try path.write(toFile: out + "/path", atomically: true, encoding: .utf8)
         try apiKey.write(toFile: out + "/auth", atomically: true, encoding: .utf8)
         try Data(one.body).write(to: URL(fileURLWithPath: out + "/body.json"))
+        // The mixed load's mailbox (`--mailbox N`): N more messages, every third one unread and every
+        // fourth a reply (threads of two), one sync; then the IDs that `Benchmarks/mixed.lua` picks from.
+        let extra = args.int("mailbox", 0)
+        if extra > 0 {
+            var previousID: String?
+            for i in 0..<extra {
+                let messageID = "<mixed-\(i)@bench.example.net>"
+                var m: JSON = ["from": [["name": .string("Sender \(i % 17)"), "email": .string("sender\(i % 17)@example.com")]],
+                               "to": [["email": .string(mailbox)]], "subject": .string("Mixed load message \(i / 2)"),
+                               "body": .string("<p>Message \(i) of the mixed load.</p>" + String(repeating: "<p>Some text.</p>", count: 60)),
+                               "unread": .bool(i % 3 == 0), "message_id": .string(messageID),
+                               "date": .int(1_767_225_600 + i * 60)]
+                if i % 4 == 1, let previousID { m["in_reply_to"] = .string(previousID) }
+                previousID = messageID
+                let r = try await client.json("POST", base + "/__sim/providers/mailboxes/\(mailbox)/messages", m)
+                guard r.status == 201 else { throw BenchError("deliver \(i): \(r.status) \(r.text)") }
+            }
+            _ = try await client.json("POST", base + "/__sim/clock", ["advance": "11m"])
+            func ids(_ kind: String, limit: Int) async throws -> [String] {
+                let r = try await client.send("GET", base + "/v3/grants/\(grantID)/\(kind)?limit=\(limit)", headers: auth)
+                return r.json?["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+            }
+            let messages = try await ids("messages", limit: 200), threads = try await ids("threads", limit: 50)
+            guard messages.count > extra / 2, !threads.isEmpty else { throw BenchError("mailbox: \(messages.count) messages listed") }
+            try grantID.write(toFile: out + "/grant", atomically: true, encoding: .utf8)
+            try (messages.joined(separator: "\n") + "\n").write(toFile: out + "/messages.txt", atomically: true, encoding: .utf8)
+            try (threads.joined(separator: "\n") + "\n").write(toFile: out + "/threads.txt", atomically: true, encoding: .utf8)
+            print("mixed-load mailbox: \(messages.count) messages, \(threads.count) threads")
+        }
         print("prepared \(path) (\(one.body.count) bytes) in \(out)")
     }
 }

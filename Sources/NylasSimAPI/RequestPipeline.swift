@@ -82,7 +82,7 @@ package struct RequestPipeline: Sendable {
     /// `Nylas-Provider-Request-Count` (the simulated provider is called once); and (§1) gzip for a
     /// JSON answer of 200 bytes or more when the client accepts it.
     static func v3Headers(_ request: SimRequest, parts: [String], requestID: String, _ response: inout SimResponse) {
-        response.headers["x-fastly-id"] = "S" + requestID.replacingOccurrences(of: "-", with: "").prefix(20).uppercased()
+        response.headers["x-fastly-id"] = fastlyID(requestID)
         let dataCall = parts.count >= 4 && parts[0] == "v3" && parts[1] == "grants"
         if dataCall, response.status < 500 { response.headers["Nylas-Provider-Request-Count"] = "1" }
         guard response.body.count >= 200,
@@ -96,6 +96,18 @@ package struct RequestPipeline: Sendable {
         response.body = Gzip.compress(response.body)
         response.headers["Content-Encoding"] = "gzip"
         response.headers["Vary"] = "Accept-Encoding"
+    }
+
+    /// `S` and the first 20 letters and digits of the request ID, upper-cased (on bytes: every v3
+    /// answer pays for it).
+    static func fastlyID(_ requestID: String) -> String {
+        var bytes: [UInt8] = [UInt8(ascii: "S")]
+        bytes.reserveCapacity(21)
+        for b in requestID.utf8 where b != UInt8(ascii: "-") {
+            bytes.append(b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z") ? b - 32 : b)
+            if bytes.count == 21 { break }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Writes the journal entry.

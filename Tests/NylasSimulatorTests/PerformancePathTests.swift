@@ -84,6 +84,92 @@ struct PerformancePathTests {
         }
     }
 
+    @Test("A message's kept rendering follows every change: API writes, provider sync, options, deletes, rollbacks")
+    func renderedMessageFollowsChanges() async throws {
+        try await withSimulator { h in
+            let grant = try h.sim.createGrant(email: "kept@gmail.com", provider: "google")
+            try h.sim.deliverMail(to: "kept@gmail.com", from: "a@example.com", subject: "Kept", body: "<p>kept body</p>")
+            let list = try await h.call("GET", "/v3/grants/\(grant.id)/messages", token: grant.accessToken)
+            let id = try #require(list.data?.arrayValue?.first?["id"]?.stringValue)
+            let path = "/v3/grants/\(grant.id)/messages/\(id)"
+            let first = try await h.call("GET", path, token: grant.accessToken)
+            let second = try await h.call("GET", path, token: grant.accessToken)
+            #expect(first.status == 200 && second.status == 200)
+            #expect(first.data == second.data)
+            #expect(first.json?["request_id"] != second.json?["request_id"], "each answer has its own request ID")
+            // The spliced answer is byte for byte what serializing the object gives.
+            let parsed = try #require(second.json)
+            #expect(second.body == parsed.bytes)
+            #expect(second.data?["unread"]?.boolValue == true)
+            // An API write.
+            let put = try await h.call("PUT", path, token: grant.accessToken, json: ["unread": false, "starred": true])
+            #expect(put.status == 200)
+            let afterPut = try await h.call("GET", path, token: grant.accessToken)
+            #expect(afterPut.data?["unread"]?.boolValue == false)
+            #expect(afterPut.data?["starred"]?.boolValue == true)
+            // Options are part of the key.
+            let selected = try await h.call("GET", path + "?select=id,subject", token: grant.accessToken)
+            #expect(selected.data?.objectValue.map { Set($0.keys) } == ["id", "subject"])
+            let headers = try await h.call("GET", path + "?fields=include_headers", token: grant.accessToken)
+            #expect(headers.data?["headers"] != nil)
+            #expect(try await h.call("GET", path, token: grant.accessToken).data?["headers"] == nil)
+            // A change made in the provider's world reaches the grant at its sync.
+            let world = try await h.call("PATCH", "/__sim/providers/mailboxes/kept@gmail.com/messages/\(try worldID(h, id))",
+                                         json: ["unread": true])
+            #expect(world.status == 200, "\(world.text)")
+            try await h.advance("2m")
+            let synced = try await h.call("GET", path, token: grant.accessToken)
+            #expect(synced.data?["unread"]?.boolValue == true)
+            // A write that is refused changes nothing, and the rendering stays what it was.
+            let bad = try await h.call("PUT", path, token: grant.accessToken, json: ["folders": ["no-such-folder"]])
+            #expect(bad.status == 400 || bad.status == 404)
+            #expect(try await h.call("GET", path, token: grant.accessToken).data == synced.data)
+            // Deleted for good: 404, not the kept answer.
+            #expect(try await h.call("DELETE", path + "?hard_delete=true", token: grant.accessToken).status == 200)
+            let gone = try await h.call("GET", path, token: grant.accessToken)
+            #expect(gone.status == 404, "\(gone.text)")
+        }
+    }
+
+    /// The provider-world row of a synced message (its ID in the control API).
+    private func worldID(_ h: SimHarness, _ messageID: String) throws -> Int {
+        try h.sim.core.withState { s in
+            try s.store(.us).db.first("SELECT world_id FROM messages WHERE id = ?", messageID)?.int("world_id") ?? -1
+        }
+    }
+
+    @Test("A thread lists its own drafts only, found by their thread")
+    func threadDrafts() async throws {
+        try await withSimulator { h in
+            let grant = try h.sim.createGrant(email: "drafter@gmail.com", provider: "google")
+            try h.sim.deliverMail(to: "drafter@gmail.com", from: "a@example.com", subject: "One", body: "1")
+            try h.sim.deliverMail(to: "drafter@gmail.com", from: "b@example.com", subject: "Two", body: "2")
+            let list = try await h.call("GET", "/v3/grants/\(grant.id)/messages", token: grant.accessToken)
+            let messages = list.data?.arrayValue ?? []
+            #expect(messages.count == 2)
+            var draftOf: [String: [String]] = [:]
+            for (i, m) in messages.enumerated() {
+                for n in 0 ..< i + 1 {
+                    try await h.advance("1m")  // drafts made later than the mail and than each other
+                    let d = try await h.call("POST", "/v3/grants/\(grant.id)/drafts", token: grant.accessToken, json: [
+                        "to": [["email": "x@example.com"]], "subject": .string("Re \(n)"),
+                        "reply_to_message_id": m["id"] ?? .null])
+                    #expect(d.status == 200, "\(d.text)")
+                    draftOf[m["thread_id"]?.stringValue ?? "", default: []].append(d.data?["id"]?.stringValue ?? "")
+                }
+            }
+            #expect(draftOf.count == 2)
+            for (thread, drafts) in draftOf {
+                let t = try await h.call("GET", "/v3/grants/\(grant.id)/threads/\(thread)", token: grant.accessToken)
+                #expect(t.data?["has_drafts"]?.boolValue == true)
+                #expect(t.data?["draft_ids"]?.arrayValue?.compactMap(\.stringValue) == drafts, "oldest first")
+                #expect(t.data?["latest_draft_or_message"]?["id"]?.stringValue == drafts.last)
+            }
+            let threads = try await h.call("GET", "/v3/grants/\(grant.id)/threads", token: grant.accessToken)
+            #expect(threads.data?.arrayValue?.map { $0["draft_ids"]?.arrayValue?.count ?? 0 }.sorted() == [1, 2])
+        }
+    }
+
     @Test("IMAP grants polled at the same instant share one job, list one entry each, and sync in order")
     func batchedTicks() async throws {
         let receiver = try await WebhookReceiver.start()

@@ -42,6 +42,27 @@ package struct RequestContext: Sendable {
         .json(["request_id": .string(requestID), "data": value], status: status)
     }
 
+    /// A v3 answer whose members but `request_id` (`data`, `next_cursor`, …) `render` gives, kept
+    /// rendered in the region's store under `key` (`RegionStore.keptMail`) while the mail it shows is
+    /// unchanged; nil when `render` gives nil. The bytes are those `SimResponse.json` gives for the
+    /// whole object: `request_id` sorts after every other member and is added last.
+    package func keptAnswer(_ store: RegionStore, key: String, render: () throws -> JSON?) throws -> SimResponse? {
+        guard let kept = try store.keptMail(key: key, render: {
+            try render().map { value in
+                var bytes = value.bytes
+                bytes.removeLast()  // the closing brace
+                return bytes
+            }
+        }) else { return nil }
+        var body: [UInt8] = []
+        body.reserveCapacity(kept.count + requestID.utf8.count + 20)
+        body.append(contentsOf: kept)
+        body.append(contentsOf: kept.count > 1 ? #","request_id":"#.utf8 : #""request_id":"#.utf8)
+        body.append(contentsOf: JSON.string(requestID).bytes)
+        body.append(UInt8(ascii: "}"))
+        return SimResponse(status: 200, headers: ["Content-Type": "application/json; charset=utf-8"], body: body)
+    }
+
     /// `{request_id, data: [...], next_cursor}` (v3 cursor lists).
     package func list(_ items: [JSON], nextCursor: String?) -> SimResponse {
         var o: JSON = ["request_id": .string(requestID), "data": .array(items)]

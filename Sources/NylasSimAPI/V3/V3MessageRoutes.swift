@@ -30,15 +30,19 @@ package enum V3MessageRoutes {
             guard let date = Int(parts[0]) else { throw NylasError.invalidRequest("Invalid page_token") }
             return (date, parts[1])
         }
-        let (items, next) = try ctx.read { s, store -> ([JSON], String?) in
+        return try ctx.read { s, store in
             let grant = try ctx.dataGrant(s, store, mail: true)
             let filter = try ctx.v3MessageFilter(grant: grant, store: store)
-            let rows = try store.messages(grantID: grant.id, matching: filter, after: cursor, limit: limit + 1)
-            let records = rows.prefix(limit)
-            let next = rows.count > limit ? records.last.map { PageToken.make([String($0.date), $0.id]) } : nil
-            return (records.map { ctx.selecting(render($0, fields: fields, provider: grant.provider)) }, next)
+            // The same page of the same mail is kept rendered (the key is the whole query).
+            let key = "messages\u{1}\(grant.id)\u{1}\(grant.provider)\u{1}\(ctx.request.query.encoded)"
+            return try ctx.keptAnswer(store, key: key, render: {
+                let rows = try store.messages(grantID: grant.id, matching: filter, after: cursor, limit: limit + 1)
+                let records = rows.prefix(limit)
+                var page: JSON = ["data": .array(records.map { ctx.selecting(render($0, fields: fields, provider: grant.provider)) })]
+                if rows.count > limit, let last = records.last { page["next_cursor"] = .string(PageToken.make([String(last.date), last.id])) }
+                return page
+            })!
         }
-        return ctx.list(items, nextCursor: next)
     }
 
     /// `fields`: one of `fieldsValues`. `raw_mime` is refused unless `SimulatorSettings.rawMIMEReads`:
@@ -85,10 +89,21 @@ package enum V3MessageRoutes {
 
     @Sendable package static func get(_ ctx: RequestContext) async throws -> SimResponse {
         let fields = try messageFields(ctx)
-        return ctx.data(try ctx.read { s, store in
-            let (grant, m) = try ctx.v3Message(s, store)
-            return ctx.selecting(render(m, fields: fields, provider: grant.provider))
-        })
+        return try ctx.read { s, store in
+            // The grant, the caller's rights and the ID are checked on every request; the answer is
+            // kept rendered until the grant's mail changes.
+            let grant = try ctx.dataGrant(s, store, mail: true)
+            let id = try ctx.objectID("message_id", kind: "message", grant: grant, store: store)
+            let key = "message\u{1}\(grant.id)\u{1}\(id)\u{1}\(grant.provider)\u{1}\(ctx.request.query.encoded)"
+            guard let answer = try ctx.keptAnswer(store, key: key, render: {
+                try store.message(grantID: grant.id, id: id).map {
+                    ["data": ctx.selecting(render($0, fields: fields, provider: grant.provider))]
+                }
+            }) else {
+                throw NylasError.notFound("Message not found: \(ctx.param("message_id"))")
+            }
+            return answer
+        }
     }
 
     @Sendable package static func update(_ ctx: RequestContext) async throws -> SimResponse {

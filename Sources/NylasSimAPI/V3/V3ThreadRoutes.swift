@@ -22,29 +22,35 @@ package enum V3ThreadRoutes {
             guard let date = Int(parts[0]) else { throw NylasError.invalidRequest("Invalid page_token") }
             return (date, parts[1])
         }
-        let (items, next) = try ctx.read { s, store -> ([JSON], String?) in
+        return try ctx.read { s, store in
             let grant = try ctx.dataGrant(s, store, mail: true)
             var filter = ThreadFilter(messages: try ctx.v3MessageFilter(grant: grant, store: store))
             filter.latestAfter = try q.int("latest_message_after")
             filter.latestBefore = try q.int("latest_message_before")
-            let rows = try store.threads(grantID: grant.id, matching: filter, after: cursor, limit: limit + 1)
-            let page = rows.prefix(limit)
-            let threads = try page.map { try thread(store, grant, $0.threadID) }
-            let next = rows.count > limit ? page.last.map { PageToken.make([String($0.latest), $0.threadID]) } : nil
-            return (threads.compactMap { $0 }.map { ctx.selecting($0) }, next)
+            // The same page of the same mail is kept rendered (the key is the whole query).
+            return try ctx.keptAnswer(store, key: "threads\u{1}\(grant.id)\u{1}\(q.encoded)", render: {
+                let rows = try store.threads(grantID: grant.id, matching: filter, after: cursor, limit: limit + 1)
+                let page = rows.prefix(limit)
+                let threads = try page.map { try thread(store, grant, $0.threadID) }
+                var answer: JSON = ["data": .array(threads.compactMap { $0 }.map { ctx.selecting($0) })]
+                if rows.count > limit, let last = page.last { answer["next_cursor"] = .string(PageToken.make([String(last.latest), last.threadID])) }
+                return answer
+            })!
         }
-        return ctx.list(items, nextCursor: next)
     }
 
     /// `GET base + "/{thread_id}"`
     @Sendable static func get(_ ctx: RequestContext) async throws -> SimResponse {
-        ctx.data(try ctx.read { s, store in
+        try ctx.read { s, store in
             let grant = try ctx.dataGrant(s, store, mail: true)
-            guard let t = try thread(store, grant, try ctx.objectID("thread_id", kind: "thread", grant: grant, store: store)) else {
+            let id = try ctx.objectID("thread_id", kind: "thread", grant: grant, store: store)
+            guard let answer = try ctx.keptAnswer(store, key: "thread\u{1}\(grant.id)\u{1}\(id)\u{1}\(ctx.query.encoded)", render: {
+                try thread(store, grant, id).map { ["data": ctx.selecting($0)] }
+            }) else {
                 throw NylasError.notFound("Thread not found: \(ctx.param("thread_id"))")
             }
-            return ctx.selecting(t)
-        })
+            return answer
+        }
     }
 
     /// `PUT base + "/{thread_id}"`
@@ -83,7 +89,7 @@ package enum V3ThreadRoutes {
     /// The thread object (§5.4), derived from its messages and drafts.
     package static func thread(_ store: RegionStore, _ grant: GrantRecord, _ id: String) throws -> JSON? {
         let messages = try store.messages(grantID: grant.id, threadID: id)
-        let drafts = try store.draftObjects(grantID: grant.id).filter { $0["thread_id"]?.stringValue == id }
+        let drafts = try store.draftObjects(grantID: grant.id, threadID: id)
         guard let first = messages.first else { return nil }
         let latest = messages.last!
         var participants: [Participant] = []

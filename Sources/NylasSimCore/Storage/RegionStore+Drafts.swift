@@ -26,6 +26,12 @@ extension RegionStore {
         }
     }
 
+    /// The API objects of a thread's drafts, oldest first.
+    package func draftObjects(grantID: String, threadID: String) throws -> [JSON] {
+        try db.query("SELECT data FROM drafts WHERE grant_id = ? AND thread_id = ? ORDER BY created_at, id", grantID, threadID)
+            .compactMap { $0.json("data")["object"] }
+    }
+
     /// The API objects of a grant's drafts, oldest first.
     package func draftObjectsByCreation(grantID: String) throws -> [JSON] {
         try db.query("SELECT data FROM drafts WHERE grant_id = ? ORDER BY created_at, id", grantID).compactMap { $0.json("data")["object"] }
@@ -34,9 +40,9 @@ extension RegionStore {
     /// Creates or replaces a draft: the message it would send and the object the API shows.
     package func saveDraft(grantID: String, id: String, message: OutgoingMessage, object: JSON, createdAt: Int, now: Int) throws {
         try db.run("""
-            INSERT INTO drafts(grant_id, id, data, created_at, updated_at) VALUES(?,?,?,?,?)
-            ON CONFLICT(grant_id, id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at
-            """, grantID, id, JSON.object(["message": message.json, "object": object]), createdAt, now)
+            INSERT INTO drafts(grant_id, id, data, created_at, updated_at, thread_id) VALUES(?,?,?,?,?,?)
+            ON CONFLICT(grant_id, id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at, thread_id = excluded.thread_id
+            """, grantID, id, JSON.object(["message": message.json, "object": object]), createdAt, now, object["thread_id"]?.stringValue)
     }
 
     package func deleteDraft(grantID: String, id: String) throws {

@@ -14,6 +14,16 @@ package final class RegionStore {
     private var savedCounter: Int
     /// Applications, tokens and grants looked up by key, kept while those tables are unchanged.
     private let lookups = Lookups()
+    /// Mail answers as rendered, kept while the mail tables are unchanged (`keptMail`).
+    private var kept = KeptMail(generation: -1, dataVersion: -1)
+
+    private struct KeptMail {
+        var generation: Int
+        var dataVersion: Int
+        var answers: [String: [UInt8]] = [:]
+        static let limit = 1024
+        static let maxBytes = 64 * 1024
+    }
 
     package init(region: Region, path: String?, seed: String?) throws {
         self.region = region
@@ -98,6 +108,23 @@ package final class RegionStore {
         cache[keyPath: path][key] = .some(value)
         cache.count += 1
         return value
+    }
+
+    /// A rendered mail answer (a message, a thread, a page of either), by a key that names the
+    /// request and every option its rendering depends on; `render` reads and renders it on a miss
+    /// (nil: nothing to answer, not kept). Everything is kept while no row of `messages`,
+    /// `message_folders`, `folders` or `drafts` changed (any insert, update or delete moves
+    /// `db.mailGeneration`, as do rollbacks) and, for a file, while no other connection committed;
+    /// answers of 64 KiB or more are not kept, nor more than 1,024.
+    package func keptMail(key: String, render: () throws -> [UInt8]?) throws -> [UInt8]? {
+        let dataVersion = db.path == nil ? 0 : try db.dataVersion()
+        if kept.generation != db.mailGeneration || kept.dataVersion != dataVersion || kept.answers.count >= KeptMail.limit {
+            kept = KeptMail(generation: db.mailGeneration, dataVersion: dataVersion)
+        }
+        if let hit = kept.answers[key] { return hit }
+        guard let bytes = try render() else { return nil }
+        if bytes.count < KeptMail.maxBytes { kept.answers[key] = bytes }
+        return bytes
     }
 
     package var isEmpty: Bool { ((try? db.first("SELECT COUNT(*) AS n FROM applications")?.int("n")) ?? 0) == 0 }

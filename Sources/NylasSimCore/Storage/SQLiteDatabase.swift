@@ -114,6 +114,10 @@ package final class SQLiteDatabase {
     /// every rollback and on `invalidateLookups()`: what `RegionStore` read from those tables
     /// before is still current while it has not moved.
     package private(set) var lookupGeneration = 0
+    /// Moves with every change to a row of `messages`, `message_folders`, `folders` or `drafts` (and
+    /// with `lookupGeneration`'s rollbacks and invalidations): what `RegionStore.keptMail` keeps is
+    /// valid while it stands still.
+    package private(set) var mailGeneration = 0
 
     /// Opens a database file, or a private in-memory database when `path` is nil.
     package init(path: String?) throws {
@@ -135,12 +139,16 @@ package final class SQLiteDatabase {
         try execute("PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;")
         let context = Unmanaged.passUnretained(self).toOpaque()
         sqlite3_update_hook(handle, { context, _, _, table, _ in
-            guard let context, let table, SQLiteDatabase.isLookupTable(table) else { return }
-            Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue().lookupGeneration &+= 1
+            guard let context, let table else { return }
+            if SQLiteDatabase.isLookupTable(table) {
+                Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue().lookupGeneration &+= 1
+            } else if SQLiteDatabase.isMailTable(table) {
+                Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue().mailGeneration &+= 1
+            }
         }, context)
         sqlite3_rollback_hook(handle, { context in
             guard let context else { return }
-            Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue().lookupGeneration &+= 1
+            Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue().invalidateLookups()
         }, context)
         // `sim_value(x)`: the value a large-value reference stands for, or `x` itself.
         sqlite3_create_function_v2(handle, "sim_value", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, context, { fn, _, args in
@@ -181,9 +189,22 @@ package final class SQLiteDatabase {
         }
     }
 
+    /// The tables that mail answers are rendered from (`mailGeneration`).
+    private static func isMailTable(_ name: UnsafePointer<CChar>) -> Bool {
+        switch name[0] {
+        case 0x64: return strcmp(name, "drafts") == 0  // d
+        case 0x66: return strcmp(name, "folders") == 0  // f
+        case 0x6D: return strcmp(name, "messages") == 0 || strcmp(name, "message_folders") == 0  // m
+        default: return false
+        }
+    }
+
     /// Forgets the looked-up rows (for writes the update hook does not see: `DELETE FROM t`
     /// without a condition empties a table without reporting its rows).
-    package func invalidateLookups() { lookupGeneration &+= 1 }
+    package func invalidateLookups() {
+        lookupGeneration &+= 1
+        mailGeneration &+= 1
+    }
 
     /// `PRAGMA data_version`: moves when another connection (another process) commits to this
     /// database file.
@@ -203,7 +224,7 @@ package final class SQLiteDatabase {
         let rc = sqlite3_backup_step(backup, -1)
         sqlite3_backup_finish(backup)
         guard rc == SQLITE_DONE else { throw error(rc) }
-        lookupGeneration &+= 1
+        invalidateLookups()
     }
 
     /// Runs `body` (a write outside any transaction) with `synchronous=NORMAL` on a file-backed
@@ -420,7 +441,7 @@ package final class SQLiteDatabase {
             return result
         } catch {
             try? execute("ROLLBACK TO \(name); RELEASE \(name)")
-            lookupGeneration &+= 1
+            invalidateLookups()
             throw error
         }
     }

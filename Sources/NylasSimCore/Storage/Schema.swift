@@ -419,6 +419,12 @@ package enum Schema {
         "ALTER TABLE webhooks ADD COLUMN channel TEXT; ALTER TABLE webhooks ADD COLUMN role_arn TEXT;",
         // A folder's colours as the grant last synced them (Google labels).
         "ALTER TABLE folders ADD COLUMN colors BLOB;",
+        // A draft's thread, so that a thread finds its drafts by index, not by reading every draft.
+        """
+        ALTER TABLE drafts ADD COLUMN thread_id TEXT;
+        UPDATE drafts SET thread_id = json_extract(CAST(sim_value(data) AS TEXT), '$.object.thread_id');
+        CREATE INDEX drafts_thread ON drafts(grant_id, thread_id);
+        """,
     ]
 
     /// Migrations of the provider-world database.
