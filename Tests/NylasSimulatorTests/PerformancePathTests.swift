@@ -131,6 +131,45 @@ struct PerformancePathTests {
         }
     }
 
+    @Test("Kept mail answers stay under their bound: none of 64 KiB or more, at most 8 MiB in all")
+    func keptMailBound() async throws {
+        try await withSimulator { h in
+            let grant = try h.sim.createGrant(email: "bound@gmail.com", provider: "google")
+            for i in 0 ..< 200 {
+                try h.sim.deliverMail(to: "bound@gmail.com", from: "a@example.com", subject: "Large \(i)",
+                                      body: String(repeating: "x", count: 60_000))
+            }
+            try h.sim.deliverMail(to: "bound@gmail.com", from: "a@example.com", subject: "Too large",
+                                  body: String(repeating: "y", count: 70_000))
+            var ids: [String] = []
+            var token: String?
+            repeat {
+                let page = try await h.call("GET", "/v3/grants/\(grant.id)/messages?limit=50&select=id" + (token.map { "&page_token=\($0)" } ?? ""),
+                                            token: grant.accessToken)
+                ids += (page.data?.arrayValue ?? []).compactMap { $0["id"]?.stringValue }
+                token = page.json?["next_cursor"]?.stringValue
+            } while token != nil
+            #expect(ids.count == 201)
+            var peak = 0
+            for id in ids {
+                let r = try await h.call("GET", "/v3/grants/\(grant.id)/messages/\(id)", token: grant.accessToken)
+                #expect(r.status == 200)
+                let size = h.sim.core.withState { $0.store(.us).keptMailSize }
+                peak = max(peak, size.bytes)
+                #expect(size.bytes <= (8 << 20) + 64 * 1024)
+            }
+            #expect(peak > 4 << 20, "answers under 64 KiB are kept (peak \(peak) bytes)")
+            // The answer of 64 KiB or more is rendered each time and never kept.
+            let large = try #require(ids.first { id in
+                (try? h.sim.core.withState { try $0.store(.us).db.first("SELECT subject FROM messages WHERE id = ?", id)?.string("subject") }) == "Too large"
+            })
+            let before = h.sim.core.withState { $0.store(.us).keptMailSize }
+            let r = try await h.call("GET", "/v3/grants/\(grant.id)/messages/\(large)", token: grant.accessToken)
+            #expect(r.body.count > 70_000)
+            #expect(h.sim.core.withState { $0.store(.us).keptMailSize }.answers == before.answers)
+        }
+    }
+
     /// The provider-world row of a synced message (its ID in the control API).
     private func worldID(_ h: SimHarness, _ messageID: String) throws -> Int {
         try h.sim.core.withState { s in

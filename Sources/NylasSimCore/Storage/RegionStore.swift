@@ -21,8 +21,11 @@ package final class RegionStore {
         var generation: Int
         var dataVersion: Int
         var answers: [String: [UInt8]] = [:]
+        /// The bytes of the answers and keys kept.
+        var bytes = 0
         static let limit = 1024
         static let maxBytes = 64 * 1024
+        static let byteLimit = 8 << 20
     }
 
     package init(region: Region, path: String?, seed: String?) throws {
@@ -115,17 +118,24 @@ package final class RegionStore {
     /// (nil: nothing to answer, not kept). Everything is kept while no row of `messages`,
     /// `message_folders`, `folders` or `drafts` changed (any insert, update or delete moves
     /// `db.mailGeneration`, as do rollbacks) and, for a file, while no other connection committed;
-    /// answers of 64 KiB or more are not kept, nor more than 1,024.
+    /// answers of 64 KiB or more are not kept, and past 1,024 answers or 8 MiB it starts again.
     package func keptMail(key: String, render: () throws -> [UInt8]?) throws -> [UInt8]? {
         let dataVersion = db.path == nil ? 0 : try db.dataVersion()
-        if kept.generation != db.mailGeneration || kept.dataVersion != dataVersion || kept.answers.count >= KeptMail.limit {
+        if kept.generation != db.mailGeneration || kept.dataVersion != dataVersion || kept.answers.count >= KeptMail.limit
+            || kept.bytes >= KeptMail.byteLimit {
             kept = KeptMail(generation: db.mailGeneration, dataVersion: dataVersion)
         }
         if let hit = kept.answers[key] { return hit }
         guard let bytes = try render() else { return nil }
-        if bytes.count < KeptMail.maxBytes { kept.answers[key] = bytes }
+        if bytes.count < KeptMail.maxBytes {
+            kept.answers[key] = bytes
+            kept.bytes += bytes.count + key.utf8.count
+        }
         return bytes
     }
+
+    /// What the kept mail answers hold now: answers and bytes (for tests of the bound).
+    package var keptMailSize: (answers: Int, bytes: Int) { (kept.answers.count, kept.bytes) }
 
     package var isEmpty: Bool { ((try? db.first("SELECT COUNT(*) AS n FROM applications")?.int("n")) ?? 0) == 0 }
 }
