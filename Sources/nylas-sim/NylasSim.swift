@@ -433,11 +433,13 @@ enum Banner {
             }
             lines.append("")
         }
+        #if TLS
         if let ca = sim.certificateAuthority {
             lines.append("TLS: trust the local CA at \(ca.caCertificatePath)")
             lines.append("     e.g. export REQUESTS_CA_BUNDLE=\(ca.caCertificatePath) SSL_CERT_FILE=\(ca.caCertificatePath)")
             lines.append("")
         }
+        #endif
         lines.append("State and credentials as JSON: GET \(sim.baseURL(.us).absoluteString)/__sim/state")
         lines.append("Dashboard in a browser: \(sim.baseURL(.us).absoluteString)/__sim/ui\(options.controlToken == nil ? "" : "?token=<control token>")")
         lines.append("Press Ctrl-C to stop.")
