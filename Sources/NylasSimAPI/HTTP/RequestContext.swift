@@ -63,10 +63,22 @@ package struct RequestContext: Sendable {
         return SimResponse(status: 200, headers: ["Content-Type": "application/json; charset=utf-8"], body: body)
     }
 
+    /// A page that is always there (a list), kept as `keptAnswer` keeps it.
+    package func keptAnswer(_ store: RegionStore, key: String, render: () throws -> JSON) throws -> SimResponse {
+        try keptAnswer(store, key: key, render: { () throws -> JSON? in try render() })!
+    }
+
+    /// `{data: [...], next_cursor}`: a v3 cursor page without its `request_id`.
+    package static func page(_ items: [JSON], nextCursor: String?) -> JSON {
+        var o: JSON = ["data": .array(items)]
+        if let nextCursor { o["next_cursor"] = .string(nextCursor) }
+        return o
+    }
+
     /// `{request_id, data: [...], next_cursor}` (v3 cursor lists).
     package func list(_ items: [JSON], nextCursor: String?) -> SimResponse {
-        var o: JSON = ["request_id": .string(requestID), "data": .array(items)]
-        if let nextCursor { o["next_cursor"] = .string(nextCursor) }
+        var o = Self.page(items, nextCursor: nextCursor)
+        o["request_id"] = .string(requestID)
         return .json(o)
     }
 

@@ -38,10 +38,10 @@ package enum V3MessageRoutes {
             return try ctx.keptAnswer(store, key: key, render: {
                 let rows = try store.messages(grantID: grant.id, matching: filter, after: cursor, limit: limit + 1)
                 let records = rows.prefix(limit)
-                var page: JSON = ["data": .array(records.map { ctx.selecting(render($0, fields: fields, provider: grant.provider)) })]
-                if rows.count > limit, let last = records.last { page["next_cursor"] = .string(PageToken.make([String(last.date), last.id])) }
-                return page
-            })!
+                let next = rows.count > limit ? records.last.map { PageToken.make([String($0.date), $0.id]) } : nil
+                return RequestContext.page(records.map { ctx.selecting(render($0, fields: fields, provider: grant.provider)) },
+                                           nextCursor: next)
+            })
         }
     }
 

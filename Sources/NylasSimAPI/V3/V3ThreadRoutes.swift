@@ -32,10 +32,9 @@ package enum V3ThreadRoutes {
                 let rows = try store.threads(grantID: grant.id, matching: filter, after: cursor, limit: limit + 1)
                 let page = rows.prefix(limit)
                 let threads = try page.map { try thread(store, grant, $0.threadID) }
-                var answer: JSON = ["data": .array(threads.compactMap { $0 }.map { ctx.selecting($0) })]
-                if rows.count > limit, let last = page.last { answer["next_cursor"] = .string(PageToken.make([String(last.latest), last.threadID])) }
-                return answer
-            })!
+                let next = rows.count > limit ? page.last.map { PageToken.make([String($0.latest), $0.threadID]) } : nil
+                return RequestContext.page(threads.compactMap { $0 }.map { ctx.selecting($0) }, nextCursor: next)
+            })
         }
     }
 
