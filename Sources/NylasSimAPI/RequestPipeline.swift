@@ -5,6 +5,8 @@ import NylasSimCore
 /// provider rate limits, the handler, the Nylas error body of the surface, the journal row.
 package struct RequestPipeline: Sendable {
     package let router: Router
+    /// v2 requests under way per token, for v2's concurrency limits.
+    let concurrency = ConcurrencyLimits()
 
     package init(router: Router) { self.router = router }
 
@@ -15,10 +17,13 @@ package struct RequestPipeline: Sendable {
         let resolution = router.resolve(method: request.method, parts: parts)
         // One turn of the lock: the request ID, then scripted faults and provider rate limits.
         var intercepted: FaultAction?
+        var rateLimits: NylasRateLimits?
         let requestID = core.withState { s in
+            rateLimits = s.settings.nylasRateLimits
             let id = s.store(region).ids.uuid("request")
             if failure == nil, case .found(let route, let params) = resolution, route.surface != .control {
-                intercepted = interceptions(s, request, region: region, surface: route.surface, parts: parts, params: params)
+                intercepted = interceptions(s, request, region: region, surface: route.surface, parts: parts, pattern: route.pattern,
+                                            params: params)
             }
             return id
         }
@@ -41,6 +46,17 @@ package struct RequestPipeline: Sendable {
                     }
                     if let error = action.error { throw error }
                 }
+                var held: String?
+                if surface == .v2, let limits = rateLimits,
+                   let (key, limit) = ConcurrencyLimits.group(request, parts: parts, limits: limits) {
+                    guard concurrency.enter(key, limit: limit) else {
+                        throw NylasError(status: 429, type: "rate_limit_error",
+                                         message: "Too many concurrent requests, please try again shortly.", v2Type: "api_error",
+                                         headers: ["X-RateLimit-Limit": String(limit), "X-RateLimit-Reset": "1"])
+                    }
+                    held = key
+                }
+                defer { if let held { concurrency.leave(held) } }
                 let context = RequestContext(core: core, request: request, region: region, params: params,
                                              surface: surface, requestID: requestID, notes: notes)
                 response = try await route.handler(context)
@@ -64,7 +80,7 @@ package struct RequestPipeline: Sendable {
             response.headers["Nylas-API-Version"] = "2.5"
             // A v2 429 names the limit and the seconds until it resets (reference v2 §4.4): 50 per
             // second per account token, 500 per application.
-            if response.status == 429 {
+            if response.status == 429, response.headers["X-RateLimit-Limit"] == nil {
                 let account = request.header("authorization")?.lowercased().hasPrefix("bearer") ?? false
                 response.headers["X-RateLimit-Limit"] = account ? "50" : "500"
                 response.headers["X-RateLimit-Reset"] = response.headers["Retry-After"] ?? "1"
@@ -128,7 +144,7 @@ package struct RequestPipeline: Sendable {
 
     /// Scripted faults and provider rate limits, checked before the handler runs.
     private func interceptions(_ s: EngineState, _ request: SimRequest, region: Region, surface: APISurface, parts: [String],
-                               params: [String: String]) -> FaultAction? {
+                               pattern: String, params: [String: String]) -> FaultAction? {
         let store = s.store(region)
         var grant: GrantRecord?
         // The caller's application and token, read only when needed (a grant named otherwise than by ID, or faults).
@@ -166,16 +182,15 @@ package struct RequestPipeline: Sendable {
                 if action.error != nil || action.drop || action.latency != nil { return action }
             }
         }
+        if let limits = s.settings.nylasRateLimits,
+           let refused = RateLimits.check(s, limits, request, surface: surface, parts: parts, pattern: pattern, grant: grant,
+                                          applicationID: { grant?.applicationID ?? callerOf().applicationID }) {
+            return FaultAction(error: refused, latency: nil, drop: false)
+        }
         // Provider rate limits apply to data calls of a grant.
         guard let grant, parts.count > 3, let limit = s.settings.providerRateLimits[grant.provider] else { return nil }
-        let key = "\(grant.provider)|\(grant.email.lowercased())"
-        var usage = s.providerUsage[key] ?? (s.now, 0)
-        if s.now >= usage.windowStart + limit.window { usage = (s.now, 0) }
-        usage.count += 1
-        s.providerUsage[key] = usage
-        guard usage.count > limit.requests else { return nil }
-        let retry = max(1, Int(((usage.windowStart + limit.window) - s.now).milliseconds + 999) / 1000)
-        var error = NylasError.rateLimited(retryAfter: retry)
+        guard let left = s.consume("\(grant.provider)|\(grant.email.lowercased())", limit, in: &s.providerUsage) else { return nil }
+        var error = NylasError.rateLimited(retryAfter: RateLimits.seconds(left))
         error.message = "Too many requests, please try again shortly. The \(grant.provider) provider limit is \(limit.requests) requests per \(limit.window.milliseconds / 1000) seconds for this mailbox."
         return FaultAction(error: error, latency: nil, drop: false)
     }

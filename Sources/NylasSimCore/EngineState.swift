@@ -31,6 +31,11 @@ public struct SimulatorSettings: Sendable, Equatable {
         "google": ProviderRateLimit(requests: 600, window: .seconds(60)),
         "microsoft": ProviderRateLimit(requests: 10_000, window: .seconds(600)),
     ]
+    /// Nylas's own rate limits (reference v3 §2.5, v2 §4.4), counted on the virtual clock: a test
+    /// that makes 60 admin calls without moving the clock gets 429s, as it would in one second
+    /// against Nylas. Nil turns them off (`serve --no-rate-limits`, which also turns off the
+    /// provider limits above).
+    public var nylasRateLimits: NylasRateLimits? = NylasRateLimits()
     /// Event notifications (`event.*`) only for each grant's primary calendar, as Nylas does by default;
     /// an application's `sync_primary_calendar_only` setting overrides it (`POST /__sim/calendar/settings`).
     public var syncPrimaryCalendarOnly = true
@@ -101,6 +106,8 @@ package final class EngineState {
     package var faults: FaultEngine
     /// Provider request counts per mailbox in the current rate-limit window.
     package var providerUsage: [String: (windowStart: VirtualTime, count: Int)] = [:]
+    /// Nylas rate-limit counts per application, grant or v2 token and endpoint, in the current window.
+    package var nylasUsage: [String: (windowStart: VirtualTime, count: Int)] = [:]
     /// Tests awaiting a webhook delivery.
     package let deliveryWaiters = DeliveryWaiters()
 
@@ -127,6 +134,7 @@ package final class EngineState {
         large = try LargeValues(directory: options.dataDirectory)
         for db in [world.db] + regions.values.map(\.db) { db.large = large }
         persistsClock = options.dataDirectory != nil
+        for store in regions.values { store.clock = { [unowned self] in self.now } }
         // A `--data-dir` server restarted: its clock resumes where it stopped (time, mode, rate).
         if persistsClock, let saved = try world.savedClock() {
             clock = ClockState(start: saved.time, mode: saved.mode, rate: saved.rate)
@@ -290,6 +298,7 @@ package final class EngineState {
         outages.removeAll()
         faults.removeAll()
         providerUsage.removeAll()
+        nylasUsage.removeAll()
     }
 }
 
@@ -307,5 +316,49 @@ public struct ProviderRateLimit: Sendable, Equatable {
     public init(requests: Int, window: Duration) {
         self.requests = requests
         self.window = window
+    }
+}
+
+/// Nylas's own request limits (reference v3 §2.5 and v2 §4.4). Each is a number of requests in a
+/// window of the virtual clock; over it, 429.
+public struct NylasRateLimits: Sendable, Equatable {
+    /// v3 Applications, Authentication, Connectors, Grants and Webhooks: 50 a second per application.
+    public var application = ProviderRateLimit(requests: 50, window: .seconds(1))
+    /// v3 data calls of a grant (messages, calendars, contacts, JSON sends…): 200 a second per grant.
+    public var grant = ProviderRateLimit(requests: 200, window: .seconds(1))
+    /// v3 multipart sends: 10 a second per grant.
+    public var multipartSend = ProviderRateLimit(requests: 10, window: .seconds(1))
+    /// `POST /v3/providers/detect`: 20 a minute per application.
+    public var detect = ProviderRateLimit(requests: 20, window: .seconds(60))
+    /// v2 account calls: 50 a second per access token and endpoint.
+    public var v2Account = ProviderRateLimit(requests: 50, window: .seconds(1))
+    /// v2 application calls (`/a/{client_id}/…`): 500 a second per application and endpoint.
+    public var v2Application = ProviderRateLimit(requests: 500, window: .seconds(1))
+    /// v2 `GET /a/{client_id}/ip_addresses`: 10 an hour per application.
+    public var v2IPAddresses = ProviderRateLimit(requests: 10, window: .seconds(3600))
+    /// v2 concurrent requests per access token: 10 on `/delta/streaming` and on `/delta/longpoll`,
+    /// 5 on `/messages`, `/threads` and `/contacts` (and their sub-paths).
+    public var v2Concurrency: [String: Int] = ["delta/streaming": 10, "delta/longpoll": 10,
+                                               "messages": 5, "threads": 5, "contacts": 5]
+
+    public init() {}
+}
+
+extension EngineState {
+    /// Counts one request against `limit` under `key` in `usage`; the time left in the window when
+    /// the request is over the limit, nil when it is within.
+    package func consume(_ key: String, _ limit: ProviderRateLimit,
+                         in usage: inout [String: (windowStart: VirtualTime, count: Int)]) -> Duration? {
+        var entry = usage[key] ?? (now, 0)
+        if now >= entry.windowStart + limit.window { entry = (now, 0) }
+        entry.count += 1
+        if usage.count >= 10_000, usage[key] == nil {
+            // Keys of closed windows go first: a client cycling through tokens cannot grow the table.
+            let now = self.now
+            usage = usage.filter { now < $0.value.windowStart + .seconds(3600) }
+        }
+        usage[key] = entry
+        guard entry.count > limit.requests else { return nil }
+        return .milliseconds((entry.windowStart + limit.window).milliseconds - now.milliseconds)
     }
 }

@@ -78,6 +78,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("start-time"), help: "Virtual start time (ISO 8601 or Unix seconds). Default: now, or 2026-01-01T09:00:00Z for a seeded manual clock.")
     var startTime: String?
 
+    @Flag(name: .customLong("no-rate-limits"), help: "Answer every request: no Nylas rate limits (v3: 50/s per application, 200/s per grant; v2: 50/s per token and endpoint) and no provider limits (Google 600/min, Microsoft 10,000/10 min per mailbox). For load tests.")
+    var noRateLimits = false
+
     @Flag(help: "Serve HTTPS with a certificate from a local CA generated once (its path is printed).")
     var tls = false
 
@@ -156,6 +159,10 @@ struct Serve: AsyncParsableCommand {
         options.startTime = startTime.flatMap(VirtualTime.init(parsing:))
         options.settings.maxBodyBytes = maxBodyBytes
         options.settings.accessTokenLifetime = .seconds(accessTokenLifetime)
+        if noRateLimits {
+            options.settings.nylasRateLimits = nil
+            options.settings.providerRateLimits = [:]
+        }
         options.settings.webhooks.attemptTimeout = .milliseconds(Int64(webhookTimeout * 1000))
         if let pubsubEndpoint { options.settings.channels.pubsub = pubsubEndpoint.hasPrefix("http") ? pubsubEndpoint : "http://" + pubsubEndpoint }
         if let snsEndpoint { options.settings.channels.sns = snsEndpoint }

@@ -110,6 +110,7 @@ package enum MigrationToolRoutes {
         let ids = try body.stringArray("nylas_ids")
         let page = try body.int("next_page_number") ?? 1
         guard page >= 1 else { throw NylasError.invalidValue("next_page_number", "must be at least 1") }
+        let since = try body.int("start_from_timestamp")
         return ctx.data(try ctx.read { s, store in
             let app = try ctx.requireAPIKey(s, store)
             guard let v2App = app.v2ApplicationID else {
@@ -134,13 +135,19 @@ package enum MigrationToolRoutes {
             if let ids {
                 v2IDs = ids
             } else {
-                v2IDs = try store.objectIDs(grantID: account.id, kind: kind, limit: pageSize + 1, offset: (page - 1) * pageSize)
+                v2IDs = try store.objectIDs(grantID: account.id, kind: kind, createdAfter: since, limit: pageSize + 1,
+                                            offset: (page - 1) * pageSize)
             }
             let slice = Array(v2IDs.prefix(pageSize))
             let translations = try slice.map { id -> JSON in
                 var target: JSON = .null
-                if let key = try store.worldKey(grantID: account.id, kind: kind, id: id) {
-                    if let v3 = try store.objectID(grantID: grant.id, kind: kind, worldKey: key) {
+                // An object gone from the provider translates to null (reference v2 §8.2).
+                if let key = try store.worldKey(grantID: account.id, kind: kind, id: id),
+                   try store.objectExists(grantID: account.id, kind: kind, id: id) {
+                    if kind == "folder", ["imap", "icloud", "yahoo"].contains(grant.provider) {
+                        // IMAP folders translate to their name; the v3 ID is base64 of `v0:<grant_id>:<name>`.
+                        target = try store.folder(grantID: grant.id, worldKey: key).map { .string($0.name) } ?? .null
+                    } else if let v3 = try store.objectID(grantID: grant.id, kind: kind, worldKey: key) {
                         target = .string(v3)
                     } else if kind == "message", let wid = Int64(key), let m = try s.world.message(id: wid), !m.deleted {
                         target = .string(try store.mintID(grant: grant, kind: kind, worldKey: key, hint: m.messageIDHeader))

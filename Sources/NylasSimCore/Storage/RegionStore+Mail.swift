@@ -226,7 +226,8 @@ extension RegionStore {
     }
 
     package func saveObjectID(grantID: String, kind: String, worldKey: String, id: String) throws {
-        try db.run("INSERT OR IGNORE INTO object_ids(grant_id, kind, world_key, id) VALUES(?,?,?,?)", grantID, kind, worldKey, id)
+        try db.run("INSERT OR IGNORE INTO object_ids(grant_id, kind, world_key, id, created_at) VALUES(?,?,?,?,?)",
+                   grantID, kind, worldKey, id, clock().seconds)
     }
 
     /// The ID a grant gives a provider object, minted on first sight in the provider's style (§7).
@@ -248,6 +249,9 @@ extension RegionStore {
             let prefix = ["message": "AAMkAGI2TG93AAA", "draft": "AAMkAGI2TG93AAA", "thread": "AAQkAGI2TAAQ",
                           "folder": "AAMkAGI2TUAAAEM", "attachment": "AAMkAGI2TAttBB"][kind] ?? "AAMkAG"
             id = prefix + ids.base62("graph-\(kind)", length: 40) + "-" + ids.base62("graph-\(kind)-tail", length: 6) + "_" + "AAA="
+        case ("folder", "imap"), ("folder", "icloud"), ("folder", "yahoo"):
+            // Reference v2 §8.2: an IMAP folder's v3 ID is base64 of `v0:<grant_id>:<folder name>`.
+            id = Data("v0:\(grant.id):\(hint ?? worldKey)".utf8).base64EncodedString()
         case ("folder", _): id = hint ?? worldKey
         case ("attachment", _) where provider.isIMAPFamily: id = hint ?? ids.base62("attachment", length: 24)
         case ("message", _) where provider.isIMAPFamily, ("thread", _) where provider.isIMAPFamily:

@@ -11,6 +11,8 @@ package final class RegionStore {
     /// The bytes the in-memory delivery journal holds (nil: not measured yet).
     package var deliveryBytes: Int?
     package var ids: IDGenerator
+    /// The simulator's clock, for the times rows are stamped with (set by the engine state).
+    package var clock: () -> VirtualTime = { VirtualTime(milliseconds: 0) }
     private var savedCounter: Int
     /// Applications, tokens and grants looked up by key, kept while those tables are unchanged.
     private let lookups = Lookups()

@@ -425,6 +425,8 @@ package enum Schema {
         UPDATE drafts SET thread_id = json_extract(CAST(sim_value(data) AS TEXT), '$.object.thread_id');
         CREATE INDEX drafts_thread ON drafts(grant_id, thread_id);
         """,
+        // When each ID was minted: a v2 object's creation time (`start_from_timestamp` of translate).
+        "ALTER TABLE object_ids ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;",
     ]
 
     /// Migrations of the provider-world database.
