@@ -108,6 +108,17 @@ final class ConcurrencyLimits: Sendable {
         }
     }
 
+    /// A place held for as long as this object lives (a streamed answer's closure keeps it).
+    final class Place: Sendable {
+        let limits: ConcurrencyLimits
+        let key: String
+        init(_ limits: ConcurrencyLimits, _ key: String) {
+            self.limits = limits
+            self.key = key
+        }
+        deinit { limits.leave(key) }
+    }
+
     func leave(_ key: String) {
         running.withLock { counts in
             let n = (counts[key] ?? 1) - 1

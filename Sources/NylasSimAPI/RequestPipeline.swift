@@ -60,6 +60,15 @@ package struct RequestPipeline: Sendable {
                 let context = RequestContext(core: core, request: request, region: region, params: params,
                                              surface: surface, requestID: requestID, notes: notes)
                 response = try await route.handler(context)
+                // A streamed answer holds its place until its stream ends.
+                if let key = held, let stream = response.stream {
+                    held = nil
+                    let place = ConcurrencyLimits.Place(concurrency, key)
+                    response.stream = { sink in
+                        await stream(sink)
+                        withExtendedLifetime(place) {}
+                    }
+                }
             case .wrongMethod(let s):
                 surface = s
                 throw NylasError.methodNotAllowed(request.method, request.path)
@@ -87,7 +96,10 @@ package struct RequestPipeline: Sendable {
             }
         }
         if surface == .v3 { Self.v3Headers(request, parts: parts, requestID: requestID, &response) }
-        if request.method == "HEAD" { response.body = [] }
+        if request.method == "HEAD" {
+            response.body = []
+            response.stream = nil
+        }
         let elapsed = (ContinuousClock.now - started).components
         let micros = Int(elapsed.seconds * 1_000_000 + elapsed.attoseconds / 1_000_000_000_000)
         record(core, request, response, region: region, surface: surface, requestID: requestID, notes: notes, micros: micros)

@@ -2111,19 +2111,49 @@ struct ReferenceDefectTests {
         }
     }
 
-    @Test("v2 l. 485: /delta/streaming is sent chunked as the changes come")
+    @Test("v2 l. 485: /delta/streaming is sent chunked as the changes come, with bare newlines while idle")
     func deltaStreaming() async throws {
         try await withSimulator { h in
             let (_, auth) = try await v2Connect(h, email: "stream@gmail.com")
             let cursor = try #require(try await h.call("POST", "/delta/latest_cursor", headers: auth).json?["cursor"]?.stringValue)
-            async let stream = h.call("GET", "/delta/streaming?cursor=\(cursor)&timeout=5", headers: auth)
-            try await Task.sleep(for: .milliseconds(200))
+            typealias Raw = HostileInputTests.RawSocket
+            let port = try #require(h.sim.baseURL(.us).port)
+            let socket = try Raw(port: port, receiveTimeout: 5)
+            defer { socket.close() }
+            let request = "GET /delta/streaming?cursor=\(cursor)&timeout=60 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Authorization: \(auth["Authorization"] ?? "")\r\n\r\n"
+            #expect(socket.send(request))
+            /// Reads until `text` has arrived (or the socket's 5 s receive timeout).
+            func read(until text: String, into seen: String) async throws -> String {
+                try await Raw.run {
+                    var all = seen
+                    var buffer = [UInt8](repeating: 0, count: 65536)
+                    while !all.contains(text) {
+                        let n = buffer.withUnsafeMutableBytes { recv(socket.fd, $0.baseAddress, $0.count, 0) }
+                        if n <= 0 { break }
+                        all += String(decoding: buffer[0..<n], as: UTF8.self)
+                    }
+                    return all
+                }
+            }
+            var wire = try await read(until: "\r\n\r\n", into: "")
+            let head = wire.lowercased()
+            #expect(head.hasPrefix("http/1.1 200"), "\(wire)")
+            #expect(head.contains("content-type: text/event-stream"), "\(wire)")
+            #expect(head.contains("transfer-encoding: chunked") && !head.contains("content-length"), "\(wire)")
+            // Idle: one bare newline a second.
+            await h.sim.advance(by: .seconds(2))
+            wire = try await read(until: "\r\n1\r\n\n\r\n", into: wire)
+            #expect(wire.contains("\r\n1\r\n\n\r\n"), "a keep-alive chunk: \(wire.suffix(200))")
+            // A change made while the stream is open arrives on it, before the stream ends.
             _ = try h.sim.deliverMail(to: "stream@gmail.com", from: "a@example.org", subject: "Streamed")
-            await h.sim.advance(by: .seconds(6))
-            let r = try await stream
-            #expect(r.status == 200)
-            #expect(r.headers["content-type"]?.hasPrefix("text/event-stream") == true)
-            #expect(r.headers["transfer-encoding"]?.lowercased() == "chunked", "\(r.headers)")
+            wire = try await read(until: "Streamed", into: wire)
+            #expect(wire.contains("\"subject\":\"Streamed\""), "\(wire.suffix(400))")
+            #expect(!wire.contains("\r\n0\r\n\r\n"), "the stream is still open")
+            // The timeout ends the response with the last chunk.
+            await h.sim.advance(by: .seconds(60))
+            wire = try await read(until: "\r\n0\r\n\r\n", into: wire)
+            #expect(wire.hasSuffix("\r\n0\r\n\r\n"), "\(wire.suffix(200))")
         }
     }
 
@@ -2135,6 +2165,14 @@ struct ReferenceDefectTests {
                                "smtp_host": "smtp.example.com", "smtp_port": 465]
             let (second, _) = try await v2Connect(h, email: "moved@example.com", provider: "imap", settings: moved)
             #expect(second != first)
+            // A new password on the same servers is the same account.
+            var repassword = moved
+            repassword["imap_password"] = "new"
+            let (third, _) = try await v2Connect(h, email: "moved@example.com", provider: "imap", settings: repassword)
+            #expect(third == second)
+            let accounts = try await h.call("GET", "/a/\(h.sim.region(.us).v2.clientID)/accounts", headers: appBasic(h))
+            #expect(accounts.json?.arrayValue?.filter { $0["email"]?.stringValue == "moved@example.com" }.count == 2,
+                    "both accounts exist (and count twice): \(accounts.text.prefix(400))")
         }
     }
 

@@ -142,7 +142,7 @@ package final class SimulatorHTTPHandler: ChannelInboundHandler {
     }
 
     private func write(_ context: ChannelHandlerContext, _ response: SimResponse, version: HTTPVersion, keepAlive: Bool) {
-        guard context.channel.isActive else { return }
+        guard context.channel.isActive else { return }  // a streamed body's closure is dropped unrun
         headTimeout?.requestAnswered()
         if response.dropConnection {
             context.close(promise: nil)
@@ -151,8 +151,25 @@ package final class SimulatorHTTPHandler: ChannelInboundHandler {
         var headers = HTTPHeaders()
         headers.reserveCapacity(response.headers.count + 2)
         for (name, value) in response.headers { headers.add(name: name, value: value) }
-        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
+        if let stream = response.stream {
+            // No Content-Length: the encoder sends the body chunked, each write a chunk.
+            headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+            let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            if !response.body.isEmpty {
+                context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)
+            }
+            context.flush()
+            let channel = context.channel
+            Task {
+                await stream(ChannelStreamSink(channel: channel))
+                try? await channel.writeAndFlush(HTTPServerResponsePart.end(nil))
+                if !keepAlive { try? await channel.close() }
+            }
+            return
+        }
+        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
         let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if !response.body.isEmpty {
@@ -319,5 +336,20 @@ package final class BulkExecutor: TaskExecutor, @unchecked Sendable {
         let job = UnownedJob(job)
         let executor = asUnownedTaskExecutor()
         queue.async { job.runSynchronously(on: executor) }
+    }
+}
+
+/// A streamed body's chunks, written to the connection from any task.
+struct ChannelStreamSink: ResponseStreamSink {
+    let channel: any Channel
+
+    func write(_ bytes: [UInt8]) async -> Bool {
+        guard channel.isActive else { return false }
+        do {
+            try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: bytes))))
+            return true
+        } catch {
+            return false
+        }
     }
 }

@@ -104,11 +104,20 @@ package enum V2AccountRoutes {
             let (account, token) = try s.connectAccount(region: ctx.region, application: app,
                                                         provider: record.data["provider"]?.stringValue ?? "google",
                                                         email: record.data["email"]?.stringValue ?? "", name: record.data["name"]?.stringValue,
-                                                        scopes: record.data["scopes"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+                                                        scopes: record.data["scopes"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                                                        server: record.data["server"]?.stringValue)
             ctx.notes.set(application: app.id, grant: account.id)
             return ["access_token": .string(token), "account_id": .string(account.id), "email_address": .string(account.email),
                     "provider": .string(V2Provider.v2Name(account.provider)), "token_type": "bearer"]
         })
+    }
+
+    /// The server settings that identify an IMAP or Exchange account (hosts, ports, user names;
+    /// not passwords): nil for the other providers.
+    static func serverSettings(_ provider: String, _ settings: BodyFields) -> String? {
+        guard provider == "imap" || provider == "exchange" else { return nil }
+        let keys = settings.values.keys.filter { !$0.contains("password") && !$0.contains("secret") && !$0.contains("token") }.sorted()
+        return keys.map { key in "\(key)=\(settings.raw(key).map { $0.stringValue ?? "\($0)" } ?? "")" }.joined(separator: ";")
     }
 
     /// `POST "/connect/authorize"`
@@ -126,6 +135,7 @@ package enum V2AccountRoutes {
             throw NylasError(status: 400, type: "invalid_request_error", message: "Missing provider setting: \(key)")
         }
         let scopes = (try body.string("scopes") ?? "email,calendar,contacts").split(separator: ",").map(String.init)
+        let server = serverSettings(providerName.lowercased(), settings)
         return .json(try ctx.write { s, store in
             guard let app = try store.application(clientID: clientID), app.apiVersion == 2 else {
                 throw NylasError.invalidRequest("Invalid client_id \(clientID)")
@@ -135,7 +145,8 @@ package enum V2AccountRoutes {
             try store.insert(TokenRecord(token: code, kind: .code, applicationID: app.id, grantID: nil,
                                          expiresAt: s.now + s.settings.authorizationCodeLifetime,
                                          data: ["email": .string(email.lowercased()), "provider": .string(provider),
-                                                "name": .optional(try body.string("name")), "scopes": .strings(scopes)],
+                                                "name": .optional(try body.string("name")), "scopes": .strings(scopes),
+                                                "server": .optional(server)],
                                          createdAt: s.now.seconds))
             return ["code": .string(code)]
         })
@@ -152,7 +163,8 @@ package enum V2AccountRoutes {
             let (account, token) = try s.connectAccount(region: ctx.region, application: app,
                                                         provider: record.data["provider"]?.stringValue ?? "imap",
                                                         email: record.data["email"]?.stringValue ?? "", name: record.data["name"]?.stringValue,
-                                                        scopes: record.data["scopes"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+                                                        scopes: record.data["scopes"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                                                        server: record.data["server"]?.stringValue)
             ctx.notes.set(application: app.id, grant: account.id)
             var o = V2Render.account(account)
             o["access_token"] = .string(token)

@@ -215,10 +215,37 @@ package enum V2DraftFileRoutes {
     }
 
     /// `GET "/delta/streaming"`
+    /// Sent chunked while the connection lasts (reference v2 §6.12): each delta as one line as it
+    /// is committed, a bare `\n` each idle second, until `timeout` (default 1800 s; virtual time
+    /// with the manual clock, wall time with the running clock).
     @Sendable static func getStreaming(_ ctx: RequestContext) async throws -> SimResponse {
-        let page = try await waitForDeltas(ctx)
-        let lines = (page["deltas"]?.arrayValue ?? []).map { $0.text }.joined(separator: "\n")
-        return SimResponse(status: 200, headers: ["Content-Type": "text/event-stream"], body: Array((lines + "\n").utf8))
+        // Checked before the answer starts: the cursor, the filters, the account.
+        let first = try deltas(ctx)
+        let timeout = Duration.seconds(Int(ctx.query["timeout"] ?? "1800") ?? 1800)
+        var response = SimResponse(status: 200, headers: ["Content-Type": "text/event-stream"])
+        // The stream's times start now, before the head goes out and the client can move the clock.
+        let virtualStart = ctx.core.now
+        let wallStart = ContinuousClock.now
+        response.stream = { sink in
+            var page = first
+            var lastWrite = (virtual: virtualStart, wall: wallStart)
+            while true {
+                let items = page["deltas"]?.arrayValue ?? []
+                let manual = ctx.core.withState { $0.clock.mode == .manual }
+                if !items.isEmpty {
+                    guard await sink.write(Array((items.map(\.text).joined(separator: "\n") + "\n").utf8)) else { return }
+                    lastWrite = (ctx.core.now, ContinuousClock.now)
+                } else if manual ? ctx.core.now >= lastWrite.virtual + .seconds(1) : ContinuousClock.now - lastWrite.wall >= .seconds(1) {
+                    guard await sink.write([UInt8(ascii: "\n")]) else { return }
+                    lastWrite = (ctx.core.now, ContinuousClock.now)
+                }
+                if manual ? ctx.core.now >= virtualStart + timeout : ContinuousClock.now - wallStart >= timeout { return }
+                try? await Task.sleep(for: .milliseconds(20))
+                guard let cursor = page["cursor_end"]?.stringValue, let next = try? deltas(ctx, cursor: cursor) else { return }
+                page = next
+            }
+        }
+        return response
     }
 
     // MARK: Helpers
@@ -233,8 +260,8 @@ package enum V2DraftFileRoutes {
         return n
     }
 
-    package static func deltas(_ ctx: RequestContext) throws -> JSON {
-        guard let c = ctx.query["cursor"] else { throw NylasError.missingField("cursor") }
+    package static func deltas(_ ctx: RequestContext, cursor given: String? = nil) throws -> JSON {
+        guard let c = given ?? ctx.query["cursor"] else { throw NylasError.missingField("cursor") }
         let start = try parseCursor(c)
         // `includeTypes`/`excludeTypes` are the SDKs' spellings of the same filters (reference v2 §6.12).
         let include = try ctx.query.list("include_types", max: InputLimits.filterValues) + ctx.query.list("includeTypes", max: InputLimits.filterValues)

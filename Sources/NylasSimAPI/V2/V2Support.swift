@@ -150,23 +150,32 @@ extension JSON {
 /// v2 account lifecycle and the delta log.
 extension EngineState {
     /// Connects a mailbox to a v2 application: re-authenticates the existing account (same ID) or creates one.
+    /// `server` identifies an IMAP or Exchange account's server settings: the same mailbox
+    /// connected with other server settings is another account, with new IDs (reference v2 §8.3,
+    /// §8.5: "identified by email address plus server settings").
     package func connectAccount(region: Region, application app: ApplicationRecord, provider: String, email: String, name: String?,
-                        scopes: [String]) throws -> (account: GrantRecord, token: String) {
+                        scopes: [String], server: String? = nil) throws -> (account: GrantRecord, token: String) {
         let store = self.store(region)
         let now = self.now.seconds
         let mailbox = try world.ensureMailbox(email, provider: provider, name: name, now: now)
         try world.setCredentialsValid(email, true)
         var account: GrantRecord
         var isNew = false
-        if let existing = try store.grant(applicationID: app.id, email: email), existing.billingState != "deleted" {
+        let accounts = try store.grants(applicationID: app.id, email: email)
+        // An account whose server settings are unknown (connected without them) matches any.
+        let sameServer = accounts.first { a in
+            guard let server, let known = a.settings["server"]?.stringValue else { return true }
+            return known == server
+        }
+        if let existing = sameServer, existing.billingState != "deleted" {
             account = existing
             account.status = .valid
             account.syncState = "running"
             account.updatedAt = now
         } else {
-            if let deleted = try store.grant(applicationID: app.id, email: email) { try store.deleteGrant(id: deleted.id) }
+            if let deleted = sameServer { try store.deleteGrant(id: deleted.id) }
             account = GrantRecord(id: store.ids.base36("v2-account"), applicationID: app.id, provider: provider, email: mailbox.email,
-                                  name: name ?? mailbox.name, scope: scopes, settings: [:], state: nil,
+                                  name: name ?? mailbox.name, scope: scopes, settings: server.map { ["server": .string($0)] } ?? [:], state: nil,
                                   providerUserID: store.ids.hex("provider-user-id", length: 21), createdAt: now)
             account.apiVersion = 2
             account.syncState = "running"

@@ -51,12 +51,22 @@ public struct SimRequest: Sendable {
 }
 
 /// One HTTP response.
+/// Where a streamed body goes: each write is one chunk on the wire.
+public protocol ResponseStreamSink: Sendable {
+    /// Sends `bytes` as one chunk; false once the client has gone.
+    func write(_ bytes: [UInt8]) async -> Bool
+}
+
 public struct SimResponse: Sendable {
     public var status: Int
     public var headers: [String: String]
     public var body: [UInt8]
     /// Close the connection instead of answering (a fault rule's `drop`).
     public var dropConnection = false
+    /// A body produced while the connection stays open, sent chunked after `body` (v2's
+    /// `/delta/streaming`): the listener calls it once the head is out and ends the response when
+    /// it returns.
+    public var stream: (@Sendable (any ResponseStreamSink) async -> Void)?
 
     public init(status: Int, headers: [String: String] = [:], body: [UInt8] = []) {
         self.status = status

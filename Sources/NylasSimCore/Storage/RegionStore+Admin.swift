@@ -195,9 +195,17 @@ extension RegionStore {
         }
     }
 
+    /// The application's grant of the mailbox; of several (v2 accounts of one mailbox under different
+    /// server settings), the newest.
     package func grant(applicationID: String, email: String) throws -> GrantRecord? {
-        try db.first("SELECT * FROM grants WHERE application_id = ? AND email = ? COLLATE NOCASE", applicationID, email)
-            .map(GrantRecord.init)
+        try db.first("SELECT * FROM grants WHERE application_id = ? AND email = ? COLLATE NOCASE ORDER BY created_at DESC, rowid DESC",
+                     applicationID, email).map(GrantRecord.init)
+    }
+
+    /// Every grant of the application for the mailbox, newest first.
+    package func grants(applicationID: String, email: String) throws -> [GrantRecord] {
+        try db.query("SELECT * FROM grants WHERE application_id = ? AND email = ? COLLATE NOCASE ORDER BY created_at DESC, rowid DESC",
+                     applicationID, email).map(GrantRecord.init)
     }
 
     package func grant(applicationID: String, externalID: String) throws -> GrantRecord? {
