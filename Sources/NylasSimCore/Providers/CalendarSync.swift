@@ -166,7 +166,24 @@ package enum CalendarSync {
             try store.saveObjectID(grantID: grant.id, kind: "event", worldKey: key, id: id)
             return id
         }
+        if grant.kind == .google, grant.apiVersion != 2 {
+            // Google gives an event one ID on every attendee's calendar (reference v3 §7); a region
+            // has IDs of its own (seed 000: "object ID values … are different" in the new region).
+            let id = googleEventID(icalUID: e.icalUID, region: store.region)
+            if try store.worldKey(grantID: grant.id, kind: "event", id: id) == nil {
+                try store.saveObjectID(grantID: grant.id, kind: "event", worldKey: key, id: id)
+                return id
+            }
+        }
         return try store.mintID(grant: grant, kind: "event", worldKey: key)
+    }
+
+    /// A Google event ID for an iCalendar UID in a region: 26 lower-case hex digits of a digest of both.
+    package static func googleEventID(icalUID: String, region: Region) -> String {
+        let digits = Array("0123456789abcdef")
+        return String(Digest.sha256(Array("\(region.rawValue)|\(icalUID)".utf8)).prefix(13).flatMap { b in
+            [digits[Int(b >> 4)], digits[Int(b & 15)]]
+        })
     }
 
     package static func stamp(_ originalStart: Int, allDay: Bool) -> String {

@@ -109,7 +109,7 @@ extension RegionStore {
 
     /// Every booking, oldest first.
     package func allSchedulerBookings() throws -> [SchedulerBookingRecord] {
-        try db.query("SELECT * FROM scheduler_bookings ORDER BY created_at, id").map(SchedulerBookingRecord.init)
+        try db.query("SELECT * FROM scheduler_bookings ORDER BY created_at, rowid").map(SchedulerBookingRecord.init)
     }
 
     // MARK: Sessions
@@ -165,7 +165,7 @@ extension RegionStore {
 
     /// The bookings that are booked, for their reminders.
     package func bookedSchedulerBookings() throws -> [SchedulerBookingRecord] {
-        try db.query("SELECT * FROM scheduler_bookings WHERE status = 'booked' ORDER BY created_at, id").map(SchedulerBookingRecord.init)
+        try db.query("SELECT * FROM scheduler_bookings WHERE status = 'booked' ORDER BY created_at, rowid").map(SchedulerBookingRecord.init)
     }
 
     package func save(_ b: SchedulerBookingRecord) throws {
