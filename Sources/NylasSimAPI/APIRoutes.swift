@@ -34,6 +34,7 @@ package enum APIRoutes {
         V2ContactRoutes.register(&router)
         V2OutboxRoutes.register(&router)
         RoomResourceRoutes.register(&router)
+        TrackingRoutes.register(&router)
     }
 
     /// What the API layer adds to a new simulator's state: the v2 delta log among the event

@@ -2209,15 +2209,98 @@ struct ReferenceDefectTests {
         }
     }
 
-    @Test("v2 l. 317: tracked links are rewritten")
+    @Test("v2 l. 317, 566–573: tracked links are rewritten; opens and clicks notify with the payload as metadata")
     func trackedLinks() async throws {
+        let receiver = try await WebhookReceiver.start()
+        defer { Task { await receiver.stop() } }
         try await withSimulator { h in
-            let (_, auth) = try await v2Connect(h, email: "links@gmail.com")
-            let body = "<a href=\"https://nylas.com/\">Nylas</a>"
+            let v2 = h.sim.region(.us).v2
+            let hook = try await h.call("POST", "/a/\(v2.clientID)/webhooks", json: [
+                "callback_url": .string(receiver.url), "triggers": ["message.opened", "message.link_clicked"], "state": "active"],
+                headers: appBasic(h))
+            let hookID = try #require(hook.json?["id"]?.stringValue, "\(hook.text)")
+            let (account, auth) = try await v2Connect(h, email: "links@gmail.com")
+            let body = "<p>See <a href=\"https://nylas.com/\">Nylas</a> and <a href='https://example.org/docs'>docs</a></p>"
             let sent = try await h.call("POST", "/send", json: ["to": [["email": "x@example.com"]], "subject": "Tracked", "body": .string(body),
                                                                 "tracking": ["opens": true, "links": true, "thread_replies": true, "payload": "p1"]], headers: auth)
             #expect(sent.status == 200, "\(sent.text)")
-            #expect(sent.json?["body"]?.stringValue != body, "the link points at the tracking server")
+            let html = try #require(sent.json?["body"]?.stringValue)
+            #expect(html != body && !html.contains("https://nylas.com/"), "the link points at the tracking server: \(html)")
+            let base = h.sim.baseURL(.us).absoluteString
+            let links = html.components(separatedBy: "href=").dropFirst().compactMap { part -> String? in
+                let quote = part.first!
+                return part.dropFirst().split(separator: quote).first.map(String.init)
+            }
+            #expect(links.count == 2 && links.allSatisfy { $0.hasPrefix(base + "/t/") }, "\(links)")
+            let pixel = try #require(html.components(separatedBy: "<img src=\"").last?.split(separator: "\"").first.map(String.init))
+            // A click redirects to the link's target and notifies, with the send's payload.
+            let click = try await h.client.send("GET", links[1], headers: ["User-Agent": "MailClient/1.0"])
+            #expect(click.status == 302 && click.headers["location"] == "https://example.org/docs", "\(click.status) \(click.headers)")
+            let clicked = try #require(await h.sim.nextDelivery { $0.webhookID == hookID && $0.type == "message.link_clicked" })
+            _ = clicked
+            let open = try await h.client.send("GET", pixel)
+            #expect(open.status == 200 && open.headers["content-type"] == "image/gif")
+            _ = try #require(await h.sim.nextDelivery { $0.webhookID == hookID && $0.type == "message.opened" })
+            let payloads = receiver.received.compactMap(\.payload)
+            let clickDelta = try #require(payloads.compactMap { $0["deltas"]?.arrayValue?.first }.first { $0["type"] == "message.link_clicked" })
+            let messageID = try #require(sent.json?["id"]?.stringValue)
+            #expect(clickDelta["object_data"]?["id"]?.stringValue == messageID)
+            #expect(clickDelta["object_data"]?["account_id"]?.stringValue == account)
+            let metadata = clickDelta["object_data"]?["metadata"]
+            #expect(metadata?["payload"] == "p1" && metadata?["message_id"]?.stringValue == messageID, "\(clickDelta)")
+            #expect(metadata?["link_data"]?.arrayValue?.map { $0["url"]?.stringValue } == ["https://nylas.com/", "https://example.org/docs"])
+            #expect(metadata?["link_data"]?.arrayValue?[1]["count"] == 1 && metadata?["recents"]?.arrayValue?.first?["link_index"] == "1", "\(metadata ?? .null)")
+            #expect(metadata?["recents"]?.arrayValue?.first?["user_agent"] == "MailClient/1.0")
+            let openDelta = try #require(payloads.compactMap { $0["deltas"]?.arrayValue?.first }.first { $0["type"] == "message.opened" })
+            #expect(openDelta["object_data"]?["metadata"]?["count"] == 1 && openDelta["object_data"]?["metadata"]?["payload"] == "p1", "\(openDelta)")
+            // An unknown link is a 404 and notifies nothing.
+            #expect(try await h.client.send("GET", base + "/t/nosuchtoken/l/0").status == 404)
+            #expect(try await h.client.send("GET", links[0].replacingOccurrences(of: "/l/0", with: "/l/9")).status == 404)
+        }
+    }
+
+    @Test("v3 l. 311, 625: tracking_options rewrite links; a click and an open notify message.link_clicked and message.opened")
+    func v3Tracking() async throws {
+        let receiver = try await WebhookReceiver.start()
+        defer { Task { await receiver.stop() } }
+        try await withSimulator { h in
+            let hook = try await h.call("POST", "/v3/webhooks", token: h.apiKey, json: [
+                "webhook_url": .string(receiver.url), "trigger_types": ["message.opened", "message.link_clicked", "thread.replied"]])
+            receiver.trust(secret: try #require(hook.data?["webhook_secret"]?.stringValue, "\(hook.text)"))
+            let g = try h.sim.createGrant(email: "tracker@outlook.com", provider: "microsoft")
+            let sent = try await h.call("POST", "/v3/grants/\(g.id)/messages/send", token: h.apiKey, json: [
+                "to": [["email": "x@example.com"]], "subject": "Tracked", "body": "<a href=\"https://nylas.com/pricing\">Pricing</a>",
+                "tracking_options": ["opens": true, "links": true, "thread_replies": true, "label": "campaign-7"]])
+            let html = try #require(sent.data?["body"]?.stringValue, "\(sent.text)")
+            let link = try #require(html.components(separatedBy: "href=\"").dropFirst().first?.split(separator: "\"").first.map(String.init))
+            #expect(link.hasPrefix(h.sim.baseURL(.us).absoluteString + "/t/"), "\(html)")
+            #expect(try await h.client.send("GET", link).headers["location"] == "https://nylas.com/pricing")
+            let delivery = try #require(await h.sim.nextDelivery { $0.type == "message.link_clicked" })
+            _ = delivery
+            let payload = try #require(receiver.received.compactMap(\.payload).first { $0["type"] == "message.link_clicked" })
+            #expect(payload["source"] == "/com/nylas/tracking")
+            let data = payload["data"]
+            #expect(data?["grant_id"]?.stringValue == g.id)
+            let object = data?["object"]
+            #expect(object?["message_id"] == sent.data?["id"] && object?["label"] == "campaign-7" && object?["object"] == "message", "\(payload)")
+            #expect(object?["link_data"] == [["count": 1, "url": "https://nylas.com/pricing"]])
+            #expect(object?["recents"]?.arrayValue?.first?["link_index"] == "0" && object?["recents"]?.arrayValue?.first?["click_id"] == "0")
+            // A reply to the tracked message notifies thread.replied.
+            let sentID = try #require(sent.data?["id"]?.stringValue)
+            let headers = try await h.call("GET", "/v3/grants/\(g.id)/messages/\(enc(sentID))?fields=include_headers", token: h.apiKey)
+            let header = try #require(headers.data?["headers"]?.arrayValue?.first { $0["name"]?.stringValue?.lowercased() == "message-id" }?["value"]?.stringValue,
+                                      "\(headers.text.prefix(400))")
+            _ = try h.sim.deliverMail(to: "tracker@outlook.com", from: "x@example.com", subject: "Re: Tracked", inReplyTo: header)
+            _ = try #require(await h.sim.nextDelivery { $0.type == "thread.replied" })
+            let replied = try #require(receiver.received.compactMap(\.payload).first { $0["type"] == "thread.replied" })
+            #expect(replied["data"]?["object"]?["root_message_id"]?.stringValue == sentID, "\(replied)")
+            #expect(replied["data"]?["object"]?["reply_data"]?["count"] == 1 && replied["data"]?["object"]?["from_self"] == false)
+            #expect(replied["data"]?["object"]?["object"] == "thread" && replied["data"]?["grant_id"]?.stringValue == g.id)
+            #expect(receiver.received.allSatisfy { $0.signatureValid == true })
+            // Without tracking options the body is sent as written.
+            let plain = try await h.call("POST", "/v3/grants/\(g.id)/messages/send", token: h.apiKey, json: [
+                "to": [["email": "x@example.com"]], "subject": "Plain", "body": "<a href=\"https://nylas.com/\">N</a>"])
+            #expect(plain.data?["body"] == "<a href=\"https://nylas.com/\">N</a>")
         }
     }
 

@@ -11,6 +11,15 @@ package enum V2MessageInput {
         // Reference v2 §4 (l. 304): one sender and one reply-to address at most.
         if out.from.count > 1 { throw NylasError.invalidValue("from", "a message has one sender") }
         if out.replyTo.count > 1 { throw NylasError.invalidValue("reply_to", "a message has one reply-to address") }
+        // `tracking` (reference v2 §6.3): opens, links and thread replies, with a `payload` string
+        // that the tracking notifications carry back; held as the domain's tracking options.
+        if let tracking = try body.object("tracking") {
+            let t = BodyFields(tracking)
+            var options: [String: JSON] = [:]
+            for key in ["opens", "links", "thread_replies"] { options[key] = .bool(try t.bool(key) ?? false) }
+            if let payload = try t.string("payload") { options["label"] = .string(payload) }
+            out.trackingOptions = .object(options)
+        }
         for id in try body.stringArray("file_ids") ?? [] {
             let f = try V2Files.file(s, store, account, id)
             out.files.append(.init(filename: f.filename, contentType: f.type, content: f.content, contentID: nil, isInline: false,
@@ -43,6 +52,7 @@ package enum V2MessageInput {
         if body.has("body") { out.body = update.body }
         if body.has("file_ids") { out.files = update.files }
         if body.has("metadata") { out.metadata = update.metadata }
+        if body.has("tracking") { out.trackingOptions = update.trackingOptions }
     }
 }
 

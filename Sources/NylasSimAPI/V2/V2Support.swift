@@ -197,7 +197,8 @@ extension EngineState {
     package static func recordDelta(_ s: EngineState, _ event: SimEvent) {
         guard event.apiVersion == 2, let accountID = event.grantID else { return }
         let parts = event.type.split(separator: ".")
-        guard parts.count == 2, ["message", "thread", "folder", "label", "draft", "file", "contact", "event", "calendar"].contains(String(parts[0])) else { return }
+        guard parts.count == 2, ["message", "thread", "folder", "label", "draft", "file", "contact", "event", "calendar"].contains(String(parts[0])),
+              !["opened", "link_clicked", "replied"].contains(String(parts[1])) else { return }
         let store = s.store(event.region)
         let change = ["created": "create", "updated": "modify", "deleted": "delete"][String(parts[1])] ?? "modify"
         guard let id = event.object["id"]?.stringValue, let account = try? store.grant(id: accountID) else { return }

@@ -170,6 +170,10 @@ package enum MailSender {
         let mailbox = try s.world.ensureMailbox(grant.email, provider: grant.provider, now: s.now.seconds)
         let from = out.from.isEmpty ? [Participant(name: grant.name ?? mailbox.name, email: grant.email)] : out.from
         var new = NewMessage(from: from, to: out.to, subject: out.subject, body: out.body, date: s.now.seconds)
+        // Tracked opens and links: the pixel and the rewritten links are in every copy, as sent.
+        let tracking = Tracking.Options(out.trackingOptions)
+        let instrumented = tracking.map { Tracking.instrument(s, region: region, body: out.body, options: $0) }
+        if let instrumented { new.body = instrumented.body }
         new.cc = out.cc
         new.bcc = out.bcc
         new.replyTo = out.replyTo
@@ -195,6 +199,10 @@ package enum MailSender {
             try SyncEngine.mailboxChanged(s, mailbox: email)
         }
         var record = try SyncEngine.record(s, region: region, grant: grant, message: sent)
+        if let tracking, let instrumented {
+            try Tracking.save(store, token: instrumented.token, grant: grant, message: record, links: instrumented.links,
+                              options: tracking)
+        }
         record.metadata = out.metadata
         record.trackingOptions = out.trackingOptions
         // The sender's own push sync saves this record (with its metadata) rather than reading

@@ -204,7 +204,12 @@ package enum SyncEngine {
         }
         let record = try self.record(s, region: region, grant: grant, message: arrived)
         try store.save(record)
-        if notify { emit(s, region, grant, "message.created", record.json(), source) }
+        if notify {
+            emit(s, region, grant, "message.created", record.json(), source)
+            if !m.folders.contains(ProviderKind.sent) {
+                try Tracking.arrived(s, region: region, grant: grant, reply: record, inReplyTo: m.inReplyTo)
+            }
+        }
     }
 
     /// The grant's view of a world message, its IDs minted on first sight.

@@ -53,7 +53,7 @@ package final class RegionStore {
                       "webhooks", "deliveries", "notification_emails", "object_ids", "messages", "message_folders",
                       "folders", "drafts", "schedules", "sync_state", "v2_files", "v2_deltas", "connections", "pending_attempts",
                       "scheduler_configurations", "scheduler_sessions", "scheduler_bookings", "scheduler_group_events",
-                      "notetakers", "notetaker_history", "platform_objects"] {
+                      "notetakers", "notetaker_history", "platform_objects", "tracking"] {
             try db.run("DELETE FROM \(table)")
         }
         db.invalidateLookups()

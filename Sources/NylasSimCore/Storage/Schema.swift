@@ -427,6 +427,12 @@ package enum Schema {
         """,
         // When each ID was minted: a v2 object's creation time (`start_from_timestamp` of translate).
         "ALTER TABLE object_ids ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;",
+        // Tracked sent messages (opens and links): their token, counts and recent hits.
+        """
+        CREATE TABLE tracking (token TEXT PRIMARY KEY, grant_id TEXT NOT NULL, message_id TEXT NOT NULL,
+                               message_id_header TEXT NOT NULL, data BLOB NOT NULL);
+        CREATE INDEX tracking_header ON tracking(grant_id, message_id_header);
+        """,
     ]
 
     /// Migrations of the provider-world database.

@@ -148,10 +148,11 @@ package enum WebhookDispatcher {
             if v2Type == "message.created" || v2Type == "message.updated" {
                 attributes = ["thread_id": n.object["thread_id"] ?? .null, "received_date": n.object["date"] ?? .null]
             }
+            // Tracking notifications carry their counts and the send's `payload` as `metadata` (§7.1).
             let delta: JSON = ["date": .int(n.time.seconds), "object": .string(objectType), "type": .string(v2Type),
                                "object_data": ["namespace_id": .optional(n.grantID), "account_id": .optional(n.grantID),
                                                "object": .string(objectType), "id": .string(id),
-                                               "attributes": attributes, "metadata": .null]]
+                                               "attributes": attributes, "metadata": n.object["metadata"] ?? .null]]
             return (v2Type, (["deltas": [delta]] as JSON).bytes)
         }
         func envelope(_ type: String, _ object: JSON) -> [UInt8] {
