@@ -121,6 +121,14 @@ package enum V2Render {
                  "content_disposition": .string((a["is_inline"]?.boolValue ?? false) ? "inline" : "attachment")]
             }),
         ]
+        // `events`: the events of the invitations attached (reference v2 §6.1), as the account's calendar has them.
+        let invited = m.attachments.compactMap { $0["ical_uid"]?.stringValue }
+        if !invited.isEmpty {
+            o["events"] = .array(try invited.flatMap { uid in
+                try store.eventIDs(grantID: account.id, icalUID: uid).compactMap { try store.event(grantID: account.id, id: $0) }
+                    .map { V2Render.event($0.data, account: account, store: store) }
+            })
+        }
         let cats = try categories(m.folders, store, account: account)
         if account.kind == .google { o["labels"] = .array(cats) } else { o["folder"] = cats.first ?? .null }
         if expanded {

@@ -22,7 +22,7 @@ package enum EventOperations {
         var changed: Set<String> = [grant.email.lowercased()]
         changed.formUnion(try EventSharing.propagate(s, e))
         if notifyParticipants || grant.kind == .microsoft {
-            changed.formUnion(try EventSharing.mail(s, kind: "Invitation", content: content, sender: content.organizer))
+            changed.formUnion(try EventSharing.mail(s, kind: "Invitation", content: content, sender: content.organizer, icalUID: uid))
         }
         for mailbox in changed.sorted() { try CalendarSync.worldChanged(s, mailbox: mailbox) }
         return record
@@ -65,7 +65,8 @@ package enum EventOperations {
         }
         changed.formUnion(try EventSharing.propagate(s, saved))
         if mailUpdate, saved.content.organizer.email.lowercased() == grant.email.lowercased() {
-            changed.formUnion(try EventSharing.mail(s, kind: "Updated invitation", content: saved.content, sender: saved.content.organizer))
+            changed.formUnion(try EventSharing.mail(s, kind: "Updated invitation", content: saved.content, sender: saved.content.organizer,
+                                                    icalUID: saved.icalUID))
         }
         return (event, changed)
     }
@@ -91,7 +92,8 @@ package enum EventOperations {
                 for x in exceptions { try CalendarSync.applyEvent(s, region: region, grant: grant, try s.world.event(id: x.id)!, kind: kind) }
                 changed.formUnion(try EventSharing.cancelCopies(s, e))
                 if mailCancellation, e.content.organizer.email.lowercased() == grant.email.lowercased() {
-                    changed.formUnion(try EventSharing.mail(s, kind: "Canceled event", content: e.content, sender: e.content.organizer))
+                    changed.formUnion(try EventSharing.mail(s, kind: "Canceled event", content: e.content, sender: e.content.organizer,
+                                                            icalUID: e.icalUID))
                 }
             }
         case .occurrence(let master, let occ):

@@ -55,7 +55,10 @@ package enum EventSharing {
 
     /// Sends `kind` mail (`Invitation`, `Updated invitation`, `Canceled event`, or an answer such as
     /// `Accepted`) about `content` from `sender` to the participants (or `to`) who have a mailbox.
-    package static func mail(_ s: EngineState, kind: String, content: EventContent, sender: Participant, to recipients: [String]? = nil) throws -> Set<String> {
+    /// With `icalUID`, the mail carries the event as an `invite.ics` attachment (METHOD REQUEST, or
+    /// CANCEL for a cancellation), as providers send invitations; v2 lists it in the message's `events`.
+    package static func mail(_ s: EngineState, kind: String, content: EventContent, sender: Participant, to recipients: [String]? = nil,
+                             icalUID: String? = nil) throws -> Set<String> {
         var changed = Set<String>()
         let targets = recipients ?? content.participants.map(\.email)
         for address in targets where address.lowercased() != sender.email.lowercased() {
@@ -67,6 +70,12 @@ package enum EventSharing {
                                body: "<p>\(kind): <b>\(title)</b></p><p>\(when)</p>" + (content.location.map { "<p>\($0)</p>" } ?? ""),
                                date: s.now.seconds)
             m.headers = [("Content-Class", "urn:content-classes:calendarmessage")]
+            if let icalUID {
+                let method = kind == "Canceled event" ? "CANCEL" : "REQUEST"
+                let ics = ICS.render(content.json, uid: icalUID, method: method, prodid: "-//Nylas Simulator//EN", stamp: s.now.seconds)
+                m.attachments = [(filename: "invite.ics", contentType: "text/calendar", content: Array(ics.utf8), contentID: nil,
+                                  isInline: false)]
+            }
             try s.world.insert(m, mailbox: mailbox, time: s.now)
             changed.insert(mailbox)
         }

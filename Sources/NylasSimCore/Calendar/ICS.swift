@@ -2,6 +2,17 @@ import Foundation
 
 /// iCalendar (RFC 5545) text of an event, as `POST /events/to-ics` (v2) returns it.
 package enum ICS {
+    /// The UID of the first VEVENT of an iCalendar text (unfolded), if any.
+    package static func uid(_ text: String) -> String? {
+        let unfolded = text.replacingOccurrences(of: "\r\n ", with: "").replacingOccurrences(of: "\n ", with: "")
+        for line in unfolded.split(whereSeparator: \.isNewline) where line.uppercased().hasPrefix("UID") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            if !value.isEmpty { return value }
+        }
+        return nil
+    }
+
     /// The VCALENDAR of one event given as its stored API object (title, description, location,
     /// `when`, participants, organizer, recurrence, `ical_uid`, status).
     package static func render(_ event: JSON, uid: String?, method: String, prodid: String, stamp: Int) -> String {

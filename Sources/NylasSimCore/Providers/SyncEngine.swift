@@ -231,6 +231,11 @@ package enum SyncEngine {
                            "content_type": .string(a.contentType), "size": .int(a.size), "is_inline": .bool(a.isInline),
                            "wid": .int(Int(a.id))]
             if let cid = a.contentID { o["content_id"] = .string(cid) }
+            // An invitation's event, by its UID (not rendered; v2 lists the event in `events`).
+            if a.contentType.lowercased().hasPrefix("text/calendar"), let bytes = try s.world.attachmentContent(a.id),
+               let uid = ICS.uid(String(decoding: bytes, as: UTF8.self)) {
+                o["ical_uid"] = .string(uid)
+            }
             if provider.name != "microsoft", provider.name != "ews" {
                 o["content_disposition"] = .string("\(a.isInline ? "inline" : "attachment"); filename=\"\(a.filename)\"")
             }

@@ -315,3 +315,11 @@ extension RegionStore {
         return (rows.count, rows.map { $0.int("start_time") }.max() ?? 0)
     }
 }
+
+extension RegionStore {
+    /// The grant's events (masters and single events, not occurrences) with an iCalendar UID.
+    package func eventIDs(grantID: String, icalUID: String) throws -> [String] {
+        try db.query("SELECT id FROM events WHERE grant_id = ? AND ical_uid = ? AND master_event_id IS NULL ORDER BY rowid",
+                     grantID, icalUID).map { $0.string("id") }
+    }
+}

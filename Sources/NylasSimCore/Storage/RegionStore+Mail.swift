@@ -119,6 +119,7 @@ package struct MessageRecord: Sendable {
     package static func publicAttachment(_ a: JSON) -> JSON {
         guard case .object(var o) = a else { return a }
         o["wid"] = nil
+        o["ical_uid"] = nil
         return .object(o)
     }
 
