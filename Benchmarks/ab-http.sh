@@ -8,7 +8,7 @@ BENCH=${3:-$(dirname "$0")/../.build-release/release/nylas-sim-bench}
 ROUNDS=${ROUNDS:-2}
 run() {
   local name=$1 bin=$2 port=$3
-  "$bin" serve --us-port "$port" --eu-port $((port+1)) --seed http-bench --log-level warning >/dev/null 2>&1 &
+  "$bin" serve --us-port "$port" --eu-port $((port+1)) --seed http-bench --log-level warning --no-rate-limits >/dev/null 2>&1 &
   local pid=$!
   for _ in $(seq 1 200); do curl -s -o /dev/null "http://127.0.0.1:$port/__sim/clock" && break; sleep 0.05; done
   "$BENCH" http-prepare --port "$port" --out "/tmp/ab-$name" >/dev/null

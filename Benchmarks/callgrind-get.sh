@@ -10,7 +10,7 @@ N=${N:-300}
 OUT=/tmp/cg; mkdir -p $OUT; rm -f $OUT/cg.out*
 objcopy --strip-debug "$SIM" $OUT/sim-nodebug
 valgrind --tool=callgrind --demangle=no --callgrind-out-file=$OUT/cg.out \
-  $OUT/sim-nodebug serve --us-port 27690 --eu-port 27691 --seed cg --log-level warning > $OUT/serve.log 2>&1 &
+  $OUT/sim-nodebug serve --us-port 27690 --eu-port 27691 --seed cg --log-level warning --no-rate-limits > $OUT/serve.log 2>&1 &
 PID=$!
 for _ in $(seq 1 600); do curl -s -o /dev/null http://127.0.0.1:27690/__sim/clock && break; sleep 0.1; done
 "$BENCH" http-prepare --port 27690 --out $OUT/prep >/dev/null

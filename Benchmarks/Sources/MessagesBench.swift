@@ -112,6 +112,7 @@ enum MessagesBench {
         options.clockMode = .manual
         options.dataDirectory = dir
         options.settings.providerRateLimits = [:]  // Gmail's 600 requests/min per mailbox would answer 429
+        options.settings.nylasRateLimits = nil  // and Nylas's own 200 requests/s per grant
         var sim: Simulator!
         let reopen = try await measureAsync { sim = try await Simulator.start(options) }
         let auth = ["Authorization": "Bearer \(loaded.apiKey)"]
@@ -213,6 +214,7 @@ enum MessagesBench {
         options.clockMode = .manual
         options.dataDirectory = dir
         options.settings.providerRateLimits = [:]
+        options.settings.nylasRateLimits = nil  // and Nylas's own 200 requests/s per grant
         let sim = try await Simulator.start(options)
         let sampleGrant = try sim.createGrant(email: "sample.owner@gmail.com", provider: "google")
         var messages: [JSON] = []
@@ -243,6 +245,7 @@ enum MessagesBench {
         var memoryOptions = SimulatorOptions(seed: "bench-messages-public")
         memoryOptions.clockMode = .manual
         memoryOptions.settings.providerRateLimits = [:]
+        memoryOptions.settings.nylasRateLimits = nil  // and Nylas's own 200 requests/s per grant
         let memory = try await Simulator.start(memoryOptions)
         let memoryGrant = try memory.createGrant(email: "sample.owner@gmail.com", provider: "google")
         let tm = try measure { _ = try memory.loadFixture(fixture) }

@@ -19,6 +19,7 @@ enum SendBench {
             var options = SimulatorOptions(seed: "bench-send-\(run)")
             options.clockMode = .manual
             options.settings.providerRateLimits = [:]  // 600 sends/min per Gmail mailbox would answer 429
+            options.settings.nylasRateLimits = nil  // and Nylas's own 200 requests/s per grant
             let sim = try await Simulator.start(options)
             let grant = try sim.createGrant(email: "sender\(run)@gmail.com", provider: "google")
             let apiKey = sim.region(.us).v3.apiKey
@@ -51,6 +52,7 @@ enum SendBench {
             var options = SimulatorOptions(seed: "bench-send-loop-\(run)")
             options.clockMode = .manual
             options.settings.providerRateLimits = [:]
+            options.settings.nylasRateLimits = nil  // and Nylas's own 200 requests/s per grant
             let sim = try await Simulator.start(options)
             let grant = try sim.createGrant(email: "sender\(run)@gmail.com", provider: "google")
             let apiKey = sim.region(.us).v3.apiKey

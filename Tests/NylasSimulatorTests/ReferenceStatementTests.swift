@@ -2012,11 +2012,12 @@ struct ReferenceV2StatementTests {
     }
 }
 
-// MARK: - Statements the simulator does not follow yet
+// MARK: - Limits, streaming, server settings, translation, tracking and invitations
 
-/// Each test asserts what the reference says; it fails until the simulator does so.
-@Suite("Reference defects, failing until fixed")
-struct ReferenceDefectTests {
+/// Statements of both references about Nylas's rate limits, v2's delta stream, v2 account identity,
+/// the migration translation, message tracking and invitations.
+@Suite("Reference v2 and v3: rate limits, streaming, account identity, translation, tracking, invitations")
+struct ReferenceLimitsAndTrackingTests {
     // MARK: v3
 
     @Test("v3 l. 139–142: Nylas rate limits: 50/s per application, 200/s per grant, 10/s multipart sends, 20/min on providers/detect")
@@ -2301,6 +2302,38 @@ struct ReferenceDefectTests {
             let plain = try await h.call("POST", "/v3/grants/\(g.id)/messages/send", token: h.apiKey, json: [
                 "to": [["email": "x@example.com"]], "subject": "Plain", "body": "<a href=\"https://nylas.com/\">N</a>"])
             #expect(plain.data?["body"] == "<a href=\"https://nylas.com/\">N</a>")
+        }
+    }
+
+    @Test("v2 l. 587: an account's notifications need its scope: email for messages, contacts for contacts")
+    func v2WebhookScopes() async throws {
+        let receiver = try await WebhookReceiver.start()
+        defer { Task { await receiver.stop() } }
+        try await withSimulator { h in
+            let v2 = h.sim.region(.us).v2
+            let hook = try await h.call("POST", "/a/\(v2.clientID)/webhooks", json: [
+                "callback_url": .string(receiver.url), "triggers": ["message.created", "contact.created"], "state": "active"],
+                headers: appBasic(h))
+            let hookID = try #require(hook.json?["id"]?.stringValue, "\(hook.text)")
+            let (narrow, _) = try await v2Connect(h, email: "narrow@gmail.com", scopes: "email")
+            let (wide, _) = try await v2Connect(h, email: "wide@gmail.com", scopes: "email,contacts")
+            for mailbox in ["narrow@gmail.com", "wide@gmail.com"] {
+                let made = try await h.call("POST", "/__sim/providers/mailboxes/\(mailbox)/contacts",
+                                            json: ["given_name": "Pat", "emails": [["email": "pat@example.com"]]])
+                #expect(made.status == 201, "\(made.text)")
+            }
+            let wideContact = await h.sim.advanceUntilDelivery(within: .seconds(7200)) {
+                $0.webhookID == hookID && $0.type == "contact.created" && $0.grantID == wide
+            }
+            #expect(wideContact != nil, "the account with the contacts scope is notified")
+            _ = try h.sim.deliverMail(to: "narrow@gmail.com", from: "a@example.org", subject: "Scoped")
+            let mail = await h.sim.advanceUntilDelivery(within: .seconds(60)) { $0.webhookID == hookID && $0.grantID == narrow }
+            #expect(mail?.type == "message.created", "email scope: message notifications")
+            let deliveries = try await h.call("GET", "/__sim/webhooks/deliveries")
+            let narrowContact = deliveries.json?["data"]?.arrayValue?.contains {
+                $0["grant_id"]?.stringValue == narrow && $0["type"]?.stringValue == "contact.created"
+            }
+            #expect(narrowContact == false, "no contact notification without the contacts scope: \(deliveries.text.prefix(600))")
         }
     }
 

@@ -90,6 +90,16 @@ package enum WebhookDispatcher {
         "booking.created", "booking.pending", "booking.rescheduled", "booking.cancelled", "booking.reminder",
     ]
 
+    /// The scope family a v2 account needs for notifications of `type`; nil when none is needed.
+    package static func v2Scope(of type: String) -> String? {
+        switch type.split(separator: ".").first {
+        case "message", "thread": return "email"
+        case "contact": return "contacts"
+        case "calendar", "event": return "calendar"
+        default: return nil
+        }
+    }
+
     /// v3 trigger → v2 trigger, for v2 subscriptions.
     package static let v2Triggers: [String: String] = [
         "grant.created": "account.connected", "grant.expired": "account.invalid", "grant.deleted": "account.stopped",
@@ -99,6 +109,10 @@ package enum WebhookDispatcher {
     /// The event handler installed on every simulator: schedules the first attempts.
     package static func handle(_ s: EngineState, _ event: SimEvent) {
         let store = s.store(event.region)
+        // v2: an account's notifications need its scope (reference v2 §7.3): `email*` for
+        // message and thread triggers, `contacts*` for contacts, `calendar*` for calendars and events.
+        if event.apiVersion == 2, let needed = v2Scope(of: event.type), let id = event.grantID,
+           let account = try? store.grant(id: id), !account.scope.contains(where: { $0.hasPrefix(needed) }) { return }
         guard let hooks = try? store.destinations(applicationID: event.applicationID, apiVersion: event.apiVersion) else { return }
         for hook in hooks where hook.status == .active || hook.status == .failing {
             var (type, object) = (event.type, event.object)
