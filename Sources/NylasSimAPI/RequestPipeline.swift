@@ -76,58 +76,14 @@ package struct RequestPipeline: Sendable {
                 surface = s
                 throw APIRoutes.notFoundError(method: request.method, parts: parts, surface: s)
             }
+        } catch let error as NylasError {
+            response = SimResponse.json(error.body(surface: surface, requestID: requestID), status: error.status,
+                                        headers: error.headers)
         } catch {
-            response = Self.render(error, core, request, surface: surface, requestID: requestID)
+            core.logger.error("unexpected error", metadata: ["path": "\(request.path)", "error": "\(error)"])
+            let e = NylasError.internal("Internal error, contact administrator.")
+            response = SimResponse.json(e.body(surface: surface, requestID: requestID), status: 500)
         }
-        return finish(core, request, response, region: region, parts: parts, surface: surface, requestID: requestID, notes: notes,
-                      started: started)
-    }
-
-    /// Answers `request` at once when its route's handler never suspends (`Router.addImmediate`)
-    /// and no scripted fault is set (a fault may delay or drop): the listener then runs it on the
-    /// connection's event loop, without a task. Nil: answer it with `answer`.
-    package func answerImmediately(_ core: Engine, _ request: SimRequest, region: Region) -> SimResponse? {
-        let started = ContinuousClock.now
-        let parts = Router.segments(of: request.path)
-        guard case .found(let route, let params) = router.resolve(method: request.method, parts: parts),
-              let immediate = route.immediate, route.surface != .control else { return nil }
-        var refused: NylasError?
-        guard let requestID = core.withState({ s -> String? in
-            guard s.faults.isEmpty else { return nil }
-            let id = s.store(region).ids.uuid("request")
-            refused = interceptions(s, request, region: region, surface: route.surface, parts: parts, pattern: route.pattern,
-                                    params: params)?.error
-            return id
-        }) else { return nil }
-        let notes = RequestNotes()
-        var response: SimResponse
-        do {
-            if let refused { throw refused }
-            response = try immediate(RequestContext(core: core, request: request, region: region, params: params,
-                                                    surface: route.surface, requestID: requestID, notes: notes))
-        } catch {
-            response = Self.render(error, core, request, surface: route.surface, requestID: requestID)
-        }
-        return finish(core, request, response, region: region, parts: parts, surface: route.surface, requestID: requestID,
-                      notes: notes, started: started)
-    }
-
-    /// The error body of the surface for a thrown error (a `NylasError`, or a 500 for anything else).
-    private static func render(_ error: any Error, _ core: Engine, _ request: SimRequest, surface: APISurface,
-                               requestID: String) -> SimResponse {
-        if let error = error as? NylasError {
-            return SimResponse.json(error.body(surface: surface, requestID: requestID), status: error.status, headers: error.headers)
-        }
-        core.logger.error("unexpected error", metadata: ["path": "\(request.path)", "error": "\(error)"])
-        let e = NylasError.internal("Internal error, contact administrator.")
-        return SimResponse.json(e.body(surface: surface, requestID: requestID), status: 500)
-    }
-
-    /// What every answer gets last: the request ID and the surface's headers, no body for HEAD,
-    /// the journal row.
-    private func finish(_ core: Engine, _ request: SimRequest, _ answer: SimResponse, region: Region, parts: [String],
-                        surface: APISurface, requestID: String, notes: RequestNotes, started: ContinuousClock.Instant) -> SimResponse {
-        var response = answer
         response.headers["x-request-id"] = requestID
         if surface == .v2 {
             response.headers["Nylas-API-Version"] = "2.5"

@@ -79,9 +79,6 @@ package final class Engine: Sendable {
     /// rendering, journal), given by whoever assembles the simulator.
     package typealias Answer = @Sendable (Engine, SimRequest, Region, NylasError?) async -> SimResponse
     private let answer: Answer
-    /// The same pipeline's answer when it can be given without suspending (nil: use `answer`).
-    package typealias ImmediateAnswer = @Sendable (Engine, SimRequest, Region) -> SimResponse?
-    private let immediateAnswer: ImmediateAnswer?
     /// Sees every API request with its answer (the recorder of `serve --record`).
     package let requestObserver = Mutex<(@Sendable (SimRequest, SimResponse, Region, VirtualTime) -> Void)?>(nil)
     /// False once the simulator shuts down: control calls that would start new work refuse then.
@@ -91,7 +88,7 @@ package final class Engine: Sendable {
     /// Base URLs of the running listeners, per region.
     package let baseURLs = Mutex<[Region: String]>([:])
 
-    package init(options: SimulatorOptions, immediate: ImmediateAnswer? = nil, answer: @escaping Answer) throws {
+    package init(options: SimulatorOptions, answer: @escaping Answer) throws {
         if let token = options.controlToken, SimulatorOptions.isBlank(token) {
             throw SimulatorOptions.Invalid("controlToken is empty: an empty token would leave the control API open")
         }
@@ -100,7 +97,6 @@ package final class Engine: Sendable {
         }
         state = try EngineState(options: options)
         self.answer = answer
-        self.immediateAnswer = immediate
         logger = options.logger
         controlToken = options.controlToken
         fileRoot = FileRoot(options.fileRoot)
@@ -141,12 +137,6 @@ package final class Engine: Sendable {
     /// Answers one request for `region` through the API layer's pipeline.
     package func handle(_ request: SimRequest, region: Region, failure: NylasError? = nil) async -> SimResponse {
         await answer(self, request, region, failure)
-    }
-
-    /// The answer to `request` when the pipeline can give it without suspending (a read whose
-    /// handler never waits): the listener calls it on the connection's event loop. Nil: `handle` it.
-    package func handleImmediately(_ request: SimRequest, region: Region) -> SimResponse? {
-        immediateAnswer?(self, request, region)
     }
 
     // MARK: Clock and jobs

@@ -47,9 +47,7 @@ public final class Simulator: Sendable {
         var opts = options
         if let seed = opts.config.seed, opts.seed == nil { opts.seed = seed }
         let pipeline = RequestPipeline(router: SimulatorRoutes.shared)
-        let core = try Engine(options: opts, immediate: { core, request, region in
-            pipeline.answerImmediately(core, request, region: region)
-        }) { core, request, region, failure in
+        let core = try Engine(options: opts) { core, request, region, failure in
             await pipeline.answer(core, request, region: region, failure: failure)
         }
         try core.withState { s in try APIRoutes.attach(to: s) }

@@ -3,8 +3,6 @@ import NylasSimCore
 
 /// A route handler: the request in context, a response out, or a `NylasError`.
 package typealias RouteHandler = @Sendable (RequestContext) async throws -> SimResponse
-/// A handler that never suspends: the listener may run it on the connection's event loop.
-package typealias ImmediateHandler = @Sendable (RequestContext) throws -> SimResponse
 
 /// One route: a method and a path pattern such as `/v3/grants/{grant_id}/messages`.
 package struct Route: Sendable {
@@ -18,16 +16,12 @@ package struct Route: Sendable {
     package let segments: [Segment]
     package let surface: APISurface
     package let handler: RouteHandler
-    /// The same handler when it never suspends (`Router.addImmediate`).
-    package let immediate: ImmediateHandler?
 
-    package init(_ method: String, _ pattern: String, surface: APISurface, handler: @escaping RouteHandler,
-                 immediate: ImmediateHandler? = nil) {
+    package init(_ method: String, _ pattern: String, surface: APISurface, handler: @escaping RouteHandler) {
         self.method = method
         self.pattern = pattern
         self.surface = surface
         self.handler = handler
-        self.immediate = immediate
         self.segments = pattern.split(separator: "/").map { part in
             if part.hasPrefix("{"), part.hasSuffix("}") { return .parameter(String(part.dropFirst().dropLast())) }
             return .literal(String(part))
@@ -57,17 +51,7 @@ package struct Router: Sendable {
     private var index: [String: [Int]] = [:]
 
     package mutating func add(_ method: String, _ pattern: String, _ surface: APISurface, _ handler: @escaping RouteHandler) {
-        add(Route(method, pattern, surface: surface, handler: handler))
-    }
-
-    /// A route whose handler never suspends (reads under the lock and renders): the listener
-    /// answers it on the connection's event loop, without a task (`RequestPipeline.answerImmediately`).
-    package mutating func addImmediate(_ method: String, _ pattern: String, _ surface: APISurface,
-                                       _ handler: @escaping ImmediateHandler) {
-        add(Route(method, pattern, surface: surface, handler: { try handler($0) }, immediate: handler))
-    }
-
-    private mutating func add(_ route: Route) {
+        let route = Route(method, pattern, surface: surface, handler: handler)
         routes.append(route)
         let key = Self.key(route.segments.count, first: route.segments.first)
         // Most specific first: at the first segment where two patterns differ, a literal comes

@@ -124,12 +124,6 @@ package final class SimulatorHTTPHandler: ChannelInboundHandler {
             }
         }
         let keepAlive = head.isKeepAlive && failure == nil
-        // A read whose handler never suspends is answered here, on the event loop: no task, no
-        // hop to the cooperative pool and back.
-        if failure == nil, body.isEmpty, let response = core.handleImmediately(request, region: region) {
-            write(context, response, version: head.version, keepAlive: keepAlive)
-            return
-        }
         let promise = context.eventLoop.makePromise(of: SimResponse.self)
         if body.count >= BulkExecutor.threshold {
             // A large body is parsed, handled and rendered on a thread of its own, not on this

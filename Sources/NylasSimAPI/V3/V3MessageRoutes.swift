@@ -8,20 +8,20 @@ package enum V3MessageRoutes {
     package static let fieldsValues: Set<String> = ["standard", "include_headers", "include_basic_headers", "include_tracking_options", "raw_mime"]
 
     package static func register(_ r: inout Router) {
-        r.addImmediate("GET", base, .v3, list)
+        r.add("GET", base, .v3, list)
         r.add("POST", base + "/send", .v3, send)
         r.add("GET", base + "/schedules", .v3, listSchedules)
         r.add("GET", base + "/schedules/{schedule_id}", .v3, getSchedule)
         r.add("DELETE", base + "/schedules/{schedule_id}", .v3, cancelSchedule)
         r.add("PUT", base + "/clean", .v3, clean)
-        r.addImmediate("GET", base + "/{message_id}", .v3, get)
+        r.add("GET", base + "/{message_id}", .v3, get)
         r.add("PUT", base + "/{message_id}", .v3, update)
         r.add("DELETE", base + "/{message_id}", .v3, delete)
     }
 
     // MARK: List
 
-    @Sendable package static func list(_ ctx: RequestContext) throws -> SimResponse {
+    @Sendable package static func list(_ ctx: RequestContext) async throws -> SimResponse {
         try ctx.rejectV2Parameters()
         let limit = try ctx.limit(default: 50, max: 200)
         let fields = try messageFields(ctx)
@@ -87,7 +87,7 @@ package enum V3MessageRoutes {
 
     // MARK: One message
 
-    @Sendable package static func get(_ ctx: RequestContext) throws -> SimResponse {
+    @Sendable package static func get(_ ctx: RequestContext) async throws -> SimResponse {
         let fields = try messageFields(ctx)
         return try ctx.read { s, store in
             // The grant, the caller's rights and the ID are checked on every request; the answer is

@@ -6,14 +6,14 @@ package enum V3ThreadRoutes {
     package static let base = "/v3/grants/{grant_id}/threads"
 
     package static func register(_ r: inout Router) {
-        r.addImmediate("GET", base, .v3, list)
-        r.addImmediate("GET", base + "/{thread_id}", .v3, get)
+        r.add("GET", base, .v3, list)
+        r.add("GET", base + "/{thread_id}", .v3, get)
         r.add("PUT", base + "/{thread_id}", .v3, update)
         r.add("DELETE", base + "/{thread_id}", .v3, delete)
     }
 
     /// `GET base`
-    @Sendable static func list(_ ctx: RequestContext) throws -> SimResponse {
+    @Sendable static func list(_ ctx: RequestContext) async throws -> SimResponse {
         try ctx.rejectV2Parameters()
         let q = ctx.query
         let limit = try ctx.limit(default: 20, max: 50)
@@ -39,7 +39,7 @@ package enum V3ThreadRoutes {
     }
 
     /// `GET base + "/{thread_id}"`
-    @Sendable static func get(_ ctx: RequestContext) throws -> SimResponse {
+    @Sendable static func get(_ ctx: RequestContext) async throws -> SimResponse {
         try ctx.read { s, store in
             let grant = try ctx.dataGrant(s, store, mail: true)
             let id = try ctx.objectID("thread_id", kind: "thread", grant: grant, store: store)
