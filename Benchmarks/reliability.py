@@ -47,7 +47,7 @@ class Server:
         self.us, self.eu = free_port(), free_port()
         self.proc = subprocess.Popen(
             [binary, "serve", "--us-port", str(self.us), "--eu-port", str(self.eu), "--seed", seed,
-             "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             "--log-level", "warning", "--no-rate-limits"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 60
         while time.time() < deadline:
             try:
@@ -123,7 +123,7 @@ def memory(args):
             for i in range(n):
                 method, p, body = requests[i % len(requests)]
                 status, _ = server.call(method, p, body, auth, conn)
-                if status >= 500:
+                if status >= 500 or status == 429:  # a refused request would measure nothing
                     errors.append(status)
             conn.close()
 
@@ -143,9 +143,9 @@ def memory(args):
         first_full = next(rss for n, rss in samples if n >= args.requests // 3)
         growth = samples[-1][1] - first_full
         result("memory: RSS after API requests", f"{samples[-1][1]:.1f}", "MiB", "<= 256 MiB",
-               "PASS" if samples[-1][1] <= 256 else "MISS",
+               "PASS" if samples[-1][1] <= 256 and not errors else "MISS",
                f"{done} requests ({done / elapsed:.0f}/s, 4 clients, reads, writes, 404s), idle {samples[0][1]:.1f} MiB, "
-               f"samples {' '.join(f'{r:.0f}' for _, r in samples)} MiB, 5xx {len(errors)}")
+               f"samples {' '.join(f'{r:.0f}' for _, r in samples)} MiB, 5xx or 429 {len(errors)}")
         result("memory: RSS growth over the last two thirds of the requests", f"{growth:+.1f}", "MiB", "<= 16 MiB",
                "PASS" if growth <= 16 else "MISS", f"from {first_full:.1f} MiB at {args.requests // 3} requests")
 
