@@ -353,9 +353,11 @@ extension EngineState {
         if now >= entry.windowStart + limit.window { entry = (now, 0) }
         entry.count += 1
         if usage.count >= 10_000, usage[key] == nil {
-            // Keys of closed windows go first: a client cycling through tokens cannot grow the table.
+            // Keys of windows that have closed go first (no window is longer than an hour); if the
+            // table is still full, it starts again: a client cycling through tokens cannot grow it.
             let now = self.now
             usage = usage.filter { now < $0.value.windowStart + .seconds(3600) }
+            if usage.count >= 10_000 { usage.removeAll(keepingCapacity: true) }
         }
         usage[key] = entry
         guard entry.count > limit.requests else { return nil }
