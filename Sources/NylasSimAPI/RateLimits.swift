@@ -48,8 +48,7 @@ enum RateLimits {
             return nil
         }
         guard s.consume(key, limit, in: &s.nylasUsage) != nil else { return nil }
-        return NylasError(status: 429, type: "rate_limit_error", message: "Too many requests, please try again shortly.",
-                          v2Type: "api_error")
+        return .nylasRateLimited()
     }
 
     /// v2: 50 a second per access token and endpoint, 500 a second per application and endpoint on
@@ -75,9 +74,7 @@ enum RateLimits {
             limit = limits.v2Account
         }
         guard let left = s.consume(key, limit, in: &s.nylasUsage) else { return nil }
-        return NylasError(status: 429, type: "rate_limit_error", message: "Too many requests, please try again shortly.",
-                          v2Type: "api_error",
-                          headers: ["X-RateLimit-Limit": String(limit.requests), "X-RateLimit-Reset": String(seconds(left))])
+        return .nylasRateLimited(headers: ["X-RateLimit-Limit": String(limit.requests), "X-RateLimit-Reset": String(seconds(left))])
     }
 
     /// Whole seconds until a window ends, at least 1.

@@ -50,9 +50,8 @@ package struct RequestPipeline: Sendable {
                 if surface == .v2, let limits = rateLimits,
                    let (key, limit) = ConcurrencyLimits.group(request, parts: parts, limits: limits) {
                     guard concurrency.enter(key, limit: limit) else {
-                        throw NylasError(status: 429, type: "rate_limit_error",
-                                         message: "Too many concurrent requests, please try again shortly.", v2Type: "api_error",
-                                         headers: ["X-RateLimit-Limit": String(limit), "X-RateLimit-Reset": "1"])
+                        throw NylasError.nylasRateLimited("Too many concurrent requests, please try again shortly.",
+                                                          headers: ["X-RateLimit-Limit": String(limit), "X-RateLimit-Reset": "1"])
                     }
                     held = key
                 }

@@ -224,22 +224,20 @@ package enum V2DraftFileRoutes {
         let timeout = Duration.seconds(Int(ctx.query["timeout"] ?? "1800") ?? 1800)
         var response = SimResponse(status: 200, headers: ["Content-Type": "text/event-stream"])
         // The stream's times start now, before the head goes out and the client can move the clock.
-        let virtualStart = ctx.core.now
-        let wallStart = ContinuousClock.now
+        let started = WaitClock(ctx.core)
         response.stream = { sink in
             var page = first
-            var lastWrite = (virtual: virtualStart, wall: wallStart)
+            var lastWrite = started
             while true {
                 let items = page["deltas"]?.arrayValue ?? []
-                let manual = ctx.core.withState { $0.clock.mode == .manual }
                 if !items.isEmpty {
                     guard await sink.write(Array((items.map(\.text).joined(separator: "\n") + "\n").utf8)) else { return }
-                    lastWrite = (ctx.core.now, ContinuousClock.now)
-                } else if manual ? ctx.core.now >= lastWrite.virtual + .seconds(1) : ContinuousClock.now - lastWrite.wall >= .seconds(1) {
+                    lastWrite = WaitClock(ctx.core)
+                } else if lastWrite.elapsed >= .seconds(1) {
                     guard await sink.write([UInt8(ascii: "\n")]) else { return }
-                    lastWrite = (ctx.core.now, ContinuousClock.now)
+                    lastWrite = WaitClock(ctx.core)
                 }
-                if manual ? ctx.core.now >= virtualStart + timeout : ContinuousClock.now - wallStart >= timeout { return }
+                if started.elapsed >= timeout { return }
                 try? await Task.sleep(for: .milliseconds(20))
                 guard let cursor = page["cursor_end"]?.stringValue, let next = try? deltas(ctx, cursor: cursor) else { return }
                 page = next
@@ -296,15 +294,31 @@ package enum V2DraftFileRoutes {
     /// clock, wall time with the running clock).
     package static func waitForDeltas(_ ctx: RequestContext) async throws -> JSON {
         let timeout = Duration.seconds(Int(ctx.query["timeout"] ?? "120") ?? 120)
-        let virtualStart = ctx.core.now
-        let wallStart = ContinuousClock.now
+        let started = WaitClock(ctx.core)
         while true {
             let page = try deltas(ctx)
             if page["deltas"]?.arrayValue?.isEmpty == false { return page }
-            let manual = ctx.core.withState { $0.clock.mode == .manual }
-            if manual ? ctx.core.now >= virtualStart + timeout : ContinuousClock.now - wallStart >= timeout { return page }
-            if ContinuousClock.now - wallStart > .seconds(600) { return page }
+            if started.elapsed >= timeout || ContinuousClock.now - started.wall > .seconds(600) { return page }
             try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Time since a moment, as the delta waits count it: virtual time with the manual clock, wall
+    /// time with the running clock.
+    struct WaitClock {
+        let core: Engine
+        let virtual: VirtualTime
+        let wall: ContinuousClock.Instant
+
+        init(_ core: Engine) {
+            self.core = core
+            virtual = core.now
+            wall = ContinuousClock.now
+        }
+
+        var elapsed: Duration {
+            core.withState { $0.clock.mode == .manual } ? .milliseconds(core.now.milliseconds - virtual.milliseconds)
+                : ContinuousClock.now - wall
         }
     }
 

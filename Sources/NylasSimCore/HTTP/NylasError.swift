@@ -93,6 +93,13 @@ extension NylasError {
         NylasError(status: 415, type: "invalid_request_error", message: message)
     }
 
+    /// Over one of Nylas's own limits: no `Retry-After` (reference v3 §2.4: only a throttling
+    /// provider sends it); v2 passes its `X-RateLimit-*` headers.
+    package static func nylasRateLimited(_ message: String = "Too many requests, please try again shortly.",
+                                         headers: [String: String] = [:]) -> NylasError {
+        NylasError(status: 429, type: "rate_limit_error", message: message, v2Type: "api_error", headers: headers)
+    }
+
     package static func rateLimited(retryAfter: Int) -> NylasError {
         NylasError(status: 429, type: "rate_limit_error", message: "Too many requests, please try again shortly.",
                    v2Type: "api_error", headers: ["Retry-After": String(retryAfter)])

@@ -26,6 +26,10 @@ package enum Tracking {
         }
     }
 
+    /// An HTML link to an http(s) URL: the tag up to `href=`, the quote, the URL.
+    private nonisolated(unsafe) static let linkPattern = try? NSRegularExpression(
+        pattern: #"(<a\s[^>]*?href\s*=\s*)(["'])(https?://[^"']+)\2"#, options: [.caseInsensitive])
+
     /// The body as sent: links rewritten and the pixel appended (an HTML body only), the links'
     /// targets in order, and the message's token.
     package static func instrument(_ s: EngineState, region: Region, body: String, options: Options)
@@ -37,8 +41,7 @@ package enum Tracking {
         }
         var out = body
         var links: [String] = []
-        if options.links, let regex = try? NSRegularExpression(pattern: #"(<a\s[^>]*?href\s*=\s*)(["'])(https?://[^"']+)\2"#,
-                                                                  options: [.caseInsensitive]) {
+        if options.links, let regex = linkPattern {
             let ns = body as NSString
             var rewritten = ""
             var last = 0
@@ -84,22 +87,33 @@ package enum Tracking {
         try store.db.run("UPDATE tracking SET data = ? WHERE token = ?", data, row.string("token"))
         let root = row.string("message_id")
         let fromSelf = reply.from.contains { $0.email.lowercased() == grant.email.lowercased() }
-        let now = s.now.seconds
+        notify(s, region, grant, "thread.replied", about: reply.threadID, tracked: root, label: data["label"] ?? .null,
+               v3: ["object": "thread", "message_id": .string(reply.id), "root_message_id": .string(root),
+                    "reply_to_message_id": .string(root), "thread_id": .string(reply.threadID), "reply_data": ["count": .int(count)],
+                    "from_self": .bool(fromSelf)],
+               v2: ["thread_id": .string(reply.threadID), "reply_to_message_id": .string(root), "from_self": .bool(fromSelf)])
+    }
+
+    /// Raises a tracking notification in the shape of the grant's API version: v3 the reference's
+    /// object (`v3` plus `grant_id`, `label`, `sender_app_id`, `timestamp`); v2 a delta naming
+    /// `id`, its `metadata` being `v2` plus `message_id` (the tracked message), `payload`,
+    /// `sender_app_id` and `timestamp` (reference v2 §7.1).
+    private static func notify(_ s: EngineState, _ region: Region, _ grant: GrantRecord, _ type: String, about id: String,
+                               tracked messageID: String, label: JSON, v3: JSON, v2: JSON) {
+        let common: JSON = ["sender_app_id": .string(grant.applicationID), "timestamp": .int(s.now.seconds)]
+        var object = common
         if grant.apiVersion == 2 {
-            let metadata: JSON = ["message_id": .string(root), "payload": data["label"] ?? .null, "sender_app_id": .string(grant.applicationID),
-                                  "thread_id": .string(reply.threadID), "reply_to_message_id": .string(root), "from_self": .bool(fromSelf),
-                                  "timestamp": .int(now)]
-            s.emit(SimEvent(region: region, applicationID: grant.applicationID, grantID: grant.id, type: "thread.replied",
-                            object: ["id": .string(reply.threadID), "metadata": metadata], source: "/com/nylas/tracking",
-                            time: s.now, apiVersion: 2))
+            for (k, v) in v2.objectValue ?? [:] { object[k] = v }
+            object["message_id"] = .string(messageID)
+            object["payload"] = label
+            object = ["id": .string(id), "metadata": object]
         } else {
-            let object: JSON = ["object": "thread", "grant_id": .string(grant.id), "message_id": .string(reply.id),
-                                "root_message_id": .string(root), "reply_to_message_id": .string(root), "thread_id": .string(reply.threadID),
-                                "label": data["label"] ?? .null, "reply_data": ["count": .int(count)], "from_self": .bool(fromSelf),
-                                "sender_app_id": .string(grant.applicationID), "timestamp": .int(now)]
-            s.emit(SimEvent(region: region, applicationID: grant.applicationID, grantID: grant.id, type: "thread.replied",
-                            object: object, source: "/com/nylas/tracking", time: s.now))
+            for (k, v) in v3.objectValue ?? [:] { object[k] = v }
+            object["grant_id"] = .string(grant.id)
+            object["label"] = label
         }
+        s.emit(SimEvent(region: region, applicationID: grant.applicationID, grantID: grant.id, type: type, object: object,
+                        source: "/com/nylas/tracking", time: s.now, apiVersion: grant.apiVersion == 2 ? 2 : 3))
     }
 
     /// A hit on a tracking path: notifies the open or click and returns the link's target (nil for
@@ -113,8 +127,6 @@ package enum Tracking {
         let messageID = row.string("message_id")
         let now = s.now.seconds
         let links = data["links"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        var object: JSON
-        let type: String
         if let link {
             guard links.indices.contains(link) else { return (false, nil) }
             var counts = data["link_counts"]?.arrayValue?.map { $0.intValue ?? 0 } ?? links.map { _ in 0 }
@@ -124,42 +136,25 @@ package enum Tracking {
             let recent: JSON = ["click_id": .string(String(clicks)), "ip": .string(ip), "link_index": .string(String(link)),
                                 "timestamp": .int(now), "user_agent": .string(userAgent)]
             data["recent_clicks"] = .array(Array(((data["recent_clicks"]?.arrayValue ?? []) + [recent]).suffix(50)))
-            type = "message.link_clicked"
-            object = ["link_data": .array(zip(links, counts).map { ["url": .string($0), "count": .int($1)] })]
-            object["recents"] = data["recent_clicks"] ?? []
+            let fields: JSON = ["link_data": .array(zip(links, counts).map { ["url": .string($0), "count": .int($1)] }),
+                                "recents": data["recent_clicks"] ?? []]
+            var v3 = fields
+            v3["object"] = "message"
+            v3["message_id"] = .string(messageID)
+            notify(s, region, grant, "message.link_clicked", about: messageID, tracked: messageID, label: data["label"] ?? .null,
+                   v3: v3, v2: fields)
         } else {
             let opens = (data["opens"]?.intValue ?? 0) + 1
             data["opens"] = .int(opens)
             let recent: JSON = ["ip": .string(ip), "opened_id": .int(opens - 1), "timestamp": .int(now), "user_agent": .string(userAgent)]
             data["recent_opens"] = .array(Array(((data["recent_opens"]?.arrayValue ?? []) + [recent]).suffix(50)))
-            type = "message.opened"
-            object = ["message_data": ["count": .int(opens), "timestamp": .int(now)], "recents": data["recent_opens"] ?? []]
+            let recents = data["recent_opens"] ?? []
+            notify(s, region, grant, "message.opened", about: messageID, tracked: messageID, label: data["label"] ?? .null,
+                   v3: ["object": "message", "message_id": .string(messageID),
+                        "message_data": ["count": .int(opens), "timestamp": .int(now)], "recents": recents],
+                   v2: ["count": .int(opens), "recents": recents])
         }
         try store.db.run("UPDATE tracking SET data = ? WHERE token = ?", data, token)
-        if grant.apiVersion == 2 {
-            // v2: the notification names the message; the tracking fields are its `metadata`
-            // (reference v2 §7.1: `message_id`, `payload`, `sender_app_id`, counts and recents).
-            var metadata = object
-            if let opens = object["message_data"]?["count"] {
-                metadata = ["count": opens, "recents": object["recents"] ?? []]
-            }
-            metadata["message_id"] = .string(messageID)
-            metadata["payload"] = data["label"] ?? .null
-            metadata["sender_app_id"] = .string(grant.applicationID)
-            metadata["timestamp"] = .int(now)
-            s.emit(SimEvent(region: region, applicationID: grant.applicationID, grantID: grant.id, type: type,
-                            object: ["id": .string(messageID), "metadata": metadata], source: "/com/nylas/tracking",
-                            time: s.now, apiVersion: 2))
-        } else {
-            object["object"] = "message"
-            object["grant_id"] = .string(grant.id)
-            object["message_id"] = .string(messageID)
-            object["label"] = data["label"] ?? .null
-            object["sender_app_id"] = .string(grant.applicationID)
-            object["timestamp"] = .int(now)
-            s.emit(SimEvent(region: region, applicationID: grant.applicationID, grantID: grant.id, type: type, object: object,
-                            source: "/com/nylas/tracking", time: s.now))
-        }
         return (true, link.map { links[$0] })
     }
 }
