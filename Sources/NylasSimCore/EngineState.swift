@@ -55,9 +55,8 @@ public struct SimulatorSettings: Sendable, Equatable {
     /// `include_headers`; the v3 reference lists the value, and true serves it.
     public var rawMIMEReads = false
     /// Requests an in-memory simulator keeps in its request journal, per region: the most recent
-    /// ones (default 100,000; older ones are dropped in steps of 32, so between this minus 31
-    /// and this many are kept); nil keeps every request. A file-backed simulator (`dataDirectory`)
-    /// keeps every request.
+    /// ones (default 100,000; the oldest goes as each new one comes); nil keeps every request. A
+    /// file-backed simulator (`dataDirectory`) keeps every request.
     public var journalLimit: Int? = 100_000
     /// The in-memory request journal also holds at most about this many bytes of bodies and
     /// metadata (default 64 MiB): the oldest entries go first. Nil: bounded by count only.

@@ -8,11 +8,10 @@ import Testing
 struct MemoryBoundTests {
     static func journalBytes(_ h: SimHarness) -> (rows: Int, bytes: Int, lastPath: String) {
         h.sim.core.withState { s in
-            let row = try? s.store(.us).db.first("""
-                SELECT COUNT(*) AS n, COALESCE(SUM(length(request_body) + length(response_body)), 0) AS b,
-                    (SELECT path FROM journal ORDER BY seq DESC LIMIT 1) AS last FROM journal
-                """)
-            return (row?.int("n") ?? 0, row?.int("b") ?? 0, row?.optionalString("last") ?? "")
+            var all = JournalFilter()
+            all.limit = .max
+            let entries = (try? s.store(.us).journal(all)) ?? []
+            return (entries.count, entries.reduce(0) { $0 + $1.requestBody.count + $1.responseBody.count }, entries.last?.path ?? "")
         }
     }
 

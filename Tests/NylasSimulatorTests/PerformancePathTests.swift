@@ -359,6 +359,60 @@ struct PerformancePathTests {
         }
     }
 
+    @Test("The in-memory journal ring: exact bounds, rising sequences, filters and lookups as the table gave")
+    func journalRingSelects() async throws {
+        try await withSimulator(configure: { $0.settings.journalLimit = 50 }) { h in
+            let auth = ["Authorization": "Bearer \(h.apiKey)"]
+            for i in 0..<120 {
+                _ = await h.sim.send(SimRequest(method: i % 3 == 0 ? "POST" : "GET", target: "/v3/grants?n=\(i)", headers: auth,
+                                                body: Array("{\"i\":\(i)}".utf8)))
+            }
+            var all = JournalFilter()
+            all.limit = .max
+            let entries = try h.sim.core.withState { try $0.store(.us).journal(all) }
+            #expect(entries.count == 50)
+            #expect(entries.map(\.sequence) == Array(71...120))
+            #expect(entries.last?.query == "n=119")
+            var posts = JournalFilter()
+            posts.method = "post"
+            posts.afterSequence = 100
+            posts.limit = 3
+            let somePosts = try h.sim.core.withState { try $0.store(.us).journal(posts) }
+            #expect(somePosts.map(\.sequence) == [103, 106, 109])
+            #expect(somePosts.first.map { String(decoding: $0.requestBody, as: UTF8.self) } == "{\"i\":102}")
+            let newest = try h.sim.core.withState { try $0.store(.us).journal(posts, newestFirst: true) }
+            #expect(newest.map(\.sequence) == [118, 115, 112])
+            var prefix = JournalFilter()
+            prefix.pathPrefix = "/v3/gr"
+            prefix.status = 200
+            prefix.limit = .max
+            #expect(try h.sim.core.withState { try $0.store(.us).journal(prefix) }.count == entries.filter { $0.status == 200 }.count)
+            #expect(try h.sim.core.withState { try $0.store(.us).journalEntry(sequence: 80) }?.query == "n=79")
+            #expect(try h.sim.core.withState { try $0.store(.us).journalEntry(sequence: 70) } == nil)
+            // A reset empties the ring; sequences go on.
+            try h.sim.reset()
+            _ = await h.sim.send(SimRequest(method: "GET", target: "/v3/grants", headers: auth))
+            let after = try h.sim.core.withState { try $0.store(.us).journal(all) }
+            #expect(after.count == 1 && after.first!.sequence > 120)
+        }
+    }
+
+    @Test("URL-safe base64 on bytes answers what Foundation's base64 gives")
+    func base64URL() {
+        var generator = SystemRandomNumberGenerator()
+        for n in 0..<70 {
+            let bytes = (0..<n).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let foundation = Data(bytes).base64EncodedString()
+            let expected = foundation.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .trimmingCharacters(in: CharacterSet(charactersIn: "="))
+            #expect(Base64URL.encode(bytes) == expected)
+            #expect(Base64URL.decode(expected) == bytes)
+            #expect(Base64URL.decode(foundation) == bytes, "padded standard alphabet")
+        }
+        #expect(Base64URL.decode("PDdhZW0=") == Array("<7aem".utf8))
+        for bad in ["a", "ab$c", "ab=c", "abcde", "ab===", "a b"] { #expect(Base64URL.decode(bad) == nil, "\(bad)") }
+    }
+
     /// The snippet as it was computed before the ASCII path (characters, `isWhitespace`).
     static func referenceSnippet(_ body: String) -> String {
         var out = ""

@@ -29,7 +29,7 @@ package enum DashboardModel {
     }
 
     package typealias HookRow = (region: Region, hook: WebhookRecord, deliveries: [WebhookDelivery])
-    package typealias JournalRow = (region: Region, row: SQLRow)
+    package typealias JournalRow = (region: Region, entry: JournalEntry)
 
     package static let journalLimit = 100
     package static let deliveryLimit = 600
@@ -304,41 +304,41 @@ package enum DashboardModel {
         var entries: [JournalRow] = []
         for region in Region.allCases where filter.region == nil || filter.region == region {
             // Without the bodies: the page fetches them when an entry is opened (`/__sim/ui/request`).
-            entries += try s.store(region).journalSummaryRows(filter).map { (region, $0) }
+            entries += try s.store(region).journal(filter, newestFirst: true).map { (region, $0) }
         }
-        entries.sort { ($0.row.int("time"), $0.region.rawValue, $0.row.int("seq")) > ($1.row.int("time"), $1.region.rawValue, $1.row.int("seq")) }
+        entries.sort { ($0.entry.time, $0.region.rawValue, $0.entry.sequence) > ($1.entry.time, $1.region.rawValue, $1.entry.sequence) }
         return Array(entries.prefix(filter.limit))
     }
 
     package static func journal(_ rows: [JournalRow], reveal: Bool) -> [[String: Any]] {
         rows.map { e in
-            let row = e.row
-            let status = row.int("status")
-            let query = row.string("query")
+            let row = e.entry
+            let status = row.status
+            let query = row.query
             let shownQuery = reveal ? query : DashboardFormat.redact(query: query)
-            return ["seq": row.int("seq"), "region": e.region.rawValue, "api": row.string("surface"),
-                    "time": DashboardFormat.time(VirtualTime(milliseconds: Int64(row.int("time")))),
-                    "method": row.string("method"), "path": row.string("path"), "query": shownQuery, "has_query": !query.isEmpty,
+            return ["seq": row.sequence, "region": e.region.rawValue, "api": row.surface.rawValue,
+                    "time": DashboardFormat.time(row.time),
+                    "method": row.method, "path": row.path, "query": shownQuery, "has_query": !query.isEmpty,
                     "status": status == 0 ? "dropped" : String(status), "status_class": DashboardFormat.statusClass(status == 0 ? nil : status),
-                    "grant_id": row.optionalString("grant_id") ?? "", "application_id": row.optionalString("application_id") ?? "",
-                    "duration": String(format: "%.1f ms", Double(row.int("duration_us")) / 1000),
-                    "request_id": row.string("request_id"), "request_bytes": row.int("request_bytes"),
-                    "response_bytes": row.int("response_bytes"),
-                    "src": "/__sim/ui/request?region=\(e.region.rawValue)&seq=\(row.int("seq"))",
-                    "key": "\(e.region.rawValue)-\(row.int("seq"))"]
+                    "grant_id": row.grantID ?? "", "application_id": row.applicationID ?? "",
+                    "duration": String(format: "%.1f ms", Double(row.durationMicroseconds) / 1000),
+                    "request_id": row.requestID, "request_bytes": row.requestBody.count,
+                    "response_bytes": row.responseBody.count,
+                    "src": "/__sim/ui/request?region=\(e.region.rawValue)&seq=\(row.sequence)",
+                    "key": "\(e.region.rawValue)-\(row.sequence)"]
         }
     }
 
     /// One journal entry's bodies, for display (`GET /__sim/ui/request`).
     package static func requestBodies(core: Engine, region: Region, seq: Int, reveal: Bool) throws -> JSON {
-        let row = try core.withState { s in try s.store(region).journalRow(seq: seq) }
+        let row = try core.withState { s in try s.store(region).journalEntry(sequence: seq) }
         guard let row else { throw NylasError.notFound("No request \(seq) in the \(region.rawValue) journal") }
-        let query = row.string("query")
-        return ["region": .string(region.rawValue), "seq": .int(seq), "request_id": .string(row.string("request_id")),
-                "method": .string(row.string("method")), "path": .string(row.string("path")),
-                "query": .string(reveal ? query : DashboardFormat.redact(query: query)), "status": .int(row.int("status")),
-                "request_body": .string(DashboardFormat.body(row["request_body"].blob ?? [], reveal: reveal)),
-                "response_body": .string(DashboardFormat.body(row["response_body"].blob ?? [], reveal: reveal))]
+        let query = row.query
+        return ["region": .string(region.rawValue), "seq": .int(seq), "request_id": .string(row.requestID),
+                "method": .string(row.method), "path": .string(row.path),
+                "query": .string(reveal ? query : DashboardFormat.redact(query: query)), "status": .int(row.status),
+                "request_body": .string(DashboardFormat.body(row.requestBody, reveal: reveal)),
+                "response_body": .string(DashboardFormat.body(row.responseBody, reveal: reveal))]
     }
 
     /// One delivery attempt's body, for display (`GET /__sim/ui/delivery`).

@@ -308,7 +308,7 @@ package enum Rules {
 /// Outbound rules: the application's enabled `outbound` rules, before a send.
 package enum OutboundRules {
     static func rules(_ store: RegionStore, applicationID: String) throws -> [PlatformObject] {
-        try store.platformObjects(.rule, applicationID: applicationID).filter { $0["trigger"]?.stringValue == "outbound" }
+        try store.rules(applicationID: applicationID).filter { $0["trigger"]?.stringValue == "outbound" }
     }
 
     /// The evaluation of a send, or nil when the application has no outbound rules.

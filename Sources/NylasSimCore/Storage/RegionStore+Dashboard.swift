@@ -17,23 +17,6 @@ extension RegionStore {
             """, limit)
     }
 
-    /// The newest journal rows matching `filter` (surface, status, grant), without their bodies.
-    package func journalSummaryRows(_ filter: JournalFilter) throws -> [SQLRow] {
-        var f = SQLFilter()
-        if let a = filter.surface { f.add("surface = ?", a.rawValue) }
-        if let st = filter.status { f.add("status = ?", st) }
-        if let g = filter.grantID { f.add("grant_id = ?", g) }
-        return try db.query("""
-            SELECT seq, request_id, time, surface, method, path, query, status, application_id, grant_id, duration_us,
-                length(request_body) AS request_bytes, length(response_body) AS response_bytes
-            FROM journal WHERE \(f.sql) ORDER BY seq DESC LIMIT ?
-            """, f.binds + [filter.limit])
-    }
-
-    package func journalRow(seq: Int) throws -> SQLRow? {
-        try db.first("SELECT * FROM journal WHERE seq = ?", seq)
-    }
-
     package func deliveryRow(seq: Int) throws -> SQLRow? {
         try db.first("SELECT * FROM deliveries WHERE seq = ?", seq)
     }

@@ -65,6 +65,11 @@ extension RegionStore {
 
     /// An application's objects of one kind, oldest first: the application-level ones when
     /// `grantID` is nil and `anyGrant` is false, one grant's when `grantID` is set, all with `anyGrant`.
+    /// An application's rules (looked up once per change to the platform objects: every send asks).
+    package func rules(applicationID: String) throws -> [PlatformObject] {
+        try cachedLookup(\.rules, applicationID) { try platformObjects(.rule, applicationID: applicationID) } ?? []
+    }
+
     package func platformObjects(_ kind: PlatformKind, applicationID: String?, grantID: String? = nil,
                                  anyGrant: Bool = false, parentID: String? = nil) throws -> [PlatformObject] {
         var clauses = ["kind = ?"]

@@ -22,8 +22,12 @@ extension RegionStore {
         }
     }
 
+    /// The grants of a mailbox, oldest first (looked up once per change to the grants: every send
+    /// and every synced message asks).
     package func grants(email: String) throws -> [GrantRecord] {
-        try db.query("SELECT * FROM grants WHERE email = ? COLLATE NOCASE ORDER BY created_at, id", email).map(GrantRecord.init)
+        try cachedLookup(\.grantsByEmail, email) {
+            try db.query("SELECT * FROM grants WHERE email = ? COLLATE NOCASE ORDER BY created_at, id", email).map(GrantRecord.init)
+        } ?? []
     }
 }
 

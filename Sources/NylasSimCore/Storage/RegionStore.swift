@@ -6,8 +6,8 @@ import Foundation
 package final class RegionStore {
     package let region: Region
     package let db: SQLiteDatabase
-    /// The bytes the in-memory request journal holds (nil: not measured since the last trim).
-    package var journalBytes: Int?
+    /// The request journal of an in-memory region, as values (nil for a file: its `journal` table).
+    package let journalRing: JournalRing?
     /// The bytes the in-memory delivery journal holds (nil: not measured yet).
     package var deliveryBytes: Int?
     package var ids: IDGenerator
@@ -33,6 +33,7 @@ package final class RegionStore {
     package init(region: Region, path: String?, seed: String?) throws {
         self.region = region
         db = try SQLiteDatabase(path: path)
+        journalRing = path == nil ? JournalRing(region: region) : nil
         try Schema.migrate(db, Schema.regionAll)
         let counter = Int(try db.first("SELECT value FROM meta WHERE key = 'id_counter'")?.string("value") ?? "0") ?? 0
         ids = IDGenerator(seed: seed, namespace: "region:\(region.rawValue)", counter: counter)
@@ -57,7 +58,7 @@ package final class RegionStore {
             try db.run("DELETE FROM \(table)")
         }
         db.invalidateLookups()
-        journalBytes = nil
+        journalRing?.removeAll()
         deliveryBytes = nil
         ids = IDGenerator(seed: ids.seed, namespace: "region:\(region.rawValue)", counter: 0)
         savedCounter = -1
@@ -78,6 +79,10 @@ package final class RegionStore {
         package var grants: [String: GrantRecord?] = [:]
         /// By "application ID/provider".
         package var connectors: [String: Connector?] = [:]
+        /// Every grant of a mailbox (the provider address as the caller spelled it).
+        package var grantsByEmail: [String: [GrantRecord]?] = [:]
+        /// An application's rules (`platform_objects` of kind `rule`), by application ID.
+        package var rules: [String: [PlatformObject]?] = [:]
         /// Entries in all the tables.
         package var count = 0
         /// More entries than this (unknown keys tried one after another): start again.
@@ -92,6 +97,8 @@ package final class RegionStore {
             tokens.removeAll(keepingCapacity: true)
             grants.removeAll(keepingCapacity: true)
             connectors.removeAll(keepingCapacity: true)
+            grantsByEmail.removeAll(keepingCapacity: true)
+            rules.removeAll(keepingCapacity: true)
         }
     }
 

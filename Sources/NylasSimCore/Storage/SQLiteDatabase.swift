@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import Synchronization
 
 /// A value bound to or read from a SQLite statement.
 package enum SQLValue: Sendable, Equatable {
@@ -110,7 +111,7 @@ package final class SQLiteDatabase {
     package let path: String?
     /// Where large values bound as `.largeText`/`.largeBlob` are kept (nil: in the row).
     package var large: LargeValues?
-    /// Moves on every write to `applications`, `connectors`, `grants` or `tokens` (SQLite's update hook), on
+    /// Moves on every write to `applications`, `connectors`, `grants`, `platform_objects` or `tokens` (SQLite's update hook), on
     /// every rollback and on `invalidateLookups()`: what `RegionStore` read from those tables
     /// before is still current while it has not moved.
     package private(set) var lookupGeneration = 0
@@ -146,6 +147,13 @@ package final class SQLiteDatabase {
                 Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue().mailGeneration &+= 1
             }
         }, context)
+        if SQLProfile.enabled {
+            sqlite3_trace_v2(handle, UInt32(SQLITE_TRACE_PROFILE), { _, _, stmt, nanos in
+                guard let stmt, let nanos, let sql = sqlite3_sql(OpaquePointer(stmt)) else { return 0 }
+                SQLProfile.add(String(cString: sql), nanoseconds: nanos.load(as: Int64.self))
+                return 0
+            }, nil)
+        }
         sqlite3_rollback_hook(handle, { context in
             guard let context else { return }
             Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue().invalidateLookups()
@@ -184,6 +192,7 @@ package final class SQLiteDatabase {
         case 0x61: return strcmp(name, "applications") == 0  // a
         case 0x63: return strcmp(name, "connectors") == 0  // c
         case 0x67: return strcmp(name, "grants") == 0  // g
+        case 0x70: return strcmp(name, "platform_objects") == 0  // p
         case 0x74: return strcmp(name, "tokens") == 0  // t
         default: return false
         }
@@ -239,6 +248,7 @@ package final class SQLiteDatabase {
     }
 
     package func close() {
+        if SQLProfile.enabled, handle != nil { SQLProfile.report() }
         if let handle {
             sqlite3_update_hook(handle, nil, nil)
             sqlite3_rollback_hook(handle, nil, nil)
@@ -449,5 +459,31 @@ package final class SQLiteDatabase {
     /// `PRAGMA integrity_check` result ("ok" when healthy).
     package func integrityCheck() throws -> String {
         try query("PRAGMA integrity_check").first?.string("integrity_check") ?? "unknown"
+    }
+}
+
+/// A statement profile for finding slow SQL: with `NYLAS_SIM_SQL_PROFILE=1` in the environment, every
+/// statement's run time is added up by its text, and the 30 costliest go to standard error when a
+/// database closes. Off (no trace callback at all) otherwise.
+enum SQLProfile {
+    static let enabled = ProcessInfo.processInfo.environment["NYLAS_SIM_SQL_PROFILE"] == "1"
+    private static let totals = Mutex<[String: (count: Int, nanoseconds: Int64)]>([:])
+
+    static func add(_ sql: String, nanoseconds: Int64) {
+        totals.withLock { t in
+            let old = t[sql] ?? (0, 0)
+            t[sql] = (old.count + 1, old.nanoseconds + nanoseconds)
+        }
+    }
+
+    static func report() {
+        let rows = totals.withLock { t in defer { t.removeAll() }; return t.sorted { $0.value.nanoseconds > $1.value.nanoseconds } }
+        var out = "SQL profile (total ms, runs, µs per run, statement):\n"
+        for (sql, v) in rows.prefix(30) {
+            let flat = sql.split(whereSeparator: { $0 == "\n" }).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+            out += String(format: "%10.1f %9d %8.1f  ", Double(v.nanoseconds) / 1e6, v.count, Double(v.nanoseconds) / 1e3 / Double(v.count))
+            out += String(flat.prefix(220)) + "\n"
+        }
+        FileHandle.standardError.write(Data(out.utf8))
     }
 }
