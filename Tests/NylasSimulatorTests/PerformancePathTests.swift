@@ -397,6 +397,42 @@ struct PerformancePathTests {
         }
     }
 
+    @Test("Threads read without bodies show what their whole messages give, listed and one by one")
+    func threadMembers() async throws {
+        try await withSimulator { h in
+            _ = try h.sim.loadFixture(path: Self.fixturePath)
+            let g = try h.sim.createGrant(email: "avery.quinn@gmail.com", provider: "google")
+            let page = try await h.call("GET", "/v3/grants/\(g.id)/threads?limit=50", token: g.accessToken)
+            let threads = try #require(page.data?.arrayValue)
+            #expect(threads.count > 10)
+            var withAttachments = 0
+            for t in threads {
+                let id = try #require(t["id"]?.stringValue)
+                let whole = try h.sim.core.withState { try $0.store(.us).messages(grantID: g.id, threadID: id) }
+                #expect(t["message_ids"] == .strings(whole.map(\.id)))
+                #expect(t["has_attachments"]?.boolValue == whole.contains { !$0.attachments.isEmpty })
+                #expect(t["unread"]?.boolValue == whole.contains { $0.unread })
+                #expect(t["starred"]?.boolValue == whole.contains { $0.starred })
+                #expect(t["subject"]?.stringValue == whole.first?.subject)
+                #expect(t["snippet"]?.stringValue == whole.last?.snippet)
+                #expect(t["earliest_message_date"]?.intValue == whole.first?.date)
+                var folders: [String] = []
+                for m in whole { for f in m.folders where !folders.contains(f) { folders.append(f) } }
+                #expect(t["folders"] == .strings(folders))
+                let emails = Set(whole.flatMap { ($0.from + $0.to + $0.cc + $0.bcc).map { $0.email.lowercased() } })
+                #expect(Set(t["participants"]?.arrayValue?.compactMap { $0["email"]?.stringValue?.lowercased() } ?? []) == emails)
+                #expect(t["latest_draft_or_message"]?["body"]?.stringValue == whole.last?.body)
+                if t["has_attachments"]?.boolValue == true { withAttachments += 1 }
+                let one = try await h.call("GET", "/v3/grants/\(g.id)/threads/\(id)", token: g.accessToken)
+                var listed = t, alone = one.data ?? .null
+                listed["request_id"] = nil
+                alone["request_id"] = nil
+                #expect(alone == listed)
+            }
+            #expect(withAttachments > 0, "the fixture has threads with attachments")
+        }
+    }
+
     @Test("URL-safe base64 on bytes answers what Foundation's base64 gives")
     func base64URL() {
         var generator = SystemRandomNumberGenerator()

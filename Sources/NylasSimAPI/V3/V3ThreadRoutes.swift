@@ -31,7 +31,8 @@ package enum V3ThreadRoutes {
             return try ctx.keptAnswer(store, key: "threads\u{1}\(grant.id)\u{1}\(q.encoded)", render: {
                 let rows = try store.threads(grantID: grant.id, matching: filter, after: cursor, limit: limit + 1)
                 let page = rows.prefix(limit)
-                let threads = try page.map { try thread(store, grant, $0.threadID) }
+                let members = try store.threadMembers(grantID: grant.id, threadIDs: page.map(\.threadID))
+                let threads = try page.map { try thread(store, grant, $0.threadID, members: members[$0.threadID] ?? []) }
                 let next = rows.count > limit ? page.last.map { PageToken.make([String($0.latest), $0.threadID]) } : nil
                 return RequestContext.page(threads.compactMap { $0 }.map { ctx.selecting($0) }, nextCursor: next)
             })
@@ -87,10 +88,15 @@ package enum V3ThreadRoutes {
 
     /// The thread object (§5.4), derived from its messages and drafts.
     package static func thread(_ store: RegionStore, _ grant: GrantRecord, _ id: String) throws -> JSON? {
-        let messages = try store.messages(grantID: grant.id, threadID: id)
+        try thread(store, grant, id, members: store.threadMembers(grantID: grant.id, threadIDs: [id])[id] ?? [])
+    }
+
+    /// The thread of `messages` (its members, oldest first, as `RegionStore.threadMembers` reads
+    /// them); only the latest is read whole, for `latest_draft_or_message`.
+    static func thread(_ store: RegionStore, _ grant: GrantRecord, _ id: String,
+                       members messages: [RegionStore.ThreadMember]) throws -> JSON? {
+        guard let first = messages.first, let latest = try store.message(grantID: grant.id, id: messages.last!.id) else { return nil }
         let drafts = try store.draftObjects(grantID: grant.id, threadID: id)
-        guard let first = messages.first else { return nil }
-        let latest = messages.last!
         var participants: [Participant] = []
         for m in messages { for p in m.from + m.to + m.cc + m.bcc where !participants.contains(where: { $0.email.lowercased() == p.email.lowercased() }) { participants.append(p) } }
         var folders: [String] = []
@@ -102,7 +108,7 @@ package enum V3ThreadRoutes {
         var o: JSON = [
             "id": .string(id), "grant_id": .string(grant.id), "object": "thread",
             "has_drafts": .bool(!drafts.isEmpty), "starred": .bool(messages.contains { $0.starred }),
-            "unread": .bool(messages.contains { $0.unread }), "has_attachments": .bool(messages.contains { !$0.attachments.isEmpty }),
+            "unread": .bool(messages.contains { $0.unread }), "has_attachments": .bool(messages.contains { $0.hasAttachments }),
             "message_ids": .strings(messages.map(\.id)), "draft_ids": .strings(drafts.compactMap { $0["id"]?.stringValue }),
             "folders": .strings(folders), "participants": Participant.json(participants), "subject": .string(first.subject),
             "snippet": .string(latest.snippet), "earliest_message_date": .int(first.date), "latest_draft_or_message": latestObject,

@@ -307,6 +307,37 @@ extension RegionStore {
         try db.query("SELECT * FROM messages WHERE grant_id = ? AND has_attachments = 1 ORDER BY date, id", grantID).map(MessageRecord.init)
     }
 
+    /// What a thread shows of each of its messages: read without bodies, headers or metadata.
+    package struct ThreadMember: Sendable {
+        package let id: String
+        package let subject: String
+        package let from, to, cc, bcc: [Participant]
+        package let date: Int
+        package let unread, starred, hasAttachments: Bool
+        package let folders: [String]
+    }
+
+    /// The messages of each of `threadIDs` (those with any), oldest first, in one statement.
+    package func threadMembers(grantID: String, threadIDs: [String]) throws -> [String: [ThreadMember]] {
+        guard !threadIDs.isEmpty else { return [:] }
+        let marks = Array(repeating: "?", count: threadIDs.count).joined(separator: ",")
+        let rows = try db.query("""
+            SELECT id, thread_id, subject, from_json, to_json, cc_json, bcc_json, date, unread, starred, folders,
+                length(attachments) > 2 AS any_attachment
+            FROM messages WHERE grant_id = ? AND thread_id IN (\(marks)) ORDER BY thread_id, date, id
+            """, [grantID] + threadIDs)
+        var out: [String: [ThreadMember]] = [:]
+        for row in rows {
+            out[row.string("thread_id"), default: []].append(ThreadMember(
+                id: row.string("id"), subject: row.string("subject"), from: Participant.list(row.json("from_json")),
+                to: Participant.list(row.json("to_json")), cc: Participant.list(row.json("cc_json")),
+                bcc: Participant.list(row.json("bcc_json")), date: row.int("date"), unread: row.bool("unread"),
+                starred: row.bool("starred"), hasAttachments: row.bool("any_attachment"),
+                folders: row.json("folders").arrayValue?.compactMap(\.stringValue) ?? []))
+        }
+        return out
+    }
+
     package func messages(grantID: String, threadID: String) throws -> [MessageRecord] {
         try db.query("SELECT * FROM messages WHERE grant_id = ? AND thread_id = ? ORDER BY date, id", grantID, threadID)
             .map(MessageRecord.init)
