@@ -433,6 +433,19 @@ struct PerformancePathTests {
         }
     }
 
+    @Test("E-mail addresses are checked on bytes as they were on characters")
+    func emailCheck() {
+        func characters(_ s: String) -> Bool {
+            let parts = s.split(separator: "@", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix(".") else { return false }
+            return !s.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" || $0 == "," })
+        }
+        let samples = ["a@b.c", "a@b", "@b.c", "a@.c", "a@c.", "a@b@c.d", "a b@c.d", "a@b.c\t", "<a@b.c>", "a,b@c.d", "a.@b.c",
+                       "ä@bé.fr", "a@b.c\u{A0}", "a\u{2028}@b.c", "a@b.c\r\n", "", "@", "a@", ".@b.c", "a@b..c", "x@y.z.", "q@\u{85}.e"]
+        for s in samples { #expect(EmailAddress.isValid(s) == characters(s), "\(s.debugDescription)") }
+        #expect(samples.filter(EmailAddress.isValid).count >= 4)
+    }
+
     @Test("URL-safe base64 on bytes answers what Foundation's base64 gives")
     func base64URL() {
         var generator = SystemRandomNumberGenerator()

@@ -105,20 +105,22 @@ package enum V3DraftRoutes {
     @Sendable static func send(_ ctx: RequestContext) async throws -> SimResponse {
         // An optional body: `signature_id` adds a signature at send time.
         let signature = try ctx.body(allowEmpty: true).string("signature_id")
-        try ctx.refuseBlockedSend(try ctx.read { s, store in
-            try draft(store, try ctx.dataGrant(s, store, mail: true), ctx.param("draft_id")).out
-        })
-        return ctx.data(try ctx.write { s, store in
+        // One write, as a message send: checks and outbound rules (a blocked send commits only its evaluation), the send.
+        let sent = try ctx.write { s, store -> JSON? in
             let grant = try ctx.dataGrant(s, store, mail: true)
             let d = try draft(store, grant, ctx.param("draft_id"))
             var out = d.out
+            let verdict = try ctx.outboundVerdict(s, grant, out)
+            if verdict?.blocked == true { return nil }
             out.signatureID = signature
             try out.applySignature(store, grantID: grant.id)
             let record = try MailSender.send(s, region: ctx.region, grant: grant, out)
-            try OutboundRules.record(s, region: ctx.region, grant: grant, out, messageID: record.id)
+            if let verdict { try OutboundRules.save(s, region: ctx.region, grant: grant, verdict, messageID: record.id) }
             try store.deleteDraft(grantID: grant.id, id: d.id)
             return MailSender.response(record, out)
-        })
+        }
+        guard let sent else { throw RequestContext.blockedSend }
+        return ctx.data(sent)
     }
 
     package static func draft(_ store: RegionStore, _ grant: GrantRecord, _ id: String) throws -> DraftRecord {

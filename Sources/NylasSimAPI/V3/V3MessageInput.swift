@@ -46,21 +46,22 @@ extension RequestContext {
 }
 
 extension RequestContext {
-    /// Outbound rules run before a send: a `block` answers 403 and nothing is sent, but the
-    /// evaluation is recorded (its own transaction, as the refusal changes nothing else).
-    package func refuseBlockedSend(_ out: OutgoingMessage) throws {
-        let blocked = try read { s, store in
-            let grant = try dataGrant(s, store, mail: true)
-            // A grant without a provider send scope cannot send (reference §2.3).
-            if !grant.kind.canSend(scopes: grant.scope) {
-                throw NylasError(status: 403, type: "insufficient_scopes", message: "missing provider scopes required to send email")
-            }
-            return try OutboundRules.evaluate(s, region: region, grant: grant, out)
+    /// The checks of a send, inside its write: a grant without a provider send scope is refused
+    /// (reference §2.3), and the application's outbound rules are evaluated (nil without rules).
+    /// A blocked send's evaluation is saved here; the caller sends nothing, lets the write commit
+    /// the evaluation, and then answers `blockedSend`. A send that goes out saves its evaluation
+    /// with the sent message's ID.
+    package func outboundVerdict(_ s: EngineState, _ grant: GrantRecord, _ out: OutgoingMessage) throws -> Rules.Evaluation? {
+        if !grant.kind.canSend(scopes: grant.scope) {
+            throw NylasError(status: 403, type: "insufficient_scopes", message: "missing provider scopes required to send email")
         }
-        guard let blocked, blocked.blocked else { return }
-        try write { s, store in
-            try OutboundRules.save(s, region: region, grant: try dataGrant(s, store, mail: true), blocked, messageID: nil)
-        }
-        throw NylasError(status: 403, type: "forbidden", message: "The message was blocked by an outbound rule of this application")
+        guard let e = try OutboundRules.evaluate(s, region: region, grant: grant, out) else { return nil }
+        if e.blocked { try OutboundRules.save(s, region: region, grant: grant, e, messageID: nil) }
+        return e
+    }
+
+    /// The answer to a send an outbound rule blocked.
+    package static var blockedSend: NylasError {
+        NylasError(status: 403, type: "forbidden", message: "The message was blocked by an outbound rule of this application")
     }
 }

@@ -148,9 +148,12 @@ package enum V3MessageRoutes {
         }
         // The answer is built under the lock and written out after it: a 24 MiB body is serialized
         // while other requests go on.
-        try ctx.refuseBlockedSend(out)
-        let (answer, status) = try ctx.write { s, store -> (JSON, Int) in
+        // One write: the scope and outbound rule checks (a blocked send commits only its
+        // evaluation, and is answered 403 after), then the send.
+        let result = try ctx.write { s, store -> (JSON, Int)? in
             let grant = try ctx.dataGrant(s, store, mail: true)
+            let verdict = try ctx.outboundVerdict(s, grant, out)
+            if verdict?.blocked == true { return nil }
             var out = out
             try out.applySignature(store, grantID: grant.id)
             if let key {
@@ -183,7 +186,7 @@ package enum V3MessageRoutes {
                              "data": o], 202)
             } else {
                 let record = try MailSender.send(s, region: ctx.region, grant: grant, out)
-                try OutboundRules.record(s, region: ctx.region, grant: grant, out, messageID: record.id)
+                if let verdict { try OutboundRules.save(s, region: ctx.region, grant: grant, verdict, messageID: record.id) }
                 var data = MailSender.response(record, out)
                 if fields == "include_headers" || fields == "include_basic_headers" { data["headers"] = render(record, fields: fields)["headers"] }
                 response = (["request_id": .string(ctx.requestID), "grant_id": .string(grant.id), "data": data], 200)
@@ -191,6 +194,7 @@ package enum V3MessageRoutes {
             if let key { s.idempotency["\(grant.id)|\(key)"] = (ctx.request.body, response.0, response.1) }
             return response
         }
+        guard let (answer, status) = result else { throw RequestContext.blockedSend }
         return .json(answer, status: status)
     }
 

@@ -3,9 +3,27 @@ import Foundation
 /// Email address syntax as the API checks it.
 package enum EmailAddress {
     package static func isValid(_ s: String) -> Bool {
-        let parts = s.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix(".") else { return false }
-        return !s.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" || $0 == "," })
+        // One `@` after a non-empty local part; a domain with a dot, neither first nor last; no
+        // white space, `<`, `>` or `,`. On bytes (every recipient of every send is checked), with
+        // Unicode white space checked by characters when there is any non-ASCII byte.
+        var at = -1, dot = false, n = 0, ascii = true
+        var first: UInt8 = 0, last: UInt8 = 0
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "@"):
+                guard at < 0 else { return false }
+                at = n
+            case UInt8(ascii: " "), 0x09...0x0D, UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: ","): return false
+            case UInt8(ascii: ".") where at >= 0: dot = true
+            case 0x80...: ascii = false
+            default: break
+            }
+            if at >= 0, n == at + 1 { first = b }
+            last = b
+            n += 1
+        }
+        guard at > 0, n > at + 1, dot, first != UInt8(ascii: "."), last != UInt8(ascii: ".") else { return false }
+        return ascii || !s.contains(where: \.isWhitespace)
     }
 
     /// Reads `[{name?, email}]` from a request field, checking each address.

@@ -325,12 +325,6 @@ package enum OutboundRules {
     package static func save(_ s: EngineState, region: Region, grant: GrantRecord, _ e: Rules.Evaluation, messageID: String?) throws {
         try Rules.save(s, region: region, grant: grant, e, messageID: messageID)
     }
-
-    /// Records the evaluation of a send that went out, with the sent copy's ID.
-    package static func record(_ s: EngineState, region: Region, grant: GrantRecord, _ out: OutgoingMessage, messageID: String) throws {
-        guard let e = try evaluate(s, region: region, grant: grant, out) else { return }
-        try save(s, region: region, grant: grant, e, messageID: messageID)
-    }
 }
 
 /// Inbound rules: those of the workspace the receiving grant belongs to (its `rule_ids`, and the
