@@ -131,6 +131,45 @@ struct PerformancePathTests {
         }
     }
 
+    @Test("A message's kept answer outlives writes to other messages, and only those")
+    func keptMessageByRow() async throws {
+        try await withSimulator { h in
+            let grant = try h.sim.createGrant(email: "rows@gmail.com", provider: "google")
+            for i in 0..<3 { try h.sim.deliverMail(to: "rows@gmail.com", from: "a@example.com", subject: "Row \(i)", body: "<p>\(i)</p>") }
+            let list = try await h.call("GET", "/v3/grants/\(grant.id)/messages", token: grant.accessToken)
+            let ids = try #require(list.data?.arrayValue?.compactMap { $0["id"]?.stringValue })
+            #expect(ids.count == 3)
+            let base = "/v3/grants/\(grant.id)/messages/"
+            let kept = { h.sim.core.withState { $0.store(.us).keptMailSize.answers } }
+            for id in ids { #expect(try await h.call("GET", base + id, token: grant.accessToken).status == 200) }
+            // The list and the three messages.
+            #expect(kept() == 4)
+            // A write to the second message drops its answer and the list, not the other two.
+            #expect(try await h.call("PUT", base + ids[1], token: grant.accessToken, json: ["starred": true]).status == 200)
+            let first = try await h.call("GET", base + ids[0], token: grant.accessToken)
+            #expect(kept() == 2, "the first and third answers are still kept")
+            #expect(first.data?["starred"]?.boolValue == false)
+            let second = try await h.call("GET", base + ids[1], token: grant.accessToken)
+            #expect(second.data?["starred"]?.boolValue == true)
+            #expect(kept() == 3)
+            // A new message (a send) changes no kept message; a rollback drops everything.
+            let sent = try await h.call("POST", "/v3/grants/\(grant.id)/messages/send", token: grant.accessToken,
+                                        json: ["to": [["email": "b@example.com"]], "subject": "New", "body": "new"])
+            #expect(sent.status == 200, "\(sent.text)")
+            #expect(try await h.call("GET", base + ids[2], token: grant.accessToken).status == 200)
+            #expect(kept() == 3)
+            h.sim.core.withState { s in
+                try? s.store(.us).db.transaction { () throws -> Void in
+                    try s.store(.us).db.run("UPDATE messages SET subject = 'Rolled back' WHERE grant_id = ?", grant.id)
+                    throw NylasError.invalidRequest("roll back")
+                }
+            }
+            let afterRollback = try await h.call("GET", base + ids[0], token: grant.accessToken)
+            #expect(afterRollback.data?["subject"]?.stringValue == first.data?["subject"]?.stringValue)
+            #expect(kept() == 1)
+        }
+    }
+
     @Test("Kept mail answers stay under their bound: none of 64 KiB or more, at most 8 MiB in all")
     func keptMailBound() async throws {
         try await withSimulator(configure: { $0.settings.nylasRateLimits = nil }) { h in

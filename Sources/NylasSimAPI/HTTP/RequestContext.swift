@@ -47,13 +47,27 @@ package struct RequestContext: Sendable {
     /// unchanged; nil when `render` gives nil. The bytes are those `SimResponse.json` gives for the
     /// whole object: `request_id` sorts after every other member and is added last.
     package func keptAnswer(_ store: RegionStore, key: String, render: () throws -> JSON?) throws -> SimResponse? {
-        guard let kept = try store.keptMail(key: key, render: {
-            try render().map { value in
-                var bytes = value.bytes
-                bytes.removeLast()  // the closing brace
-                return bytes
-            }
+        guard let kept = try store.keptMail(key: key, render: { try render().map(Self.keptBytes) }) else { return nil }
+        return answer(kept: kept)
+    }
+
+    /// An answer that shows one message row (`row`), kept as `RegionStore.keptMessage` keeps it:
+    /// while that row is unchanged.
+    package func keptMessageAnswer(_ store: RegionStore, key: String, render: () throws -> (JSON, row: Int64)?) throws -> SimResponse? {
+        guard let kept = try store.keptMessage(key: key, render: {
+            try render().map { (Self.keptBytes($0.0), $0.row) }
         }) else { return nil }
+        return answer(kept: kept)
+    }
+
+    /// An object's JSON without its closing brace, to which `answer(kept:)` adds `request_id`.
+    private static func keptBytes(_ value: JSON) -> [UInt8] {
+        var bytes = value.bytes
+        bytes.removeLast()  // the closing brace
+        return bytes
+    }
+
+    private func answer(kept: [UInt8]) -> SimResponse {
         var body: [UInt8] = []
         body.reserveCapacity(kept.count + requestID.utf8.count + 20)
         body.append(contentsOf: kept)

@@ -91,13 +91,13 @@ package enum V3MessageRoutes {
         let fields = try messageFields(ctx)
         return try ctx.read { s, store in
             // The grant, the caller's rights and the ID are checked on every request; the answer is
-            // kept rendered until the grant's mail changes.
+            // kept rendered until the message's row changes.
             let grant = try ctx.dataGrant(s, store, mail: true)
             let id = try ctx.objectID("message_id", kind: "message", grant: grant, store: store)
             let key = "message\u{1}\(grant.id)\u{1}\(id)\u{1}\(grant.provider)\u{1}\(ctx.request.query.encoded)"
-            guard let answer = try ctx.keptAnswer(store, key: key, render: {
-                try store.message(grantID: grant.id, id: id).map {
-                    ["data": ctx.selecting(render($0, fields: fields, provider: grant.provider))]
+            guard let answer = try ctx.keptMessageAnswer(store, key: key, render: {
+                try store.messageAndRow(grantID: grant.id, id: id).map { m, row in
+                    (["data": ctx.selecting(render(m, fields: fields, provider: grant.provider))], row)
                 }
             }) else {
                 throw NylasError.notFound("Message not found: \(ctx.param("message_id"))")

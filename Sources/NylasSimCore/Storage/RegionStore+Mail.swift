@@ -272,6 +272,13 @@ extension RegionStore {
         try db.first("SELECT * FROM messages WHERE grant_id = ? AND id = ?", grantID, id).map(MessageRecord.init)
     }
 
+    /// A message and the rowid of its row (what `keptMessage` keeps an answer by).
+    package func messageAndRow(grantID: String, id: String) throws -> (message: MessageRecord, row: Int64)? {
+        try db.first("SELECT rowid AS sim_row, * FROM messages WHERE grant_id = ? AND id = ?", grantID, id).map {
+            (MessageRecord(row: $0), Int64($0.int("sim_row")))
+        }
+    }
+
     package func message(grantID: String, worldID: Int64) throws -> MessageRecord? {
         try db.first("SELECT * FROM messages WHERE grant_id = ? AND world_id = ?", grantID, worldID).map(MessageRecord.init)
     }

@@ -22,12 +22,32 @@ package final class RegionStore {
     private struct KeptMail {
         var generation: Int
         var dataVersion: Int
+        /// `db.mailEpoch` when the answers of single messages were kept.
+        var epoch = -1
+        /// Answers that show many rows (lists, threads): valid for one `generation`.
         var answers: [String: [UInt8]] = [:]
+        /// Answers that show one message: valid while its row (`row`) is unchanged.
+        var messages: [String: (row: Int64, bytes: [UInt8])] = [:]
+        var keysByRow: [Int64: [String]] = [:]
         /// The bytes of the answers and keys kept.
         var bytes = 0
         static let limit = 1024
         static let maxBytes = 64 * 1024
         static let byteLimit = 8 << 20
+
+        var count: Int { answers.count + messages.count }
+
+        mutating func dropLists(generation: Int) {
+            for (key, value) in answers { bytes -= value.count + key.utf8.count }
+            answers.removeAll(keepingCapacity: true)
+            self.generation = generation
+        }
+
+        mutating func drop(row: Int64) {
+            for key in keysByRow.removeValue(forKey: row) ?? [] {
+                if let old = messages.removeValue(forKey: key) { bytes -= old.bytes.count + key.utf8.count }
+            }
+        }
     }
 
     package init(region: Region, path: String?, seed: String?) throws {
@@ -122,18 +142,15 @@ package final class RegionStore {
         return value
     }
 
-    /// A rendered mail answer (a message, a thread, a page of either), by a key that names the
+    /// A rendered mail answer (a thread, a page of messages or threads), by a key that names the
     /// request and every option its rendering depends on; `render` reads and renders it on a miss
-    /// (nil: nothing to answer, not kept). Everything is kept while no row of `messages`,
+    /// (nil: nothing to answer, not kept). Such answers are kept while no row of `messages`,
     /// `message_folders`, `folders` or `drafts` changed (any insert, update or delete moves
     /// `db.mailGeneration`, as do rollbacks) and, for a file, while no other connection committed;
-    /// answers of 64 KiB or more are not kept, and past 1,024 answers or 8 MiB it starts again.
+    /// answers of 64 KiB or more are not kept, and past 1,024 answers or 8 MiB (with those of
+    /// `keptMessage`) it starts again.
     package func keptMail(key: String, render: () throws -> [UInt8]?) throws -> [UInt8]? {
-        let dataVersion = db.path == nil ? 0 : try db.dataVersion()
-        if kept.generation != db.mailGeneration || kept.dataVersion != dataVersion || kept.answers.count >= KeptMail.limit
-            || kept.bytes >= KeptMail.byteLimit {
-            kept = KeptMail(generation: db.mailGeneration, dataVersion: dataVersion)
-        }
+        try refreshKept()
         if let hit = kept.answers[key] { return hit }
         guard let bytes = try render() else { return nil }
         if bytes.count < KeptMail.maxBytes {
@@ -143,8 +160,39 @@ package final class RegionStore {
         return bytes
     }
 
+    /// An answer that shows one message (`GET …/messages/{id}`), kept while that message's row is
+    /// unchanged: other writes to the mailbox leave it. `render` gives the bytes and the rowid of
+    /// the row they show. Bounded with `keptMail`'s answers.
+    package func keptMessage(key: String, render: () throws -> (bytes: [UInt8], row: Int64)?) throws -> [UInt8]? {
+        try refreshKept()
+        if let hit = kept.messages[key] { return hit.bytes }
+        guard let (bytes, row) = try render() else { return nil }
+        if bytes.count < KeptMail.maxBytes {
+            kept.messages[key] = (row, bytes)
+            kept.keysByRow[row, default: []].append(key)
+            kept.bytes += bytes.count + key.utf8.count
+        }
+        return bytes
+    }
+
+    /// Drops what the changes since the last look made stale: every list and thread when any mail
+    /// row changed; the answers of the message rows that changed; everything after a rollback, an
+    /// invalidation, another connection's commit, or past the bounds.
+    private func refreshKept() throws {
+        let dataVersion = db.path == nil ? 0 : try db.dataVersion()
+        let changed = db.takeMessageRowChanges()
+        if kept.epoch != db.mailEpoch || kept.dataVersion != dataVersion || kept.count >= KeptMail.limit
+            || kept.bytes >= KeptMail.byteLimit {
+            kept = KeptMail(generation: db.mailGeneration, dataVersion: dataVersion)
+            kept.epoch = db.mailEpoch
+            return
+        }
+        if kept.generation != db.mailGeneration { kept.dropLists(generation: db.mailGeneration) }
+        for row in changed { kept.drop(row: row) }
+    }
+
     /// What the kept mail answers hold now: answers and bytes (for tests of the bound).
-    package var keptMailSize: (answers: Int, bytes: Int) { (kept.answers.count, kept.bytes) }
+    package var keptMailSize: (answers: Int, bytes: Int) { (kept.count, kept.bytes) }
 
     package var isEmpty: Bool { ((try? db.first("SELECT COUNT(*) AS n FROM applications")?.int("n")) ?? 0) == 0 }
 }

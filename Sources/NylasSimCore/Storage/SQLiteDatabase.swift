@@ -119,6 +119,13 @@ package final class SQLiteDatabase {
     /// with `lookupGeneration`'s rollbacks and invalidations): what `RegionStore.keptMail` keeps is
     /// valid while it stands still.
     package private(set) var mailGeneration = 0
+    /// The rowids of `messages` rows inserted, updated or deleted since `takeMessageRowChanges()`:
+    /// what an answer that shows one message depends on. Past 4,096 of them they are dropped and
+    /// `mailEpoch` moves instead.
+    private var messageRowChanges: [Int64] = []
+    /// Moves with rollbacks and invalidations (`invalidateLookups`), and when row changes pile up
+    /// unread: nothing kept from the mail tables before is known to be current.
+    package private(set) var mailEpoch = 0
 
     /// Opens a database file, or a private in-memory database when `path` is nil.
     package init(path: String?) throws {
@@ -139,12 +146,21 @@ package final class SQLiteDatabase {
         }
         try execute("PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;")
         let context = Unmanaged.passUnretained(self).toOpaque()
-        sqlite3_update_hook(handle, { context, _, _, table, _ in
+        sqlite3_update_hook(handle, { context, _, _, table, rowid in
             guard let context, let table else { return }
             if SQLiteDatabase.isLookupTable(table) {
                 Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue().lookupGeneration &+= 1
             } else if SQLiteDatabase.isMailTable(table) {
-                Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue().mailGeneration &+= 1
+                let db = Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue()
+                db.mailGeneration &+= 1
+                if strcmp(table, "messages") == 0 {
+                    if db.messageRowChanges.count < 4096 {
+                        db.messageRowChanges.append(rowid)
+                    } else {
+                        db.messageRowChanges.removeAll(keepingCapacity: true)
+                        db.mailEpoch &+= 1
+                    }
+                }
             }
         }, context)
         if SQLProfile.enabled {
@@ -213,6 +229,15 @@ package final class SQLiteDatabase {
     package func invalidateLookups() {
         lookupGeneration &+= 1
         mailGeneration &+= 1
+        mailEpoch &+= 1
+        messageRowChanges.removeAll(keepingCapacity: true)
+    }
+
+    /// The rowids of `messages` changed since the last call (see `messageRowChanges`).
+    package func takeMessageRowChanges() -> [Int64] {
+        guard !messageRowChanges.isEmpty else { return [] }
+        defer { messageRowChanges.removeAll(keepingCapacity: true) }
+        return messageRowChanges
     }
 
     /// `PRAGMA data_version`: moves when another connection (another process) commits to this
