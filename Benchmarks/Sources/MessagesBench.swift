@@ -307,11 +307,24 @@ enum MessagesBench {
 
         let t = try measure {
             let db = try Lite("\(dir)/us.sqlite")
-            try db.exec("""
-                PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY; PRAGMA journal_mode=DELETE; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-1048576;
-                ATTACH '\(dir)/world.sqlite' AS w;
-                PRAGMA w.journal_mode=DELETE; PRAGMA w.journal_mode=OFF; PRAGMA w.synchronous=OFF; PRAGMA w.cache_size=-524288;
-                """)
+            // Leaving WAL needs the only connection: the stopped simulator's are closed when its
+            // last reference goes, which may be a moment after `shutdown()` returns.
+            var attempt = 0
+            while true {
+                do {
+                    try db.exec("""
+                        PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY; PRAGMA journal_mode=DELETE; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-1048576;
+                        ATTACH '\(dir)/world.sqlite' AS w;
+                        PRAGMA w.journal_mode=DELETE; PRAGMA w.journal_mode=OFF; PRAGMA w.synchronous=OFF; PRAGMA w.cache_size=-524288;
+                        """)
+                    break
+                } catch {
+                    attempt += 1
+                    guard attempt < 100, "\(error)".contains("locked") else { throw error }
+                    try? db.exec("DETACH w")
+                    usleep(100_000)
+                }
+            }
             let worldBase = Int(try db.scalar("SELECT COALESCE(MAX(id), 0) FROM w.messages") ?? "0") ?? 0
             try db.exec("BEGIN")
             for statement in insertSQL(count: count, now: now, worldBase: worldBase, grantID: grantID).components(separatedBy: ";\n") {

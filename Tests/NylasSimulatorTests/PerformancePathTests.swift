@@ -142,22 +142,22 @@ struct PerformancePathTests {
             let base = "/v3/grants/\(grant.id)/messages/"
             let kept = { h.sim.core.withState { $0.store(.us).keptMailSize.answers } }
             for id in ids { #expect(try await h.call("GET", base + id, token: grant.accessToken).status == 200) }
-            // The list and the three messages.
-            #expect(kept() == 4)
-            // A write to the second message drops its answer and the list, not the other two.
+            // The list, its three items, the three messages' answers.
+            #expect(kept() == 7)
+            // A write to the second message drops its answer, its item and the list, not the others.
             #expect(try await h.call("PUT", base + ids[1], token: grant.accessToken, json: ["starred": true]).status == 200)
             let first = try await h.call("GET", base + ids[0], token: grant.accessToken)
-            #expect(kept() == 2, "the first and third answers are still kept")
+            #expect(kept() == 4, "the first and third answers and items are still kept")
             #expect(first.data?["starred"]?.boolValue == false)
             let second = try await h.call("GET", base + ids[1], token: grant.accessToken)
             #expect(second.data?["starred"]?.boolValue == true)
-            #expect(kept() == 3)
+            #expect(kept() == 5)
             // A new message (a send) changes no kept message; a rollback drops everything.
             let sent = try await h.call("POST", "/v3/grants/\(grant.id)/messages/send", token: grant.accessToken,
                                         json: ["to": [["email": "b@example.com"]], "subject": "New", "body": "new"])
             #expect(sent.status == 200, "\(sent.text)")
             #expect(try await h.call("GET", base + ids[2], token: grant.accessToken).status == 200)
-            #expect(kept() == 3)
+            #expect(kept() == 5)
             h.sim.core.withState { s in
                 try? s.store(.us).db.transaction { () throws -> Void in
                     try s.store(.us).db.run("UPDATE messages SET subject = 'Rolled back' WHERE grant_id = ?", grant.id)
@@ -167,6 +167,43 @@ struct PerformancePathTests {
             let afterRollback = try await h.call("GET", base + ids[0], token: grant.accessToken)
             #expect(afterRollback.data?["subject"]?.stringValue == first.data?["subject"]?.stringValue)
             #expect(kept() == 1)
+        }
+    }
+
+    @Test("A page built from kept message renderings is byte for byte the page rendered whole")
+    func pageFromKeptItems() async throws {
+        try await withSimulator { h in
+            _ = try h.sim.loadFixture(path: Self.fixturePath)
+            let g = try h.sim.createGrant(email: "avery.quinn@gmail.com", provider: "google")
+            let base = "/v3/grants/\(g.id)/messages"
+            for query in ["?limit=7", "?limit=7&select=id,subject,unread", "?limit=5&fields=include_headers", "?limit=3&unread=true"] {
+                // The messages first (their item renderings are kept by the GETs of the page's first load).
+                let page = try await h.call("GET", base + query, token: g.accessToken)
+                #expect(page.status == 200, "\(page.text)")
+                let parsed = try #require(page.json)
+                #expect(page.body == parsed.bytes, "\(query): the page is what serializing it gives")
+                // Change one message: the page is built again, from the other items as kept and this one anew.
+                let items = try #require(page.data?.arrayValue)
+                let id = try #require(items.first?["id"]?.stringValue)
+                let starred = items.first?["starred"]?.boolValue
+                #expect(try await h.call("PUT", "\(base)/\(id)", token: g.accessToken, json: ["starred": .bool(!(starred ?? false))]).status == 200)
+                let again = try await h.call("GET", base + query, token: g.accessToken)
+                let reparsed = try #require(again.json)
+                #expect(again.body == reparsed.bytes)
+                let againItems = try #require(again.data?.arrayValue)
+                #expect(againItems.count == items.count)
+                if starred != nil { #expect(againItems.first?["starred"]?.boolValue == !(starred ?? false)) }
+                #expect(Array(againItems.dropFirst()) == Array(items.dropFirst()))
+                #expect(again.json?["next_cursor"] == page.json?["next_cursor"])
+                // Each item is what the message's own GET answers with the same options.
+                let options = query.split(separator: "&").filter { !$0.hasPrefix("?limit") && !$0.hasPrefix("limit") && !$0.hasPrefix("unread") }
+                    .joined(separator: "&")
+                for item in againItems.prefix(3) {
+                    let one = try await h.call("GET", "\(base)/\(item["id"]?.stringValue ?? "")" + (options.isEmpty ? "" : "?" + options),
+                                               token: g.accessToken)
+                    #expect(one.data == item, "\(query)")
+                }
+            }
         }
     }
 

@@ -60,6 +60,29 @@ package struct RequestContext: Sendable {
         return answer(kept: kept)
     }
 
+    /// A cursor page whose items are already serialized (`render` gives them and the next cursor),
+    /// kept as `keptAnswer` keeps a page: the bytes `page(_:nextCursor:)` serializes to.
+    package func keptPage(_ store: RegionStore, key: String,
+                          render: () throws -> (items: [[UInt8]], nextCursor: String?)) throws -> SimResponse {
+        let kept = try store.keptMail(key: key, render: {
+            let (items, next) = try render()
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(items.reduce(32) { $0 + $1.count + 1 })
+            bytes.append(contentsOf: #"{"data":["#.utf8)
+            for (i, item) in items.enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                bytes.append(contentsOf: item)
+            }
+            bytes.append(UInt8(ascii: "]"))
+            if let next {
+                bytes.append(contentsOf: #","next_cursor":"#.utf8)
+                JSON.string(next).write(into: &bytes)
+            }
+            return bytes
+        })
+        return answer(kept: kept ?? [])
+    }
+
     /// An object's JSON without its closing brace, to which `answer(kept:)` adds `request_id`.
     private static func keptBytes(_ value: JSON) -> [UInt8] {
         var bytes = value.bytes

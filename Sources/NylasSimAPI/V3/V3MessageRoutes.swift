@@ -33,14 +33,22 @@ package enum V3MessageRoutes {
         return try ctx.read { s, store in
             let grant = try ctx.dataGrant(s, store, mail: true)
             let filter = try ctx.v3MessageFilter(grant: grant, store: store)
-            // The same page of the same mail is kept rendered (the key is the whole query).
+            // The same page of the same mail is kept rendered (the key is the whole query); a page
+            // rendered anew takes each message's rendering kept since its row last changed.
             let key = "messages\u{1}\(grant.id)\u{1}\(grant.provider)\u{1}\(ctx.request.query.encoded)"
-            return try ctx.keptAnswer(store, key: key, render: {
-                let rows = try store.messages(grantID: grant.id, matching: filter, after: cursor, limit: limit + 1)
-                let records = rows.prefix(limit)
-                let next = rows.count > limit ? records.last.map { PageToken.make([String($0.date), $0.id]) } : nil
-                return RequestContext.page(records.map { ctx.selecting(render($0, fields: fields, provider: grant.provider)) },
-                                           nextCursor: next)
+            let options = "\(grant.provider)\u{1}\(fields)\u{1}\(ctx.query.list("select").joined(separator: ","))"
+            return try ctx.keptPage(store, key: key, render: {
+                let rows = try store.messagePage(grantID: grant.id, matching: filter, after: cursor, limit: limit + 1)
+                let page = rows.prefix(limit)
+                let next = rows.count > limit ? page.last.map { PageToken.make([String($0.date), $0.id]) } : nil
+                let items = try page.compactMap { r in
+                    try store.keptMessage(key: "item\u{1}\(grant.id)\u{1}\(r.id)\u{1}\(options)", render: {
+                        try store.messageAndRow(grantID: grant.id, id: r.id).map { m, row in
+                            (ctx.selecting(render(m, fields: fields, provider: grant.provider)).bytes, row)
+                        }
+                    })
+                }
+                return (items, next)
             })
         }
     }

@@ -30,14 +30,26 @@ extension RegionStore {
     /// A page of the grant's messages matching `filter`, newest first, after the cursor `(date, id)`;
     /// `limit + 1` rows are asked for so the caller knows whether another page follows.
     package func messages(grantID: String, matching filter: MessageFilter, after cursor: (date: Int, id: String)?, limit: Int) throws -> [MessageRecord] {
+        try page("m.*", grantID: grantID, matching: filter, after: cursor, limit: limit).map(MessageRecord.init)
+    }
+
+    /// The same page as `messages(grantID:matching:after:limit:)`, as each row's rowid, ID and date
+    /// (the rows themselves are read only for what is not kept rendered: `keptMessage`).
+    package func messagePage(grantID: String, matching filter: MessageFilter, after cursor: (date: Int, id: String)?,
+                             limit: Int) throws -> [(row: Int64, id: String, date: Int)] {
+        try page("m.rowid AS sim_row, m.id AS id, m.date AS date", grantID: grantID, matching: filter, after: cursor, limit: limit)
+            .map { (Int64($0.int("sim_row")), $0.string("id"), $0.int("date")) }
+    }
+
+    private func page(_ columns: String, grantID: String, matching filter: MessageFilter, after cursor: (date: Int, id: String)?,
+                      limit: Int) throws -> [SQLRow] {
         var f = Self.whereClause(grantID: grantID, filter)
         if let cursor {
             // A row value, not `m.date < ? OR (m.date = ? AND m.id < ?)`: the same rows, but SQLite
             // seeks the (…, date, id) index to the cursor instead of walking it from the top.
             f.add("(m.date, m.id) < (?, ?)", cursor.date, cursor.id)
         }
-        return try db.query("SELECT m.* FROM messages m WHERE \(f.sql) ORDER BY m.date DESC, m.id DESC LIMIT ?", f.binds + [limit])
-            .map(MessageRecord.init)
+        return try db.query("SELECT \(columns) FROM messages m WHERE \(f.sql) ORDER BY m.date DESC, m.id DESC LIMIT ?", f.binds + [limit])
     }
 
     /// A page of the grant's threads (ID and latest message date) matching `filter`, most recent
