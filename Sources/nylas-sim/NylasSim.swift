@@ -26,9 +26,6 @@ enum Main {
 /// executable. A job enqueued from an event loop stays on it (`any()` prefers the current loop).
 enum EventLoopExecutor {
     static func install() {
-        if let n = ProcessInfo.processInfo.environment["NYLAS_SIM_EVENT_LOOPS"].flatMap(Int.init), n > 0 {
-            NIOSingletons.groupLoopCountSuggestion = n
-        }
         _ = MultiThreadedEventLoopGroup.singleton  // created before the first job arrives
         sim_install_enqueue_global_hook { job, _ in
             let unowned = unsafeBitCast(job, to: UnownedJob.self)
