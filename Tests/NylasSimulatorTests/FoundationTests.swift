@@ -223,6 +223,21 @@ struct FoundationTests {
             // The ID counter was kept: a new grant gets a new ID, not the first one again.
             let g2 = try h.sim.createGrant(email: "new@gmail.com")
             #expect(g2.id != grantID)
+            // A file keeps its journal in its table, across the restart, read as the ring is read.
+            var grantReads = JournalFilter()
+            grantReads.pathPrefix = "/v3/grants/\(grantID)"
+            grantReads.method = "get"
+            let entries = try h.sim.core.withState { try $0.store(.us).journal(grantReads) }
+            #expect(entries.count == 1 && entries.first?.status == 200)
+            #expect(h.sim.core.withState { $0.store(.us).journalRing == nil })
+            #expect(try await h.call("GET", "/v3/grants", token: key).status == 200)
+            var all = JournalFilter()
+            all.limit = 2
+            let newest = try h.sim.core.withState { try $0.store(.us).journal(all, newestFirst: true) }
+            #expect(newest.map(\.path) == ["/v3/grants", "/v3/grants/\(grantID)"])
+            #expect(newest.count == 2 && newest[0].sequence > newest[1].sequence)
+            let seq = try #require(entries.first?.sequence)
+            #expect(try h.sim.core.withState { try $0.store(.us).journalEntry(sequence: seq) }?.path == "/v3/grants/\(grantID)")
         }
         #expect(FileManager.default.fileExists(atPath: dir + "/us.sqlite"))
     }
