@@ -207,6 +207,54 @@ struct PerformancePathTests {
         }
     }
 
+    @Test("A thread's kept answer follows its messages, a reply joining it and its drafts, and outlives other writes")
+    func keptThreadByRows() async throws {
+        try await withSimulator { h in
+            let grant = try h.sim.createGrant(email: "threads@gmail.com", provider: "google")
+            try h.sim.deliverMail(to: "threads@gmail.com", from: "a@example.com", subject: "First", body: "<p>one</p>")
+            try h.sim.deliverMail(to: "threads@gmail.com", from: "b@example.com", subject: "Second", body: "<p>two</p>")
+            let base = "/v3/grants/\(grant.id)"
+            let page = try await h.call("GET", base + "/threads", token: grant.accessToken)
+            let threads = try #require(page.data?.arrayValue)
+            #expect(threads.count == 2)
+            let (t1, t2) = (threads[0], threads[1])
+            let id1 = try #require(t1["id"]?.stringValue), id2 = try #require(t2["id"]?.stringValue)
+            let kept = { h.sim.core.withState { $0.store(.us).keptMailSize.answers } }
+            _ = try await h.call("GET", base + "/threads/\(id1)", token: grant.accessToken)
+            _ = try await h.call("GET", base + "/threads/\(id2)", token: grant.accessToken)
+            #expect(kept() == 5, "the page, its two items, the two threads")
+            // A write to a message of the second thread leaves the first thread's answers.
+            let m2 = try #require(t2["message_ids"]?.arrayValue?.first?.stringValue)
+            #expect(try await h.call("PUT", base + "/messages/\(m2)", token: grant.accessToken, json: ["starred": true]).status == 200)
+            let again1 = try await h.call("GET", base + "/threads/\(id1)", token: grant.accessToken)
+            #expect(kept() == 2, "the first thread's item and answer")
+            #expect(again1.data == (try await h.call("GET", base + "/threads/\(id1)", token: grant.accessToken)).data)
+            #expect(try await h.call("GET", base + "/threads/\(id2)", token: grant.accessToken).data?["starred"]?.boolValue == true)
+            // A reply joins the first thread: every thread answer goes, and the new one shows it.
+            let m1 = try #require(t1["message_ids"]?.arrayValue?.first?.stringValue)
+            let reply = try await h.call("POST", base + "/messages/send", token: grant.accessToken,
+                                         json: ["to": [["email": "a@example.com"]], "subject": "Re: First", "body": "reply",
+                                                "reply_to_message_id": .string(m1)])
+            #expect(reply.status == 200, "\(reply.text)")
+            #expect(reply.data?["thread_id"]?.stringValue == id1)
+            let joined = try await h.call("GET", base + "/threads/\(id1)", token: grant.accessToken)
+            #expect(joined.data?["message_ids"]?.arrayValue?.count == 2)
+            // A draft on the thread: has_drafts follows.
+            let draft = try await h.call("POST", base + "/drafts", token: grant.accessToken,
+                                         json: ["to": [["email": "a@example.com"]], "subject": "Re: First", "body": "draft",
+                                                "reply_to_message_id": .string(m1)])
+            #expect(draft.status == 200, "\(draft.text)")
+            let drafted = try await h.call("GET", base + "/threads/\(id1)", token: grant.accessToken)
+            #expect(drafted.data?["has_drafts"]?.boolValue == true)
+            // Listed and alone, the same thread.
+            let listed = try await h.call("GET", base + "/threads", token: grant.accessToken)
+            var item = listed.data?.arrayValue?.first { $0["id"]?.stringValue == id1 } ?? .null
+            item["request_id"] = nil
+            #expect(item == drafted.data)
+            #expect(listed.body == (try #require(listed.json)).bytes)
+        }
+    }
+
     @Test("Kept mail answers stay under their bound: none of 64 KiB or more, at most 8 MiB in all")
     func keptMailBound() async throws {
         try await withSimulator(configure: { $0.settings.nylasRateLimits = nil }) { h in

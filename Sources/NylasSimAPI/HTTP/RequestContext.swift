@@ -83,6 +83,15 @@ package struct RequestContext: Sendable {
         return answer(kept: kept ?? [])
     }
 
+    /// An answer that shows one thread (its messages' rows `rows`), kept as
+    /// `RegionStore.keptThread` keeps it.
+    package func keptThreadAnswer(_ store: RegionStore, key: String, render: () throws -> (JSON, rows: [Int64])?) throws -> SimResponse? {
+        guard let kept = try store.keptThread(key: key, render: {
+            try render().map { (Self.keptBytes($0.0), $0.rows) }
+        }) else { return nil }
+        return answer(kept: kept)
+    }
+
     /// An object's JSON without its closing brace, to which `answer(kept:)` adds `request_id`.
     private static func keptBytes(_ value: JSON) -> [UInt8] {
         var bytes = value.bytes

@@ -27,14 +27,23 @@ package enum V3ThreadRoutes {
             var filter = ThreadFilter(messages: try ctx.v3MessageFilter(grant: grant, store: store))
             filter.latestAfter = try q.int("latest_message_after")
             filter.latestBefore = try q.int("latest_message_before")
-            // The same page of the same mail is kept rendered (the key is the whole query).
-            return try ctx.keptAnswer(store, key: "threads\u{1}\(grant.id)\u{1}\(q.encoded)", render: {
+            // The same page of the same mail is kept rendered (the key is the whole query); a page
+            // rendered anew takes each thread's rendering kept since its messages last changed, and
+            // reads the members of the others in one statement.
+            let select = ctx.query.list("select").joined(separator: ",")
+            return try ctx.keptPage(store, key: "threads\u{1}\(grant.id)\u{1}\(q.encoded)", render: {
                 let rows = try store.threads(grantID: grant.id, matching: filter, after: cursor, limit: limit + 1)
                 let page = rows.prefix(limit)
-                let members = try store.threadMembers(grantID: grant.id, threadIDs: page.map(\.threadID))
-                let threads = try page.map { try thread(store, grant, $0.threadID, members: members[$0.threadID] ?? []) }
+                var members: [String: [RegionStore.ThreadMember]]?
+                let items = try page.compactMap { t in
+                    try store.keptThread(key: "thread-item\u{1}\(grant.id)\u{1}\(t.threadID)\u{1}\(select)", render: {
+                        if members == nil { members = try store.threadMembers(grantID: grant.id, threadIDs: page.map(\.threadID)) }
+                        let own = members?[t.threadID] ?? []
+                        return try thread(store, grant, t.threadID, members: own).map { (ctx.selecting($0).bytes, own.map(\.row)) }
+                    })
+                }
                 let next = rows.count > limit ? page.last.map { PageToken.make([String($0.latest), $0.threadID]) } : nil
-                return RequestContext.page(threads.compactMap { $0 }.map { ctx.selecting($0) }, nextCursor: next)
+                return (items, next)
             })
         }
     }
@@ -44,8 +53,9 @@ package enum V3ThreadRoutes {
         try ctx.read { s, store in
             let grant = try ctx.dataGrant(s, store, mail: true)
             let id = try ctx.objectID("thread_id", kind: "thread", grant: grant, store: store)
-            guard let answer = try ctx.keptAnswer(store, key: "thread\u{1}\(grant.id)\u{1}\(id)\u{1}\(ctx.query.encoded)", render: {
-                try thread(store, grant, id).map { ["data": ctx.selecting($0)] }
+            guard let answer = try ctx.keptThreadAnswer(store, key: "thread\u{1}\(grant.id)\u{1}\(id)\u{1}\(ctx.query.encoded)", render: {
+                let members = try store.threadMembers(grantID: grant.id, threadIDs: [id])[id] ?? []
+                return try thread(store, grant, id, members: members).map { (["data": ctx.selecting($0)], members.map(\.row)) }
             }) else {
                 throw NylasError.notFound("Thread not found: \(ctx.param("thread_id"))")
             }

@@ -316,6 +316,8 @@ extension RegionStore {
 
     /// What a thread shows of each of its messages: read without bodies, headers or metadata.
     package struct ThreadMember: Sendable {
+        /// The rowid of its row (what a kept thread is dropped by).
+        package let row: Int64
         package let id: String
         package let subject: String
         package let from, to, cc, bcc: [Participant]
@@ -329,14 +331,14 @@ extension RegionStore {
         guard !threadIDs.isEmpty else { return [:] }
         let marks = Array(repeating: "?", count: threadIDs.count).joined(separator: ",")
         let rows = try db.query("""
-            SELECT id, thread_id, subject, from_json, to_json, cc_json, bcc_json, date, unread, starred, folders,
-                length(attachments) > 2 AS any_attachment
+            SELECT rowid AS sim_row, id, thread_id, subject, from_json, to_json, cc_json, bcc_json, date, unread, starred,
+                folders, length(attachments) > 2 AS any_attachment
             FROM messages WHERE grant_id = ? AND thread_id IN (\(marks)) ORDER BY thread_id, date, id
             """, [grantID] + threadIDs)
         var out: [String: [ThreadMember]] = [:]
         for row in rows {
             out[row.string("thread_id"), default: []].append(ThreadMember(
-                id: row.string("id"), subject: row.string("subject"), from: Participant.list(row.json("from_json")),
+                row: Int64(row.int("sim_row")), id: row.string("id"), subject: row.string("subject"), from: Participant.list(row.json("from_json")),
                 to: Participant.list(row.json("to_json")), cc: Participant.list(row.json("cc_json")),
                 bcc: Participant.list(row.json("bcc_json")), date: row.int("date"), unread: row.bool("unread"),
                 starred: row.bool("starred"), hasAttachments: row.bool("any_attachment"),

@@ -22,12 +22,14 @@ package final class RegionStore {
     private struct KeptMail {
         var generation: Int
         var dataVersion: Int
-        /// `db.mailEpoch` when the answers of single messages were kept.
+        /// `db.mailEpoch` and `db.threadGeneration` when the answers by rows were kept.
         var epoch = -1
-        /// Answers that show many rows (lists, threads): valid for one `generation`.
+        var threadGeneration = -1
+        /// Answers that show many rows (pages of messages or threads): valid for one `generation`.
         var answers: [String: [UInt8]] = [:]
-        /// Answers that show one message: valid while its row (`row`) is unchanged.
-        var messages: [String: (row: Int64, bytes: [UInt8])] = [:]
+        /// Answers that show one message or one thread: valid while the rows they show (`rows`)
+        /// are unchanged, and, for a thread, while no message was inserted and no draft changed.
+        var byRows: [String: (rows: [Int64], bytes: [UInt8], thread: Bool)] = [:]
         var keysByRow: [Int64: [String]] = [:]
         /// The bytes of the answers and keys kept.
         var bytes = 0
@@ -35,7 +37,7 @@ package final class RegionStore {
         static let maxBytes = 64 * 1024
         static let byteLimit = 8 << 20
 
-        var count: Int { answers.count + messages.count }
+        var count: Int { answers.count + byRows.count }
 
         mutating func dropLists(generation: Int) {
             for (key, value) in answers { bytes -= value.count + key.utf8.count }
@@ -43,10 +45,28 @@ package final class RegionStore {
             self.generation = generation
         }
 
-        mutating func drop(row: Int64) {
-            for key in keysByRow.removeValue(forKey: row) ?? [] {
-                if let old = messages.removeValue(forKey: key) { bytes -= old.bytes.count + key.utf8.count }
+        mutating func keep(_ key: String, rows: [Int64], bytes value: [UInt8], thread: Bool) {
+            byRows[key] = (rows, value, thread)
+            for row in rows { keysByRow[row, default: []].append(key) }
+            bytes += value.count + key.utf8.count
+        }
+
+        mutating func remove(_ key: String) {
+            guard let old = byRows.removeValue(forKey: key) else { return }
+            bytes -= old.bytes.count + key.utf8.count
+            for row in old.rows {
+                keysByRow[row]?.removeAll { $0 == key }
+                if keysByRow[row]?.isEmpty == true { keysByRow[row] = nil }
             }
+        }
+
+        mutating func drop(row: Int64) {
+            for key in keysByRow[row] ?? [] { remove(key) }
+        }
+
+        mutating func dropThreads(generation: Int) {
+            for (key, value) in byRows where value.thread { remove(key) }
+            threadGeneration = generation
         }
     }
 
@@ -160,24 +180,31 @@ package final class RegionStore {
         return bytes
     }
 
-    /// An answer that shows one message (`GET …/messages/{id}`), kept while that message's row is
-    /// unchanged: other writes to the mailbox leave it. `render` gives the bytes and the rowid of
-    /// the row they show. Bounded with `keptMail`'s answers.
+    /// An answer that shows one message (`GET …/messages/{id}`, an item of a page), kept while that
+    /// message's row is unchanged: other writes to the mailbox leave it. `render` gives the bytes
+    /// and the rowid of the row they show. Bounded with `keptMail`'s answers.
     package func keptMessage(key: String, render: () throws -> (bytes: [UInt8], row: Int64)?) throws -> [UInt8]? {
+        try keptRows(key: key, thread: false) { try render().map { ($0.bytes, [$0.row]) } }
+    }
+
+    /// An answer that shows one thread, kept while the rows of its messages (`rows`) are unchanged,
+    /// no message was stored (it may join the thread) and no draft changed.
+    package func keptThread(key: String, render: () throws -> (bytes: [UInt8], rows: [Int64])?) throws -> [UInt8]? {
+        try keptRows(key: key, thread: true, render: render)
+    }
+
+    private func keptRows(key: String, thread: Bool, render: () throws -> (bytes: [UInt8], rows: [Int64])?) throws -> [UInt8]? {
         try refreshKept()
-        if let hit = kept.messages[key] { return hit.bytes }
-        guard let (bytes, row) = try render() else { return nil }
-        if bytes.count < KeptMail.maxBytes {
-            kept.messages[key] = (row, bytes)
-            kept.keysByRow[row, default: []].append(key)
-            kept.bytes += bytes.count + key.utf8.count
-        }
+        if let hit = kept.byRows[key] { return hit.bytes }
+        guard let (bytes, rows) = try render() else { return nil }
+        if bytes.count < KeptMail.maxBytes { kept.keep(key, rows: rows, bytes: bytes, thread: thread) }
         return bytes
     }
 
-    /// Drops what the changes since the last look made stale: every list and thread when any mail
-    /// row changed; the answers of the message rows that changed; everything after a rollback, an
-    /// invalidation, another connection's commit, or past the bounds.
+    /// Drops what the changes since the last look made stale: every page when any mail row
+    /// changed; the answers that show a row that changed; every thread when a message was stored or
+    /// a draft changed; everything after a rollback, an invalidation, another connection's commit,
+    /// or past the bounds.
     private func refreshKept() throws {
         let dataVersion = db.path == nil ? 0 : try db.dataVersion()
         let changed = db.takeMessageRowChanges()
@@ -185,9 +212,11 @@ package final class RegionStore {
             || kept.bytes >= KeptMail.byteLimit {
             kept = KeptMail(generation: db.mailGeneration, dataVersion: dataVersion)
             kept.epoch = db.mailEpoch
+            kept.threadGeneration = db.threadGeneration
             return
         }
         if kept.generation != db.mailGeneration { kept.dropLists(generation: db.mailGeneration) }
+        if kept.threadGeneration != db.threadGeneration { kept.dropThreads(generation: db.threadGeneration) }
         for row in changed { kept.drop(row: row) }
     }
 

@@ -126,6 +126,10 @@ package final class SQLiteDatabase {
     /// Moves with rollbacks and invalidations (`invalidateLookups`), and when row changes pile up
     /// unread: nothing kept from the mail tables before is known to be current.
     package private(set) var mailEpoch = 0
+    /// Moves with every row inserted into `messages` and every change to `drafts`: what a thread
+    /// shows beyond the rows of its messages (a message joining it, its drafts). A message's
+    /// `thread_id` never changes once stored.
+    package private(set) var threadGeneration = 0
 
     /// Opens a database file, or a private in-memory database when `path` is nil.
     package init(path: String?) throws {
@@ -146,7 +150,7 @@ package final class SQLiteDatabase {
         }
         try execute("PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;")
         let context = Unmanaged.passUnretained(self).toOpaque()
-        sqlite3_update_hook(handle, { context, _, _, table, rowid in
+        sqlite3_update_hook(handle, { context, op, _, table, rowid in
             guard let context, let table else { return }
             if SQLiteDatabase.isLookupTable(table) {
                 Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue().lookupGeneration &+= 1
@@ -154,12 +158,15 @@ package final class SQLiteDatabase {
                 let db = Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue()
                 db.mailGeneration &+= 1
                 if strcmp(table, "messages") == 0 {
+                    if op == SQLITE_INSERT { db.threadGeneration &+= 1 }
                     if db.messageRowChanges.count < 4096 {
                         db.messageRowChanges.append(rowid)
                     } else {
                         db.messageRowChanges.removeAll(keepingCapacity: true)
                         db.mailEpoch &+= 1
                     }
+                } else if strcmp(table, "drafts") == 0 {
+                    db.threadGeneration &+= 1
                 }
             }
         }, context)
