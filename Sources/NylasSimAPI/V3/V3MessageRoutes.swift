@@ -36,8 +36,8 @@ package enum V3MessageRoutes {
             // The same page of the same mail is kept rendered (the key is the whole query); a page
             // rendered anew takes each message's rendering kept since its row last changed.
             let key = "messages\u{1}\(grant.id)\u{1}\(grant.provider)\u{1}\(ctx.request.query.encoded)"
-            let options = "\(grant.provider)\u{1}\(fields)\u{1}\(ctx.query.list("select").joined(separator: ","))"
             return try ctx.keptPage(store, key: key, render: {
+                let options = "\(grant.provider)\u{1}\(fields)\u{1}\(ctx.query.list("select").joined(separator: ","))"
                 let rows = try store.messagePage(grantID: grant.id, matching: filter, after: cursor, limit: limit + 1)
                 let page = rows.prefix(limit)
                 let next = rows.count > limit ? page.last.map { PageToken.make([String($0.date), $0.id]) } : nil

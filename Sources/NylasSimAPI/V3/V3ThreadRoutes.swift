@@ -30,8 +30,8 @@ package enum V3ThreadRoutes {
             // The same page of the same mail is kept rendered (the key is the whole query); a page
             // rendered anew takes each thread's rendering kept since its messages last changed, and
             // reads the members of the others in one statement.
-            let select = ctx.query.list("select").joined(separator: ",")
             return try ctx.keptPage(store, key: "threads\u{1}\(grant.id)\u{1}\(q.encoded)", render: {
+                let select = ctx.query.list("select").joined(separator: ",")
                 let rows = try store.threads(grantID: grant.id, matching: filter, after: cursor, limit: limit + 1)
                 let page = rows.prefix(limit)
                 var members: [String: [RegionStore.ThreadMember]]?
