@@ -557,6 +557,110 @@ struct PerformancePathTests {
         }
     }
 
+    /// What `message_addresses` and `thread_latest` must hold, computed from the messages themselves.
+    static func expectedIndexes(_ db: SQLiteDatabase) throws -> (addresses: Set<String>, latest: Set<String>) {
+        var addresses = Set<String>()
+        for m in try db.query("SELECT * FROM messages").map(MessageRecord.init) {
+            for (role, list) in [m.from, m.to, m.cc, m.bcc].enumerated() {
+                for p in list { addresses.insert("\(m.grantID)|\(role)|\(p.email.lowercased())|\(m.id)") }
+            }
+        }
+        let latest = try db.query("SELECT grant_id, thread_id, MAX(date) AS d FROM messages GROUP BY grant_id, thread_id")
+            .map { "\($0.string("grant_id"))|\($0.string("thread_id"))|\($0.int("d"))" }
+        return (addresses, Set(latest))
+    }
+
+    static func storedIndexes(_ db: SQLiteDatabase) throws -> (addresses: Set<String>, latest: Set<String>) {
+        let addresses = try db.query("SELECT * FROM message_addresses")
+            .map { "\($0.string("grant_id"))|\($0.int("role"))|\($0.string("email"))|\($0.string("message_id"))" }
+        let latest = try db.query("SELECT * FROM thread_latest")
+            .map { "\($0.string("grant_id"))|\($0.string("thread_id"))|\($0.int("latest"))" }
+        return (Set(addresses), Set(latest))
+    }
+
+    @Test("The address and thread-latest tables the triggers keep match the messages through sends, deletes, a grant's deletion and a migration")
+    func triggerKeptIndexes() async throws {
+        try await withSimulator { h in
+            _ = try h.sim.loadFixture(path: Self.fixturePath)
+            let g = try h.sim.createGrant(email: "avery.quinn@gmail.com", provider: "google")
+            let other = try h.sim.createGrant(email: "jordan.lee@outlook.com", provider: "microsoft")
+            func check(_ what: String) throws {
+                let (expected, stored) = try h.sim.core.withState { s in
+                    (try Self.expectedIndexes(s.store(.us).db), try Self.storedIndexes(s.store(.us).db))
+                }
+                #expect(stored.addresses == expected.addresses, "\(what): addresses")
+                #expect(stored.latest == expected.latest, "\(what): thread latest")
+                #expect(!expected.addresses.isEmpty && !expected.latest.isEmpty, "\(what)")
+            }
+            try check("after the sync")
+            // A reply joins its thread and moves its latest date; a new message starts a thread.
+            let page = try await h.call("GET", "/v3/grants/\(g.id)/messages?limit=3", token: g.accessToken)
+            let first = try #require(page.data?.arrayValue?.first?["id"]?.stringValue)
+            for body: JSON in [["to": [["email": "Dana.Reed@Example.com"]], "cc": [["email": "x@y.org"]], "subject": "New", "body": "n"],
+                               ["to": [["email": "r@example.com"]], "subject": "Re", "body": "r", "reply_to_message_id": .string(first)]] {
+                let sent = try await h.call("POST", "/v3/grants/\(g.id)/messages/send", token: g.accessToken, json: body)
+                #expect(sent.status == 200)
+            }
+            try await h.advance("15m")
+            try check("after two sends")
+            let dana = try await h.call("GET", "/v3/grants/\(g.id)/messages?to=dana.reed@EXAMPLE.com", token: g.accessToken)
+            #expect(dana.data?.arrayValue?.count == 1)
+            #expect(try await h.call("GET", "/v3/grants/\(g.id)/messages?to=dana.reed@example", token: g.accessToken).data?.arrayValue?.count == 0,
+                    "a part of an address is not the address")
+            // A filtered thread list: the threads with any unread message, by their latest message.
+            var unread: [JSON] = []
+            var token: String?
+            repeat {
+                let page = try await h.call("GET", "/v3/grants/\(g.id)/threads?unread=true&limit=7" + (token.map { "&page_token=\($0)" } ?? ""),
+                                            token: g.accessToken)
+                unread += try #require(page.data?.arrayValue)
+                token = page.json?["next_cursor"]?.stringValue
+            } while token != nil
+            let mine = try h.sim.core.withState { try $0.store(.us).db.query("SELECT * FROM messages WHERE grant_id = ?", g.id) }
+                .map(MessageRecord.init)
+            let byThread = Dictionary(grouping: mine, by: \.threadID)
+            #expect(Set(unread.compactMap { $0["id"]?.stringValue }) == Set(byThread.filter { $0.value.contains(where: \.unread) }.keys))
+            // A thread's latest message, received or sent, orders the list.
+            let dates = unread.map { max($0["latest_message_received_date"]?.intValue ?? 0, $0["latest_message_sent_date"]?.intValue ?? 0) }
+            #expect(dates == dates.sorted(by: >) && !dates.isEmpty)
+            for (t, date) in zip(unread, dates) { #expect(date == byThread[t["id"]?.stringValue ?? ""]?.map(\.date).max()) }
+            // Deleting messages (the store's delete, as a provider deletion is synced) and a grant.
+            try h.sim.core.withState { s in
+                let store = try s.store(.us)
+                for m in try store.db.query("SELECT grant_id, id FROM messages WHERE grant_id = ? LIMIT 7", g.id) {
+                    try store.deleteMessage(grantID: m.string("grant_id"), id: m.string("id"))
+                }
+            }
+            try check("after deletes")
+            let deleted = try await h.call("DELETE", "/v3/grants/\(other.id)", token: h.apiKey)
+            #expect(deleted.status == 200)
+            try check("after a grant's deletion")
+            let left = try h.sim.core.withState { s in
+                try s.store(.us).db.query("SELECT COUNT(*) AS n FROM message_addresses WHERE grant_id = ?", other.id).first?.int("n")
+            }
+            #expect(left == 0)
+            // A file database from before the two tables is brought up to date with them filled.
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trigger-kept-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let file = try SQLiteDatabase(path: dir.appendingPathComponent("region.sqlite").path)
+            let before = Schema.regionAll.count - 2
+            try Schema.runMigrations(file, Array(Schema.regionAll.prefix(before)), from: 0)
+            let rows = try h.sim.core.withState { try $0.store(.us).db.query("SELECT * FROM messages") }
+            let columns = rows[0].layout.names
+            try file.transaction {
+                for row in rows {
+                    try file.run("INSERT INTO messages(\(columns.joined(separator: ","))) VALUES(\(columns.map { _ in "?" }.joined(separator: ",")))",
+                                 columns.map { row[$0] })
+                }
+            }
+            try Schema.runMigrations(file, Schema.regionAll, from: before)
+            let (expected, stored) = (try Self.expectedIndexes(file), try Self.storedIndexes(file))
+            #expect(stored.addresses == expected.addresses && stored.latest == expected.latest)
+            #expect(expected.addresses.count > 100)
+        }
+    }
+
     @Test("E-mail addresses are checked on bytes as they were on characters")
     func emailCheck() {
         func characters(_ s: String) -> Bool {

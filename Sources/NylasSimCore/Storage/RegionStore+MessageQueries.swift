@@ -6,11 +6,8 @@ extension RegionStore {
         var f = SQLFilter()
         f.add("m.grant_id = ?", grantID)
         if let subject = filter.subject { f.add("m.subject LIKE ? ESCAPE '\\'", "%" + SQLFilter.likeEscape(subject) + "%") }
-        for (emails, column) in [(filter.from, "from_json"), (filter.to, "to_json"), (filter.cc, "cc_json"), (filter.bcc, "bcc_json")] {
-            // The participant columns are JSON blobs: SQLite's LIKE never matches a BLOB, so compare their text.
-            for email in emails {
-                f.add("CAST(m.\(column) AS TEXT) LIKE ? ESCAPE '\\'", "%\"email\":\"" + SQLFilter.likeEscape(email) + "\"%")
-            }
+        for (role, emails) in [filter.from, filter.to, filter.cc, filter.bcc].enumerated() {
+            for email in emails { f.addAddress(grantID: grantID, role: role, email) }
         }
         for folder in filter.folderIDs {
             f.add("m.id IN (SELECT message_id FROM message_folders WHERE grant_id = ? AND folder_id = ?)", grantID, folder)
@@ -53,21 +50,24 @@ extension RegionStore {
     }
 
     /// A page of the grant's threads (ID and latest message date) matching `filter`, most recent
-    /// first, after the cursor `(latest, thread_id)`.
+    /// first, after the cursor `(latest, thread_id)`. A thread matches when any of its messages
+    /// matches the message filter; its latest date is that of its latest message, matching or not,
+    /// read from `thread_latest` (kept by the triggers of `messages`).
     package func threads(grantID: String, matching filter: ThreadFilter, after cursor: (latest: Int, id: String)?,
                  limit: Int) throws -> [(threadID: String, latest: Int)] {
-        var f = Self.whereClause(grantID: grantID, filter.messages)
-        if let after = filter.latestAfter { f.add("m.date > ?", after) }
-        if let before = filter.latestBefore { f.add("m.date < ?", before) }
-        var having = ""
-        var binds = f.binds
-        if let cursor {
-            having = "HAVING (latest, m.thread_id) < (?, ?)"
-            binds += [cursor.latest, cursor.id] as [any SQLBindable]
+        var f = SQLFilter()
+        f.add("t.grant_id = ?", grantID)
+        if let after = filter.latestAfter { f.add("t.latest > ?", after) }
+        if let before = filter.latestBefore { f.add("t.latest < ?", before) }
+        if let cursor { f.add("(t.latest, t.thread_id) < (?, ?)", cursor.latest, cursor.id) }
+        let messages = Self.whereClause(grantID: grantID, filter.messages)
+        if messages.clauses.count > 1 {  // more than the grant
+            f.clauses.append("t.thread_id IN (SELECT m.thread_id FROM messages m WHERE \(messages.sql))")
+            f.binds += messages.binds
         }
         return try db.query("""
-            SELECT m.thread_id AS thread_id, MAX(m.date) AS latest FROM messages m WHERE \(f.sql)
-            GROUP BY m.thread_id \(having) ORDER BY latest DESC, m.thread_id DESC LIMIT ?
-            """, binds + [limit]).map { ($0.string("thread_id"), $0.int("latest")) }
+            SELECT t.thread_id AS thread_id, t.latest AS latest FROM thread_latest t WHERE \(f.sql)
+            ORDER BY t.latest DESC, t.thread_id DESC LIMIT ?
+            """, f.binds + [limit]).map { ($0.string("thread_id"), $0.int("latest")) }
     }
 }

@@ -67,8 +67,8 @@ extension RegionStore {
             f.clauses.append("(" + q.anyEmail.map { _ in "m.participants LIKE ?" }.joined(separator: " OR ") + ")")
             f.binds.append(contentsOf: q.anyEmail.map { "%\($0)%" } as [any SQLBindable])
         }
-        for (email, column) in [(q.from, "from_json"), (q.to, "to_json"), (q.cc, "cc_json"), (q.bcc, "bcc_json")] {
-            if let email { f.add("CAST(m.\(column) AS TEXT) LIKE ? ESCAPE '\\'", "%\"email\":\"" + SQLFilter.likeEscape(email) + "\"%") }
+        for (role, email) in [q.from, q.to, q.cc, q.bcc].enumerated() {
+            if let email { f.addAddress(grantID: grantID, role: role, email) }
         }
         for (folder, negate) in [(q.inFolder, false), (q.notInFolder, true)] {
             guard let folder else { continue }
@@ -108,13 +108,15 @@ extension RegionStore {
         return try db.query("SELECT COUNT(*) AS n FROM messages m WHERE \(f.sql)", f.binds).first?.int("n") ?? 0
     }
 
-    /// A page of the IDs of the threads whose messages match, most recent first.
+    /// A page of the IDs of the threads any of whose messages match, most recent (by their latest
+    /// message, `thread_latest`) first.
     package func v2ThreadIDs(grantID: String, matching filter: V2MessageFilter, limit: Int, offset: Int) throws -> [String] {
         let f = Self.whereClause(grantID: grantID, filter)
         return try db.query("""
-            SELECT m.thread_id AS id, MAX(m.date) AS latest FROM messages m WHERE \(f.sql)
-            GROUP BY m.thread_id ORDER BY latest DESC, m.thread_id DESC LIMIT ? OFFSET ?
-            """, f.binds + [limit, offset]).map { $0.string("id") }
+            SELECT t.thread_id AS id FROM thread_latest t WHERE t.grant_id = ?
+                AND t.thread_id IN (SELECT m.thread_id FROM messages m WHERE \(f.sql))
+            ORDER BY t.latest DESC, t.thread_id DESC LIMIT ? OFFSET ?
+            """, [grantID] + f.binds + [limit, offset]).map { $0.string("id") }
     }
 
     package func v2ThreadCount(grantID: String, matching filter: V2MessageFilter) throws -> Int {

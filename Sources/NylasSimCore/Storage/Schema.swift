@@ -433,7 +433,71 @@ package enum Schema {
                                message_id_header TEXT NOT NULL, data BLOB NOT NULL);
         CREATE INDEX tracking_header ON tracking(grant_id, message_id_header);
         """,
+        // Each thread's latest message date, kept by triggers: the unfiltered thread list reads a
+        // page of it by index instead of grouping all of a grant's messages.
+        """
+        CREATE TABLE thread_latest (
+            grant_id TEXT NOT NULL,
+            thread_id TEXT NOT NULL,
+            latest INTEGER NOT NULL,
+            PRIMARY KEY (grant_id, thread_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX thread_latest_order ON thread_latest(grant_id, latest DESC, thread_id DESC);
+        INSERT INTO thread_latest SELECT grant_id, thread_id, MAX(date) FROM messages GROUP BY grant_id, thread_id;
+        CREATE TRIGGER messages_thread_latest_insert AFTER INSERT ON messages BEGIN
+            INSERT INTO thread_latest VALUES (NEW.grant_id, NEW.thread_id, NEW.date)
+                ON CONFLICT (grant_id, thread_id) DO UPDATE SET latest = max(latest, excluded.latest);
+        END;
+        CREATE TRIGGER messages_thread_latest_delete AFTER DELETE ON messages BEGIN
+            DELETE FROM thread_latest WHERE grant_id = OLD.grant_id AND thread_id = OLD.thread_id;
+            INSERT INTO thread_latest SELECT grant_id, thread_id, MAX(date) FROM messages
+                WHERE grant_id = OLD.grant_id AND thread_id = OLD.thread_id GROUP BY grant_id, thread_id;
+        END;
+        CREATE TRIGGER messages_thread_latest_update AFTER UPDATE OF grant_id, thread_id, date ON messages BEGIN
+            DELETE FROM thread_latest WHERE (grant_id = OLD.grant_id AND thread_id = OLD.thread_id)
+                OR (grant_id = NEW.grant_id AND thread_id = NEW.thread_id);
+            INSERT INTO thread_latest SELECT grant_id, thread_id, MAX(date) FROM messages
+                WHERE (grant_id = OLD.grant_id AND thread_id = OLD.thread_id) OR (grant_id = NEW.grant_id AND thread_id = NEW.thread_id)
+                GROUP BY grant_id, thread_id;
+        END;
+        """,
+        // Each message's addresses by role (0 from, 1 to, 2 cc, 3 bcc), lower-cased and kept by
+        // triggers: the `from`/`to`/`cc`/`bcc` filters look an address up instead of scanning the
+        // participants' JSON of every message.
+        """
+        CREATE TABLE message_addresses (
+            grant_id TEXT NOT NULL,
+            role INTEGER NOT NULL,
+            email TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            PRIMARY KEY (grant_id, role, email, message_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX message_addresses_message ON message_addresses(grant_id, message_id);
+        \(addressRows(of: "m", from: "messages m, "))
+        CREATE TRIGGER messages_addresses_insert AFTER INSERT ON messages BEGIN
+            \(addressRows(of: "NEW"))
+        END;
+        CREATE TRIGGER messages_addresses_delete AFTER DELETE ON messages BEGIN
+            DELETE FROM message_addresses WHERE grant_id = OLD.grant_id AND message_id = OLD.id;
+        END;
+        CREATE TRIGGER messages_addresses_update AFTER UPDATE OF grant_id, id, from_json, to_json, cc_json, bcc_json ON messages BEGIN
+            DELETE FROM message_addresses WHERE grant_id = OLD.grant_id AND message_id = OLD.id;
+            \(addressRows(of: "NEW"))
+        END;
+        """,
     ]
+
+    /// The statement that stores the addresses of the messages row `row` (`NEW` in a trigger, or an
+    /// alias of `messages` named in `from`) in `message_addresses`, one row per role and address.
+    private static func addressRows(of row: String, from: String = "") -> String {
+        let roles = ["from_json", "to_json", "cc_json", "bcc_json"].enumerated().map { role, column in
+            """
+            SELECT \(row).grant_id, \(role), lower(json_extract(value, '$.email')), \(row).id
+                FROM \(from)json_each(CAST(\(row).\(column) AS TEXT)) WHERE json_extract(value, '$.email') IS NOT NULL
+            """
+        }
+        return "INSERT OR IGNORE INTO message_addresses " + roles.joined(separator: " UNION ALL ") + ";"
+    }
 
     /// Migrations of the provider-world database.
     package static let world: [String] = [
