@@ -230,13 +230,14 @@ struct PerformancePathTests {
             #expect(kept() == 2, "the first thread's item and answer")
             #expect(again1.data == (try await h.call("GET", base + "/threads/\(id1)", token: grant.accessToken)).data)
             #expect(try await h.call("GET", base + "/threads/\(id2)", token: grant.accessToken).data?["starred"]?.boolValue == true)
-            // A reply joins the first thread: every thread answer goes, and the new one shows it.
+            // A reply joins the first thread: its answers go, the second thread's stays, and the new one shows it.
             let m1 = try #require(t1["message_ids"]?.arrayValue?.first?.stringValue)
             let reply = try await h.call("POST", base + "/messages/send", token: grant.accessToken,
                                          json: ["to": [["email": "a@example.com"]], "subject": "Re: First", "body": "reply",
                                                 "reply_to_message_id": .string(m1)])
             #expect(reply.status == 200, "\(reply.text)")
             #expect(reply.data?["thread_id"]?.stringValue == id1)
+            #expect(kept() == 1, "the second thread's answer outlives a reply to the first")
             let joined = try await h.call("GET", base + "/threads/\(id1)", token: grant.accessToken)
             #expect(joined.data?["message_ids"]?.arrayValue?.count == 2)
             // A draft on the thread: has_drafts follows.
@@ -246,6 +247,16 @@ struct PerformancePathTests {
             #expect(draft.status == 200, "\(draft.text)")
             let drafted = try await h.call("GET", base + "/threads/\(id1)", token: grant.accessToken)
             #expect(drafted.data?["has_drafts"]?.boolValue == true)
+            #expect(kept() == 2, "the second thread's answer and the first's new one")
+            // A draft on the second thread drops its answer, and only that one.
+            let m2draft = try await h.call("POST", base + "/drafts", token: grant.accessToken,
+                                           json: ["subject": "Re: Second", "body": "d", "reply_to_message_id": .string(m2)])
+            #expect(m2draft.status == 200, "\(m2draft.text)")
+            #expect(kept() == 1, "the first thread's answer")
+            #expect(try await h.call("GET", base + "/threads/\(id2)", token: grant.accessToken).data?["has_drafts"]?.boolValue == true)
+            let m2draftID = try #require(m2draft.data?["id"]?.stringValue)
+            #expect(try await h.call("DELETE", base + "/drafts/\(m2draftID)", token: grant.accessToken).status == 200)
+            #expect(try await h.call("GET", base + "/threads/\(id2)", token: grant.accessToken).data?["has_drafts"]?.boolValue == false)
             // Listed and alone, the same thread.
             let listed = try await h.call("GET", base + "/threads", token: grant.accessToken)
             var item = listed.data?.arrayValue?.first { $0["id"]?.stringValue == id1 } ?? .null

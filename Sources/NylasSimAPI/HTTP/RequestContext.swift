@@ -85,8 +85,9 @@ package struct RequestContext: Sendable {
 
     /// An answer that shows one thread (its messages' rows `rows`), kept as
     /// `RegionStore.keptThread` keeps it.
-    package func keptThreadAnswer(_ store: RegionStore, key: String, render: () throws -> (JSON, rows: [Int64])?) throws -> SimResponse? {
-        guard let kept = try store.keptThread(key: key, render: {
+    package func keptThreadAnswer(_ store: RegionStore, key: String, grantID: String, threadID: String,
+                                  render: () throws -> (JSON, rows: [Int64])?) throws -> SimResponse? {
+        guard let kept = try store.keptThread(key: key, grantID: grantID, threadID: threadID, render: {
             try render().map { (Self.keptBytes($0.0), $0.rows) }
         }) else { return nil }
         return answer(kept: kept)

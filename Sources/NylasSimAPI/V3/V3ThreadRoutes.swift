@@ -36,7 +36,8 @@ package enum V3ThreadRoutes {
                 let page = rows.prefix(limit)
                 var members: [String: [RegionStore.ThreadMember]]?
                 let items = try page.compactMap { t in
-                    try store.keptThread(key: "thread-item\u{1}\(grant.id)\u{1}\(t.threadID)\u{1}\(select)", render: {
+                    try store.keptThread(key: "thread-item\u{1}\(grant.id)\u{1}\(t.threadID)\u{1}\(select)", grantID: grant.id,
+                                         threadID: t.threadID, render: {
                         if members == nil { members = try store.threadMembers(grantID: grant.id, threadIDs: page.map(\.threadID)) }
                         let own = members?[t.threadID] ?? []
                         return try thread(store, grant, t.threadID, members: own).map { (ctx.selecting($0).bytes, own.map(\.row)) }
@@ -53,7 +54,8 @@ package enum V3ThreadRoutes {
         try ctx.read { s, store in
             let grant = try ctx.dataGrant(s, store, mail: true)
             let id = try ctx.objectID("thread_id", kind: "thread", grant: grant, store: store)
-            guard let answer = try ctx.keptThreadAnswer(store, key: "thread\u{1}\(grant.id)\u{1}\(id)\u{1}\(ctx.query.encoded)", render: {
+            guard let answer = try ctx.keptThreadAnswer(store, key: "thread\u{1}\(grant.id)\u{1}\(id)\u{1}\(ctx.query.encoded)",
+                                                        grantID: grant.id, threadID: id, render: {
                 let members = try store.threadMembers(grantID: grant.id, threadIDs: [id])[id] ?? []
                 return try thread(store, grant, id, members: members).map { (["data": ctx.selecting($0)], members.map(\.row)) }
             }) else {

@@ -22,15 +22,15 @@ package final class RegionStore {
     private struct KeptMail {
         var generation: Int
         var dataVersion: Int
-        /// `db.mailEpoch` and `db.threadGeneration` when the answers by rows were kept.
+        /// `db.mailEpoch` when the answers by rows were kept.
         var epoch = -1
-        var threadGeneration = -1
         /// Answers that show many rows (pages of messages or threads): valid for one `generation`.
         var answers: [String: [UInt8]] = [:]
         /// Answers that show one message or one thread: valid while the rows they show (`rows`)
-        /// are unchanged, and, for a thread, while no message was inserted and no draft changed.
-        var byRows: [String: (rows: [Int64], bytes: [UInt8], thread: Bool)] = [:]
+        /// are unchanged, and, for a thread, while no message joined it and its drafts did not change.
+        var byRows: [String: (rows: [Int64], bytes: [UInt8], thread: String?)] = [:]
         var keysByRow: [Int64: [String]] = [:]
+        var keysByThread: [String: [String]] = [:]
         /// The bytes of the answers and keys kept.
         var bytes = 0
         static let limit = 1024
@@ -45,9 +45,10 @@ package final class RegionStore {
             self.generation = generation
         }
 
-        mutating func keep(_ key: String, rows: [Int64], bytes value: [UInt8], thread: Bool) {
+        mutating func keep(_ key: String, rows: [Int64], bytes value: [UInt8], thread: String?) {
             byRows[key] = (rows, value, thread)
             for row in rows { keysByRow[row, default: []].append(key) }
+            if let thread { keysByThread[thread, default: []].append(key) }
             bytes += value.count + key.utf8.count
         }
 
@@ -58,15 +59,18 @@ package final class RegionStore {
                 keysByRow[row]?.removeAll { $0 == key }
                 if keysByRow[row]?.isEmpty == true { keysByRow[row] = nil }
             }
+            if let thread = old.thread {
+                keysByThread[thread]?.removeAll { $0 == key }
+                if keysByThread[thread]?.isEmpty == true { keysByThread[thread] = nil }
+            }
         }
 
         mutating func drop(row: Int64) {
             for key in keysByRow[row] ?? [] { remove(key) }
         }
 
-        mutating func dropThreads(generation: Int) {
-            for (key, value) in byRows where value.thread { remove(key) }
-            threadGeneration = generation
+        mutating func drop(thread: String) {
+            for key in keysByThread[thread] ?? [] { remove(key) }
         }
     }
 
@@ -78,6 +82,7 @@ package final class RegionStore {
         let counter = Int(try db.first("SELECT value FROM meta WHERE key = 'id_counter'")?.string("value") ?? "0") ?? 0
         ids = IDGenerator(seed: seed, namespace: "region:\(region.rawValue)", counter: counter)
         savedCounter = counter
+        try watchThreads()
     }
 
     /// Persists the ID counter so that a restarted seeded server mints no ID twice.
@@ -184,16 +189,18 @@ package final class RegionStore {
     /// message's row is unchanged: other writes to the mailbox leave it. `render` gives the bytes
     /// and the rowid of the row they show. Bounded with `keptMail`'s answers.
     package func keptMessage(key: String, render: () throws -> (bytes: [UInt8], row: Int64)?) throws -> [UInt8]? {
-        try keptRows(key: key, thread: false) { try render().map { ($0.bytes, [$0.row]) } }
+        try keptRows(key: key, thread: nil) { try render().map { ($0.bytes, [$0.row]) } }
     }
 
-    /// An answer that shows one thread, kept while the rows of its messages (`rows`) are unchanged,
-    /// no message was stored (it may join the thread) and no draft changed.
-    package func keptThread(key: String, render: () throws -> (bytes: [UInt8], rows: [Int64])?) throws -> [UInt8]? {
-        try keptRows(key: key, thread: true, render: render)
+    /// An answer that shows the thread `threadID` of `grantID`, kept while the rows of its messages
+    /// (`rows`) are unchanged, no message joined it and its drafts did not change (the temporary
+    /// triggers of `watchThreads()`).
+    package func keptThread(key: String, grantID: String, threadID: String,
+                            render: () throws -> (bytes: [UInt8], rows: [Int64])?) throws -> [UInt8]? {
+        try keptRows(key: key, thread: grantID + "\u{1}" + threadID, render: render)
     }
 
-    private func keptRows(key: String, thread: Bool, render: () throws -> (bytes: [UInt8], rows: [Int64])?) throws -> [UInt8]? {
+    private func keptRows(key: String, thread: String?, render: () throws -> (bytes: [UInt8], rows: [Int64])?) throws -> [UInt8]? {
         try refreshKept()
         if let hit = kept.byRows[key] { return hit.bytes }
         guard let (bytes, rows) = try render() else { return nil }
@@ -202,26 +209,49 @@ package final class RegionStore {
     }
 
     /// Drops what the changes since the last look made stale: every page when any mail row
-    /// changed; the answers that show a row that changed; every thread when a message was stored or
-    /// a draft changed; everything after a rollback, an invalidation, another connection's commit,
-    /// or past the bounds.
+    /// changed; the answers that show a row that changed; a thread's answers when a message joined
+    /// it or its drafts changed; everything after a rollback, an invalidation, another connection's
+    /// commit, or past the bounds.
     private func refreshKept() throws {
         let dataVersion = db.path == nil ? 0 : try db.dataVersion()
         let changed = db.takeMessageRowChanges()
+        let threads = db.takeThreadChanges()
         if kept.epoch != db.mailEpoch || kept.dataVersion != dataVersion || kept.count >= KeptMail.limit
             || kept.bytes >= KeptMail.byteLimit {
             kept = KeptMail(generation: db.mailGeneration, dataVersion: dataVersion)
             kept.epoch = db.mailEpoch
-            kept.threadGeneration = db.threadGeneration
             return
         }
         if kept.generation != db.mailGeneration { kept.dropLists(generation: db.mailGeneration) }
-        if kept.threadGeneration != db.threadGeneration { kept.dropThreads(generation: db.threadGeneration) }
         for row in changed { kept.drop(row: row) }
+        for thread in threads { kept.drop(thread: thread) }
     }
 
-    /// What the kept mail answers hold now: answers and bytes (for tests of the bound).
-    package var keptMailSize: (answers: Int, bytes: Int) { (kept.count, kept.bytes) }
+    /// Temporary triggers (this connection's, not the file's schema) that report to
+    /// `db.takeThreadChanges()` a message joining a thread and a change to a thread's drafts.
+    private func watchThreads() throws {
+        try db.execute("""
+            CREATE TEMP TRIGGER sim_thread_message AFTER INSERT ON main.messages BEGIN
+                SELECT sim_thread_changed(NEW.grant_id, NEW.thread_id);
+            END;
+            CREATE TEMP TRIGGER sim_thread_draft_insert AFTER INSERT ON main.drafts BEGIN
+                SELECT sim_thread_changed(NEW.grant_id, NEW.thread_id);
+            END;
+            CREATE TEMP TRIGGER sim_thread_draft_update AFTER UPDATE ON main.drafts BEGIN
+                SELECT sim_thread_changed(OLD.grant_id, OLD.thread_id), sim_thread_changed(NEW.grant_id, NEW.thread_id);
+            END;
+            CREATE TEMP TRIGGER sim_thread_draft_delete AFTER DELETE ON main.drafts BEGIN
+                SELECT sim_thread_changed(OLD.grant_id, OLD.thread_id);
+            END;
+            """)
+    }
+
+    /// What the kept mail answers hold now, the changes since the last look applied: answers and
+    /// bytes (for tests).
+    package var keptMailSize: (answers: Int, bytes: Int) {
+        try? refreshKept()
+        return (kept.count, kept.bytes)
+    }
 
     package var isEmpty: Bool { ((try? db.first("SELECT COUNT(*) AS n FROM applications")?.int("n")) ?? 0) == 0 }
 }

@@ -126,10 +126,12 @@ package final class SQLiteDatabase {
     /// Moves with rollbacks and invalidations (`invalidateLookups`), and when row changes pile up
     /// unread: nothing kept from the mail tables before is known to be current.
     package private(set) var mailEpoch = 0
-    /// Moves with every row inserted into `messages` and every change to `drafts`: what a thread
-    /// shows beyond the rows of its messages (a message joining it, its drafts). A message's
-    /// `thread_id` never changes once stored.
-    package private(set) var threadGeneration = 0
+    /// The threads (`grant_id` and `thread_id` joined by U+0001) that a message joined or whose
+    /// drafts changed since `takeThreadChanges()`: what a thread shows beyond the rows of its
+    /// messages. `sim_thread_changed(grant_id, thread_id)` adds one; `RegionStore`'s temporary
+    /// triggers call it. A message's `thread_id` never changes once stored. Past 4,096 of them
+    /// they are dropped and `mailEpoch` moves instead.
+    private var threadChanges: [String] = []
 
     /// Opens a database file, or a private in-memory database when `path` is nil.
     package init(path: String?) throws {
@@ -158,15 +160,12 @@ package final class SQLiteDatabase {
                 let db = Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue()
                 db.mailGeneration &+= 1
                 if strcmp(table, "messages") == 0 {
-                    if op == SQLITE_INSERT { db.threadGeneration &+= 1 }
                     if db.messageRowChanges.count < 4096 {
                         db.messageRowChanges.append(rowid)
                     } else {
                         db.messageRowChanges.removeAll(keepingCapacity: true)
                         db.mailEpoch &+= 1
                     }
-                } else if strcmp(table, "drafts") == 0 {
-                    db.threadGeneration &+= 1
                 }
             }
         }, context)
@@ -198,6 +197,19 @@ package final class SQLiteDatabase {
                 }
             }
             sqlite3_result_value(fn, arg)
+        }, nil, nil, nil)
+        // `sim_thread_changed(grant_id, thread_id)`: records a thread change (`threadChanges`).
+        sqlite3_create_function_v2(handle, "sim_thread_changed", 2, SQLITE_UTF8, context, { fn, _, args in
+            guard let fn, let args, let context = sqlite3_user_data(fn) else { return }
+            let db = Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue()
+            sqlite3_result_null(fn)
+            guard let grant = sqlite3_value_text(args[0]), let thread = sqlite3_value_text(args[1]) else { return }
+            if db.threadChanges.count < 4096 {
+                db.threadChanges.append(String(cString: grant) + "\u{1}" + String(cString: thread))
+            } else {
+                db.threadChanges.removeAll(keepingCapacity: true)
+                db.mailEpoch &+= 1
+            }
         }, nil, nil, nil)
     }
 
@@ -238,6 +250,7 @@ package final class SQLiteDatabase {
         mailGeneration &+= 1
         mailEpoch &+= 1
         messageRowChanges.removeAll(keepingCapacity: true)
+        threadChanges.removeAll(keepingCapacity: true)
     }
 
     /// The rowids of `messages` changed since the last call (see `messageRowChanges`).
@@ -245,6 +258,13 @@ package final class SQLiteDatabase {
         guard !messageRowChanges.isEmpty else { return [] }
         defer { messageRowChanges.removeAll(keepingCapacity: true) }
         return messageRowChanges
+    }
+
+    /// The threads changed since the last call (see `threadChanges`).
+    package func takeThreadChanges() -> [String] {
+        guard !threadChanges.isEmpty else { return [] }
+        defer { threadChanges.removeAll(keepingCapacity: true) }
+        return threadChanges
     }
 
     /// `PRAGMA data_version`: moves when another connection (another process) commits to this
