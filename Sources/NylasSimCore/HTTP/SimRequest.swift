@@ -103,9 +103,42 @@ public struct QueryParameters: Sendable {
         }
     }
 
+    /// A key or value as form encoding spells it: `+` is a space, `%XX` a byte. A malformed `%`
+    /// escape or bytes that are not UTF-8 leave the escapes as they are (only `+` decoded), as
+    /// Foundation's `removingPercentEncoding` did. On bytes: it runs for every request.
     package static func decode(_ s: Substring) -> String {
-        let plus = s.replacingOccurrences(of: "+", with: " ")
-        return plus.removingPercentEncoding ?? plus
+        let utf8 = s.utf8
+        guard utf8.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) else { return String(s) }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count)
+        var escapes = true
+        var i = utf8.startIndex
+        while i != utf8.endIndex {
+            let b = utf8[i]
+            utf8.formIndex(after: &i)
+            if b == UInt8(ascii: "+") {
+                out.append(0x20)
+            } else if b == UInt8(ascii: "%") {
+                guard i != utf8.endIndex, let high = hexValue(utf8[i]) else { escapes = false; break }
+                utf8.formIndex(after: &i)
+                guard i != utf8.endIndex, let low = hexValue(utf8[i]) else { escapes = false; break }
+                utf8.formIndex(after: &i)
+                out.append(high << 4 | low)
+            } else {
+                out.append(b)
+            }
+        }
+        if escapes, let decoded = String(validating: out, as: UTF8.self) { return decoded }
+        return String(decoding: utf8.map { $0 == UInt8(ascii: "+") ? 0x20 : $0 }, as: UTF8.self)
+    }
+
+    private static func hexValue(_ b: UInt8) -> UInt8? {
+        switch b {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return b - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return b - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return b - UInt8(ascii: "A") + 10
+        default: return nil
+        }
     }
 
     public var keys: [String] { pairs.map(\.0) }

@@ -461,16 +461,17 @@ package enum Schema {
                 GROUP BY grant_id, thread_id;
         END;
         """,
-        // Each message's addresses by role (0 from, 1 to, 2 cc, 3 bcc), lower-cased and kept by
-        // triggers: the `from`/`to`/`cc`/`bcc` filters look an address up instead of scanning the
-        // participants' JSON of every message.
+        // Each message's addresses by role (0 from, 1 to, 2 cc, 3 bcc), lower-cased, with its date,
+        // kept by triggers: the `from`/`to`/`cc`/`bcc` filters read an address's messages newest
+        // first by index instead of scanning the participants' JSON of every message.
         """
         CREATE TABLE message_addresses (
             grant_id TEXT NOT NULL,
             role INTEGER NOT NULL,
             email TEXT NOT NULL,
+            date INTEGER NOT NULL,
             message_id TEXT NOT NULL,
-            PRIMARY KEY (grant_id, role, email, message_id)
+            PRIMARY KEY (grant_id, role, email, date, message_id)
         ) WITHOUT ROWID;
         CREATE INDEX message_addresses_message ON message_addresses(grant_id, message_id);
         \(addressRows(of: "m", from: "messages m, "))
@@ -480,7 +481,7 @@ package enum Schema {
         CREATE TRIGGER messages_addresses_delete AFTER DELETE ON messages BEGIN
             DELETE FROM message_addresses WHERE grant_id = OLD.grant_id AND message_id = OLD.id;
         END;
-        CREATE TRIGGER messages_addresses_update AFTER UPDATE OF grant_id, id, from_json, to_json, cc_json, bcc_json ON messages BEGIN
+        CREATE TRIGGER messages_addresses_update AFTER UPDATE OF grant_id, id, date, from_json, to_json, cc_json, bcc_json ON messages BEGIN
             DELETE FROM message_addresses WHERE grant_id = OLD.grant_id AND message_id = OLD.id;
             \(addressRows(of: "NEW"))
         END;
@@ -492,7 +493,7 @@ package enum Schema {
     private static func addressRows(of row: String, from: String = "") -> String {
         let roles = ["from_json", "to_json", "cc_json", "bcc_json"].enumerated().map { role, column in
             """
-            SELECT \(row).grant_id, \(role), lower(json_extract(value, '$.email')), \(row).id
+            SELECT \(row).grant_id, \(role), lower(json_extract(value, '$.email')), \(row).date, \(row).id
                 FROM \(from)json_each(CAST(\(row).\(column) AS TEXT)) WHERE json_extract(value, '$.email') IS NOT NULL
             """
         }
