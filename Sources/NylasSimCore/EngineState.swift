@@ -256,7 +256,9 @@ package final class EngineState {
             for store in regions.values { try store.saveCounter() }
             try world.saveCounter()
             try saveClock()
-            for db in databases { try db.execute("COMMIT") }
+            // Each database's COMMIT names it, so that the SQL profile tells them apart.
+            try world.db.execute("COMMIT -- world")
+            for region in Region.allCases { try regions[region]!.db.execute("COMMIT -- \(region.rawValue)") }
             let committed = events.pending
             events.pending.removeAll()
             transactionJobs.removeAll()
