@@ -197,7 +197,7 @@ package final class RegionStore {
     /// triggers of `watchThreads()`).
     package func keptThread(key: String, grantID: String, threadID: String,
                             render: () throws -> (bytes: [UInt8], rows: [Int64])?) throws -> [UInt8]? {
-        try keptRows(key: key, thread: grantID + "\u{1}" + threadID, render: render)
+        try keptRows(key: key, thread: SQLiteDatabase.threadKey(grantID: grantID, threadID: threadID), render: render)
     }
 
     private func keptRows(key: String, thread: String?, render: () throws -> (bytes: [UInt8], rows: [Int64])?) throws -> [UInt8]? {

@@ -152,7 +152,7 @@ package final class SQLiteDatabase {
         }
         try execute("PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;")
         let context = Unmanaged.passUnretained(self).toOpaque()
-        sqlite3_update_hook(handle, { context, op, _, table, rowid in
+        sqlite3_update_hook(handle, { context, _, _, table, rowid in
             guard let context, let table else { return }
             if SQLiteDatabase.isLookupTable(table) {
                 Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue().lookupGeneration &+= 1
@@ -205,7 +205,7 @@ package final class SQLiteDatabase {
             sqlite3_result_null(fn)
             guard let grant = sqlite3_value_text(args[0]), let thread = sqlite3_value_text(args[1]) else { return }
             if db.threadChanges.count < 4096 {
-                db.threadChanges.append(String(cString: grant) + "\u{1}" + String(cString: thread))
+                db.threadChanges.append(SQLiteDatabase.threadKey(grantID: String(cString: grant), threadID: String(cString: thread)))
             } else {
                 db.threadChanges.removeAll(keepingCapacity: true)
                 db.mailEpoch &+= 1
@@ -259,6 +259,9 @@ package final class SQLiteDatabase {
         defer { messageRowChanges.removeAll(keepingCapacity: true) }
         return messageRowChanges
     }
+
+    /// How `threadChanges` names a thread (and `RegionStore` the thread of a kept answer).
+    package static func threadKey(grantID: String, threadID: String) -> String { grantID + "\u{1}" + threadID }
 
     /// The threads changed since the last call (see `threadChanges`).
     package func takeThreadChanges() -> [String] {
