@@ -377,6 +377,71 @@ struct PerformancePathTests {
         }
     }
 
+    @Test("A tick's kept poll state and a mailbox's kept last change follow cursors, grant writes, purges and rollbacks")
+    func keptPollStates() async throws {
+        struct Boom: Error {}
+        try await withSimulator { h in
+            let g = try h.sim.createGrant(email: "poller@example.com", provider: "imap")
+            try h.sim.core.withState { s in
+                let store = s.store(.us)
+                // What the kept value is, then what the tables say (read again after forgetting).
+                func kept() throws -> (RegionStore.PollState?, RegionStore.PollState?) {
+                    let kept = try store.pollState(grantID: g.id)
+                    store.db.invalidateLookups()
+                    return (kept, try store.pollState(grantID: g.id))
+                }
+                func last() throws -> (Int, Int) {
+                    let kept = try s.world.lastChange(mailbox: "poller@example.com")
+                    s.world.db.invalidateLookups()
+                    return (kept, try s.world.lastChange(mailbox: "poller@example.com"))
+                }
+                var (k, t) = try kept()
+                #expect(k != nil && k == t && k?.status == "valid")
+                _ = try store.pollState(grantID: g.id)  // kept again
+                try store.setSyncCursor(grantID: g.id, cursor: 7, time: s.now)
+                try store.setCalendarSyncCursor(grantID: g.id, cursor: 9)
+                (k, t) = try kept()
+                #expect(k == t && k?.mailCursor == 7 && k?.calendarCursor == 9)
+                // A savepoint rolled back, then a whole transaction rolled back.
+                _ = try store.pollState(grantID: g.id)
+                _ = try? store.db.transaction { try store.setSyncCursor(grantID: g.id, cursor: 11, time: s.now); throw Boom() }
+                (k, t) = try kept()
+                #expect(k == t && k?.mailCursor == 7)
+                _ = try store.pollState(grantID: g.id)
+                _ = try? s.transaction { try store.setCalendarSyncCursor(grantID: g.id, cursor: 12); throw Boom() }
+                (k, t) = try kept()
+                #expect(k == t && k?.calendarCursor == 9)
+                // The grant's own row, then a purge of its sync state.
+                _ = try store.pollState(grantID: g.id)
+                var grant = try #require(try store.grant(id: g.id))
+                grant.status = .invalid
+                try store.save(grant)
+                (k, t) = try kept()
+                #expect(k == t && k?.status == "invalid")
+                _ = try store.pollState(grantID: g.id)
+                try store.purgeGrantData(grantID: g.id)
+                (k, t) = try kept()
+                #expect(k == t && k?.mailCursor == nil)
+
+                var (l, u) = try last()
+                #expect(l == u)
+                _ = try s.world.lastChange(mailbox: "poller@example.com")
+                try s.world.recordChange(mailbox: "poller@example.com", kind: "message", object: 1, time: s.now)
+                (l, u) = try last()
+                #expect(l == u && l > 0)
+                let before = l
+                _ = try s.world.lastChange(mailbox: "poller@example.com")
+                _ = try? s.world.db.transaction {
+                    try s.world.recordChange(mailbox: "poller@example.com", kind: "message", object: 2, time: s.now)
+                    #expect(try s.world.lastChange(mailbox: "poller@example.com") > before)
+                    throw Boom()
+                }
+                (l, u) = try last()
+                #expect(l == u && l == before)
+            }
+        }
+    }
+
     @Test("Attempts to many destinations at one instant: each recorded once, in scheduling order")
     func overlappingAttempts() async throws {
         let receiver = try await WebhookReceiver.start()

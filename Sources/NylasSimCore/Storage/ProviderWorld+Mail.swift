@@ -187,6 +187,7 @@ extension ProviderWorld {
 
     package func recordChange(mailbox: String, kind: String, object: Int64, time: VirtualTime) throws {
         try db.run("INSERT INTO changes(mailbox, kind, object, time) VALUES(?,?,?,?)", mailbox, kind, object, time.milliseconds)
+        if lastChangesValid.generation == db.lookupGeneration { lastChanges[mailbox] = Int(db.lastInsertRowID) }
     }
 
     /// Changes of a mailbox after `seq`, oldest first.
@@ -196,8 +197,17 @@ extension ProviderWorld {
         }
     }
 
+    /// The `seq` of a mailbox's newest change (0: none).
     package func lastChange(mailbox: String) throws -> Int {
-        try db.first("SELECT COALESCE(MAX(seq), 0) AS s FROM changes WHERE mailbox = ?", mailbox)?.int("s") ?? 0
+        let valid = (generation: db.lookupGeneration, dataVersion: db.path == nil ? 0 : try db.dataVersion())
+        if lastChangesValid != valid || lastChanges.count >= 65_536 {
+            lastChanges.removeAll(keepingCapacity: true)
+            lastChangesValid = valid
+        }
+        if let kept = lastChanges[mailbox] { return kept }
+        let seq = try db.first("SELECT COALESCE(MAX(seq), 0) AS s FROM changes WHERE mailbox = ?", mailbox)?.int("s") ?? 0
+        lastChanges[mailbox] = seq
+        return seq
     }
 
     /// Puts a new message into a mailbox, threading it by `In-Reply-To`/`References`/subject.

@@ -7,6 +7,11 @@ package final class ProviderWorld {
     package var ids: IDGenerator
     /// The counter as last written (or read): `saveCounter` writes only when it moved.
     private var savedCounter: Int
+    /// Each mailbox's newest change (`lastChange`: every sync tick asks), kept while
+    /// `db.lookupGeneration` (rollbacks, invalidations) and, for a file, `PRAGMA data_version`
+    /// stand still; `recordChange` writes through.
+    var lastChanges: [String: Int] = [:]
+    var lastChangesValid = (generation: -1, dataVersion: -1)
 
     package init(path: String?, seed: String?) throws {
         db = try SQLiteDatabase(path: path)
@@ -41,6 +46,7 @@ package final class ProviderWorld {
         for table in ["mailboxes", "meta", "folders", "messages", "attachments", "changes", "room_resources"] {
             try db.run("DELETE FROM \(table)")
         }
+        db.invalidateLookups()  // a DELETE without a condition is not reported row by row
         ids = IDGenerator(seed: ids.seed, namespace: "world", counter: 0)
         savedCounter = -1
     }

@@ -267,6 +267,7 @@ extension RegionStore {
             INSERT INTO calendar_sync_state(grant_id, cursor) VALUES(?,?)
             ON CONFLICT(grant_id) DO UPDATE SET cursor = excluded.cursor
             """, grantID, cursor)
+        keepPolled(grantID: grantID) { $0.calendarCursor = cursor }
     }
 }
 

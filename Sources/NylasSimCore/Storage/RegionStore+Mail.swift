@@ -404,6 +404,7 @@ extension RegionStore {
             INSERT INTO sync_state(grant_id, cursor, last_sync_at) VALUES(?,?,?)
             ON CONFLICT(grant_id) DO UPDATE SET cursor = excluded.cursor, last_sync_at = excluded.last_sync_at
             """, grantID, cursor, time.milliseconds)
+        keepPolled(grantID: grantID) { $0.mailCursor = cursor }
     }
 
     /// Removes everything a grant's sync produced (the grant was deleted).
@@ -411,6 +412,7 @@ extension RegionStore {
         for table in ["object_ids", "messages", "message_folders", "folders", "drafts", "schedules", "sync_state"] {
             try db.run("DELETE FROM \(table) WHERE grant_id = ?", grantID)
         }
+        lookups.pollStates[grantID] = nil
     }
 }
 

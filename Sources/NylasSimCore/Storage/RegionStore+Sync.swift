@@ -3,7 +3,7 @@ import Foundation
 extension RegionStore {
     /// What a sync tick needs to know of a grant (one query, without decoding the whole row):
     /// its status, provider, address, and its mail and calendar sync cursors.
-    package struct PollState {
+    package struct PollState: Equatable {
         package var status: String
         package var provider: String
         package var email: String
@@ -12,14 +12,25 @@ extension RegionStore {
     }
 
     package func pollState(grantID: String) throws -> PollState? {
-        try db.first("""
+        let cache = try currentLookups()
+        if let kept = cache.pollStates[grantID] { return kept }
+        guard let state = try db.first("""
             SELECT g.grant_status AS status, g.provider AS provider, g.email AS email, s.cursor AS mail_cursor,
                 c.cursor AS calendar_cursor FROM grants g LEFT JOIN sync_state s ON s.grant_id = g.id
                 LEFT JOIN calendar_sync_state c ON c.grant_id = g.id WHERE g.id = ?
-            """, grantID).map {
+            """, grantID).map({
             PollState(status: $0.string("status"), provider: $0.string("provider"), email: $0.string("email"),
                       mailCursor: $0.optionalInt("mail_cursor"), calendarCursor: $0.optionalInt("calendar_cursor"))
-        }
+        }) else { return nil }
+        if cache.pollStates.count >= Lookups.pollLimit { cache.pollStates.removeAll(keepingCapacity: true) }
+        cache.pollStates[grantID] = state
+        return state
+    }
+
+    /// Writes a sync cursor through to the kept poll state of its grant, if one is kept and current.
+    func keepPolled(grantID: String, _ change: (inout PollState) -> Void) {
+        guard lookups.generation == db.lookupGeneration, lookups.pollStates[grantID] != nil else { return }
+        change(&lookups.pollStates[grantID]!)
     }
 
     /// The grants of a mailbox, oldest first (looked up once per change to the grants: every send

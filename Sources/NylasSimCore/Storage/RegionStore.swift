@@ -15,7 +15,7 @@ package final class RegionStore {
     package var clock: () -> VirtualTime = { VirtualTime(milliseconds: 0) }
     private var savedCounter: Int
     /// Applications, tokens and grants looked up by key, kept while those tables are unchanged.
-    private let lookups = Lookups()
+    let lookups = Lookups()
     /// Mail answers as rendered, kept while the mail tables are unchanged (`keptMail`).
     private var kept = KeptMail(generation: -1, dataVersion: -1)
 
@@ -128,6 +128,12 @@ package final class RegionStore {
         package var grantsByEmail: [String: [GrantRecord]?] = [:]
         /// An application's rules (`platform_objects` of kind `rule`), by application ID.
         package var rules: [String: [PlatformObject]?] = [:]
+        /// What a sync tick reads of a grant (`pollState`), by grant ID: every IMAP grant is polled
+        /// every 10 minutes. Its cursors are written through by `setSyncCursor` and
+        /// `setCalendarSyncCursor`; the rest moves with `grants`. Not counted in `count`: it has
+        /// its own limit, `pollLimit`.
+        package var pollStates: [String: PollState] = [:]
+        package static let pollLimit = 65_536
         /// Entries in all the tables.
         package var count = 0
         /// More entries than this (unknown keys tried one after another): start again.
@@ -144,11 +150,12 @@ package final class RegionStore {
             connectors.removeAll(keepingCapacity: true)
             grantsByEmail.removeAll(keepingCapacity: true)
             rules.removeAll(keepingCapacity: true)
+            pollStates.removeAll(keepingCapacity: true)
         }
     }
 
     /// The lookups, emptied first if anything they hold may have changed.
-    private func currentLookups() throws -> Lookups {
+    func currentLookups() throws -> Lookups {
         let dataVersion = db.path == nil ? 0 : try db.dataVersion()
         if lookups.generation != db.lookupGeneration || lookups.dataVersion != dataVersion || lookups.count > Lookups.limit {
             lookups.reset(generation: db.lookupGeneration, dataVersion: dataVersion)

@@ -486,6 +486,11 @@ package enum Schema {
             \(addressRows(of: "NEW"))
         END;
         """,
+        // An application's grants of an address, as a new grant of that address asks (a lookup,
+        // not a walk over every grant of the application: 1.2 ms each at 10,000 grants).
+        """
+        CREATE INDEX grants_app_email_nocase ON grants(application_id, email COLLATE NOCASE, created_at);
+        """,
     ]
 
     /// The statement that stores the addresses of the messages row `row` (`NEW` in a trigger, or an
