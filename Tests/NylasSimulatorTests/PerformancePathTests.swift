@@ -442,6 +442,54 @@ struct PerformancePathTests {
         }
     }
 
+    @Test("The page cache passes on every truncate that drops pages: rolled-back growth, rebalances and savepoints leave sound data")
+    func pageCacheTruncates() throws {
+        struct Boom: Error {}
+        let db = try SQLiteDatabase(path: nil)
+        #expect(PageCache.installed)
+        try db.execute("CREATE TABLE t(k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID")
+        // Growth rolled back: the pages past the database's end leave the cache (a truncate passed on).
+        let before = db.cacheBytes()
+        try db.execute("BEGIN")
+        for i in 0 ..< 2_000 { _ = try db.run("INSERT INTO t(k, v) VALUES(?, ?)", "g\(i)", String(repeating: "x", count: 500)) }
+        let grown = db.cacheBytes()
+        try db.execute("ROLLBACK")
+        #expect(grown > before + 1_000_000)
+        #expect(db.cacheBytes() < before + 64 * 1024)
+        var state: UInt64 = 7  // SplitMix64: the same keys every run
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        var expected: [String: String] = [:]
+        for round in 0 ..< 40 {
+            // Random keys split pages all over the tree (rebalances move pages through temporary numbers).
+            var batch: [String: String] = [:]
+            for i in 0 ..< 300 { batch["k\(next() % 100_000)"] = String(repeating: "v\(round)-\(i)", count: 8) }
+            let rollBack = round % 3 == 1
+            try db.execute("BEGIN")
+            do {
+                try db.transaction {
+                    for (k, v) in batch { _ = try db.run("INSERT OR REPLACE INTO t(k, v) VALUES(?, ?)", k, v) }
+                    if round % 5 == 2 { throw Boom() }  // a savepoint rolled back: the growth is undone
+                }
+            } catch is Boom {}
+            if rollBack {
+                try db.execute("ROLLBACK")  // the database shrinks back: the pages past its end must go
+            } else {
+                try db.execute("COMMIT")
+                if round % 5 != 2 { expected.merge(batch) { $1 } }
+            }
+        }
+        #expect(try db.integrityCheck() == "ok")
+        let rows = try db.query("SELECT k, v FROM t")
+        #expect(rows.count == expected.count)
+        #expect(Dictionary(uniqueKeysWithValues: rows.map { ($0.string("k"), $0.string("v")) }) == expected)
+    }
+
     @Test("Attempts to many destinations at one instant: each recorded once, in scheduling order")
     func overlappingAttempts() async throws {
         let receiver = try await WebhookReceiver.start()

@@ -136,6 +136,7 @@ package final class SQLiteDatabase {
     /// Opens a database file, or a private in-memory database when `path` is nil.
     package init(path: String?) throws {
         self.path = path
+        _ = PageCache.installed
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path ?? ":memory:", &handle, flags, nil)
         guard rc == SQLITE_OK else {
@@ -509,6 +510,13 @@ package final class SQLiteDatabase {
             invalidateLookups()
             throw error
         }
+    }
+
+    /// The bytes of the connection's page caches (`SQLITE_DBSTATUS_CACHE_USED`).
+    package func cacheBytes() -> Int {
+        var current: Int32 = 0, highest: Int32 = 0
+        sqlite3_db_status(handle, SQLITE_DBSTATUS_CACHE_USED, &current, &highest, 0)
+        return Int(current)
     }
 
     /// `PRAGMA integrity_check` result ("ok" when healthy).
