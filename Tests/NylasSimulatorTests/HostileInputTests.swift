@@ -136,6 +136,18 @@ struct HostileInputTests {
             return parse(data)
         }
 
+        /// Reads everything until the server closes (or falls silent for the receive timeout).
+        func readToClose() -> (text: String, closed: Bool) {
+            var data: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if n > 0 { data.append(contentsOf: buffer[0..<n]); continue }
+                let closed = n == 0 || errno == ECONNRESET
+                return (String(decoding: data, as: UTF8.self), closed)
+            }
+        }
+
         func close() { _ = sysClose(fd) }
 
         /// Runs blocking socket work on a thread of its own.
@@ -202,6 +214,46 @@ struct HostileInputTests {
             let outcome = try await Self.exchange(port: Self.port(h), partial, halfClose: true)
             #expect(outcome.isRefusal, "truncated body, half-closed: \(outcome)")
             try await Self.stillServing(h, "truncated body, half-closed")
+        }
+    }
+
+    @Test("Pipelined requests are answered in order, one buffer each; a broken one behind them gets 400, then the close")
+    func pipelinedRequests() async throws {
+        try await withSimulator(configure: Self.options) { h in
+            let body = #"{"url": "http://localhost:3000/pipelined-\#(UUID().uuidString)", "platform": "web"}"#
+            let requests = Self.head("GET", "/v3/applications", key: h.apiKey)
+                + Self.head("GET", "/v3/grants/no-such-grant", key: h.apiKey)
+                + Self.head("POST", "/v3/applications/redirect-uris", key: h.apiKey,
+                            ["Content-Type: application/json", "Content-Length: \(body.utf8.count)"]) + body
+                + Self.head("HEAD", "/v3/applications", key: h.apiKey)
+                + "GET /v3/applications HTTP/1.1\r\nHost: 127.0.0.1\r\nBroken header line\r\n\r\n"
+            let port = Self.port(h)
+            let (text, closed) = try await RawSocket.run {
+                let s = try RawSocket(port: port, receiveTimeout: 4)
+                defer { s.close() }
+                s.send(requests)  // one write: the server reads them all at once
+                return s.readToClose()
+            }
+            // The answers one after another, each framed by its Content-Length.
+            var answers: [(status: String, head: String, body: String)] = []
+            var rest = Substring(text)
+            while let blank = rest.range(of: "\r\n\r\n") {
+                let head = String(rest[..<blank.lowerBound])
+                let length = head.components(separatedBy: "\r\n")
+                    .first { $0.lowercased().hasPrefix("content-length: ") }.flatMap { Int($0.dropFirst(16)) } ?? 0
+                let bodyBytes = rest[blank.upperBound...].utf8.prefix(length)
+                answers.append((String(head.split(separator: " ")[1]), head, String(decoding: bodyBytes, as: UTF8.self)))
+                rest = Substring(String(decoding: rest[blank.upperBound...].utf8.dropFirst(length), as: UTF8.self))
+            }
+            #expect(rest.isEmpty, "bytes after the last answer: \(rest.prefix(200))")
+            #expect(answers.map(\.status) == ["200", "404", "200", "200", "400"], "answers in order: \(answers.map(\.head))")
+            #expect(answers.last?.head.hasPrefix("HTTP/1.1 400 Bad Request") == true)
+            #expect(answers.dropLast().allSatisfy { $0.head.hasPrefix("HTTP/1.1 ") && !$0.head.lowercased().contains("connection: close") })
+            #expect(answers.count > 2 && answers[1].body.contains("grant.not_found"), "the second answer is the unknown grant's")
+            #expect(answers.count > 3 && answers[3].body.isEmpty, "HEAD: no body")
+            #expect(closed, "the connection closes after the 400")
+            #expect(text.contains("http://localhost:3000/pipelined"), "the pipelined POST's body was read")
+            try await Self.stillServing(h, "pipelining")
         }
     }
 

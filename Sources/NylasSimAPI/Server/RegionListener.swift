@@ -15,10 +15,26 @@ import NylasSimCore
 
 /// One connection's HTTP/1.1 exchange with the simulator core: the request head and body are
 /// collected on the event loop (up to the size limit, within the body timeout), the core answers,
-/// and the answer is written back. NIO's pipelining handler keeps answers in request order.
-package final class SimulatorHTTPHandler: ChannelInboundHandler {
+/// and the answer goes out as one buffer, head and body together, encoded here.
+///
+/// It sits right after NIO's request decoder and does the rest of the server's HTTP work itself:
+/// pipelined requests wait in order while one is answered (reads pause meanwhile), a request the
+/// decoder cannot parse gets `400 Bad Request` and a close, and a streamed answer goes out chunked.
+/// One handler instead of NIO's pipelining, error, header-validation, encoder and idle handlers
+/// saves each answer four hops and five writes through the pipeline.
+package final class SimulatorHTTPHandler: ChannelDuplexHandler {
     package typealias InboundIn = HTTPServerRequestPart
-    package typealias OutboundOut = HTTPServerResponsePart
+    package typealias OutboundIn = ByteBuffer
+    package typealias OutboundOut = ByteBuffer
+
+    private enum State {
+        /// Waiting for a request head.
+        case idle
+        /// A head has arrived; its body is being collected.
+        case receiving
+        /// The request is with the core, or its answer is going out: what arrives now waits.
+        case answering
+    }
 
     private let core: Engine
     private let region: Region
@@ -28,12 +44,17 @@ package final class SimulatorHTTPHandler: ChannelInboundHandler {
     private let maxBodyBytes: Int
     private let bodyTimeout: TimeAmount
 
+    private var state = State.idle
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     private var timer: Scheduled<Void>?
-    /// The request was answered before its body ended (too large, too slow): the rest of it is
-    /// ignored and the connection closes after the answer.
-    private var answeredEarly = false
+    /// Request parts that arrived while an answer was in progress (pipelining), taken in order.
+    private var queued = CircularBuffer<HTTPServerRequestPart>()
+    /// A read the channel asked for while an answer was in progress, issued once it is out.
+    private var readPending = false
+    /// The decoder failed on a request behind the one being answered: the requests before it are
+    /// answered, then it gets its 400.
+    private var parseFailed = false
 
     package init(core: Engine, region: Region, hosts: HostAllowList, headTimeout: HeadTimeoutHandler? = nil, maxBodyBytes: Int,
                  bodyTimeout: Duration) {
@@ -47,11 +68,29 @@ package final class SimulatorHTTPHandler: ChannelInboundHandler {
     }
 
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if state == .answering {
+            queued.append(part)
+        } else {
+            receive(context, part)
+        }
+    }
+
+    /// Holds reads while an answer is in progress, so a pipelining client waits in its socket.
+    package func read(context: ChannelHandlerContext) {
+        if state == .answering {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    private func receive(_ context: ChannelHandlerContext, _ part: HTTPServerRequestPart) {
+        switch part {
         case .head(let h):
+            state = .receiving
             head = h
             body = nil
-            answeredEarly = false
             headTimeout?.headReceived()
             let length = h.headers.first(name: "content-length").flatMap(Int.init)
             let codings = h.headers[canonicalForm: "transfer-encoding"].map { $0.lowercased() }
@@ -64,8 +103,9 @@ package final class SimulatorHTTPHandler: ChannelInboundHandler {
             } else if (length ?? 0) > 0 || h.headers.contains(name: "transfer-encoding") {
                 // A client that waits for leave to send its body (curl does above 1 MiB) gets it.
                 if h.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
-                    context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .continue))),
-                                          promise: nil)
+                    var line = context.channel.allocator.buffer(capacity: 32)
+                    line.writeString("HTTP/\(h.version.major).\(h.version.minor) 100 Continue\r\n\r\n")
+                    context.writeAndFlush(wrapOutboundOut(line), promise: nil)
                 }
                 // A body is coming: it has `bodyTimeout` to arrive in full.
                 let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -76,7 +116,6 @@ package final class SimulatorHTTPHandler: ChannelInboundHandler {
                 }
             }
         case .body(var chunk):
-            guard !answeredEarly else { return }
             if (body?.readableBytes ?? 0) + chunk.readableBytes > maxBodyBytes {
                 answerEarly(context, .payloadTooLarge(limit: maxBodyBytes))
             } else if body == nil {
@@ -87,25 +126,26 @@ package final class SimulatorHTTPHandler: ChannelInboundHandler {
         case .end:
             timer?.cancel()
             timer = nil
-            guard !answeredEarly, let head else { return }
+            guard let head else { return }
             self.head = nil
             answer(context, head: head, body: body.map { Array($0.readableBytesView) } ?? [], failure: nil)
             body = nil
         }
     }
 
-    /// Answers the request in progress with `failure` before its body has ended; the connection
-    /// closes after the answer.
+    /// Answers the request in progress with `failure` before its body has ended; the rest of the
+    /// body is never read, and the connection closes after the answer.
     private func answerEarly(_ context: ChannelHandlerContext, _ failure: NylasError) {
-        guard let head, !answeredEarly else { return }
+        guard let head, state == .receiving else { return }
         timer?.cancel()
         timer = nil
-        answeredEarly = true
+        self.head = nil
         body = nil
         answer(context, head: head, body: [], failure: failure)
     }
 
     private func answer(_ context: ChannelHandlerContext, head: HTTPRequestHead, body: [UInt8], failure: NylasError?) {
+        state = .answering
         var headers: [String: String] = [:]
         for field in head.headers {
             let name = field.name.lowercased()
@@ -143,85 +183,185 @@ package final class SimulatorHTTPHandler: ChannelInboundHandler {
 
     private func write(_ context: ChannelHandlerContext, _ response: SimResponse, version: HTTPVersion, keepAlive: Bool) {
         guard context.channel.isActive else { return }  // a streamed body's closure is dropped unrun
-        headTimeout?.requestAnswered()
         if response.dropConnection {
             context.close(promise: nil)
             return
         }
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(response.headers.count + 2)
-        for (name, value) in response.headers { headers.add(name: name, value: value) }
-        if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
-        if let stream = response.stream {
-            // No Content-Length: the encoder sends the body chunked, each write a chunk.
-            headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
-            let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
-            context.write(wrapOutboundOut(.head(head)), promise: nil)
-            if !response.body.isEmpty {
-                context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)
-            }
-            context.flush()
-            let channel = context.channel
-            Task {
-                await stream(ChannelStreamSink(channel: channel))
-                try? await channel.writeAndFlush(HTTPServerResponsePart.end(nil))
-                if !keepAlive { try? await channel.close() }
+        let allocator = context.channel.allocator
+        guard let stream = response.stream else {
+            headTimeout?.requestAnswered()
+            let buffer = Self.encode(response, version: version, keepAlive: keepAlive, chunked: false, allocator: allocator)
+            if keepAlive {
+                context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+                answered(context)
+            } else {
+                let channel = context.channel
+                context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
             }
             return
         }
-        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
-        let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if !response.body.isEmpty {
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)
-        }
-        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive {
-            let channel = context.channel
-            written.whenComplete { _ in channel.close(promise: nil) }
+        // No Content-Length: the body goes out chunked, each write of the stream a chunk (an
+        // HTTP/1.0 client, which knows no chunks, reads it to the close).
+        let chunked = version.major > 1 || version.minor >= 1
+        let keepAlive = keepAlive && chunked
+        context.writeAndFlush(wrapOutboundOut(Self.encode(response, version: version, keepAlive: keepAlive, chunked: chunked,
+                                                           allocator: allocator)), promise: nil)
+        let channel = context.channel
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        Task {
+            await stream(ChannelStreamSink(channel: channel, chunked: chunked))
+            if chunked { try? await channel.writeAndFlush(ChannelStreamSink.lastChunk) }
+            if !keepAlive {
+                try? await channel.close()
+                return
+            }
+            channel.eventLoop.execute {
+                let (handler, context) = loopBound.value
+                guard context.channel.isActive else { return }
+                handler.headTimeout?.requestAnswered()
+                handler.answered(context)
+            }
         }
     }
 
-    package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent, head == nil {
-            context.close(promise: nil)
+    /// The answer is out and the connection stays: the requests that waited are taken in order.
+    private func answered(_ context: ChannelHandlerContext) {
+        state = .idle
+        while state != .answering, let part = queued.popFirst() {
+            receive(context, part)
+        }
+        if state != .answering, parseFailed {
+            badRequest(context)
+        } else if state != .answering, readPending {
+            readPending = false
+            context.read()
+        }
+    }
+
+    /// The whole answer (or, chunked, its head and first chunk) as bytes on the wire.
+    static func encode(_ response: SimResponse, version: HTTPVersion, keepAlive: Bool, chunked: Bool,
+                       allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 160 + response.headers.count * 48 + response.body.count)
+        buffer.writeStaticString("HTTP/")
+        buffer.writeString(String(version.major))
+        buffer.writeStaticString(".")
+        buffer.writeString(String(version.minor))
+        buffer.writeStaticString(" ")
+        buffer.writeString(String(response.status))
+        buffer.writeStaticString(" ")
+        buffer.writeString(HTTPResponseStatus(statusCode: response.status).reasonPhrase)
+        buffer.writeStaticString("\r\n")
+        for (name, value) in response.headers where Self.sendable(name, value) {
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
+        }
+        if !keepAlive { buffer.writeStaticString("Connection: close\r\n") }
+        if chunked {
+            buffer.writeStaticString("Transfer-Encoding: chunked\r\n\r\n")
+            if !response.body.isEmpty { ChannelStreamSink.writeChunk(response.body, to: &buffer) }
         } else {
-            context.fireUserInboundEventTriggered(event)
+            // A 1xx or 204 answer has no body and says no length (RFC 9110 §8.6).
+            if response.status >= 200, response.status != 204 {
+                buffer.writeStaticString("Content-Length: ")
+                buffer.writeString(String(response.body.count))
+                buffer.writeStaticString("\r\n")
+            }
+            buffer.writeStaticString("\r\n")
+            buffer.writeBytes(response.body)
+        }
+        return buffer
+    }
+
+    /// A header this encoder writes as given: not one of the framing headers it sets itself, and
+    /// with no byte that would end the line or the name early (a value never splits the answer).
+    private static func sendable(_ name: String, _ value: String) -> Bool {
+        if name.isEmpty || name.utf8.contains(where: { $0 <= 32 || $0 == 58 || $0 == 127 }) { return false }
+        if value.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) { return false }
+        switch name.utf8.count {
+        case 10: return name.lowercased() != "connection"
+        case 14: return name.lowercased() != "content-length"
+        case 17: return name.lowercased() != "transfer-encoding"
+        default: return true
         }
     }
 
     package func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
+        guard error is HTTPParserError else {
+            context.close(promise: nil)
+            return
+        }
+        // A request the decoder could not parse: 400 and the close, once the answers to the
+        // requests before it are out. Nothing after it is read.
+        if state == .answering {
+            parseFailed = true
+        } else {
+            badRequest(context)
+        }
+    }
+
+    private func badRequest(_ context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        state = .answering
+        queued.removeAll()
+        guard context.channel.isActive else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 80)
+        buffer.writeStaticString("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    package func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        queued.removeAll()
+        context.fireChannelInactive()
     }
 }
 
-/// Closes a connection whose request head has begun but not ended in time. It sits before the
-/// HTTP decoder, so it sees the raw bytes: the first byte of a request starts the timer, the
-/// decoded head (told by `SimulatorHTTPHandler`) stops it, the answer re-arms it for the next one.
+/// Closes a connection whose request head has begun but not ended in time, or that has sat idle
+/// between requests for `idleTimeout`. It sits before the HTTP decoder, so it sees the raw bytes:
+/// the first byte of a request starts the timer, the decoded head (told by `SimulatorHTTPHandler`)
+/// stops it, the answer (a streamed one once its stream ends) re-arms it for the next one.
 package final class HeadTimeoutHandler: ChannelInboundHandler {
     package typealias InboundIn = ByteBuffer
     package typealias InboundOut = ByteBuffer
 
     private enum State { case idle, awaitingHead, inRequest }
     private let timeout: TimeAmount
+    private let idleTimeout: TimeAmount
     private var state = State.idle
     /// When the head in progress began (its first byte).
     private var headStarted = NIODeadline.now()
+    /// When the connection last went idle (opened, or its last answer went out).
+    private var idleSince = NIODeadline.now()
     /// One repeating check per connection, not a timer per request: a request only notes a time.
     private var check: RepeatedTask?
 
-    package init(timeout: Duration) {
-        let parts = timeout.components
-        self.timeout = .nanoseconds(parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000)
+    package init(timeout: Duration, idleTimeout: Duration = .seconds(120)) {
+        func amount(_ d: Duration) -> TimeAmount {
+            let parts = d.components
+            return .nanoseconds(parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000)
+        }
+        self.timeout = amount(timeout)
+        self.idleTimeout = amount(idleTimeout)
     }
 
     package func handlerAdded(context: ChannelHandlerContext) {
-        let interval = TimeAmount.nanoseconds(max(timeout.nanoseconds / 4, 100_000_000))
+        idleSince = .now()
+        let interval = TimeAmount.nanoseconds(max(min(timeout, idleTimeout).nanoseconds / 4, 100_000_000))
         let bound = NIOLoopBound((self, context.channel), eventLoop: context.eventLoop)
         check = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
             let (handler, channel) = bound.value
-            if handler.state == .awaitingHead, NIODeadline.now() - handler.headStarted >= handler.timeout {
+            let now = NIODeadline.now()
+            switch handler.state {
+            case .awaitingHead where now - handler.headStarted >= handler.timeout,
+                 .idle where now - handler.idleSince >= handler.idleTimeout:
                 channel.close(promise: nil)
+            default:
+                break
             }
         }
     }
@@ -246,7 +386,10 @@ package final class HeadTimeoutHandler: ChannelInboundHandler {
 
     /// The answer is on its way: the next byte starts the next request.
     package func requestAnswered() {
-        if state == .inRequest { state = .idle }
+        if state == .inRequest {
+            state = .idle
+            idleSince = .now()
+        }
     }
 
     package func channelInactive(context: ChannelHandlerContext) {
@@ -293,8 +436,7 @@ package final class RegionListener: Sendable {
                     #endif
                     let headTimer = HeadTimeoutHandler(timeout: headTimeout)
                     try sync.addHandler(headTimer)
-                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
-                    try sync.addHandler(IdleStateHandler(allTimeout: .seconds(120)))
+                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
                     try sync.addHandler(SimulatorHTTPHandler(core: core, region: region, hosts: hosts, headTimeout: headTimer,
                                                              maxBodyBytes: maxBodyBytes,
                                                              bodyTimeout: bodyTimeout))
@@ -342,11 +484,26 @@ package final class BulkExecutor: TaskExecutor, @unchecked Sendable {
 /// A streamed body's chunks, written to the connection from any task.
 struct ChannelStreamSink: ResponseStreamSink {
     let channel: any Channel
+    /// Each write framed as an HTTP/1.1 chunk (otherwise, for HTTP/1.0, sent as is).
+    let chunked: Bool
+
+    /// The chunk that ends a chunked body.
+    static let lastChunk = ByteBuffer(string: "0\r\n\r\n")
+
+    static func writeChunk(_ bytes: [UInt8], to buffer: inout ByteBuffer) {
+        buffer.writeString(String(bytes.count, radix: 16))
+        buffer.writeStaticString("\r\n")
+        buffer.writeBytes(bytes)
+        buffer.writeStaticString("\r\n")
+    }
 
     func write(_ bytes: [UInt8]) async -> Bool {
         guard channel.isActive else { return false }
+        guard !bytes.isEmpty else { return true }  // an empty chunk would end the body
+        var buffer = channel.allocator.buffer(capacity: bytes.count + 12)
+        if chunked { Self.writeChunk(bytes, to: &buffer) } else { buffer.writeBytes(bytes) }
         do {
-            try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: bytes))))
+            try await channel.writeAndFlush(buffer)
             return true
         } catch {
             return false
