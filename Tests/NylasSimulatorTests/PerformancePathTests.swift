@@ -15,6 +15,25 @@ struct PerformancePathTests {
             .appendingPathComponent("fixtures/mailbox.json").path
     }
 
+    @Test("A minted ID's text is the lowercase 8-4-4-4-12 form of its bytes, seeded or random")
+    func idFormat() {
+        var seeded = IDGenerator(seed: "format", namespace: "us")
+        var random = IDGenerator(seed: nil, namespace: "us")
+        var edges: [uuid_t] = [(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+                               (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255),
+                               IDGenerator.urlNamespace]
+        for _ in 0..<500 {
+            edges.append(IDGenerator.sha1(namespace: IDGenerator.urlNamespace, name: seeded.uuid("x")))
+            edges.append(IDGenerator.random())
+        }
+        for u in edges {
+            #expect(IDGenerator.format(u) == UUID(uuid: u).uuidString.lowercased())
+        }
+        #expect(IDGenerator.format(IDGenerator.urlNamespace) == "6ba7b811-9dad-11d1-80b4-00c04fd430c8")
+        let id = random.uuid("request")
+        #expect(id.count == 36 && UUID(uuidString: id) != nil && id == id.lowercased())
+    }
+
     @Test("The stored snippet column is the snippet computed from the body, for every synced message")
     func storedSnippet() async throws {
         try await withSimulator { h in

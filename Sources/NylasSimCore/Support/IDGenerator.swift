@@ -51,13 +51,25 @@ package struct IDGenerator {
         return out
     }
 
+    /// The lowercase 8-4-4-4-12 form, as `uuid_unparse_lower` writes it (without its `sprintf`:
+    /// a request ID is minted on every request).
     package static func format(_ u: uuid_t) -> String {
-        var u = u
-        var buf = [CChar](repeating: 0, count: 37)
-        withUnsafeBytes(of: &u) { raw in
-            uuid_unparse_lower(raw.baseAddress!.assumingMemoryBound(to: UInt8.self), &buf)
+        withUnsafeBytes(of: u) { raw in
+            String(unsafeUninitializedCapacity: 36) { out in
+                let hex: StaticString = "0123456789abcdef"
+                var i = 0
+                for (n, byte) in raw.enumerated() {
+                    if n == 4 || n == 6 || n == 8 || n == 10 {
+                        out[i] = UInt8(ascii: "-")
+                        i += 1
+                    }
+                    out[i] = hex.utf8Start[Int(byte >> 4)]
+                    out[i + 1] = hex.utf8Start[Int(byte & 0x0f)]
+                    i += 2
+                }
+                return i
+            }
         }
-        return String(decoding: buf.prefix(36).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The next 16 raw bytes of this namespace.
