@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import NylasSimulator
 @testable import NylasSimCore
@@ -507,6 +508,33 @@ struct PerformancePathTests {
         let rows = try db.query("SELECT k, v FROM t")
         #expect(rows.count == expected.count)
         #expect(Dictionary(uniqueKeysWithValues: rows.map { ($0.string("k"), $0.string("v")) }) == expected)
+    }
+
+    @Test("Jobs in flight finish in order, with one order-deadline wake-up asleep at a time, not one per wait")
+    func jobsInFlightWakeUps() async throws {
+        try await withSimulator { h in
+            let engine = h.sim.core
+            let finished = Mutex<[Int]>([])
+            // 64 jobs whose work returns about in reverse order (the last one's first), in turns of
+            // the scheduler, not in wall time.
+            await withTaskGroup(of: JobsInFlight.Completion.self) { group in
+                var inFlight = JobsInFlight(orderWindow: .seconds(60))
+                for i in 0 ..< 64 {
+                    inFlight.start({
+                        for _ in 0 ..< 4 * (64 - i) { await Task.yield() }
+                        return { _ in finished.withLock { $0.append(i) } }
+                    }, key: "job-\(i)", due: VirtualTime(milliseconds: 0), in: &group)
+                }
+                var mostAsleep = 0
+                while !inFlight.isEmpty {
+                    await inFlight.receive(&group, engine)
+                    mostAsleep = max(mostAsleep, inFlight.wakeUpCount)
+                }
+                #expect(mostAsleep <= 1, "wake-ups asleep at once: \(mostAsleep)")
+                group.cancelAll()
+            }
+            #expect(finished.withLock { $0 } == Array(0 ..< 64))
+        }
     }
 
     @Test("Attempts to many destinations at one instant: each recorded once, in scheduling order")

@@ -12,7 +12,7 @@ package struct JobsInFlight {
     package enum Completion: Sendable {
         case finished(Int, JobOverlap.Finish)
         /// A wake-up at an entry's order deadline.
-        case deadline
+        case deadline(ContinuousClock.Instant)
     }
 
     private struct Entry {
@@ -27,11 +27,17 @@ package struct JobsInFlight {
     private var entries: [Entry] = []
     private var nextID = 0
     private let orderWindow: Duration
+    /// The order-deadline wake-ups asleep in the group. A new one is added only when none of these
+    /// comes before it: each is a child task of the group, and a group's children are a list that
+    /// every finishing child is unlinked from, so thousands asleep made each attempt cost more.
+    private var wakeUps: [ContinuousClock.Instant] = []
 
     package init(orderWindow: Duration) { self.orderWindow = orderWindow }
 
     package var isEmpty: Bool { entries.isEmpty }
     package var count: Int { entries.count }
+    /// How many order-deadline wake-ups are asleep in the group.
+    package var wakeUpCount: Int { wakeUps.count }
     package func contains(key: String) -> Bool { entries.contains { $0.key == key } }
     /// The latest due time of the jobs out.
     package var latestDue: VirtualTime? { entries.last?.due }
@@ -49,14 +55,21 @@ package struct JobsInFlight {
     /// that may run.
     package mutating func receive(_ group: inout TaskGroup<Completion>, _ engine: Engine) async {
         let now = ContinuousClock.now
-        if let deadline = entries.lazy.filter({ $0.finish == nil && $0.orderedUntil > now }).map(\.orderedUntil).min() {
+        if let deadline = entries.lazy.filter({ $0.finish == nil && $0.orderedUntil > now }).map(\.orderedUntil).min(),
+           !wakeUps.contains(where: { $0 <= deadline }) {
+            wakeUps.append(deadline)
             group.addTask {
                 try? await Task.sleep(until: deadline, clock: .continuous)
-                return .deadline
+                return .deadline(deadline)
             }
         }
-        if case .finished(let id, let finish)? = await group.next(), let i = entries.firstIndex(where: { $0.id == id }) {
-            entries[i].finish = finish
+        switch await group.next() {
+        case .finished(let id, let finish)?:
+            if let i = entries.firstIndex(where: { $0.id == id }) { entries[i].finish = finish }
+        case .deadline(let instant)?:
+            wakeUps.removeAll { $0 == instant }
+        case nil:
+            break
         }
         finishReady(engine)
     }
