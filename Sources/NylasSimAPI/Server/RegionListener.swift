@@ -195,8 +195,7 @@ package final class SimulatorHTTPHandler: ChannelDuplexHandler {
                 context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
                 answered(context)
             } else {
-                let channel = context.channel
-                context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+                writeThenClose(context, buffer)
             }
             return
         }
@@ -309,6 +308,11 @@ package final class SimulatorHTTPHandler: ChannelDuplexHandler {
         guard context.channel.isActive else { return }
         var buffer = context.channel.allocator.buffer(capacity: 80)
         buffer.writeStaticString("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+        writeThenClose(context, buffer)
+    }
+
+    /// Sends the last bytes of the connection, then closes it.
+    private func writeThenClose(_ context: ChannelHandlerContext, _ buffer: ByteBuffer) {
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
     }
