@@ -313,9 +313,9 @@ enum MessagesBench {
             while true {
                 do {
                     try db.exec("""
-                        PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY; PRAGMA journal_mode=DELETE; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-1048576;
+                        PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY; PRAGMA secure_delete=OFF; PRAGMA journal_mode=DELETE; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-1048576;
                         ATTACH '\(dir)/world.sqlite' AS w;
-                        PRAGMA w.journal_mode=DELETE; PRAGMA w.journal_mode=OFF; PRAGMA w.synchronous=OFF; PRAGMA w.cache_size=-524288;
+                        PRAGMA w.secure_delete=OFF; PRAGMA w.journal_mode=DELETE; PRAGMA w.journal_mode=OFF; PRAGMA w.synchronous=OFF; PRAGMA w.cache_size=-524288;
                         """)
                     break
                 } catch {

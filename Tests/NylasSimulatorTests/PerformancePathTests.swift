@@ -510,6 +510,19 @@ struct PerformancePathTests {
         #expect(Dictionary(uniqueKeysWithValues: rows.map { ($0.string("k"), $0.string("v")) }) == expected)
     }
 
+    @Test("SQLite counts no allocations (no process-wide mutex on each) and leaves freed cells as they are")
+    func sqliteSettings() throws {
+        let db = try SQLiteDatabase(path: nil)
+        #expect(SQLiteDatabase.memoryStatisticsOff)
+        try db.execute("CREATE TABLE t(v TEXT NOT NULL)")
+        for i in 0 ..< 500 { _ = try db.run("INSERT INTO t(v) VALUES(?)", String(repeating: "x", count: 100 + i)) }
+        try db.execute("DELETE FROM t WHERE rowid % 2 = 0")
+        // With the statistics on, every allocation of a connection is counted here.
+        #expect(SQLiteDatabase.countedMemoryBytes == 0)
+        #expect(try db.first("PRAGMA secure_delete")?.optionalInt("secure_delete") == 0)
+        #expect(try db.first("SELECT COUNT(*) AS n FROM t")?.int("n") == 250)
+    }
+
     @Test("Jobs in flight finish in order, with one order-deadline wake-up asleep at a time, not one per wait")
     func jobsInFlightWakeUps() async throws {
         try await withSimulator { h in

@@ -133,10 +133,27 @@ package final class SQLiteDatabase {
     /// they are dropped and `mailEpoch` moves instead.
     private var threadChanges: [String] = []
 
+    /// SQLite's process-wide settings, made once before the process opens its first database
+    /// (SQLite refuses them once in use, and then stays as the application set it): memory
+    /// statistics off, so that an allocation takes no process-wide mutex, and the page cache
+    /// wrapper (`PageCache`). Whether the statistics are off: `memoryStatisticsOff`.
+    private static let configured: Bool = {
+        let statisticsOff = nylas_sim_sqlite3_memstatus_off() == SQLITE_OK
+        _ = PageCache.installed
+        return statisticsOff
+    }()
+
+    /// Whether SQLite keeps no memory statistics (false when it was initialized before the
+    /// simulator's first database).
+    package static var memoryStatisticsOff: Bool { configured }
+
+    /// The bytes SQLite counts as allocated (`sqlite3_memory_used`): zero while it keeps no statistics.
+    package static var countedMemoryBytes: Int64 { sqlite3_memory_used() }
+
     /// Opens a database file, or a private in-memory database when `path` is nil.
     package init(path: String?) throws {
         self.path = path
-        _ = PageCache.installed
+        _ = Self.configured
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path ?? ":memory:", &handle, flags, nil)
         guard rc == SQLITE_OK else {
@@ -151,7 +168,9 @@ package final class SQLiteDatabase {
             // WAL with synchronous=FULL: a write acknowledged over HTTP survives a crash.
             try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
         }
-        try execute("PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;")
+        // secure_delete off: the system library's build turns it on, which zeroes every freed cell
+        // and page of test data that no one else can read.
+        try execute("PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY; PRAGMA secure_delete=OFF;")
         let context = Unmanaged.passUnretained(self).toOpaque()
         sqlite3_update_hook(handle, { context, _, _, table, rowid in
             guard let context, let table else { return }
