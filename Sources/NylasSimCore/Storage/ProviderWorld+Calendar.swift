@@ -180,7 +180,7 @@ extension ProviderWorld {
                 is_owned_by_user, deleted, created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,0,?,?)
             """, c.mailbox, c.role, c.name, c.description, c.location, c.timezone, c.hexColor, c.hexForegroundColor, c.readOnly,
             c.isOwnedByUser, c.createdAt, c.updatedAt)
-        return Int64(try db.first("SELECT last_insert_rowid() AS id")?.int("id") ?? 0)
+        return db.lastInsertRowID
     }
 
     /// The mailbox's live calendars, primary first.
@@ -264,7 +264,7 @@ extension ProviderWorld {
             INSERT INTO events(mailbox, calendar, ical_uid, master, original_start, data, created_at, updated_at)
             VALUES(?,?,?,?,?,?,?,?)
             """, mailbox.lowercased(), calendar, icalUID, master, originalStart, content.json, time.seconds, time.seconds)
-        let id = Int64(try db.first("SELECT last_insert_rowid() AS id")?.int("id") ?? 0)
+        let id = db.lastInsertRowID
         try recordChange(mailbox: mailbox.lowercased(), kind: "event", object: id, time: time)
         return try event(id: id)!
     }
@@ -339,7 +339,7 @@ extension ProviderWorld {
     package func insertContact(mailbox: String, content: [String: JSON], picture: [UInt8]?, time: VirtualTime) throws -> WorldContact {
         try db.run("INSERT INTO contacts(mailbox, data, picture, created_at, updated_at) VALUES(?,?,?,?,?)",
                    mailbox.lowercased(), JSON.object(content), picture.map(SQLValue.blob) ?? .null, time.seconds, time.seconds)
-        let id = Int64(try db.first("SELECT last_insert_rowid() AS id")?.int("id") ?? 0)
+        let id = db.lastInsertRowID
         try recordChange(mailbox: mailbox.lowercased(), kind: "contact", object: id, time: time)
         return try contact(id: id)!
     }

@@ -232,7 +232,7 @@ extension ProviderWorld {
         for a in m.attachments {
             try db.run("INSERT INTO attachments(filename, content_type, size, content_id, inline, content) VALUES(?,?,?,?,?,?)",
                        a.filename, a.contentType, a.content.count, a.contentID, a.isInline, SQLValue.largeBlob(a.content))
-            let id = Int64(try db.first("SELECT last_insert_rowid() AS id")?.int("id") ?? 0)
+            let id = db.lastInsertRowID
             attachments.append(WorldAttachment(id: id, filename: a.filename, contentType: a.contentType, size: a.content.count,
                                                contentID: a.contentID, isInline: a.isInline))
         }
@@ -246,7 +246,7 @@ extension ProviderWorld {
             m.unread, m.starred, JSON.strings(m.folders),
             JSON.array(m.headers.map { ["name": .string($0.0), "value": .string($0.1)] }),
             JSON.array(attachments.map(\.json)), available.milliseconds)
-        let id = Int64(try db.first("SELECT last_insert_rowid() AS id")?.int("id") ?? 0)
+        let id = db.lastInsertRowID
         try recordChange(mailbox: mailbox, kind: "message", object: id, time: available)
         // The row as inserted (the columns' defaults: not deleted, version 1), without reading a body
         // of megabytes back.

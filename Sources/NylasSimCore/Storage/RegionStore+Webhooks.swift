@@ -261,7 +261,7 @@ extension RegionStore {
                 error, latency_us, signature, body, outcome, next_attempt_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
             """, notificationID, webhook.id, webhook.applicationID, grantID, type, attempt, time.milliseconds, webhook.url,
             status, error, latencyMicros, signature, SQLValue.blob(body), outcome, nextAttemptAt.map { $0.milliseconds })
-        let seq = Int(try db.first("SELECT last_insert_rowid() AS id")?.int("id") ?? 0)
+        let seq = Int(db.lastInsertRowID)
         // In memory, at most `keepBytes` of attempts, counted as rows come and go (measured once):
         // past it, the oldest rows go 64 at a time.
         if let keepBytes, db.path == nil {
