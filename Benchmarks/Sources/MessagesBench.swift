@@ -345,7 +345,7 @@ enum MessagesBench {
             try db.exec("""
                 UPDATE sync_state SET cursor = (SELECT MAX(seq) FROM w.changes), last_sync_at = \(now * 1000) WHERE grant_id = '\(grantID)';
                 """)
-            // The commit writes what the page caches still hold (about 4.5 s of a 1 M load).
+            // The commit writes what the page caches still hold (seconds of a 1 M load: `BENCHMARKS.md`).
             let commit = try measure { try db.exec("DROP TABLE temp.c; COMMIT") }
             print("  step \(fmt(commit.ms)) ms: COMMIT")
             try db.exec("PRAGMA journal_mode=WAL; PRAGMA w.journal_mode=WAL;")
